@@ -65,6 +65,8 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.flush.interval.ms=1000
+# Large records (the hostile-input tests send 10 MB values).
+message.max.bytes=33554432
 EOF
   cat > "$deps/kafka-log4j2.yaml" <<EOF
 Configuration:

@@ -1,0 +1,52 @@
+#include "actors/accept_header.hpp"
+
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+namespace kafnus {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The quality of one media range ("text/plain;q=0.5" -> 0.5); 1 when absent.
+double quality(std::string_view params) {
+  while (!params.empty()) {
+    auto semi = params.find(';');
+    auto param = trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+    if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+      std::string value(param.substr(2));
+      return std::strtod(value.c_str(), nullptr);
+    }
+  }
+  return 1.0;
+}
+
+}  // namespace
+
+bool accepts_prometheus_text(std::string_view accept) {
+  if (trim(accept).empty()) return true;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    auto semi = range.find(';');
+    const auto type = lower(trim(range.substr(0, semi)));
+    const auto params = semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
+    if ((type == "text/plain" || type == "text/*" || type == "*/*") && quality(params) > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace kafnus

@@ -1,0 +1,37 @@
+#pragma once
+// The consumer actor: owns the librdkafka consumer (blocking poll, so it is
+// spawned detached). It
+//   - subscribes to every flow's topics and hands each partition's records,
+//     in order, to the processor of the topic's flow as raw_batch messages;
+//   - on assignment, starts each partition at the position stored in
+//     PostgreSQL (the source of truth), not Kafka's committed offset;
+//   - never lets more than batching.in_flight_{messages,bytes} be consumed
+//     but unacknowledged: beyond it, partitions are paused until acks return;
+//   - on a conflict ack (another owner moved a partition) or a rewind (an
+//     actor with in-flight work was restarted), seeks the partition back to
+//     its stored position, and ignores acks of the work it abandoned;
+//   - commits acknowledged positions to Kafka too, so lag tools keep working;
+//   - on drain, stops fetching, waits for every in-flight batch, commits and
+//     leaves the group.
+
+#include <array>
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/metrics.hpp"
+#include "config/settings.hpp"
+
+namespace kafnus {
+
+struct consumer_wiring {
+  std::shared_ptr<const config::settings> settings;
+  std::shared_ptr<metrics> m;
+  std::array<caf::actor, 3> processors;  // by ngsi::flow; unset for a disabled flow
+};
+
+// Spawns the consumer detached (caf::detached), monitored by `parent`'s caller.
+caf::actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring);
+
+}  // namespace kafnus

@@ -1,0 +1,37 @@
+#include "actors/metrics_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/admin_server.hpp"
+#include "actors/log.hpp"
+#include "messages/atoms.hpp"
+
+namespace kafnus {
+
+caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metrics> m,
+                            std::shared_ptr<const config::settings> settings) {
+  std::shared_ptr<admin_server> server;
+  try {
+    server = std::make_shared<admin_server>(std::move(m), settings->admin.host, settings->admin.port,
+                                            admin_options{settings->admin.token, settings->effective_yaml});
+  } catch (const std::exception& e) {
+    // Quitting before returning a behavior ends the actor with this reason.
+    log::error("admin.failed", e.what());
+    self->quit(caf::make_error(caf::sec::runtime_error, std::string(e.what())));
+    return {};
+  }
+  log::info("admin.listening", "admin server listening",
+            {{"address", server->address()}, {"protected", settings->admin.token.empty() ? "no" : "yes"}});
+  // Stop serving as soon as the actor is gone, whatever the reason.
+  self->attach_functor([server](const caf::error&) { server->stop(); });
+  return {
+      [server](msg::status_atom) { return server->address(); },
+  };
+}
+
+caf::actor spawn_metrics_actor(caf::local_actor* parent, std::shared_ptr<metrics> m,
+                               std::shared_ptr<const config::settings> settings) {
+  return parent->spawn(metrics_actor, std::move(m), std::move(settings));
+}
+
+}  // namespace kafnus

@@ -1,0 +1,133 @@
+#include "actors/processor.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "messages/atoms.hpp"
+#include "messages/types.hpp"
+#include "ngsi/transform.hpp"
+#include "postgis/statements.hpp"
+
+namespace kafnus {
+namespace {
+
+using std::chrono::steady_clock;
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ngsi::transform_options options_for(const config::settings& s, ngsi::flow f) {
+  ngsi::transform_options o;
+  o.f = f;
+  if (auto dm = ngsi::parse_datamodel(s.datamodel.default_datamodel)) o.datamodels.fallback = *dm;
+  for (const auto& [service, name] : s.datamodel.services) {
+    if (auto dm = ngsi::parse_datamodel(name)) o.datamodels.per_service[service] = *dm;
+  }
+  o.lim.max_message_bytes = static_cast<std::size_t>(s.limits.max_message_bytes);
+  o.lim.max_value_bytes = static_cast<std::size_t>(s.limits.max_value_bytes);
+  o.lim.max_nesting_depth = s.limits.max_nesting_depth;
+  o.lim.max_attributes = s.limits.max_attributes;
+  return o;
+}
+
+// Where a record that cannot be written came from, as a SQL comment: there
+// is no statement to re-run, but an operator can find the record.
+std::string record_reference(const msg::source_range& src, const msg::raw_record& r) {
+  constexpr std::size_t kExcerpt = 4096;
+  std::string s = "-- not a statement: Kafka record " + src.topic + "/" + std::to_string(src.partition) + "@" +
+                  std::to_string(r.offset) + " (" + std::to_string(r.value.size()) + " bytes): ";
+  const auto n = std::min(r.value.size(), kExcerpt);
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = r.value[i];
+    if (c == '\n') s += "\\n";
+    else if (c == '\r') s += "\\r";
+    else s += c;
+  }
+  if (r.value.size() > kExcerpt) s += "…";
+  return s;
+}
+
+class processor_actor : public caf::event_based_actor {
+ public:
+  processor_actor(caf::actor_config& cfg, processor_wiring w)
+      : caf::event_based_actor(cfg), w_(std::move(w)), options_(options_for(*w_.settings, w_.flow)) {}
+
+  caf::behavior make_behavior() override {
+    set_exception_handler([flow = w_.flow](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const std::exception& e) {
+        log::error("processor.failed", e.what(), {{"flow", std::string(ngsi::to_string(flow))}});
+      }
+      return caf::make_error(caf::sec::runtime_error);
+    });
+    return {
+        [this](msg::raw_batch& batch) { process(batch); },
+        [this](msg::writer_atom, caf::actor writer) { w_.writer = std::move(writer); },
+    };
+  }
+
+ private:
+  void process(msg::raw_batch& batch) {
+    auto& fm = w_.m->flow(w_.flow);
+    auto& health = w_.m->health().flows[static_cast<std::size_t>(w_.flow)];
+    msg::row_batch out;
+    out.flow = w_.flow;
+    out.source = batch.source;
+    out.ack_to = std::move(batch.ack_to);
+    out.rows.reserve(batch.records.size());
+    const auto started = steady_clock::now();
+    const auto recv_us = now_us();
+    ngsi::transform_output t;
+    double last_seconds = 0;
+    for (const auto& r : batch.records) {
+      const auto t0 = steady_clock::now();
+      const auto errors_before = t.errors.size();
+      ngsi::transform(r.value, r.headers, options_, recv_us, t);
+      for (auto i = errors_before; i < t.errors.size(); ++i) {
+        auto& e = t.errors[i];
+        std::string query = e.candidate ? postgis::render_statement(*e.candidate) : record_reference(batch.source, r);
+        out.errors.push_back(msg::error_entry{e.service, recv_us, std::move(e.message), std::move(query)});
+      }
+      last_seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
+      fm.processing_seconds->Observe(last_seconds);
+    }
+    for (auto& row : t.rows) out.bytes += static_cast<std::int64_t>(row.byte_size());
+    out.rows = std::move(t.rows);
+    out.entities = static_cast<std::int64_t>(t.entities);
+    out.processing_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now() - started).count();
+
+    const auto n = static_cast<double>(batch.records.size());
+    fm.messages_processed->Increment(n);
+    fm.last_processing_seconds->Set(last_seconds);
+    fm.entities->Increment(static_cast<double>(t.entities));
+    if (!out.errors.empty()) {
+      fm.record_errors->Increment(static_cast<double>(out.errors.size()));
+      log::debug("processor.record_errors", "records or entities could not become rows; they go to the error log",
+                 {{"flow", std::string(ngsi::to_string(w_.flow))},
+                  {"count", std::to_string(out.errors.size())},
+                  {"first", out.errors.front().error}});
+    }
+    health.messages += static_cast<std::int64_t>(batch.records.size());
+    health.errors += static_cast<std::int64_t>(out.errors.size());
+    health.last_duration_s = last_seconds;
+    health.last_processed_ms = recv_us / 1000;
+    send(w_.writer, std::move(out));
+  }
+
+  processor_wiring w_;
+  ngsi::transform_options options_;
+};
+
+}  // namespace
+
+caf::actor spawn_processor(caf::local_actor* parent, processor_wiring wiring) {
+  return parent->spawn<processor_actor>(std::move(wiring));
+}
+
+}  // namespace kafnus

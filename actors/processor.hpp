@@ -1,0 +1,27 @@
+#pragma once
+// A flow processor actor (one per flow): turns each raw_batch into a
+// row_batch with ngsi::transform and hands it to the writer. Records that
+// cannot become rows become error-log entries in the same batch, so their
+// offsets commit with everything else and nothing stalls a partition.
+
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/local_actor.hpp>
+
+#include "actors/metrics.hpp"
+#include "config/settings.hpp"
+#include "ngsi/flow.hpp"
+
+namespace kafnus {
+
+struct processor_wiring {
+  std::shared_ptr<const config::settings> settings;
+  std::shared_ptr<metrics> m;
+  ngsi::flow flow = ngsi::flow::historic;
+  caf::actor writer;
+};
+
+caf::actor spawn_processor(caf::local_actor* parent, processor_wiring wiring);
+
+}  // namespace kafnus

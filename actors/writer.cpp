@@ -1,0 +1,272 @@
+#include "actors/writer.hpp"
+
+#include <chrono>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/nontransaction>
+
+#include "actors/log.hpp"
+#include "actors/retry_policy.hpp"
+#include "messages/atoms.hpp"
+#include "messages/types.hpp"
+#include "postgis/batch_writer.hpp"
+#include "postgis/connection.hpp"
+#include "postgis/error_class.hpp"
+#include "postgis/offsets_store.hpp"
+
+namespace kafnus {
+namespace {
+
+using std::chrono::steady_clock;
+constexpr auto kHealthCheck = std::chrono::seconds(5);
+
+postgis::unknown_column_policy policy_of(const std::string& name) {
+  if (name == "drop") return postgis::unknown_column_policy::drop;
+  if (name == "add") return postgis::unknown_column_policy::add;
+  return postgis::unknown_column_policy::error;
+}
+
+class writer_actor : public caf::event_based_actor {
+ public:
+  writer_actor(caf::actor_config& cfg, writer_wiring w)
+      : caf::event_based_actor(cfg),
+        w_(std::move(w)),
+        retry_(std::chrono::milliseconds(w_.settings->writer.retry_initial_ms),
+               std::chrono::milliseconds(w_.settings->writer.retry_max_ms)) {}
+
+  caf::behavior make_behavior() override {
+    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const std::exception& e) {
+        log::error("writer.failed", e.what());
+      }
+      return caf::make_error(caf::sec::runtime_error);
+    });
+    ensure_connected();
+    delayed_send(this, kHealthCheck, msg::tick_atom::value);
+    return {
+        [this](msg::row_batch& b) { add(std::move(b)); },
+        [this](msg::flush_atom, std::uint64_t generation) {
+          if (generation != generation_) return;  // an older timer: that batch was already written
+          timer_armed_ = false;
+          if (!retrying_) flush();
+        },
+        [this](msg::retry_atom) {
+          retrying_ = false;
+          flush();
+        },
+        [this](msg::tick_atom) {
+          check_connection();
+          delayed_send(this, kHealthCheck, msg::tick_atom::value);
+        },
+    };
+  }
+
+  void on_exit() override {
+    writer_.reset();
+    conn_.reset();
+    set_db_up(false);
+  }
+
+ private:
+  void add(msg::row_batch&& b) {
+    pending_rows_ += static_cast<std::int64_t>(b.rows.size() + b.errors.size());
+    pending_bytes_ += b.bytes;
+    pending_.push_back(std::move(b));
+    if (retrying_) return;  // everything pending goes with the retry
+    const auto& lim = w_.settings->batching;
+    if (pending_rows_ >= lim.max_rows || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0) {
+      flush();
+    } else if (!timer_armed_) {
+      timer_armed_ = true;
+      delayed_send(this, std::chrono::milliseconds(lim.max_delay_ms), msg::flush_atom::value, generation_);
+    }
+  }
+
+  void flush() {
+    if (pending_.empty()) return;
+    ++generation_;  // any armed delay timer is now stale
+    timer_armed_ = false;
+    if (!ensure_connected()) return schedule_retry();
+
+    postgis::write_request req;
+    req.sources.reserve(pending_.size());
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      const auto& b = pending_[i];
+      req.sources.push_back(postgis::position_update{b.source.topic, b.source.partition,
+                                                     b.source.expected_position, b.source.next_position});
+      for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, i});
+      for (const auto& e : b.errors) {
+        req.errors.emplace_back(postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, i);
+      }
+    }
+
+    const auto t0 = steady_clock::now();
+    postgis::write_result res;
+    try {
+      res = writer_->write(req);
+    } catch (const std::exception& e) {
+      on_failure(e);
+      return;
+    }
+    const double seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
+    report(res, seconds);
+    if (retry_.failures() > 0) {
+      log::info("db.recovered", "writes succeed again", {{"failed_attempts", std::to_string(retry_.failures())}});
+    }
+    retry_.reset();
+
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      auto& b = pending_[i];
+      const bool conflict = res.sources[i] == postgis::position_outcome::conflict;
+      if (!conflict && b.source.oldest_timestamp_ms > 0) {
+        w_.m->end_to_end_seconds().Observe(static_cast<double>(now_ms - b.source.oldest_timestamp_ms) / 1000.0);
+      }
+      send(b.ack_to, msg::write_ack{b.source, conflict ? msg::ack_status::conflict : msg::ack_status::committed});
+    }
+    pending_.clear();
+    pending_rows_ = 0;
+    pending_bytes_ = 0;
+  }
+
+  void report(const postgis::write_result& res, double seconds) {
+    auto& m = *w_.m;
+    m.db_write_seconds().Observe(seconds);
+    m.db_transactions().Increment();
+    std::int64_t rows = 0;
+    for (const auto& [fs, n] : res.written) {
+      rows += n;
+      m.rows_written(fs.flow, fs.service).Increment(static_cast<double>(n));
+    }
+    for (const auto& [fs, n] : res.failed) {
+      m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
+      m.health().flows[static_cast<std::size_t>(fs.flow)].errors += n;
+    }
+    // Processor errors (unparseable records…) are counted per flow of their batch.
+    for (const auto& b : pending_) {
+      for (const auto& e : b.errors) m.error_log_rows(b.flow, e.service).Increment();
+    }
+    for (auto f : ngsi::kAllFlows) {
+      const auto dropped = res.dropped_attributes[static_cast<std::size_t>(f)];
+      if (dropped) m.flow(f).dropped_attributes->Increment(static_cast<double>(dropped));
+    }
+    m.db_batch_rows().Observe(static_cast<double>(rows));
+    if (res.isolated) {
+      log::info("db.rows_isolated", "some rows were rejected by PostgreSQL; they went to the error log",
+                {{"rows_failed", std::to_string(res.error_log_rows)}, {"attempts", std::to_string(res.attempts)}});
+    }
+    if (res.error_log_fallback) {
+      log::warn("db.error_log_fallback",
+                "error-log entries of services without a schema went to " + w_.settings->postgres.offsets_schema +
+                    ".error_log",
+                {{"rows", std::to_string(res.error_log_fallback)}});
+    }
+    if (res.added_columns) {
+      log::info("db.columns_added", "added missing columns (writer.unknown_columns: add)",
+                {{"columns", std::to_string(res.added_columns)}});
+    }
+  }
+
+  void on_failure(const std::exception& e) {
+    w_.m->db_retries().Increment();
+    const bool lost = conn_ == nullptr || !conn_->is_open() || dynamic_cast<const pqxx::broken_connection*>(&e) ||
+                      dynamic_cast<const pqxx::in_doubt_error*>(&e);
+    if (lost) drop_connection(postgis::error_message(e));
+    const auto wait = retry_.next();
+    log::warn("db.write_failed", "transaction failed; retrying the same batch",
+              {{"error", postgis::error_message(e)},
+               {"sqlstate", postgis::sqlstate_of(e)},
+               {"retry_in_ms", std::to_string(wait.count())},
+               {"attempt", std::to_string(retry_.failures())}});
+    retrying_ = true;
+    delayed_send(this, wait, msg::retry_atom::value);
+  }
+
+  void schedule_retry() {
+    const auto wait = retry_.next();
+    retrying_ = true;
+    delayed_send(this, wait, msg::retry_atom::value);
+  }
+
+  bool ensure_connected() {
+    if (conn_ && conn_->is_open() && writer_) return true;
+    try {
+      const auto& pg = w_.settings->postgres;
+      conn_ = postgis::connect(pg, "writer");
+      postgis::ensure_kafnus_tables(*conn_, pg.offsets_schema);
+      writer_ = std::make_unique<postgis::batch_writer>(*conn_, pg.offsets_schema, w_.settings->kafka.group_id,
+                                                        policy_of(w_.settings->writer.unknown_columns), schemas_);
+      set_db_up(true);
+      log::info("db.connected", "connected to PostgreSQL", {{"database", postgis::describe(pg)}});
+      return true;
+    } catch (const std::exception& e) {
+      writer_.reset();
+      conn_.reset();
+      set_db_up(false);
+      if (!reported_unreachable_) {
+        log::error("db.unreachable", "cannot connect to PostgreSQL; retrying with backoff",
+                   {{"database", postgis::describe(w_.settings->postgres)}, {"error", postgis::error_message(e)}});
+        reported_unreachable_ = true;
+      }
+      return false;
+    }
+  }
+
+  void drop_connection(const std::string& why) {
+    writer_.reset();
+    conn_.reset();
+    if (db_up_) log::error("db.lost", "lost the PostgreSQL connection; reconnecting", {{"error", why}});
+    set_db_up(false);
+  }
+
+  // Keeps /health and kafnus_postgres_up true to the database's state even
+  // when no rows arrive.
+  void check_connection() {
+    if (!pending_.empty()) return;  // the write path itself will find out
+    if (!conn_) {
+      ensure_connected();
+      return;
+    }
+    try {
+      pqxx::nontransaction(*conn_).exec("SELECT 1");
+    } catch (const std::exception& e) {
+      drop_connection(postgis::error_message(e));
+    }
+  }
+
+  void set_db_up(bool up) {
+    if (up) reported_unreachable_ = false;
+    db_up_ = up;
+    w_.m->postgres_up().Set(up ? 1 : 0);
+    w_.m->health().db_connected = up;
+  }
+
+  writer_wiring w_;
+  retry_policy retry_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<postgis::batch_writer> writer_;
+  postgis::table_schema_cache schemas_;
+  std::vector<msg::row_batch> pending_;
+  std::int64_t pending_rows_ = 0;
+  std::int64_t pending_bytes_ = 0;
+  std::uint64_t generation_ = 0;
+  bool timer_armed_ = false;
+  bool retrying_ = false;
+  bool db_up_ = false;
+  bool reported_unreachable_ = false;
+};
+
+}  // namespace
+
+caf::actor spawn_writer(caf::local_actor* parent, writer_wiring wiring) {
+  return parent->spawn<writer_actor, caf::detached>(std::move(wiring));
+}
+
+}  // namespace kafnus

@@ -1,0 +1,101 @@
+#include "app/daemon.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "actors/kafka_properties.hpp"
+#include "actors/log.hpp"
+#include "actors/metrics.hpp"
+#include "actors/supervisor.hpp"
+#include "app/version.hpp"
+#include "messages/atoms.hpp"
+#include "postgis/connection.hpp"
+
+namespace kafnus {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+void log_start(const config::settings& s) {
+  log::info("daemon.starting", "Kafnus starting",
+            {{"version", kVersion},
+             {"revision", kGitRevision},
+             {"brokers", s.kafka.brokers},
+             {"group", s.kafka.group_id},
+             {"historic_topics", join(s.flows.historic.topics)},
+             {"lastdata_topics", join(s.flows.lastdata.topics)},
+             {"mutable_topics", join(s.flows.mutable_.topics)},
+             {"database", postgis::describe(s.postgres)},
+             {"datamodel", s.datamodel.default_datamodel},
+             {"unknown_columns", s.writer.unknown_columns},
+             {"admin", s.admin.listen}});
+  for (const auto& w : s.warnings) log::warn("config.warning", w);
+}
+
+}  // namespace
+
+int run_daemon(const config::settings& s) {
+  log::init(s.log.level, s.log.format);
+  if (auto problems = check_consumer_properties(s.kafka); !problems.empty()) {
+    std::cerr << "kafnus: invalid configuration:\n";
+    for (const auto& p : problems) std::cerr << "  - " << p << "\n";
+    return 2;
+  }
+  log_start(s);
+
+  // Signals are taken by one thread with sigwait; every other thread,
+  // including CAF's and librdkafka's, inherits them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR2);  // internal: releases the signal thread at exit
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  int code = 0;
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto m = std::make_shared<metrics>();
+    auto supervisor = spawn_supervisor(sys, std::make_shared<const config::settings>(s), m);
+
+    std::thread signal_thread([&signals, supervisor] {
+      bool stopping = false;
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0 || sig == SIGUSR2) return;
+        if (!stopping) {
+          stopping = true;
+          log::info("daemon.signal", sig == SIGTERM ? "SIGTERM received" : "SIGINT received");
+          caf::anon_send(supervisor, msg::stop_atom::value);
+        } else {
+          log::warn("daemon.signal", "second signal: exiting immediately");
+          std::_Exit(1);
+        }
+      }
+    });
+
+    {
+      caf::scoped_actor self{sys};
+      self->monitor(supervisor);
+      self->receive([&](caf::down_msg& dm) { code = dm.reason ? 1 : 0; });
+    }
+    pthread_kill(signal_thread.native_handle(), SIGUSR2);
+    signal_thread.join();
+  }
+  log::info("daemon.exit", code == 0 ? "exited cleanly" : "exited after a failure", {{"code", std::to_string(code)}});
+  return code;
+}
+
+}  // namespace kafnus

@@ -1,0 +1,74 @@
+// kafnus: persists FIWARE Orion NGSI v2 notifications from Kafka into PostGIS.
+//   kafnus run --config FILE           run the daemon
+//   kafnus check-config --config FILE  validate a configuration and print it, secrets masked
+//   kafnus --version
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "actors/kafka_properties.hpp"
+#include "app/daemon.hpp"
+#include "app/version.hpp"
+#include "config/loader.hpp"
+
+namespace {
+
+std::string default_config_path() {
+  const char* env = std::getenv("KAFNUS_CONFIG");
+  return env && *env ? env : "/etc/kafnus/kafnus.yaml";
+}
+
+int print_config_errors(const kafnus::config::config_error& e) {
+  std::cerr << "kafnus: invalid configuration:\n";
+  for (const auto& p : e.problems()) std::cerr << "  - " << p << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Kafnus: persists FIWARE Orion NGSI v2 notifications from Kafka into PostGIS, exactly once"};
+  app.require_subcommand(0, 1);
+  bool version = false;
+  app.add_flag("--version", version, "print the version and exit");
+
+  std::string config_path = default_config_path();
+  auto* run = app.add_subcommand("run", "run the daemon");
+  run->add_option("-c,--config", config_path, "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
+  auto* check = app.add_subcommand("check-config", "validate a configuration and print the effective one, secrets masked");
+  check->add_option("-c,--config", config_path, "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (version) {
+    std::cout << "kafnus " << kafnus::kVersion << " (" << kafnus::kGitRevision << ")\n";
+    return 0;
+  }
+  if (!*run && !*check) {
+    std::cerr << app.help();
+    return 2;
+  }
+
+  kafnus::config::settings settings;
+  try {
+    settings = kafnus::config::load_file(config_path, kafnus::config::process_environment());
+  } catch (const kafnus::config::config_error& e) {
+    return print_config_errors(e);
+  }
+
+  if (*check) {
+    if (auto problems = kafnus::check_consumer_properties(settings.kafka); !problems.empty()) {
+      return print_config_errors(kafnus::config::config_error(problems));
+    }
+    for (const auto& w : settings.warnings) std::cerr << "kafnus: warning: " << w << "\n";
+    std::cout << "# " << config_path << ": valid\n" << settings.effective_yaml;
+    return 0;
+  }
+  return kafnus::run_daemon(settings);
+}

@@ -1,0 +1,426 @@
+// kafnus-bench: throughput, latency and memory of the daemon against the
+// physical limits measured in the same run (see bench/README.md).
+//   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S]
+//                [--partitions P] [--out DIR] [--flows historic,lastdata,mutable]
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <librdkafka/rdkafkacpp.h>
+#include <pqxx/pqxx>
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <pqxx/tablewriter>
+#pragma GCC diagnostic pop
+
+#include "bench/workload.hpp"
+#include "test/support/daemon_process.hpp"
+#include "test/support/kafka_client.hpp"
+#include "test/support/pg_client.hpp"
+#include "test/support/test_env.hpp"
+
+namespace kt = kafnus::test;
+namespace kb = kafnus::bench;
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct options {
+  std::uint64_t notifications = 1'000'000;
+  int rate = 5000;
+  int steady_seconds = 30;
+  int partitions = 8;
+  std::string out = "bench/results";
+  std::vector<std::string> flows = {"historic", "lastdata", "mutable"};
+};
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// ------------------------------------------------------------- /proc probes
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct process_sample {
+  long rss_kib = 0;
+  double cpu_seconds = 0;
+};
+
+process_sample sample(pid_t pid) {
+  process_sample s;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stol(line.substr(6));
+  }
+  const std::string content = read_all("/proc/" + std::to_string(pid) + "/stat");
+  auto close = content.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream rest(content.substr(close + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stol(field);
+      if (i == 15) stime = std::stol(field);
+    }
+    s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return s;
+}
+
+pid_t pid_of_daemon(kt::daemon_process& d) {
+  // The daemon serves its pid nowhere; find it by its unique config path.
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string c = read_all((e.path() / "cmdline").string());
+    if (c.find(d.config_path()) != std::string::npos) return static_cast<pid_t>(std::stol(name));
+  }
+  return -1;
+}
+
+// ------------------------------------------------------------------ phases
+struct flow_result {
+  std::string flow;
+  double copy_rows_per_s = 0;
+  double daemon_per_s = 0;
+  double catchup_seconds = 0;
+  double cpu_s_per_100k = 0;
+  long peak_rss_kib = 0;
+  long long rows = 0;
+};
+
+void publish(kb::workload& w, const std::string& topic, std::uint64_t n) {
+  kt::kafka_producer p(kt::brokers());
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto note = w.make(i);
+    const auto& k = w.kinds()[note.kind];
+    p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
+  }
+  p.flush();
+}
+
+// Messages/s of a plain consumer reading every record of the topics.
+double kafka_limit(const std::vector<std::string>& topics, std::uint64_t total) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", kt::brokers(), err);
+  conf->set("group.id", kt::unique_name("bench_limit"), err);
+  conf->set("auto.offset.reset", "earliest", err);
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+  c->subscribe(topics);
+  std::uint64_t n = 0;
+  clock_type::time_point t0{};
+  const auto deadline = clock_type::now() + 600s;
+  while (n < total && clock_type::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(c->consume(500));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    if (n == 0) t0 = clock_type::now();
+    ++n;
+  }
+  const double s = seconds_since(t0);
+  c->close();
+  if (n < total) throw std::runtime_error("the Kafka limit run read only " + std::to_string(n) + " records");
+  return static_cast<double>(n) / s;
+}
+
+// Rows/s of COPY straight into the flow's tables (lastdata and mutable: COPY
+// into a staging table and one INSERT … ON CONFLICT, the least SQL can do).
+double copy_limit(kb::workload& w, const std::string& flow, std::uint64_t n) {
+  const std::string suffix = flow == "historic" ? "" : "_" + flow;
+  std::map<std::size_t, std::string> text;
+  const auto recv = now_us();
+  for (std::uint64_t i = 0; i < n; ++i) text[w.make(i).kind] += w.copy_line(i, recv);
+  pqxx::connection conn(kt::pg_connection_string());
+  pqxx::nontransaction(conn).exec("SET TimeZone = 'UTC'");
+  const auto t0 = clock_type::now();
+  {
+    pqxx::work tx(conn);
+    for (const auto& [kind, lines] : text) {
+      const auto& k = w.kinds()[kind];
+      const auto table = k.schema + "." + k.table + suffix;
+      std::string target = table;
+      if (flow != "historic") {
+        tx.exec("CREATE TEMP TABLE IF NOT EXISTS bench_stage (LIKE " + table + ") ON COMMIT DROP");
+        tx.exec("TRUNCATE bench_stage");
+        target = "bench_stage";
+      }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      std::istringstream cols(kb::workload::copy_columns());
+      std::vector<std::string> columns;
+      std::string col;
+      while (std::getline(cols, col, ',')) columns.push_back(col.substr(col.find_first_not_of(' ')));
+      pqxx::tablewriter copy(tx, target, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+      copy.write_raw_line(lines);
+      copy.complete();
+      if (flow == "lastdata") {
+        tx.exec("INSERT INTO " + table + " SELECT DISTINCT ON (entityid) * FROM bench_stage ORDER BY entityid, "
+                "timeinstant DESC ON CONFLICT (entityid) DO UPDATE SET timeinstant = EXCLUDED.timeinstant, "
+                "temperature = EXCLUDED.temperature, humidity = EXCLUDED.humidity, level = EXCLUDED.level, "
+                "status = EXCLUDED.status, config = EXCLUDED.config, location = EXCLUDED.location, area = "
+                "EXCLUDED.area WHERE EXCLUDED.timeinstant >= " + table + ".timeinstant");
+      } else if (flow == "mutable") {
+        tx.exec("INSERT INTO " + table + " SELECT * FROM bench_stage ON CONFLICT (entityid, timeinstant) DO UPDATE "
+                "SET temperature = EXCLUDED.temperature, humidity = EXCLUDED.humidity, level = EXCLUDED.level, "
+                "status = EXCLUDED.status, config = EXCLUDED.config, location = EXCLUDED.location, area = "
+                "EXCLUDED.area");
+      }
+    }
+    tx.commit();
+  }
+  const double rate = static_cast<double>(n) / seconds_since(t0);
+  pqxx::work tx(conn);
+  for (const auto& t : w.tables(suffix)) tx.exec("TRUNCATE " + t);
+  tx.commit();
+  return rate;
+}
+
+long long expected_rows(kb::workload& w, const std::string& flow, std::uint64_t n) {
+  if (flow != "lastdata") return static_cast<long long>(n);
+  std::set<std::string> entities;
+  for (std::uint64_t i = 0; i < n; ++i) entities.insert(w.make(i).entity_id);
+  return static_cast<long long>(entities.size());
+}
+
+long long count_rows(kt::pg_client& pg, kb::workload& w, const std::string& suffix) {
+  long long total = 0;
+  for (const auto& t : w.tables(suffix)) total += pg.count(t);
+  return total;
+}
+
+kt::daemon_config daemon_for(const std::string& flow, const std::string& topic) {
+  kt::daemon_config c;
+  (flow == "historic" ? c.historic_topics : flow == "lastdata" ? c.lastdata_topics : c.mutable_topics) = {topic};
+  c.log_level = "warn";
+  return c;
+}
+
+flow_result catch_up(kb::workload& w, const std::string& flow, const std::string& topic, std::uint64_t n,
+                     kt::pg_client& pg) {
+  flow_result r;
+  r.flow = flow;
+  kt::daemon_process d(daemon_for(flow, topic));
+  d.start();
+  if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
+  const pid_t pid = pid_of_daemon(d);
+  const auto cpu0 = sample(pid).cpu_seconds;
+  const auto t0 = clock_type::now();
+  const auto offsets = d.config().offsets_schema + ".offsets";
+  for (;;) {
+    const auto s = sample(pid);
+    r.peak_rss_kib = std::max(r.peak_rss_kib, s.rss_kib);
+    std::string done;
+    try {
+      done = pg.scalar("SELECT coalesce(sum(next_offset), 0) FROM " + offsets);
+    } catch (const std::exception&) {
+      done = "0";  // the daemon creates the table on start
+    }
+    if (std::stoull(done) >= n) break;
+    if (!d.running()) throw std::runtime_error("the daemon exited during catch-up:\n" + d.log());
+    if (seconds_since(t0) > 3600) throw std::runtime_error("catch-up did not finish within an hour");
+    std::this_thread::sleep_for(50ms);
+  }
+  r.catchup_seconds = seconds_since(t0);
+  r.cpu_s_per_100k = (sample(pid).cpu_seconds - cpu0) / static_cast<double>(n) * 100000.0;
+  r.daemon_per_s = static_cast<double>(n) / r.catchup_seconds;
+  d.signal(SIGTERM);
+  d.wait_exit(60s);
+  r.rows = count_rows(pg, w, flow == "historic" ? "" : "_" + flow);
+  const auto want = expected_rows(w, flow, n);
+  if (r.rows != want) {
+    throw std::runtime_error(flow + ": " + std::to_string(r.rows) + " rows committed, " + std::to_string(want) +
+                             " expected: the run is incomplete, no figure reported");
+  }
+  return r;
+}
+
+struct steady_result {
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  long rss_kib = 0;
+  long long rows = 0;
+};
+
+steady_result steady(kb::workload& w, int rate, int seconds, int partitions, kt::pg_client& pg) {
+  const auto topic = kt::unique_name("bench_steady");
+  kt::create_topics(kt::brokers(), {topic}, partitions);
+  for (const auto& t : w.tables("")) pg.exec("TRUNCATE " + t);
+  kt::daemon_process d(daemon_for("historic", topic));
+  d.start();
+  if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
+  const pid_t pid = pid_of_daemon(d);
+  kt::kafka_producer p(kt::brokers());
+  const std::uint64_t total = static_cast<std::uint64_t>(rate) * static_cast<std::uint64_t>(seconds);
+  const auto t0 = clock_type::now();
+  std::vector<long> rss;
+  for (std::uint64_t i = 0; i < total; ++i) {
+    const auto due = t0 + std::chrono::microseconds(i * 1000000 / static_cast<std::uint64_t>(rate));
+    std::this_thread::sleep_until(due);
+    auto note = w.make(i, now_us());
+    const auto& k = w.kinds()[note.kind];
+    p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
+    if (i % static_cast<std::uint64_t>(rate) == 0 && i > 0) rss.push_back(sample(pid).rss_kib);
+  }
+  p.flush();
+  steady_result r;
+  const auto deadline = clock_type::now() + 60s;
+  while (clock_type::now() < deadline && count_rows(pg, w, "") < static_cast<long long>(total)) {
+    std::this_thread::sleep_for(100ms);
+  }
+  r.rows = count_rows(pg, w, "");
+  if (r.rows != static_cast<long long>(total)) {
+    throw std::runtime_error("steady load: " + std::to_string(r.rows) + " of " + std::to_string(total) +
+                             " rows committed: the run is incomplete");
+  }
+  std::string unions;
+  for (const auto& t : w.tables("")) {
+    unions += (unions.empty() ? "" : " UNION ALL ") +
+              ("SELECT extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms FROM " + t);
+  }
+  auto row = pg.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
+                      "(ORDER BY ms), max(ms) FROM (" + unions + ") l");
+  r.p50_ms = std::stod(*row[0][0]);
+  r.p99_ms = std::stod(*row[0][1]);
+  r.max_ms = std::stod(*row[0][2]);
+  std::sort(rss.begin(), rss.end());
+  r.rss_kib = rss.empty() ? sample(pid).rss_kib : rss[rss.size() / 2];
+  d.signal(SIGTERM);
+  d.wait_exit(60s);
+  kt::delete_topics(kt::brokers(), {topic});
+  return r;
+}
+
+std::string fmt(double v, int precision = 0) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(precision) << v;
+  return o.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
+    if (a == "--notifications") o.notifications = std::stoull(next());
+    else if (a == "--rate") o.rate = std::stoi(next());
+    else if (a == "--steady-seconds") o.steady_seconds = std::stoi(next());
+    else if (a == "--partitions") o.partitions = std::stoi(next());
+    else if (a == "--out") o.out = next();
+    else if (a == "--flows") {
+      o.flows.clear();
+      std::istringstream list(next());
+      std::string f;
+      while (std::getline(list, f, ',')) o.flows.push_back(f);
+    } else {
+      std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--partitions P] "
+                   "[--out DIR] [--flows historic,lastdata,mutable]\n";
+      return 2;
+    }
+  }
+  try {
+    kb::workload w(kb::workload_options{});
+    kt::pg_client pg;
+    std::cout << "workload: " << o.notifications << " notifications per flow, " << w.kinds().size()
+              << " entity types\n";
+    pg.exec(w.ddl());
+
+    std::map<std::string, std::string> topics;
+    std::vector<std::string> all;
+    for (const auto& f : o.flows) {
+      topics[f] = kt::unique_name("bench_" + f);
+      all.push_back(topics[f]);
+    }
+    kt::create_topics(kt::brokers(), all, o.partitions);
+    auto t0 = clock_type::now();
+    for (const auto& f : o.flows) publish(w, topics[f], o.notifications);
+    std::cout << "published " << o.notifications * o.flows.size() << " records in " << fmt(seconds_since(t0), 1)
+              << " s\n";
+
+    const double kafka = kafka_limit(all, o.notifications * o.flows.size());
+    std::cout << "Kafka limit: " << fmt(kafka) << " records/s\n";
+
+    std::vector<flow_result> results;
+    for (const auto& f : o.flows) {
+      const double copy = copy_limit(w, f, o.notifications);
+      std::cout << f << ": COPY limit " << fmt(copy) << " rows/s; daemon catching up…\n" << std::flush;
+      auto r = catch_up(w, f, topics[f], o.notifications, pg);
+      r.copy_rows_per_s = copy;
+      std::cout << f << ": daemon " << fmt(r.daemon_per_s) << " notifications/s\n";
+      results.push_back(r);
+    }
+    std::cout << "steady load: " << o.rate << " notifications/s for " << o.steady_seconds << " s…\n" << std::flush;
+    auto s = steady(w, o.rate, o.steady_seconds, o.partitions, pg);
+    kt::delete_topics(kt::brokers(), all);
+
+    std::ostringstream table;
+    table << "\n| flow | COPY limit rows/s | daemon notifications/s | daemon / COPY | daemon / Kafka | catch-up s | "
+             "CPU s per 100k | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : results) {
+      table << "| " << r.flow << " | " << fmt(r.copy_rows_per_s) << " | " << fmt(r.daemon_per_s) << " | "
+            << fmt(r.daemon_per_s / r.copy_rows_per_s, 2) << " | " << fmt(r.daemon_per_s / kafka, 2) << " | "
+            << fmt(r.catchup_seconds, 1) << " | " << fmt(r.cpu_s_per_100k, 2) << " | "
+            << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
+    }
+    table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
+          << "steady " << o.rate << "/s: latency p50 " << fmt(s.p50_ms, 1) << " ms, p99 " << fmt(s.p99_ms, 1)
+          << " ms, max " << fmt(s.max_ms, 1) << " ms; steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
+          << " MiB\n";
+    std::cout << table.str();
+
+    std::filesystem::create_directories(o.out);
+    std::time_t t = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+    const auto path = o.out + "/bench-" + stamp + ".json";
+    std::ofstream json(path);
+    json << "{\n  \"notifications_per_flow\": " << o.notifications << ",\n  \"partitions\": " << o.partitions
+         << ",\n  \"kafka_limit_records_per_s\": " << fmt(kafka) << ",\n  \"flows\": [";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      json << (i ? "," : "") << "\n    {\"flow\": \"" << r.flow << "\", \"copy_limit_rows_per_s\": "
+           << fmt(r.copy_rows_per_s) << ", \"daemon_notifications_per_s\": " << fmt(r.daemon_per_s)
+           << ", \"ratio_copy\": " << fmt(r.daemon_per_s / r.copy_rows_per_s, 3)
+           << ", \"ratio_kafka\": " << fmt(r.daemon_per_s / kafka, 3) << ", \"catchup_seconds\": "
+           << fmt(r.catchup_seconds, 2) << ", \"cpu_seconds_per_100k\": " << fmt(r.cpu_s_per_100k, 3)
+           << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";
+    }
+    json << "\n  ],\n  \"steady\": {\"rate\": " << o.rate << ", \"seconds\": " << o.steady_seconds
+         << ", \"p50_ms\": " << fmt(s.p50_ms, 2) << ", \"p99_ms\": " << fmt(s.p99_ms, 2) << ", \"max_ms\": "
+         << fmt(s.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib << ", \"rows\": " << s.rows << "}\n}\n";
+    std::cout << "results: " << path << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "kafnus-bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+-- Tables of the demo (Kafnus writes into tables an operator created; it
+-- creates only its own offsets table and missing error-log tables).
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE SCHEMA IF NOT EXISTS smartcity;
+
+CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot (
+    timeinstant timestamptz NOT NULL,
+    recvtime timestamptz NOT NULL,
+    entityid text NOT NULL,
+    entitytype text,
+    fiwareservicepath text,
+    status text,
+    occupancy double precision,
+    location geometry(Point, 4326),
+    PRIMARY KEY (timeinstant, entityid)
+);
+CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot_lastdata (LIKE smartcity.parking_parkingspot);
+ALTER TABLE smartcity.parking_parkingspot_lastdata DROP CONSTRAINT IF EXISTS parking_parkingspot_lastdata_pkey;
+ALTER TABLE smartcity.parking_parkingspot_lastdata ADD PRIMARY KEY (entityid);
+CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot_mutable (LIKE smartcity.parking_parkingspot INCLUDING ALL);
+
+CREATE TABLE IF NOT EXISTS smartcity.environment_weatherobserved (
+    timeinstant timestamptz NOT NULL,
+    recvtime timestamptz NOT NULL,
+    entityid text NOT NULL,
+    entitytype text,
+    fiwareservicepath text,
+    temperature double precision,
+    relativehumidity double precision,
+    weathertype text,
+    readings jsonb,
+    location geometry(Point, 4326),
+    PRIMARY KEY (timeinstant, entityid)
+);

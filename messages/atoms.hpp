@@ -1,0 +1,23 @@
+#pragma once
+// The atoms that name commands between actors (CAF 0.17 spelling; a later
+// CAF moves these to CAF_BEGIN_TYPE_ID_BLOCK, only this file changes).
+
+#include <caf/atom.hpp>
+
+namespace kafnus::msg {
+
+using poll_atom = caf::atom_constant<caf::atom("poll")>;          // consumer: poll the broker once more
+using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: the batch delay expired
+using retry_atom = caf::atom_constant<caf::atom("retry")>;        // writer: retry after a transient failure
+using rewind_atom = caf::atom_constant<caf::atom("rewind")>;      // consumer: in-flight work was lost, seek to stored positions
+using drain_atom = caf::atom_constant<caf::atom("drain")>;        // consumer: stop fetching, finish in-flight work, leave the group
+using drained_atom = caf::atom_constant<caf::atom("drained")>;    // consumer -> supervisor: drain finished
+using stop_atom = caf::atom_constant<caf::atom("stop")>;          // supervisor: graceful stop requested
+using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor: restart a failed actor
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;  // supervisor: graceful stop took too long
+using status_atom = caf::atom_constant<caf::atom("status")>;      // metrics actor: which address the admin server bound
+using writer_atom = caf::atom_constant<caf::atom("writer")>;     // processor: the writer to send rows to
+using processor_atom = caf::atom_constant<caf::atom("processor")>;  // consumer: the processor of a flow
+using tick_atom = caf::atom_constant<caf::atom("tick")>;          // periodic housekeeping
+
+}  // namespace kafnus::msg

@@ -1,0 +1,28 @@
+#pragma once
+// consumer -> flow processor: consecutive Kafka records of one partition.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "messages/source_range.hpp"
+
+namespace kafnus::msg {
+
+struct raw_record {
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;  // broker/producer timestamp, for latency
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct raw_batch {
+  source_range source;
+  caf::actor ack_to;  // the consumer that fetched the records: the writer acknowledges to it
+  std::vector<raw_record> records;
+};
+
+}  // namespace kafnus::msg

@@ -1,0 +1,30 @@
+#include "ngsi/flow.hpp"
+
+namespace kafnus::ngsi {
+
+std::string_view to_string(flow f) noexcept {
+  switch (f) {
+    case flow::historic: return "historic";
+    case flow::lastdata: return "lastdata";
+    case flow::mutable_: return "mutable";
+  }
+  return "historic";
+}
+
+std::optional<flow> parse_flow(std::string_view name) noexcept {
+  for (auto f : kAllFlows) {
+    if (to_string(f) == name) return f;
+  }
+  return std::nullopt;
+}
+
+std::string_view table_suffix(flow f) noexcept {
+  switch (f) {
+    case flow::historic: return "";
+    case flow::lastdata: return "_lastdata";
+    case flow::mutable_: return "_mutable";
+  }
+  return "";
+}
+
+}  // namespace kafnus::ngsi

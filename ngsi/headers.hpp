@@ -1,0 +1,26 @@
+#pragma once
+// The FIWARE context of a Kafka record, read from its headers.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kafnus::ngsi {
+
+// Kafka record headers as (name, value) in record order. Plain std types so
+// messages/ can carry them without depending on ngsi/.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct fiware_context {
+  std::string service = "default";  // fiware-service, lower-cased; "default" when absent or empty
+  std::string servicepath = "/";    // fiware-servicepath, lower-cased, leading '/' added; "/" when absent or empty
+  std::string datamodel;            // fiware-datamodel as sent (trimmed); empty when absent
+  std::string correlator;           // fiware-correlator; empty when absent
+};
+
+// Header names are matched case-insensitively; when a header is repeated the
+// last one wins. Never fails.
+fiware_context read_fiware_context(const header_list& headers);
+
+}  // namespace kafnus::ngsi

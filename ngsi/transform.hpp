@@ -1,0 +1,54 @@
+#pragma once
+// The functional core: one Kafka record -> rows for its flow, plus an error
+// for every part that cannot become a row. Pure: no I/O, no clock (the caller
+// passes `now`), never throws on any input.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ngsi/datamodel.hpp"
+#include "ngsi/flow.hpp"
+#include "ngsi/headers.hpp"
+#include "ngsi/row.hpp"
+
+namespace kafnus::ngsi {
+
+struct limits {
+  std::size_t max_message_bytes = 16u << 20;
+  std::size_t max_value_bytes = 4u << 20;  // one attribute value (text, JSON text, geometry source)
+  int max_nesting_depth = 64;
+  int max_attributes = 1600;
+};
+
+struct transform_options {
+  flow f = flow::historic;
+  datamodel_rules datamodels;
+  limits lim;
+};
+
+// What could not become a row. `service` routes the error-log entry; when the
+// entity could still be named and typed, `candidate` holds the row it would
+// have been, so the error log can show a statement to re-run.
+struct transform_error {
+  std::string service;
+  std::string message;
+  std::optional<row> candidate;
+};
+
+struct transform_output {
+  std::vector<row> rows;
+  std::vector<transform_error> errors;
+  std::size_t entities = 0;  // entities seen (good or bad)
+};
+
+// Appends the rows and errors of one record to `out`.
+//   payload: the Kafka value bytes (Orion notification, or the legacy
+//            {"schema":…,"payload":"<notification as a string>"} envelope)
+//   now_us:  recvtime of every row, microseconds since the epoch (UTC)
+void transform(std::string_view payload, const header_list& headers, const transform_options& options,
+               std::int64_t now_us, transform_output& out);
+
+}  // namespace kafnus::ngsi

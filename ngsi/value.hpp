@@ -1,0 +1,42 @@
+#pragma once
+// A typed attribute value, ready for the writer: its kind says which
+// PostgreSQL type carries it, its text is that type's input syntax.
+
+#include <cstdint>
+#include <string>
+
+namespace kafnus::ngsi {
+
+enum class value_kind : unsigned char {
+  null,       // SQL NULL; text is empty
+  boolean,    // boolean: "true" | "false"
+  number,     // numeric: the JSON number's exact text (every digit kept: "9223372036854775807", "4000.1234", "1e-06")
+  text,       // text: the decoded UTF-8 string (never contains NUL)
+  json,       // json: compact JSON text of an object, array or json/jsonb/StructuredValue value
+  timestamp,  // timestamptz: "YYYY-MM-DD HH:MM:SS.ffffff+00" (UTC); micros holds the instant
+  geometry,   // geometry: hex EWKB with SRID 4326 (upper-case hex digits)
+};
+
+// "null", "boolean", "number", "text", "json", "timestamp", "geometry"
+const char* to_string(value_kind k) noexcept;
+
+struct value {
+  value_kind kind = value_kind::null;
+  std::string text;
+  std::int64_t micros = 0;  // timestamp only: microseconds since 1970-01-01T00:00:00Z
+
+  static value null() { return {}; }
+  static value boolean(bool b) { return {value_kind::boolean, b ? "true" : "false", 0}; }
+  static value number(std::string digits) { return {value_kind::number, std::move(digits), 0}; }
+  static value text_value(std::string s) { return {value_kind::text, std::move(s), 0}; }
+  static value json(std::string j) { return {value_kind::json, std::move(j), 0}; }
+  static value geometry(std::string hex_ewkb) { return {value_kind::geometry, std::move(hex_ewkb), 0}; }
+  static value timestamp(std::int64_t micros_since_epoch);  // formats text
+
+  friend bool operator==(const value& a, const value& b) {
+    return a.kind == b.kind && a.text == b.text && a.micros == b.micros;
+  }
+  friend bool operator!=(const value& a, const value& b) { return !(a == b); }
+};
+
+}  // namespace kafnus::ngsi

@@ -1,0 +1,57 @@
+#include "postgis/connection.hpp"
+
+#include <pqxx/nontransaction>
+
+#include "postgis/sql.hpp"
+
+namespace kafnus::postgis {
+namespace {
+
+void add(std::string& out, const char* key, const std::string& value) {
+  if (value.empty()) return;
+  if (!out.empty()) out += ' ';
+  out += key;
+  out += '=';
+  out += '\'';
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+}
+
+}  // namespace
+
+std::string connection_string(const config::postgres_settings& pg) {
+  std::string s;
+  add(s, "host", pg.host);
+  add(s, "port", std::to_string(pg.port));
+  add(s, "dbname", pg.database);
+  add(s, "user", pg.user);
+  add(s, "password", pg.password);
+  add(s, "sslmode", pg.sslmode);
+  add(s, "sslrootcert", pg.sslrootcert);
+  add(s, "sslcert", pg.sslcert);
+  add(s, "sslkey", pg.sslkey);
+  add(s, "connect_timeout", std::to_string(pg.connect_timeout_s));
+  add(s, "application_name", pg.application_name);
+  return s;
+}
+
+std::string describe(const config::postgres_settings& pg) {
+  return pg.host + ":" + std::to_string(pg.port) + "/" + pg.database + " user=" + pg.user + " sslmode=" + pg.sslmode;
+}
+
+std::unique_ptr<pqxx::connection> connect(const config::postgres_settings& pg, const std::string& role) {
+  auto settings = pg;
+  if (!role.empty()) settings.application_name = pg.application_name + "-" + role;
+  auto conn = std::make_unique<pqxx::connection>(connection_string(settings));
+  pqxx::nontransaction setup(*conn);
+  setup.exec("SET TimeZone = 'UTC'");
+  setup.exec("SET standard_conforming_strings = on");
+  setup.exec("SET client_min_messages = warning");
+  setup.exec("SET statement_timeout = " + std::to_string(pg.statement_timeout_ms));
+  return conn;
+}
+
+}  // namespace kafnus::postgis

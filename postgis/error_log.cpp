@@ -1,0 +1,134 @@
+#include "postgis/error_log.hpp"
+
+#include <map>
+
+
+#include "ngsi/table_name.hpp"
+#include "ngsi/value.hpp"
+#include "postgis/error_class.hpp"
+#include "postgis/savepoint.hpp"
+#include "postgis/sql.hpp"
+
+namespace kafnus::postgis {
+namespace {
+
+std::string values_row(const error_log_entry& e, bool with_service) {
+  std::string s = "(" + quote_literal(ngsi::value::timestamp(e.timestamp_us).text) + "::timestamptz, ";
+  if (with_service) s += quote_literal(printable_utf8(e.service)) + ", ";
+  s += quote_literal(truncate_utf8(printable_utf8(e.error), kMaxErrorChars)) + ", ";
+  s += e.query.empty() ? std::string("NULL") : quote_literal(truncate_utf8(printable_utf8(e.query), kMaxQueryBytes));
+  return s + ")";
+}
+
+// One multi-row INSERT per chunk of entries.
+void insert_rows(pqxx::transaction_base& tx, const std::string& head, const std::vector<const error_log_entry*>& rows,
+                 bool with_service) {
+  constexpr std::size_t kChunk = 500;
+  for (std::size_t i = 0; i < rows.size(); i += kChunk) {
+    std::string sql = head;
+    for (std::size_t j = i; j < rows.size() && j < i + kChunk; ++j) {
+      if (j > i) sql += ", ";
+      sql += values_row(*rows[j], with_service);
+    }
+    tx.exec(sql);
+  }
+}
+
+}  // namespace
+
+std::string printable_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c == 0) {
+      out += "\\0";
+      ++i;
+      continue;
+    }
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+    if (ok && len > 1) {
+      // Reject overlong forms and surrogates, as PostgreSQL does.
+      const std::uint32_t cp = len == 2 ? ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu)
+                              : len == 3 ? ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu)
+                                         : ((c & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) |
+                                               ((p[i + 2] & 0x3Fu) << 6) | (p[i + 3] & 0x3Fu);
+      ok = (len == 2 && cp >= 0x80) || (len == 3 && cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) ||
+           (len == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
+    }
+    if (!ok) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    out.append(text, i, len);
+    i += len;
+  }
+  return out;
+}
+
+std::string truncate_utf8(const std::string& text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "… [truncated " + std::to_string(text.size() - cut) + " bytes]";
+}
+
+bool error_log_writer::ensure_table(pqxx::transaction_base& tx, const std::string& service) {
+  if (known_.count(service)) return true;
+  const auto table = ngsi::error_log_table(service);
+  auto r = tx.exec_params(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), "
+      "EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2)",
+      table.schema, table.table);
+  const bool schema_exists = r[0][0].as<bool>();
+  const bool table_exists = r[0][1].as<bool>();
+  if (!schema_exists) return false;
+  if (!table_exists) {
+    tx.exec("CREATE TABLE IF NOT EXISTS " + qualified(table) +
+            " (\"timestamp\" timestamptz NOT NULL, error text NOT NULL, query text NULL)");
+  }
+  known_.insert(service);
+  return true;
+}
+
+error_log_counts error_log_writer::write(pqxx::dbtransaction& tx, const std::vector<error_log_entry>& entries) {
+  error_log_counts counts;
+  if (entries.empty()) return counts;
+  std::map<std::string, std::vector<const error_log_entry*>> by_service;
+  for (const auto& e : entries) by_service[e.service].push_back(&e);
+  std::vector<const error_log_entry*> fallback;
+  for (const auto& [service, rows] : by_service) {
+    bool written = false;
+    try {
+      in_savepoint(tx, [&] {
+        if (ensure_table(tx, service)) {
+          const auto table = ngsi::error_log_table(service);
+          insert_rows(tx, "INSERT INTO " + qualified(table) + " (\"timestamp\", error, query) VALUES ", rows, false);
+          written = true;
+        }
+      });
+    } catch (const std::exception& e) {
+      if (classify(e) == failure_kind::transient) throw;
+      known_.erase(service);  // an unusable table: its rows go to the fallback below
+    }
+    if (written) {
+      counts.per_service += rows.size();
+    } else {
+      fallback.insert(fallback.end(), rows.begin(), rows.end());
+    }
+  }
+  if (!fallback.empty()) {
+    insert_rows(tx, "INSERT INTO " + quote_ident(kafnus_schema_) + ".error_log (\"timestamp\", service, error, query) VALUES ",
+                fallback, true);
+    counts.fallback = fallback.size();
+  }
+  return counts;
+}
+
+}  // namespace kafnus::postgis

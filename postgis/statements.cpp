@@ -1,0 +1,158 @@
+#include "postgis/statements.hpp"
+
+#include "postgis/sql.hpp"
+
+namespace kafnus::postgis {
+namespace {
+
+const char* const kTarget = "kafnus_target";
+
+std::vector<std::string> conflict_keys(ngsi::flow f) {
+  if (f == ngsi::flow::lastdata) return {ngsi::kEntityId};
+  return {ngsi::kEntityId, ngsi::kTimeInstant};
+}
+
+bool is_key(const std::vector<std::string>& keys, const std::string& name) {
+  for (const auto& k : keys) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
+// The expression selecting a group column from the staging table, converted
+// the way the target column needs it.
+std::string select_expression(const group_column& c) {
+  if (c.stage_index < 0) return "NULL";
+  std::string col = "c" + std::to_string(c.stage_index);
+  if (!c.target_is_json) return col;
+  switch (c.kind) {
+    case ngsi::value_kind::text: return col + "::jsonb";
+    case ngsi::value_kind::boolean:
+    case ngsi::value_kind::number:
+    case ngsi::value_kind::timestamp: return "to_jsonb(" + col + ")";
+    case ngsi::value_kind::geometry: return "ST_AsGeoJSON(" + col + ")::jsonb";
+    default: return col;
+  }
+}
+
+std::string column_list(const statement_group& g) {
+  std::string s;
+  for (const auto& c : g.columns) {
+    if (!s.empty()) s += ", ";
+    s += quote_ident(c.name);
+  }
+  return s;
+}
+
+// ON CONFLICT clause of an upsert; `target_prefix` qualifies the stored row.
+std::string conflict_clause(ngsi::flow f, const std::vector<std::string>& names, bool freshness,
+                            const std::string& target_prefix) {
+  const auto keys = conflict_keys(f);
+  std::string s = " ON CONFLICT (";
+  for (std::size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + quote_ident(keys[i]);
+  s += ")";
+  std::string set;
+  for (const auto& n : names) {
+    if (is_key(keys, n)) continue;
+    if (!set.empty()) set += ", ";
+    set += quote_ident(n) + " = EXCLUDED." + quote_ident(n);
+  }
+  if (set.empty()) return s + " DO NOTHING";
+  s += " DO UPDATE SET " + set;
+  if (freshness) {
+    const auto ti = quote_ident(ngsi::kTimeInstant);
+    s += " WHERE " + target_prefix + ti + " IS NULL OR EXCLUDED." + ti + " >= " + target_prefix + ti;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string stage_ddl(const std::vector<ngsi::value_kind>& kinds) {
+  std::string s = "CREATE TEMP TABLE IF NOT EXISTS " + stage_name(kinds) + " (_seq integer NOT NULL";
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    s += ", c" + std::to_string(i) + " " + sql_type(kinds[i]);
+  }
+  return s + ") ON COMMIT DELETE ROWS";
+}
+
+std::vector<std::string> stage_copy_columns(const std::vector<ngsi::value_kind>& kinds) {
+  std::vector<std::string> cols{"_seq"};
+  for (std::size_t i = 0; i < kinds.size(); ++i) cols.push_back("c" + std::to_string(i));
+  return cols;
+}
+
+void append_stage_line(std::string& out, const statement_group& g, const planned_row& r, int seq) {
+  out += std::to_string(seq);
+  for (std::size_t i = 0; i < g.columns.size(); ++i) {
+    if (g.columns[i].stage_index < 0) continue;
+    out += '\t';
+    append_copy_escaped(out, r.row->columns[r.value_index[i]].val.text);
+  }
+  out += '\n';
+}
+
+std::string group_statement(const statement_group& g) {
+  const std::string stage = "pg_temp." + stage_name(g.stage_kinds);
+  const std::string range = " WHERE _seq >= $1 AND _seq < $2";
+  if (g.op == ngsi::operation::remove) {
+    // A remove group has the entityid column only.
+    return "DELETE FROM " + qualified(g.table) + " WHERE " + quote_ident(ngsi::kEntityId) + " IN (SELECT c0 FROM " +
+           stage + range + ")";
+  }
+  std::string select;
+  std::vector<std::string> names;
+  for (const auto& c : g.columns) {
+    if (!select.empty()) select += ", ";
+    select += select_expression(c);
+    names.push_back(c.name);
+  }
+  std::string s = "INSERT INTO " + qualified(g.table);
+  if (g.op == ngsi::operation::upsert) s += " AS " + std::string(kTarget);
+  s += " (" + column_list(g) + ") SELECT " + select + " FROM " + stage + range + " ORDER BY _seq";
+  if (g.op == ngsi::operation::upsert) {
+    bool freshness = false;
+    if (g.flow == ngsi::flow::lastdata) {
+      for (const auto& c : g.columns) {
+        if (c.name == ngsi::kTimeInstant && c.kind == ngsi::value_kind::timestamp && c.target_exists) freshness = true;
+      }
+    }
+    s += conflict_clause(g.flow, names, freshness, std::string(kTarget) + ".");
+  }
+  return s;
+}
+
+std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t>& columns) {
+  std::vector<std::uint16_t> idx = columns;
+  if (idx.empty()) {
+    for (std::size_t i = 0; i < r.columns.size(); ++i) idx.push_back(static_cast<std::uint16_t>(i));
+  }
+  if (r.op == ngsi::operation::remove) {
+    const auto* id = r.find(ngsi::kEntityId);
+    return "DELETE FROM " + qualified(r.table) + " WHERE " + quote_ident(ngsi::kEntityId) + " = " +
+           (id ? literal(id->val) : std::string("NULL"));
+  }
+  std::string cols, vals;
+  std::vector<std::string> names;
+  bool has_time = false;
+  for (auto i : idx) {
+    const auto& c = r.columns[i];
+    if (!cols.empty()) {
+      cols += ", ";
+      vals += ", ";
+    }
+    cols += quote_ident(c.name);
+    vals += literal(c.val);
+    names.push_back(c.name);
+    if (c.name == ngsi::kTimeInstant && c.val.kind == ngsi::value_kind::timestamp) has_time = true;
+  }
+  std::string s = "INSERT INTO " + qualified(r.table);
+  if (r.op == ngsi::operation::upsert) s += " AS " + std::string(kTarget);
+  s += " (" + cols + ") VALUES (" + vals + ")";
+  if (r.op == ngsi::operation::upsert) {
+    s += conflict_clause(r.f, names, r.f == ngsi::flow::lastdata && has_time, std::string(kTarget) + ".");
+  }
+  return s;
+}
+
+}  // namespace kafnus::postgis

@@ -1,0 +1,33 @@
+#pragma once
+// The SQL text of the writer's statements, built from a planned group.
+
+#include <string>
+#include <vector>
+
+#include "ngsi/row.hpp"
+#include "postgis/write_plan.hpp"
+
+namespace kafnus::postgis {
+
+// CREATE TEMP TABLE IF NOT EXISTS <stage> (_seq integer, c0 <kind>, …) ON COMMIT DELETE ROWS
+std::string stage_ddl(const std::vector<ngsi::value_kind>& kinds);
+
+// Column list of the staging table's COPY: _seq, c0, c1, …
+std::vector<std::string> stage_copy_columns(const std::vector<ngsi::value_kind>& kinds);
+
+// Appends one COPY text line (with trailing newline) for a planned row.
+void append_stage_line(std::string& out, const statement_group& g, const planned_row& r, int seq);
+
+// The statement writing the group's staged rows whose _seq is in [$1, $2):
+// INSERT … SELECT (historic), INSERT … SELECT … ON CONFLICT … DO UPDATE
+// (lastdata with the freshness rule, mutable), or DELETE … WHERE entityid IN
+// (SELECT …) (lastdata deletes).
+std::string group_statement(const statement_group& g);
+
+// A statement an operator can run to write one row by hand, with literal
+// values: what the error log's `query` column holds. `columns` restricts it
+// to those column indexes of the row (the ones the writer would send); empty
+// means all of them.
+std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t>& columns = {});
+
+}  // namespace kafnus::postgis

@@ -1,0 +1,92 @@
+#pragma once
+// Planning a transaction (pure): which statements write a batch of rows, in
+// which order, so that the result is exactly that of applying the rows one
+// by one in offset order — but with one COPY and one INSERT … SELECT per
+// table and row shape instead of one statement per row.
+//
+// Rows go into groups of the same table, operation and shape (the ordered
+// column names and value kinds). Groups are collected in segments: within a
+// segment a key (entityid for lastdata, entityid+timeinstant for mutable and
+// historic) appears in one group only, so the order of groups inside a
+// segment does not matter, and rows of one key in one group are folded the
+// way the database would fold them (lastdata: the newest TimeInstant wins,
+// ties to the later row; mutable: the later row wins). A key that comes back
+// with another shape starts a new segment, so offset order is kept across
+// shapes.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ngsi/row.hpp"
+#include "postgis/table_schema.hpp"
+
+namespace kafnus::postgis {
+
+enum class unknown_column_policy { error, drop, add };
+
+struct group_column {
+  std::string name;
+  ngsi::value_kind kind;      // null: every row of the group has NULL here
+  int stage_index = -1;       // column of the staging table (c<N>), -1 for null
+  bool target_exists = false;  // false: no such column (unknown-column policy "error": the database reports it)
+  bool target_is_json = false;  // json/jsonb column: text and scalars are converted to JSON
+};
+
+struct planned_row {
+  const ngsi::row* row = nullptr;
+  std::size_t tag = 0;  // caller's tag (the source the row came from)
+  std::vector<std::uint16_t> value_index;  // for each group column, index into row->columns
+};
+
+struct statement_group {
+  ngsi::table_ref table;
+  ngsi::flow flow = ngsi::flow::historic;
+  ngsi::operation op = ngsi::operation::insert;
+  std::vector<group_column> columns;
+  std::vector<ngsi::value_kind> stage_kinds;  // kinds of the staging columns, in order
+  std::vector<planned_row> rows;              // in offset order (after folding)
+  std::size_t folded = 0;                     // rows superseded by a later row of the same key
+};
+
+struct rejected_row {
+  const ngsi::row* row = nullptr;
+  std::size_t tag = 0;
+  std::string error;
+};
+
+struct write_plan {
+  std::vector<statement_group> groups;  // execute in this order
+  std::vector<rejected_row> rejected;   // cannot be written at all (table missing)
+  std::array<std::size_t, 3> dropped_attributes{};  // per ngsi::flow: unknown-column policy "drop"
+};
+
+struct tagged_row {
+  const ngsi::row* row;
+  std::size_t tag;
+};
+
+// `schema_of` must know every table the rows name.
+write_plan build_plan(const std::vector<tagged_row>& rows,
+                      const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of,
+                      unknown_column_policy policy);
+
+// A column the "add" policy must create before planning.
+struct column_addition {
+  ngsi::table_ref table;
+  std::string column;
+  std::string type;  // SQL type derived from the value kind
+};
+
+std::vector<column_addition> missing_columns(const std::vector<tagged_row>& rows,
+                                             const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of);
+
+// SQL type a new column gets for a value kind (policy "add").
+const char* column_type_for(ngsi::value_kind kind);
+
+// Name of the temporary staging table for a list of kinds.
+std::string stage_name(const std::vector<ngsi::value_kind>& kinds);
+
+}  // namespace kafnus::postgis

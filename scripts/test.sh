@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs dependencies, builds with
+# warnings as errors, starts the real Kafka and PostGIS, runs the unit,
+# integration, conformance and fault tests, then stops the services.
+#   scripts/test.sh                 everything (quick fault variants)
+#   scripts/test.sh -L unit         only a label: unit | integration | conformance | faults
+#   KAFNUS_LONG_TESTS=1 scripts/test.sh -L faults   the long fault variants too
+# Other arguments go to ctest.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/scripts/install-deps.sh"
+"$root/scripts/build.sh" -DKAFNUS_WERROR=ON
+
+started=0
+cleanup() { if [ "$started" = 1 ]; then "$root/scripts/services.sh" stop || true; fi; }
+trap cleanup EXIT
+"$root/scripts/services.sh" start
+started=1
+
+cd "$root/build"
+ctest --output-on-failure --timeout 900 "$@"

@@ -1,0 +1,146 @@
+// Faults on the real broker and database, each test counting rows against
+// what was published: nothing lost, nothing duplicated. Faults are real (the
+// daemon killed, PostgreSQL and Kafka stopped) and only touch 127.0.0.1.
+// KAFNUS_LONG_TESTS=1 runs the long variants (50,000 notifications and five
+// kills; PostgreSQL down for 2 minutes); the default quick variants keep CI
+// well inside its budget.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "test/faults/stream.hpp"
+#include "test/support/daemon_process.hpp"
+#include "test/support/kafka_client.hpp"
+#include "test/support/pg_client.hpp"
+#include "test/support/test_env.hpp"
+
+namespace kt = kafnus::test;
+using namespace std::chrono_literals;
+using testing::HasSubstr;
+
+namespace {
+
+bool long_tests() {
+  const char* v = std::getenv("KAFNUS_LONG_TESTS");
+  return v && std::string(v) == "1";
+}
+
+kt::command_result services(const std::string& action) {
+  return kt::run_command({std::string(KAFNUS_SOURCE_DIR) + "/scripts/services.sh", action});
+}
+
+// Restores a service stopped by a test even when an assertion fails.
+struct restart_on_exit {
+  std::string action;
+  ~restart_on_exit() { services(action); }
+};
+
+}  // namespace
+
+TEST(Faults, SigkillAtRandomPointsThenRestartGivesExactlyOneRowPerNotification) {
+  const int total = long_tests() ? 50000 : 12000;
+  const int kills = long_tests() ? 5 : 3;
+  kt::stream s(8);
+  kt::daemon_process d(s.config());
+  s.publish(0, total);
+  std::mt19937 rng(20261124);
+  for (int k = 0; k < kills; ++k) {
+    d.start();
+    ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+    // Kill somewhere in the next stretch of the stream.
+    const long long target = s.historic_rows() + std::uniform_int_distribution<int>(200, total / (kills + 2))(rng);
+    s.wait_rows(target, 60s);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 150)(rng)));
+    d.signal(SIGKILL);
+    ASSERT_EQ(d.wait_exit(10s), 128 + SIGKILL);
+  }
+  EXPECT_LT(s.historic_rows(), total) << "the stream ended before the last kill: the test proves less";
+  d.start();
+  ASSERT_TRUE(s.wait_complete(total, 180s)) << s.describe() << d.log();
+  s.expect_exactly_once(total);
+}
+
+TEST(Faults, PostgresDownUnderLoadPausesThenResumesAlone) {
+  const int total = long_tests() ? 20000 : 6000;
+  const auto outage = long_tests() ? 120s : 15s;
+  kt::stream s(4);
+  auto cfg = s.config();
+  cfg.extra_yaml += "batching:\n  in_flight_messages: 2000\n";
+  kt::daemon_process d(cfg);
+  d.start();
+  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+  s.publish(0, total / 3);
+  ASSERT_TRUE(s.wait_rows(1, 30s));
+  {
+    restart_on_exit restore{"start-postgres"};
+    ASSERT_EQ(services("stop-postgres").code, 0);
+    s.publish(total / 3, total);  // the load continues while the database is down
+    const auto until = std::chrono::steady_clock::now() + outage;
+    bool reported = false;
+    double max_in_flight = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      auto h = d.http("GET", "/health");
+      reported = reported || (h.status == 503 && h.body.find("\"connected\":false") != std::string::npos);
+      auto m = d.http("GET", "/metrics");
+      max_in_flight = std::max(max_in_flight, kt::metric_value(m.body, "kafnus_in_flight_messages"));
+      std::this_thread::sleep_for(500ms);
+    }
+    EXPECT_TRUE(reported) << "/health did not report the outage";
+    EXPECT_LE(max_in_flight, 2000 + 5000) << "consumption did not pause at the in-flight limit";
+    EXPECT_TRUE(d.running()) << d.log();
+  }
+  ASSERT_TRUE(s.wait_complete(total, 180s)) << s.describe() << d.log();
+  s.expect_exactly_once(total);
+  EXPECT_EQ(d.http("GET", "/health").status, 200);
+  EXPECT_THAT(d.log(), HasSubstr("db.recovered"));
+}
+
+TEST(Faults, KafkaRestartMidStreamLosesAndDuplicatesNothing) {
+  const int total = long_tests() ? 20000 : 6000;
+  kt::stream s(4);
+  kt::daemon_process d(s.config());
+  d.start();
+  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+  s.publish(0, total / 2);
+  ASSERT_TRUE(s.wait_rows(1, 30s));
+  {
+    restart_on_exit restore{"start-kafka"};
+    ASSERT_EQ(services("stop-kafka").code, 0);
+    std::this_thread::sleep_for(5s);
+    EXPECT_TRUE(d.running()) << d.log();
+    ASSERT_EQ(services("start-kafka").code, 0);
+  }
+  s.publish(total / 2, total);
+  ASSERT_TRUE(s.wait_complete(total, 180s)) << s.describe() << d.log();
+  s.expect_exactly_once(total);
+}
+
+TEST(Faults, TwoDaemonsShareAGroupOneKilledAndRestarted) {
+  const int total = long_tests() ? 30000 : 10000;
+  kt::stream s(8);
+  auto cfg = s.config();
+  kt::daemon_process a(cfg);
+  cfg.admin_port = kt::free_port();
+  kt::daemon_process b(cfg);  // same group and offsets schema, its own admin port
+  a.start();
+  b.start();
+  ASSERT_TRUE(a.wait_ready(60s)) << a.log();
+  ASSERT_TRUE(b.wait_ready(60s)) << b.log();
+  std::thread publisher([&] { s.publish(0, total); });
+  s.wait_rows(total / 4, 60s);
+  b.signal(SIGKILL);
+  ASSERT_EQ(b.wait_exit(10s), 128 + SIGKILL);
+  s.wait_rows(total / 2, 90s);
+  b.start();
+  publisher.join();
+  ASSERT_TRUE(s.wait_complete(total, 180s)) << s.describe() << a.log() << b.log();
+  s.expect_exactly_once(total);
+  EXPECT_TRUE(a.running());
+  EXPECT_TRUE(b.running());
+}

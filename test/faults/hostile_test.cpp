@@ -1,0 +1,136 @@
+// Hostile input interleaved with good input: each hostile record becomes an
+// error-log row, every good record around it is written, the daemon keeps
+// running, and no table or schema other than the intended ones appears.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "test/faults/stream.hpp"
+#include "test/support/daemon_process.hpp"
+#include "test/support/kafka_client.hpp"
+#include "test/support/notifications.hpp"
+#include "test/support/pg_client.hpp"
+#include "test/support/test_env.hpp"
+
+namespace kt = kafnus::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::set<std::string> relations(kt::pg_client& pg) {
+  std::set<std::string> out;
+  for (const auto& r : pg.query("SELECT n.nspname || '.' || coalesce(c.relname, '') FROM pg_namespace n LEFT JOIN "
+                                "pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v') "
+                                "WHERE n.nspname NOT LIKE 'pg_%' AND n.nspname <> 'information_schema'")) {
+    out.insert(*r[0]);
+  }
+  return out;
+}
+
+std::string entity_json(const std::string& id, const std::string& type, const std::string& extra_attrs) {
+  return R"({"id":")" + id + R"(","type":")" + type +
+         R"(","TimeInstant":{"type":"DateTime","value":"2025-01-01T00:00:00.000Z","metadata":{}})" + extra_attrs + "}";
+}
+
+}  // namespace
+
+TEST(Hostile, BadRecordsGoToTheErrorLogGoodOnesAroundThemAreWritten) {
+  kt::stream s(1);
+  kt::pg_client pg;
+  auto cfg = s.config();
+  kt::daemon_process d(cfg);
+  d.start();
+  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+  // The daemon's own schema is intended; take the snapshot once it exists.
+  std::this_thread::sleep_for(500ms);
+  const auto before = relations(pg);
+
+  const auto topic = cfg.historic_topics[0];
+  const kt::headers good{{"Fiware-Service", s.service()}, {"Fiware-ServicePath", "/s"}};
+  struct hostile {
+    std::string what;
+    std::string value;
+    kt::headers headers;
+  };
+  std::string deep(100000, '[');
+  std::string many_attrs;
+  for (int i = 0; i < 10000; ++i) many_attrs += ",\"a" + std::to_string(i) + R"(":{"type":"Number","value":1})";
+  const std::string ten_mb(10 * 1024 * 1024, 'x');
+  const std::vector<hostile> bad = {
+      {"invalid JSON", "{\"data\": [", good},
+      {"invalid UTF-8", std::string("{\"subscriptionId\":\"\xff\xfe\",\"data\":[]}"), good},
+      {"10 MB value", R"({"data":[)" + entity_json("Big", "Sensor", R"(,"temperature":{"type":"Text","value":")" +
+                                                                        ten_mb + R"("})") + "]}",
+       good},
+      {"10,000 attributes", R"({"data":[)" + entity_json("Many", "Sensor", many_attrs) + "]}", good},
+      {"deep nesting", R"({"data":)" + deep, good},
+      {"unknown datamodel", kt::sensor_notification("D1", "Sensor", kt::iso_time(1), 1),
+       {{"Fiware-Service", s.service()}, {"Fiware-ServicePath", "/s"}, {"fiware-datamodel", "dm-by-magic"}}},
+      {"SQL in service", kt::sensor_notification("I1", "Sensor", kt::iso_time(1), 1),
+       {{"Fiware-Service", "x\"; DROP SCHEMA public CASCADE; --"}, {"Fiware-ServicePath", "/s"}}},
+      {"SQL in servicepath", kt::sensor_notification("I2", "Sensor", kt::iso_time(1), 1),
+       {{"Fiware-Service", s.service()}, {"Fiware-ServicePath", "/s'; DROP TABLE x; --"}}},
+      {"SQL in type", kt::sensor_notification("I3", "Sensor\"; DROP TABLE s_sensor; --", kt::iso_time(1), 1), good},
+      {"SQL in attribute name",
+       R"({"data":[)" + entity_json("I4", "Sensor", R"(,"temp\"; DROP TABLE s_sensor; --":{"type":"Number","value":1})") +
+           "]}",
+       good},
+      {"headers missing", kt::sensor_notification("H1", "Sensor", kt::iso_time(1), 1), {}},
+      {"historic without TimeInstant", R"({"data":[{"id":"N1","type":"Sensor","temperature":{"type":"Number","value":1}}]})",
+       good},
+  };
+  kt::kafka_producer p(kt::brokers());
+  int good_count = 0;
+  auto send_good = [&](const std::string& id_suffix, const kt::headers& h = {}) {
+    p.send(topic, kt::sensor_notification("G" + id_suffix, "Sensor", kt::iso_time(good_count), good_count),
+           h.empty() ? good : h);
+    ++good_count;
+  };
+  send_good("start");
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    p.send(topic, bad[i].value, bad[i].headers);
+    send_good(std::to_string(i));
+  }
+  // Values that look like SQL are data: stored verbatim.
+  p.send(topic, kt::sensor_notification("'); DROP TABLE s_sensor; --", "Sensor", kt::iso_time(good_count), 1), good);
+  ++good_count;
+  // Duplicated headers: the last one wins (documented), so this record is good.
+  send_good("dup", {{"Fiware-Service", "other"}, {"Fiware-Service", s.service()}, {"Fiware-ServicePath", "/s"}});
+  p.flush();
+
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && pg.count(s.service() + ".s_sensor") < good_count) {
+    std::this_thread::sleep_for(200ms);
+  }
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(pg.count(s.service() + ".s_sensor"), good_count) << d.log();
+  EXPECT_EQ(pg.count(s.service() + ".s_sensor", "entityid = ''''); DROP TABLE s_sensor; --'"), 1);
+  EXPECT_TRUE(d.running()) << d.log();
+
+  // Every hostile record left one error-log row: in the service's error log,
+  // or, for a service without a schema, in the daemon's own.
+  const auto service_log = s.service() + "." + s.service() + "_error_log";
+  const auto fallback_log = cfg.offsets_schema + ".error_log";
+  const long long logged = pg.count(service_log) + pg.count(fallback_log);
+  EXPECT_EQ(logged, static_cast<long long>(bad.size()))
+      << pg.scalar("SELECT string_agg(left(error, 120), E'\\n') FROM " + service_log) << "\n"
+      << pg.scalar("SELECT string_agg(service || ': ' || left(error, 120), E'\\n') FROM " + fallback_log);
+
+  // Nothing else was created or dropped: only the service's error log is new.
+  auto after = relations(pg);
+  std::set<std::string> added, removed;
+  for (const auto& r : after) {
+    if (!before.count(r)) added.insert(r);
+  }
+  for (const auto& r : before) {
+    if (!after.count(r)) removed.insert(r);
+  }
+  EXPECT_TRUE(removed.empty()) << *removed.begin();
+  for (const auto& r : added) {
+    EXPECT_EQ(r, service_log) << "unexpected relation created: " << r;
+  }
+  EXPECT_TRUE(pg.table_exists("public", "spatial_ref_sys")) << "public schema touched";
+}

@@ -1,0 +1,143 @@
+#include "test/faults/stream.hpp"
+
+#include <sstream>
+#include <thread>
+
+#include "test/support/kafka_client.hpp"
+#include "test/support/notifications.hpp"
+#include "test/support/test_env.hpp"
+
+namespace kafnus::test {
+namespace {
+
+constexpr int kEntities = 40;
+
+std::string entity(int i) { return (i % 2 ? "M" : "S") + std::to_string(i % kEntities); }
+std::string type(int i) { return i % 2 ? "Meter" : "Sensor"; }
+
+}  // namespace
+
+stream::stream(int partitions) : service_(unique_name("ft")) {
+  const char* suffix[] = {"historic", "lastdata", "mutable"};
+  std::vector<std::string> topics;
+  for (int f = 0; f < 3; ++f) {
+    topic_[f] = service_ + "_" + suffix[f];
+    topics.push_back(topic_[f]);
+  }
+  create_topics(brokers(), topics, partitions);
+  const std::string cols =
+      "recvtime timestamptz, fiwareservicepath text, entityid text NOT NULL, entitytype text, "
+      "timeinstant timestamptz NOT NULL, temperature double precision";
+  const auto s = service_;
+  pg_.exec("CREATE SCHEMA " + s);
+  pg_.exec("CREATE TABLE " + s + ".s_sensor (" + cols + ")");
+  pg_.exec("CREATE TABLE " + s + ".s_meter (" + cols + ", PRIMARY KEY (timeinstant, entityid))");
+  for (const char* t : {"s_sensor", "s_meter"}) {
+    pg_.exec("CREATE TABLE " + s + "." + t + "_lastdata (" + cols + ", PRIMARY KEY (entityid))");
+    pg_.exec("CREATE TABLE " + s + "." + t + "_mutable (" + cols + ", PRIMARY KEY (entityid, timeinstant))");
+  }
+}
+
+stream::~stream() {
+  try {
+    pg_.exec("DROP SCHEMA IF EXISTS " + service_ + " CASCADE");
+    delete_topics(brokers(), {topic_[0], topic_[1], topic_[2]});
+  } catch (const std::exception&) {
+    // best effort
+  }
+}
+
+daemon_config stream::config() const {
+  daemon_config c;
+  c.historic_topics = {topic_[0]};
+  c.lastdata_topics = {topic_[1]};
+  c.mutable_topics = {topic_[2]};
+  c.extra_yaml = "batching:\n  max_rows: 400\n";
+  return c;
+}
+
+void stream::publish(int from, int to) const {
+  kafka_producer p(brokers());
+  for (int i = from; i < to; ++i) {
+    const auto body = sensor_notification(entity(i), type(i), iso_time(i), i % 1000);
+    for (const auto& t : topic_) {
+      p.send(t, body, {{"Fiware-Service", service_}, {"Fiware-ServicePath", "/s"}}, entity(i));
+    }
+  }
+  p.flush();
+}
+
+long long stream::count(const std::string& table) {
+  try {
+    return pg_.count(service_ + "." + table);
+  } catch (const std::exception&) {
+    return -1;  // the database may be down
+  }
+}
+
+long long stream::historic_rows() { return count("s_sensor") + count("s_meter"); }
+
+bool stream::wait_rows(long long historic, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (historic_rows() >= historic) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+bool stream::wait_complete(int total, std::chrono::seconds timeout) {
+  const long long sensors = (total + 1) / 2, meters = total / 2;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (count("s_sensor") >= sensors && count("s_meter") >= meters && count("s_sensor_mutable") >= sensors &&
+        count("s_meter_mutable") >= meters && count("s_sensor_lastdata") + count("s_meter_lastdata") >=
+                                                   std::min<long long>(total, kEntities)) {
+      // Lastdata converges last: wait until every entity shows its final TimeInstant.
+      const auto stale = pg_.scalar(
+          "SELECT count(*) FROM (SELECT entityid, timeinstant FROM " + service_ + ".s_sensor_lastdata UNION ALL " +
+          "SELECT entityid, timeinstant FROM " + service_ + ".s_meter_lastdata) l WHERE timeinstant < (SELECT "
+          "max(timeinstant) FROM (SELECT entityid, timeinstant FROM " + service_ + ".s_sensor UNION ALL SELECT "
+          "entityid, timeinstant FROM " + service_ + ".s_meter) h WHERE h.entityid = l.entityid)");
+      if (stale == "0") return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+void stream::expect_exactly_once(int total) {
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // anything late would show now
+  const long long sensors = (total + 1) / 2, meters = total / 2;
+  EXPECT_EQ(count("s_sensor"), sensors) << "table without primary key";
+  EXPECT_EQ(pg_.scalar("SELECT count(DISTINCT (entityid, timeinstant)) FROM " + service_ + ".s_sensor"),
+            std::to_string(sensors));
+  EXPECT_EQ(count("s_meter"), meters) << "table with primary key";
+  EXPECT_EQ(count("s_sensor_mutable"), sensors);
+  EXPECT_EQ(count("s_meter_mutable"), meters);
+  EXPECT_EQ(count("s_sensor_lastdata") + count("s_meter_lastdata"), std::min<long long>(total, kEntities));
+  const auto log = service_ + "." + service_ + "_error_log";
+  if (pg_.table_exists(service_, service_ + "_error_log")) {
+    EXPECT_EQ(pg_.count(log), 0) << pg_.scalar("SELECT string_agg(error, ' | ') FROM " + log);
+  }
+}
+
+std::string stream::describe() {
+  std::ostringstream o;
+  for (const char* t : {"s_sensor", "s_meter", "s_sensor_lastdata", "s_meter_lastdata", "s_sensor_mutable",
+                        "s_meter_mutable"}) {
+    o << t << "=" << count(t) << " ";
+  }
+  return o.str() + "\n";
+}
+
+double metric_value(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, name.size() + 1, name + " ") == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return 0;
+}
+
+}  // namespace kafnus::test

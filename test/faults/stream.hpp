@@ -1,0 +1,48 @@
+#pragma once
+// A stream of notifications for the fault tests: one service (its own
+// schema), two entity types — "Sensor" into tables without a primary key
+// (a duplicate would show as an extra row) and "Meter" into tables with one
+// (a duplicate would show as an error-log row) — each notification sent to
+// the historic, lastdata and mutable topics, as Orion does for three
+// subscriptions.
+
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "test/support/daemon_process.hpp"
+#include "test/support/pg_client.hpp"
+
+namespace kafnus::test {
+
+class stream {
+ public:
+  explicit stream(int partitions);
+  ~stream();
+
+  daemon_config config() const;
+  // Publishes notifications [from, to).
+  void publish(int from, int to) const;
+
+  long long historic_rows();
+  bool wait_rows(long long historic, std::chrono::seconds timeout);
+  // Waits until every table holds what `total` notifications give.
+  bool wait_complete(int total, std::chrono::seconds timeout);
+  // Asserts exactly one row per notification everywhere, no error-log row.
+  void expect_exactly_once(int total);
+  std::string describe();
+
+  const std::string& service() const { return service_; }
+
+ private:
+  long long count(const std::string& table);
+  std::string service_;
+  std::string topic_[3];
+  pg_client pg_;
+};
+
+// The value of an unlabelled metric in Prometheus text, or 0.
+double metric_value(const std::string& text, const std::string& name);
+
+}  // namespace kafnus::test

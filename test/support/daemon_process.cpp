@@ -1,0 +1,230 @@
+#include "test/support/daemon_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test/support/test_env.hpp"
+
+namespace kafnus::test {
+namespace {
+
+std::string yaml_list(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + ("\"" + v[i] + "\"");
+  return s + "]";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string daemon_config::yaml() const {
+  std::ostringstream y;
+  y << "kafka:\n"
+    << "  brokers: \"" << brokers() << "\"\n"
+    << "  group_id: \"" << group << "\"\n"
+    // A killed test daemon's partitions move on after 6 s, not 45.
+    << "  properties:\n    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"1000\"\n"
+    << "flows:\n"
+    << "  historic:\n    topics: " << yaml_list(historic_topics) << "\n"
+    << "  lastdata:\n    topics: " << yaml_list(lastdata_topics) << "\n"
+    << "  mutable:\n    topics: " << yaml_list(mutable_topics) << "\n"
+    << "postgres:\n"
+    << "  host: \"" << pg_host() << "\"\n"
+    << "  port: " << pg_port() << "\n"
+    << "  database: \"" << pg_database() << "\"\n"
+    << "  user: \"" << pg_user() << "\"\n"
+    << "  offsets_schema: \"" << offsets_schema << "\"\n"
+    << "admin:\n"
+    << "  listen: \"127.0.0.1:" << admin_port << "\"\n"
+    << "log:\n"
+    << "  level: " << log_level << "\n";
+  return y.str() + extra_yaml;
+}
+
+daemon_process::daemon_process(daemon_config cfg) : cfg_(std::move(cfg)) {
+  if (cfg_.group.empty()) cfg_.group = unique_name("group");
+  if (cfg_.offsets_schema.empty()) cfg_.offsets_schema = unique_name("kafnus");
+  if (cfg_.admin_port == 0) cfg_.admin_port = free_port();
+  const auto base = ::testing::TempDir() + unique_name("daemon");
+  config_path_ = base + ".yaml";
+  log_path_ = base + ".log";
+  std::ofstream(config_path_) << cfg_.yaml();
+}
+
+daemon_process::~daemon_process() {
+  if (pid_ > 0 && running()) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(std::chrono::seconds(10));
+  }
+}
+
+void daemon_process::start() {
+  if (pid_ > 0 && running()) throw std::runtime_error("daemon already running");
+  exit_code_ = -1;
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    ::execl(KAFNUS_DAEMON_BINARY, KAFNUS_DAEMON_BINARY, "run", "--config", config_path_.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+}
+
+bool daemon_process::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+  }
+  return false;
+}
+
+void daemon_process::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int daemon_process::wait_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!running()) return exit_code_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+bool daemon_process::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (log().find(text) != std::string::npos) return true;
+    if (!running()) return log().find(text) != std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+bool daemon_process::wait_ready(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!running()) return false;
+    try {
+      if (http("GET", "/readyz").status == 200) return true;
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+std::string daemon_process::log() const { return read_file(log_path_); }
+
+http_response daemon_process::http(const std::string& method, const std::string& path, const std::string& body,
+                                   const std::vector<std::string>& headers) {
+  return http_request(cfg_.admin_port, method, path, body, headers);
+}
+
+http_response http_request(int port, const std::string& method, const std::string& path, const std::string& body,
+                           const std::vector<std::string>& headers) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed: " + std::strerror(errno));
+  }
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string raw;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  http_response r;
+  auto head_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) {
+    throw std::runtime_error("not an HTTP response: " + raw.substr(0, 200));
+  }
+  r.status = std::stoi(raw.substr(raw.find(' ') + 1, 3));
+  r.headers = raw.substr(0, head_end);
+  r.body = raw.substr(head_end + 4);
+  // Chunked transfer encoding: join the chunks.
+  if (r.headers.find("Transfer-Encoding: chunked") != std::string::npos) {
+    std::string joined;
+    std::size_t pos = 0;
+    while (pos < r.body.size()) {
+      auto eol = r.body.find("\r\n", pos);
+      if (eol == std::string::npos) break;
+      std::size_t len = std::stoul(r.body.substr(pos, eol - pos), nullptr, 16);
+      if (len == 0) break;
+      joined += r.body.substr(eol + 2, len);
+      pos = eol + 2 + len + 2;
+    }
+    r.body = joined;
+  }
+  return r;
+}
+
+command_result run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    ::dup2(pipefd[1], 2);
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  command_result r;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) r.output.append(buf, static_cast<std::size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+}  // namespace kafnus::test

@@ -1,0 +1,77 @@
+#pragma once
+// The real `kafnus` binary, run as a child process by a test: its config
+// file, its log, its admin endpoint, signals.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace kafnus::test {
+
+// A configuration for a test daemon: unique group and offsets schema so
+// tests never share state; everything else at its default unless set.
+struct daemon_config {
+  std::vector<std::string> historic_topics;
+  std::vector<std::string> lastdata_topics;
+  std::vector<std::string> mutable_topics;
+  std::string group;           // default: unique
+  std::string offsets_schema;  // default: unique
+  int admin_port = 0;          // default: a free port
+  std::string log_level = "info";
+  std::string extra_yaml;      // more top-level sections, appended verbatim
+
+  std::string yaml() const;
+};
+
+// An HTTP response from the admin endpoint.
+struct http_response {
+  int status = 0;
+  std::string headers;
+  std::string body;
+};
+
+class daemon_process {
+ public:
+  explicit daemon_process(daemon_config cfg);
+  ~daemon_process();  // SIGKILLs a still-running daemon
+  daemon_process(const daemon_process&) = delete;
+  daemon_process& operator=(const daemon_process&) = delete;
+
+  void start();
+  bool running();
+  void signal(int sig);
+  // Waits for the process to exit; returns its exit code (128+N when killed by signal N), or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds timeout);
+  // Waits until the log contains `text`; false on timeout or if the daemon exited.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout);
+  // Waits until GET /readyz answers 200.
+  bool wait_ready(std::chrono::milliseconds timeout);
+  std::string log() const;
+  http_response http(const std::string& method, const std::string& path, const std::string& body = "",
+                     const std::vector<std::string>& headers = {});
+
+  const daemon_config& config() const { return cfg_; }
+  const std::string& config_path() const { return config_path_; }
+
+ private:
+  daemon_config cfg_;
+  std::string config_path_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+// An HTTP request to 127.0.0.1:port (tests only: small bodies, Connection: close).
+http_response http_request(int port, const std::string& method, const std::string& path, const std::string& body = "",
+                           const std::vector<std::string>& headers = {});
+
+// Runs a command line, returns its exit code and combined output.
+struct command_result {
+  int code = -1;
+  std::string output;
+};
+command_result run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+}  // namespace kafnus::test

@@ -1,0 +1,56 @@
+#pragma once
+// A Kafka producer and topic administration for tests, on librdkafka.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace kafnus::test {
+
+using headers = std::vector<std::pair<std::string, std::string>>;
+
+class kafka_producer {
+ public:
+  explicit kafka_producer(const std::string& brokers);
+  ~kafka_producer();
+  kafka_producer(const kafka_producer&) = delete;
+  kafka_producer& operator=(const kafka_producer&) = delete;
+
+  // Queues a record (partition -1: the default partitioner by key, or round
+  // robin when the key is empty). Throws when librdkafka refuses it.
+  void send(const std::string& topic, const std::string& value, const headers& h = {}, const std::string& key = "",
+            int partition = -1);
+  // Waits until every queued record is acknowledged; throws on delivery errors.
+  void flush();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Creates topics with `partitions` partitions (already existing: fine).
+void create_topics(const std::string& brokers, const std::vector<std::string>& topics, int partitions);
+
+// Deletes topics (missing: fine).
+void delete_topics(const std::string& brokers, const std::vector<std::string>& topics);
+
+// A record read back by read_records.
+struct consumed_record {
+  std::string topic;
+  int partition = 0;
+  long long offset = 0;
+  std::string value;
+  headers hdrs;
+};
+
+// Reads up to `max` records from the beginning of `topic` with a throwaway
+// group, waiting at most `timeout_ms` in total.
+std::vector<consumed_record> read_records(const std::string& brokers, const std::string& topic, std::size_t max,
+                                          int timeout_ms);
+
+}  // namespace kafnus::test

@@ -1,0 +1,95 @@
+// Quoting, COPY escaping, literals, error classification and the error-log
+// text helpers.
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include <pqxx/except>
+
+#include "postgis/error_class.hpp"
+#include "postgis/error_log.hpp"
+#include "postgis/sql.hpp"
+
+using namespace kafnus::postgis;
+using kafnus::ngsi::value;
+
+TEST(Sql, IdentifiersAreQuotedWithQuotesDoubled) {
+  EXPECT_EQ(quote_ident("simple"), "\"simple\"");
+  EXPECT_EQ(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
+  EXPECT_EQ(qualified({"test", "t"}), "\"test\".\"t\"");
+}
+
+TEST(Sql, LiteralsAreQuotedWithQuotesDoubled) {
+  EXPECT_EQ(quote_literal("it's"), "'it''s'");
+  EXPECT_EQ(quote_literal("'); DROP TABLE x; --"), "'''); DROP TABLE x; --'");
+  EXPECT_EQ(quote_literal("back\\slash"), "'back\\slash'");
+}
+
+TEST(Sql, ValueLiteralsCarryTheirType) {
+  EXPECT_EQ(literal(value::null()), "NULL");
+  EXPECT_EQ(literal(value::boolean(true)), "true");
+  EXPECT_EQ(literal(value::number("9223372036854775807")), "9223372036854775807");
+  EXPECT_EQ(literal(value::text_value("x")), "'x'");
+  EXPECT_EQ(literal(value::json("{\"a\":1}")), "'{\"a\":1}'::json");
+  EXPECT_EQ(literal(value::geometry("0101")), "'0101'::geometry");
+}
+
+TEST(Sql, CopyEscaping) {
+  std::string out;
+  append_copy_escaped(out, "a\tb\nc\rd\\e");
+  EXPECT_EQ(out, "a\\tb\\nc\\rd\\\\e");
+}
+
+TEST(ErrorClass, SqlstatesDecideTheRetryPolicy) {
+  EXPECT_EQ(classify_sqlstate("08006"), failure_kind::transient);  // connection failure
+  EXPECT_EQ(classify_sqlstate("40001"), failure_kind::transient);  // serialization
+  EXPECT_EQ(classify_sqlstate("40P01"), failure_kind::transient);  // deadlock
+  EXPECT_EQ(classify_sqlstate("53300"), failure_kind::transient);  // too many connections
+  EXPECT_EQ(classify_sqlstate("57P01"), failure_kind::transient);  // admin shutdown
+  EXPECT_EQ(classify_sqlstate("57014"), failure_kind::transient);  // statement timeout
+  EXPECT_EQ(classify_sqlstate("42703"), failure_kind::statement);  // undefined column
+  EXPECT_EQ(classify_sqlstate("42P01"), failure_kind::statement);  // undefined table
+  EXPECT_EQ(classify_sqlstate("42804"), failure_kind::statement);  // datatype mismatch
+  EXPECT_EQ(classify_sqlstate("23505"), failure_kind::row);        // unique violation
+  EXPECT_EQ(classify_sqlstate("23502"), failure_kind::row);        // not null
+  EXPECT_EQ(classify_sqlstate("22003"), failure_kind::row);        // out of range
+  EXPECT_EQ(classify_sqlstate("XX000"), failure_kind::row);        // PostGIS errors
+  EXPECT_EQ(classify_sqlstate(""), failure_kind::transient);
+}
+
+TEST(ErrorClass, ExceptionsOfLibpqxx) {
+  EXPECT_EQ(classify(pqxx::broken_connection("gone")), failure_kind::transient);
+  EXPECT_EQ(classify(pqxx::in_doubt_error("?")), failure_kind::transient);
+  EXPECT_EQ(classify(pqxx::sql_error("ERROR:  x", "q", "23505")), failure_kind::row);
+  EXPECT_EQ(classify(std::runtime_error("unknown")), failure_kind::transient) << "never drop on the unknown";
+}
+
+TEST(ErrorClass, MessagesKeepErrorDetailAndHint) {
+  pqxx::sql_error e(
+      "ERROR:  null value in column \"x\" of relation \"t\" violates not-null constraint\n"
+      "DETAIL:  Failing row contains (1, null).\n",
+      "INSERT …", "23502");
+  EXPECT_EQ(error_message(e),
+            "ERROR: null value in column \"x\" of relation \"t\" violates not-null constraint - DETAIL: Failing row "
+            "contains (1, null).");
+  pqxx::sql_error with_position("ERROR:  column \"y\" does not exist\nLINE 1: SELECT y\n               ^\n", "q",
+                                "42703");
+  EXPECT_EQ(error_message(with_position), "ERROR: column \"y\" does not exist");
+}
+
+TEST(ErrorLog, TextIsMadePrintable) {
+  EXPECT_EQ(printable_utf8("ok é"), "ok é");
+  EXPECT_EQ(printable_utf8(std::string("a\0b", 3)), "a\\0b");
+  EXPECT_EQ(printable_utf8("\xff"), "\xEF\xBF\xBD");
+  EXPECT_EQ(printable_utf8("\xC0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong NUL
+  EXPECT_EQ(printable_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+}
+
+TEST(ErrorLog, TruncationKeepsUtf8Whole) {
+  const std::string s = "ééééé";  // 10 bytes
+  const auto t = truncate_utf8(s, 5);
+  EXPECT_EQ(t.rfind("éé", 0), 0u);
+  EXPECT_NE(t.find("[truncated 6 bytes]"), std::string::npos) << t;
+  EXPECT_EQ(truncate_utf8("short", 100), "short");
+}

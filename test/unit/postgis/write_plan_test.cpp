@@ -1,0 +1,279 @@
+// Planning a transaction: grouping by table and shape, folding rows of one
+// key the way the database would, keeping offset order across shapes, and
+// the unknown-column policies.
+
+#include <gtest/gtest.h>
+
+#include "postgis/statements.hpp"
+#include "postgis/write_plan.hpp"
+
+using namespace kafnus;
+using ngsi::value;
+
+namespace {
+
+ngsi::row make_row(ngsi::flow f, const std::string& entity, std::optional<std::int64_t> ti_seconds,
+                   std::vector<ngsi::column> attrs, const std::string& table = "s_sensor") {
+  ngsi::row r;
+  r.f = f;
+  r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
+  r.table = {"test", table + std::string(ngsi::table_suffix(f))};
+  r.service = "test";
+  r.entity_id = entity;
+  r.columns.push_back({"entityid", value::text_value(entity)});
+  r.columns.push_back({"entitytype", value::text_value("Sensor")});
+  r.columns.push_back({"fiwareservicepath", value::text_value("/s")});
+  r.columns.push_back({"recvtime", value::timestamp(1'000'000)});
+  if (ti_seconds) {
+    r.columns.push_back({"timeinstant", value::timestamp(*ti_seconds * 1'000'000)});
+    r.timeinstant_us = *ti_seconds * 1'000'000;
+  }
+  for (auto& a : attrs) r.columns.push_back(std::move(a));
+  return r;
+}
+
+ngsi::row remove_row(const std::string& entity) {
+  ngsi::row r;
+  r.f = ngsi::flow::lastdata;
+  r.op = ngsi::operation::remove;
+  r.table = {"test", "s_sensor_lastdata"};
+  r.service = "test";
+  r.entity_id = entity;
+  r.columns.push_back({"entityid", value::text_value(entity)});
+  return r;
+}
+
+postgis::table_schema full_schema() {
+  postgis::table_schema s;
+  s.exists = true;
+  for (const char* c : {"entityid", "entitytype", "fiwareservicepath", "recvtime", "timeinstant", "temperature"}) {
+    s.columns.push_back({c, "text", false, false});
+  }
+  s.columns.push_back({"payload", "jsonb", true, false});
+  return s;
+}
+
+struct planner_fixture {
+  postgis::table_schema schema = full_schema();
+  postgis::table_schema missing;  // exists = false
+  std::vector<ngsi::row> rows;
+
+  postgis::write_plan plan(postgis::unknown_column_policy policy = postgis::unknown_column_policy::error) {
+    std::vector<postgis::tagged_row> tagged;
+    for (std::size_t i = 0; i < rows.size(); ++i) tagged.push_back({&rows[i], i});
+    return postgis::build_plan(
+        tagged,
+        [&](const ngsi::table_ref& t) -> const postgis::table_schema& {
+          return t.table.rfind("missing", 0) == 0 ? missing : schema;
+        },
+        policy);
+  }
+};
+
+}  // namespace
+
+TEST(WritePlan, RowsOfOneTableAndShapeMakeOneGroup) {
+  planner_fixture f;
+  for (int i = 0; i < 5; ++i) {
+    f.rows.push_back(make_row(ngsi::flow::historic, "E" + std::to_string(i), i, {{"temperature", value::number("1")}}));
+  }
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  EXPECT_EQ(p.groups[0].rows.size(), 5u);
+  EXPECT_EQ(p.groups[0].op, ngsi::operation::insert);
+}
+
+TEST(WritePlan, LastdataKeepsTheNewestTimeInstantOfAKey) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S3", 1230, {{"temperature", value::number("25")}}));
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S3", 1210, {{"temperature", value::number("23")}}));
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S3", 1220, {{"temperature", value::number("24")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  ASSERT_EQ(p.groups[0].rows.size(), 1u);
+  EXPECT_EQ(p.groups[0].rows[0].row, &f.rows[0]);
+  EXPECT_EQ(p.groups[0].folded, 2u);
+}
+
+TEST(WritePlan, LastdataTiesGoToTheLaterRow) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 100, {{"temperature", value::number("1")}}));
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 100, {{"temperature", value::number("2")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups[0].rows.size(), 1u);
+  EXPECT_EQ(p.groups[0].rows[0].row, &f.rows[1]);
+}
+
+TEST(WritePlan, MutableLastWriteWinsPerEntityAndTimeInstant) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::mutable_, "S", 1200, {{"temperature", value::number("25")}}));
+  f.rows.push_back(make_row(ngsi::flow::mutable_, "S", 1230, {{"temperature", value::number("23")}}));
+  f.rows.push_back(make_row(ngsi::flow::mutable_, "S", 1200, {{"temperature", value::number("24")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  ASSERT_EQ(p.groups[0].rows.size(), 2u);
+  EXPECT_EQ(p.groups[0].rows[0].row, &f.rows[2]);  // 12:00 -> 24, in the slot of the first 12:00
+  EXPECT_EQ(p.groups[0].rows[1].row, &f.rows[1]);
+}
+
+TEST(WritePlan, HistoricDuplicatesAreKeptForTheDatabaseToJudge) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "S", 1, {{"temperature", value::number("15")}}));
+  f.rows.push_back(make_row(ngsi::flow::historic, "S", 1, {{"temperature", value::number("16")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  ASSERT_EQ(p.groups[0].rows.size(), 2u);
+  EXPECT_EQ(p.groups[0].rows[0].row, &f.rows[0]);  // the first one is inserted first
+}
+
+TEST(WritePlan, AKeyReturningWithAnotherShapeStartsANewSegmentInOrder) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S1", 1, {{"temperature", value::number("21")}}));
+  f.rows.push_back(remove_row("S1"));
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S1", 3, {{"temperature", value::number("22")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 3u);
+  EXPECT_EQ(p.groups[0].op, ngsi::operation::upsert);
+  EXPECT_EQ(p.groups[1].op, ngsi::operation::remove);
+  EXPECT_EQ(p.groups[2].op, ngsi::operation::upsert);
+  EXPECT_EQ(p.groups[2].rows[0].row, &f.rows[2]);
+}
+
+TEST(WritePlan, ANullValueIsItsOwnShape) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("1")}}));
+  f.rows.push_back(make_row(ngsi::flow::historic, "B", 1, {{"temperature", value::null()}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 2u);
+  // The NULL column is selected as an untyped NULL, so it fits any column type.
+  const auto sql = postgis::group_statement(p.groups[1]);
+  EXPECT_NE(sql.find("NULL"), std::string::npos) << sql;
+}
+
+TEST(WritePlan, AMissingTableRejectsItsRowsWithPostgresWording) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {}, "missing_table"));
+  auto p = f.plan();
+  EXPECT_TRUE(p.groups.empty());
+  ASSERT_EQ(p.rejected.size(), 1u);
+  EXPECT_EQ(p.rejected[0].error, "ERROR: relation \"test.missing_table\" does not exist");
+}
+
+TEST(WritePlan, BaseColumnsTheTableLacksAreLeftOut) {
+  planner_fixture f;
+  f.schema.columns.erase(f.schema.columns.begin() + 3);  // no recvtime column
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  for (const auto& c : p.groups[0].columns) EXPECT_NE(c.name, "recvtime");
+}
+
+TEST(WritePlan, UnknownAttributesFollowThePolicy) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"humidity", value::number("3")}}));
+  auto error = f.plan(postgis::unknown_column_policy::error);
+  ASSERT_EQ(error.groups.size(), 1u);
+  bool kept = false;
+  for (const auto& c : error.groups[0].columns) kept = kept || (c.name == "humidity" && !c.target_exists);
+  EXPECT_TRUE(kept) << "policy error: the database reports the missing column";
+
+  auto drop = f.plan(postgis::unknown_column_policy::drop);
+  EXPECT_EQ(drop.dropped_attributes[0], 1u);
+  for (const auto& c : drop.groups[0].columns) EXPECT_NE(c.name, "humidity");
+
+  std::vector<postgis::tagged_row> tagged{{&f.rows[0], 0}};
+  auto add = postgis::missing_columns(tagged, [&](const ngsi::table_ref&) -> const postgis::table_schema& {
+    return f.schema;
+  });
+  ASSERT_EQ(add.size(), 1u);
+  EXPECT_EQ(add[0].column, "humidity");
+  EXPECT_EQ(add[0].type, "double precision");
+}
+
+TEST(Statements, HistoricInsertSelectsTheStagedRange) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("1")}}));
+  auto p = f.plan();
+  const auto sql = postgis::group_statement(p.groups[0]);
+  EXPECT_EQ(sql.rfind("INSERT INTO \"test\".\"s_sensor\" (", 0), 0u) << sql;
+  EXPECT_NE(sql.find("WHERE _seq >= $1 AND _seq < $2 ORDER BY _seq"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("ON CONFLICT"), std::string::npos) << sql;
+}
+
+TEST(Statements, LastdataUpsertHasTheFreshnessRule) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 1, {{"temperature", value::number("1")}}));
+  auto sql = postgis::group_statement(f.plan().groups[0]);
+  EXPECT_NE(sql.find("ON CONFLICT (\"entityid\") DO UPDATE SET"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("\"temperature\" = EXCLUDED.\"temperature\""), std::string::npos) << sql;
+  EXPECT_NE(sql.find("WHERE kafnus_target.\"timeinstant\" IS NULL OR EXCLUDED.\"timeinstant\" >= "
+                     "kafnus_target.\"timeinstant\""),
+            std::string::npos)
+      << sql;
+}
+
+TEST(Statements, LastdataWithoutTimeInstantUpsertsUnconditionally) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "A", std::nullopt, {{"temperature", value::number("1")}}));
+  auto sql = postgis::group_statement(f.plan().groups[0]);
+  EXPECT_NE(sql.find("ON CONFLICT (\"entityid\") DO UPDATE"), std::string::npos);
+  EXPECT_EQ(sql.find("EXCLUDED.\"timeinstant\" >="), std::string::npos) << sql;
+}
+
+TEST(Statements, MutableUpsertsOnEntityAndTimeInstant) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::mutable_, "A", 1, {{"temperature", value::number("1")}}));
+  auto sql = postgis::group_statement(f.plan().groups[0]);
+  EXPECT_NE(sql.find("ON CONFLICT (\"entityid\", \"timeinstant\") DO UPDATE SET"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("EXCLUDED.\"timeinstant\" >="), std::string::npos) << sql;
+}
+
+TEST(Statements, DeleteSelectsEntityIdsFromTheStage) {
+  planner_fixture f;
+  f.rows.push_back(remove_row("S1"));
+  auto sql = postgis::group_statement(f.plan().groups[0]);
+  EXPECT_EQ(sql.rfind("DELETE FROM \"test\".\"s_sensor_lastdata\" WHERE \"entityid\" IN (SELECT c0 FROM", 0), 0u)
+      << sql;
+}
+
+TEST(Statements, TextIntoAJsonColumnIsCastLikeTheJdbcSinkDid) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"payload", value::text_value("{\"a\":1}")}}));
+  auto sql = postgis::group_statement(f.plan().groups[0]);
+  EXPECT_NE(sql.find("::jsonb"), std::string::npos) << sql;
+}
+
+TEST(Statements, RenderedStatementQuotesIdentifiersAndValues) {
+  auto r = make_row(ngsi::flow::historic, "it's", 1, {{"temperature", value::number("25.5")}});
+  r.table = {"te\"st", "s_sensor"};
+  const auto sql = postgis::render_statement(r);
+  EXPECT_EQ(sql.rfind("INSERT INTO \"te\"\"st\".\"s_sensor\" (\"entityid\"", 0), 0u) << sql;
+  EXPECT_NE(sql.find("'it''s'"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("25.5"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("::timestamptz"), std::string::npos) << sql;
+}
+
+TEST(Statements, RenderedRemoveIsADelete) {
+  EXPECT_EQ(postgis::render_statement(remove_row("S1")),
+            "DELETE FROM \"test\".\"s_sensor_lastdata\" WHERE \"entityid\" = 'S1'");
+}
+
+TEST(Statements, StageLinesEscapeCopySpecials) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "a\tb\\c\nd", 1, {}));
+  auto p = f.plan();
+  std::string line;
+  postgis::append_stage_line(line, p.groups[0], p.groups[0].rows[0], 7);
+  EXPECT_EQ(line.rfind("7\t", 0), 0u);
+  EXPECT_NE(line.find("a\\tb\\\\c\\nd"), std::string::npos) << line;
+  EXPECT_EQ(line.back(), '\n');
+}
+
+TEST(Statements, StageNamesAreStableAndShort) {
+  using k = ngsi::value_kind;
+  EXPECT_EQ(postgis::stage_name({k::text, k::number, k::timestamp}), "kafnus_stage_tns");
+  std::vector<k> many(100, k::json);
+  const auto name = postgis::stage_name(many);
+  EXPECT_LE(name.size(), 63u);
+  EXPECT_EQ(name, postgis::stage_name(many));
+}
