@@ -33,7 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "Creating the demo tables (config/samples/setup.sql)"
-psql_ -q -f "$root/config/samples/setup.sql"
+psql_ -q -o /dev/null -f "$root/config/samples/setup.sql"
 
 "$root/build/test/support/kafnus-publish" --brokers 127.0.0.1:9092 \
   --create-topics smc_raw_historic,smc_raw_lastdata,smc_raw_mutable --partitions 3 >/dev/null

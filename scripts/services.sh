@@ -167,7 +167,7 @@ EOF
       "SELECT 1 FROM pg_database WHERE datname='$PG_DATABASE'" | grep -q 1; then
     psql -h 127.0.0.1 -p $PG_PORT -U postgres -d postgres -qc "CREATE DATABASE $PG_DATABASE" >/dev/null
   fi
-  psql -h 127.0.0.1 -p $PG_PORT -U postgres -d $PG_DATABASE -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+  PGOPTIONS=--client-min-messages=warning psql -h 127.0.0.1 -p $PG_PORT -U postgres -d $PG_DATABASE -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
   log "PostgreSQL is accepting connections (database '$PG_DATABASE' with PostGIS)"
 }
 

@@ -1,9 +1,11 @@
 -- Tables of the demo (Kafnus writes into tables an operator created; it
 -- creates only its own offsets table and missing error-log tables).
 CREATE EXTENSION IF NOT EXISTS postgis;
-CREATE SCHEMA IF NOT EXISTS smartcity;
+-- Recreated on every demo run so it starts from empty tables.
+DROP SCHEMA IF EXISTS smartcity CASCADE;
+CREATE SCHEMA smartcity;
 
-CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot (
+CREATE TABLE smartcity.parking_parkingspot (
     timeinstant timestamptz NOT NULL,
     recvtime timestamptz NOT NULL,
     entityid text NOT NULL,
@@ -14,12 +16,11 @@ CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot (
     location geometry(Point, 4326),
     PRIMARY KEY (timeinstant, entityid)
 );
-CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot_lastdata (LIKE smartcity.parking_parkingspot);
-ALTER TABLE smartcity.parking_parkingspot_lastdata DROP CONSTRAINT IF EXISTS parking_parkingspot_lastdata_pkey;
+CREATE TABLE smartcity.parking_parkingspot_lastdata (LIKE smartcity.parking_parkingspot);
 ALTER TABLE smartcity.parking_parkingspot_lastdata ADD PRIMARY KEY (entityid);
-CREATE TABLE IF NOT EXISTS smartcity.parking_parkingspot_mutable (LIKE smartcity.parking_parkingspot INCLUDING ALL);
+CREATE TABLE smartcity.parking_parkingspot_mutable (LIKE smartcity.parking_parkingspot INCLUDING ALL);
 
-CREATE TABLE IF NOT EXISTS smartcity.environment_weatherobserved (
+CREATE TABLE smartcity.environment_weatherobserved (
     timeinstant timestamptz NOT NULL,
     recvtime timestamptz NOT NULL,
     entityid text NOT NULL,

@@ -107,13 +107,13 @@ TEST(Hostile, BadRecordsGoToTheErrorLogGoodOnesAroundThemAreWritten) {
   }
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(pg.count(s.service() + ".s_sensor"), good_count) << d.log();
-  EXPECT_EQ(pg.count(s.service() + ".s_sensor", "entityid = ''''); DROP TABLE s_sensor; --'"), 1);
+  EXPECT_EQ(pg.count(s.service() + ".s_sensor", "entityid = '''); DROP TABLE s_sensor; --'"), 1);
   EXPECT_TRUE(d.running()) << d.log();
 
   // Every hostile record left one error-log row: in the service's error log,
   // or, for a service without a schema, in the daemon's own.
   const auto service_log = s.service() + "." + s.service() + "_error_log";
-  const auto fallback_log = cfg.offsets_schema + ".error_log";
+  const auto fallback_log = d.config().offsets_schema + ".error_log";
   const long long logged = pg.count(service_log) + pg.count(fallback_log);
   EXPECT_EQ(logged, static_cast<long long>(bad.size()))
       << pg.scalar("SELECT string_agg(left(error, 120), E'\\n') FROM " + service_log) << "\n"

@@ -1,5 +1,6 @@
 #include "test/faults/stream.hpp"
 
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -39,6 +40,7 @@ stream::stream(int partitions) : service_(unique_name("ft")) {
 }
 
 stream::~stream() {
+  if (std::getenv("KAFNUS_KEEP_TEST_DATA")) return;  // for a post-mortem of a failed run
   try {
     pg_.exec("DROP SCHEMA IF EXISTS " + service_ + " CASCADE");
     delete_topics(brokers(), {topic_[0], topic_[1], topic_[2]});
@@ -56,9 +58,13 @@ daemon_config stream::config() const {
   return c;
 }
 
-void stream::publish(int from, int to) const {
+void stream::publish(int from, int to, int per_second) const {
   kafka_producer p(brokers());
+  const auto start = std::chrono::steady_clock::now();
   for (int i = from; i < to; ++i) {
+    if (per_second > 0) {
+      std::this_thread::sleep_until(start + std::chrono::microseconds(1000000LL * (i - from) / per_second));
+    }
     const auto body = sensor_notification(entity(i), type(i), iso_time(i), i % 1000);
     for (const auto& t : topic_) {
       p.send(t, body, {{"Fiware-Service", service_}, {"Fiware-ServicePath", "/s"}}, entity(i));

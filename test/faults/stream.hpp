@@ -22,8 +22,8 @@ class stream {
   ~stream();
 
   daemon_config config() const;
-  // Publishes notifications [from, to).
-  void publish(int from, int to) const;
+  // Publishes notifications [from, to); `per_second` > 0 paces them.
+  void publish(int from, int to, int per_second = 0) const;
 
   long long historic_rows();
   bool wait_rows(long long historic, std::chrono::seconds timeout);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
 
 namespace kafnus::test {
@@ -74,6 +76,13 @@ daemon_process::~daemon_process() {
   if (pid_ > 0 && running()) {
     ::kill(pid_, SIGKILL);
     wait_exit(std::chrono::seconds(10));
+  }
+  if (std::getenv("KAFNUS_KEEP_TEST_DATA")) return;  // for a post-mortem of a failed run
+  try {
+    pg_client pg;
+    pg.exec("DROP SCHEMA IF EXISTS \"" + cfg_.offsets_schema + "\" CASCADE");
+  } catch (const std::exception&) {
+    // best effort: the database may be down in a fault test
   }
 }
 
