@@ -193,15 +193,20 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     // While paused or draining there is nothing to fetch, but polling keeps
     // the group membership and rebalances served.
     const int timeout = (credit_paused_ || draining_) ? 20 : w_.settings->kafka.poll_timeout_ms;
+    // A batch closes when it is full or batching.max_delay_ms after its
+    // first record: under a steady trickle of records it must not wait to fill.
+    const auto max_delay = std::chrono::milliseconds(w_.settings->batching.max_delay_ms);
     std::map<tp_key, msg::raw_batch> batches;
     int n = 0;
+    clock::time_point first{};
     for (;;) {
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(n == 0 ? timeout : 0));
       const auto err = m->err();
       if (err == RdKafka::ERR__TIMED_OUT) break;
       if (err == RdKafka::ERR_NO_ERROR) {
-        if (accept(*m, batches)) ++n;
+        if (accept(*m, batches) && n++ == 0) first = clock::now();
         if (n >= max_records || over_limit_with(batches)) break;
+        if (n > 0 && (n & 63) == 0 && clock::now() - first >= max_delay) break;
         continue;
       }
       if (err == RdKafka::ERR__PARTITION_EOF) continue;

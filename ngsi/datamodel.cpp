@@ -12,8 +12,8 @@ std::string_view to_string(datamodel dm) noexcept {
 }
 
 std::optional<datamodel> parse_datamodel(std::string_view name) noexcept {
-  for (auto dm : {datamodel::by_entity_type_database, datamodel::by_entity_type_database_schema,
-                  datamodel::by_fixed_entity_type_database_schema}) {
+  for (datamodel dm : {datamodel::by_entity_type_database, datamodel::by_entity_type_database_schema,
+                       datamodel::by_fixed_entity_type_database_schema}) {
     if (to_string(dm) == name) return dm;
   }
   return std::nullopt;

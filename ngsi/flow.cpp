@@ -12,7 +12,7 @@ std::string_view to_string(flow f) noexcept {
 }
 
 std::optional<flow> parse_flow(std::string_view name) noexcept {
-  for (auto f : kAllFlows) {
+  for (flow f : kAllFlows) {
     if (to_string(f) == name) return f;
   }
   return std::nullopt;

@@ -1,323 +1,540 @@
 #include "ngsi/geometry.hpp"
 
-#include <geos_c.h>
-#include <simdjson.h>
-
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include <geos_c.h>
 
 #include "ngsi/text.hpp"
 
 namespace kafnus::ngsi {
 namespace {
 
-using simdjson::dom::element;
+constexpr int kSrid = 4326;
 
-// One GEOS context per thread (GEOS contexts are not thread-safe); its
-// error handler keeps the last message for our error values.
-struct geos_context {
-  GEOSContextHandle_t h;
-  GEOSWKBWriter* writer;
-  std::string last_error;
-
-  geos_context() : h(GEOS_init_r()) {
-    GEOSContext_setErrorMessageHandler_r(h, &on_error, this);
-    writer = GEOSWKBWriter_create_r(h);
-    GEOSWKBWriter_setIncludeSRID_r(h, writer, 1);
-    GEOSWKBWriter_setOutputDimension_r(h, writer, 3);  // 3 only when the geometry has Z
-    GEOSWKBWriter_setByteOrder_r(h, writer, GEOS_WKB_NDR);
+// One GEOS context and WKB writer per thread: the reentrant API needs a
+// handle per thread, and creating them per value would dominate the cost.
+class geos_runtime {
+ public:
+  geos_runtime() : handle_(GEOS_init_r()) {
+    if (handle_ == nullptr) return;
+    GEOSContext_setErrorMessageHandler_r(handle_, &geos_runtime::on_error, this);
+    GEOSContext_setNoticeMessageHandler_r(handle_, &geos_runtime::on_notice, nullptr);
+    writer_ = GEOSWKBWriter_create_r(handle_);
+    if (writer_ != nullptr) {
+      GEOSWKBWriter_setByteOrder_r(handle_, writer_, GEOS_WKB_NDR);
+      GEOSWKBWriter_setIncludeSRID_r(handle_, writer_, 1);
+    }
   }
-  ~geos_context() {
-    GEOSWKBWriter_destroy_r(h, writer);
-    GEOS_finish_r(h);
+  ~geos_runtime() {
+    if (writer_ != nullptr) GEOSWKBWriter_destroy_r(handle_, writer_);
+    if (handle_ != nullptr) GEOS_finish_r(handle_);
   }
-  geos_context(const geos_context&) = delete;
-  geos_context& operator=(const geos_context&) = delete;
+  geos_runtime(const geos_runtime&) = delete;
+  geos_runtime& operator=(const geos_runtime&) = delete;
 
-  static void on_error(const char* message, void* self) { static_cast<geos_context*>(self)->last_error = message; }
+  bool ready() const noexcept { return handle_ != nullptr && writer_ != nullptr; }
+  GEOSContextHandle_t handle() const noexcept { return handle_; }
+  GEOSWKBWriter* writer() const noexcept { return writer_; }
+  // The message of the last GEOS failure; cleared before each call that may fail.
+  std::string& message() noexcept { return message_; }
+
+ private:
+  static void on_error(const char* msg, void* self) {
+    static_cast<geos_runtime*>(self)->message_ = msg != nullptr ? msg : "unknown GEOS error";
+  }
+  static void on_notice(const char*, void*) {}
+
+  GEOSContextHandle_t handle_ = nullptr;
+  GEOSWKBWriter* writer_ = nullptr;
+  std::string message_;
 };
 
-geos_context& ctx() {
-  thread_local geos_context c;
-  return c;
+geos_runtime& geos() {
+  thread_local geos_runtime rt;
+  return rt;
 }
 
 struct geom_deleter {
-  void operator()(GEOSGeometry* g) const { GEOSGeom_destroy_r(ctx().h, g); }
+  void operator()(GEOSGeometry* g) const noexcept { GEOSGeom_destroy_r(geos().handle(), g); }
 };
 using geom_ptr = std::unique_ptr<GEOSGeometry, geom_deleter>;
 
-// A position: x = longitude, y = latitude, optional z.
 struct position {
-  double x, y, z;
-  bool has_z;
+  double x = 0;
+  double y = 0;
+  double z = 0;
 };
 
-// Parsing GeoJSON / NGSI coordinates into GEOS geometries. Errors are thrown
-// as this type internally and returned as error values at the boundary.
-struct geo_error {
-  std::string message;
+bool finite_number(std::string_view s, double& out) noexcept {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(out);
+}
+
+std::string_view trim_blanks(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Builds GEOS geometries from positions and remembers why the last step
+// failed. Positions of one geometry must all be 2D or all be 3D.
+class builder {
+ public:
+  std::string error;
+
+  void saw(bool with_z) noexcept { (with_z ? saw_3d_ : saw_2d_) = true; }
+  bool has_z() const noexcept { return saw_3d_; }
+  bool mixed() const noexcept { return saw_2d_ && saw_3d_; }
+
+  geom_ptr point(const position& p, bool with_z) {
+    auto* seq = sequence({p}, with_z);
+    return seq == nullptr ? nullptr : made(GEOSGeom_createPoint_r(h(), seq), "a Point");
+  }
+  geom_ptr line(const std::vector<position>& ps, bool with_z) {
+    auto* seq = sequence(ps, with_z);
+    return seq == nullptr ? nullptr : made(GEOSGeom_createLineString_r(h(), seq), "a LineString");
+  }
+  geom_ptr ring(const std::vector<position>& ps, bool with_z) {
+    auto* seq = sequence(ps, with_z);
+    return seq == nullptr ? nullptr : made(GEOSGeom_createLinearRing_r(h(), seq), "a polygon ring");
+  }
+  geom_ptr polygon(std::vector<geom_ptr> rings) {
+    if (rings.empty()) return made(GEOSGeom_createEmptyPolygon_r(h()), "an empty Polygon");
+    if (GEOSisEmpty_r(h(), rings.front().get()) == 1 && rings.size() > 1) {
+      error = "a Polygon whose outer ring is empty cannot have holes";
+      return nullptr;
+    }
+    std::vector<GEOSGeometry*> holes;
+    holes.reserve(rings.size() - 1);
+    for (std::size_t i = 1; i < rings.size(); ++i) holes.push_back(rings[i].release());
+    GEOSGeometry* shell = rings.front().release();
+    geos().message().clear();
+    GEOSGeometry* g = GEOSGeom_createPolygon_r(h(), shell, holes.data(), static_cast<unsigned>(holes.size()));
+    return made(g, "a Polygon");
+  }
+  geom_ptr collection(int type, std::vector<geom_ptr> parts, const char* what) {
+    std::vector<GEOSGeometry*> raw;
+    raw.reserve(parts.size());
+    for (auto& p : parts) raw.push_back(p.release());
+    geos().message().clear();
+    return made(GEOSGeom_createCollection_r(h(), type, raw.data(), static_cast<unsigned>(raw.size())), what);
+  }
+
+ private:
+  static GEOSContextHandle_t h() noexcept { return geos().handle(); }
+
+  GEOSCoordSequence* sequence(const std::vector<position>& ps, bool with_z) {
+    geos().message().clear();
+    GEOSCoordSequence* seq = GEOSCoordSeq_create_r(h(), static_cast<unsigned>(ps.size()), with_z ? 3u : 2u);
+    if (seq == nullptr) {
+      error = "GEOS could not allocate coordinates: " + geos().message();
+      return nullptr;
+    }
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      const auto idx = static_cast<unsigned>(i);
+      const int ok = with_z ? GEOSCoordSeq_setXYZ_r(h(), seq, idx, ps[i].x, ps[i].y, ps[i].z)
+                            : GEOSCoordSeq_setXY_r(h(), seq, idx, ps[i].x, ps[i].y);
+      if (ok == 0) {
+        GEOSCoordSeq_destroy_r(h(), seq);
+        error = "GEOS could not store a coordinate: " + geos().message();
+        return nullptr;
+      }
+    }
+    return seq;
+  }
+
+  geom_ptr made(GEOSGeometry* g, const char* what) {
+    if (g == nullptr) error = std::string("GEOS could not build ") + what + ": " + geos().message();
+    return geom_ptr(g);
+  }
+
+  bool saw_2d_ = false;
+  bool saw_3d_ = false;
 };
 
-[[noreturn]] void fail(std::string m) { throw geo_error{std::move(m)}; }
-
-void check_range(const position& p) {
-  if (!std::isfinite(p.x) || !std::isfinite(p.y) || (p.has_z && !std::isfinite(p.z))) {
-    fail("coordinates must be finite numbers");
-  }
-  if (p.x < -180 || p.x > 180) fail("longitude " + std::to_string(p.x) + " is outside [-180, 180]");
-  if (p.y < -90 || p.y > 90) fail("latitude " + std::to_string(p.y) + " is outside [-90, 90]");
-}
-
-double number(element e, const char* what) {
-  double d;
-  int64_t i;
-  uint64_t u;
-  if (!e.get(d)) return d;
-  if (!e.get(i)) return static_cast<double>(i);
-  if (!e.get(u)) return static_cast<double>(u);
-  fail(std::string(what) + " must be a number");
-}
-
-// "lat, lon" -> position
-position lat_lon(std::string_view text) {
-  auto comma = text.find(',');
-  if (comma == std::string_view::npos || text.find(',', comma + 1) != std::string_view::npos) {
-    fail("expected \"latitude, longitude\", got \"" + excerpt(text, 60) + "\"");
-  }
-  auto parse = [&](std::string_view part) {
-    part = trim(part);
-    double v = 0;
-    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-    if (part.empty() || ec != std::errc() || ptr != part.data() + part.size()) {
-      fail("\"" + excerpt(part, 40) + "\" is not a number");
-    }
-    return v;
-  };
-  position p{parse(text.substr(comma + 1)), parse(text.substr(0, comma)), 0, false};
-  check_range(p);
-  return p;
-}
-
-position geojson_position(element e) {
-  simdjson::dom::array a;
-  if (e.get(a)) fail("a position must be an array of numbers");
-  const auto n = a.size();
-  if (n < 2 || n > 4) fail("a position must have 2 or 3 numbers, found " + std::to_string(n));
-  position p{number(a.at(0), "a coordinate"), number(a.at(1), "a coordinate"), 0, false};
-  if (n >= 3) {
-    p.z = number(a.at(2), "a coordinate");
-    p.has_z = true;
-  }
-  check_range(p);
-  return p;
-}
-
-GEOSCoordSequence* sequence(const std::vector<position>& ps) {
-  const bool z = !ps.empty() && ps.front().has_z;
-  for (const auto& p : ps) {
-    if (p.has_z != z) fail("positions mix 2 and 3 dimensions");
-  }
-  auto* seq = GEOSCoordSeq_create_r(ctx().h, static_cast<unsigned>(ps.size()), z ? 3 : 2);
-  if (!seq) fail("cannot create a coordinate sequence: " + ctx().last_error);
-  for (unsigned i = 0; i < ps.size(); ++i) {
-    if (z) {
-      GEOSCoordSeq_setXYZ_r(ctx().h, seq, i, ps[i].x, ps[i].y, ps[i].z);
-    } else {
-      GEOSCoordSeq_setXY_r(ctx().h, seq, i, ps[i].x, ps[i].y);
-    }
-  }
-  return seq;
-}
-
-geom_ptr checked(GEOSGeometry* g, const char* what) {
-  if (!g) fail(std::string("invalid ") + what + ": " + ctx().last_error);
-  return geom_ptr(g);
-}
-
-geom_ptr make_point(const position& p) { return checked(GEOSGeom_createPoint_r(ctx().h, sequence({p})), "point"); }
-
-geom_ptr make_line(const std::vector<position>& ps) {
-  if (ps.size() < 2) fail("a line needs at least 2 positions, found " + std::to_string(ps.size()));
-  return checked(GEOSGeom_createLineString_r(ctx().h, sequence(ps)), "line");
-}
-
-geom_ptr make_ring(const std::vector<position>& ps) {
-  if (ps.size() < 4) fail("a polygon ring needs at least 4 positions, found " + std::to_string(ps.size()));
-  const auto &a = ps.front(), &b = ps.back();
-  if (a.x != b.x || a.y != b.y || (a.has_z && a.z != b.z)) {
-    fail("a polygon ring must be closed (its last position equal to its first)");
-  }
-  return checked(GEOSGeom_createLinearRing_r(ctx().h, sequence(ps)), "polygon ring");
-}
-
-geom_ptr make_polygon(std::vector<geom_ptr> rings) {
-  if (rings.empty()) fail("a polygon needs at least one ring");
-  std::vector<GEOSGeometry*> holes;
-  for (std::size_t i = 1; i < rings.size(); ++i) holes.push_back(rings[i].release());
-  return checked(GEOSGeom_createPolygon_r(ctx().h, rings[0].release(), holes.data(),
-                                          static_cast<unsigned>(holes.size())),
-                 "polygon");
-}
-
-geom_ptr make_collection(int type, std::vector<geom_ptr> parts) {
-  std::vector<GEOSGeometry*> raw;
-  for (auto& p : parts) raw.push_back(p.release());
-  return checked(GEOSGeom_createCollection_r(ctx().h, type, raw.data(), static_cast<unsigned>(raw.size())),
-                 "geometry collection");
-}
-
-std::vector<position> positions(element e) {
-  simdjson::dom::array a;
-  if (e.get(a)) fail("coordinates must be an array of positions");
-  std::vector<position> out;
-  for (auto p : a) out.push_back(geojson_position(p));
-  return out;
-}
-
-geom_ptr polygon_from(element coords) {
-  simdjson::dom::array rings;
-  if (coords.get(rings)) fail("Polygon coordinates must be an array of rings");
-  std::vector<geom_ptr> out;
-  for (auto r : rings) out.push_back(make_ring(positions(r)));
-  return make_polygon(std::move(out));
-}
-
-std::optional<geom_ptr> from_geojson(element g, int depth);
-
-geom_ptr geometry_object(element g, int depth) {
-  if (depth > 32) fail("GeoJSON nested too deeply");
-  std::string_view type;
-  if (g["type"].get(type)) fail("a GeoJSON object needs a string \"type\"");
-  if (type == "GeometryCollection") {
-    simdjson::dom::array members;
-    if (g["geometries"].get(members)) fail("a GeometryCollection needs a \"geometries\" array");
-    std::vector<geom_ptr> parts;
-    for (auto m : members) parts.push_back(geometry_object(m, depth + 1));
-    return make_collection(GEOS_GEOMETRYCOLLECTION, std::move(parts));
-  }
-  element coords;
-  if (g["coordinates"].get(coords)) fail("a " + std::string(type) + " needs \"coordinates\"");
-  if (type == "Point") return make_point(geojson_position(coords));
-  if (type == "LineString") return make_line(positions(coords));
-  if (type == "Polygon") return polygon_from(coords);
-  simdjson::dom::array items;
-  if (coords.get(items)) fail("coordinates of a " + std::string(type) + " must be an array");
-  std::vector<geom_ptr> parts;
-  if (type == "MultiPoint") {
-    for (auto p : items) parts.push_back(make_point(geojson_position(p)));
-    return make_collection(GEOS_MULTIPOINT, std::move(parts));
-  }
-  if (type == "MultiLineString") {
-    for (auto l : items) parts.push_back(make_line(positions(l)));
-    return make_collection(GEOS_MULTILINESTRING, std::move(parts));
-  }
-  if (type == "MultiPolygon") {
-    for (auto p : items) parts.push_back(polygon_from(p));
-    return make_collection(GEOS_MULTIPOLYGON, std::move(parts));
-  }
-  fail("unknown GeoJSON type \"" + excerpt(type, 40) +
-       "\"; expected Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon, GeometryCollection, "
-       "Feature or FeatureCollection");
-}
-
-// nullopt: a Feature whose geometry is null.
-std::optional<geom_ptr> from_geojson(element g, int depth) {
-  std::string_view type;
-  if (g["type"].get(type)) fail("a GeoJSON object needs a string \"type\"");
-  if (type == "Feature") {
-    element geometry;
-    if (g["geometry"].get(geometry)) fail("a Feature needs a \"geometry\" member");
-    if (geometry.is_null()) return std::nullopt;
-    return geometry_object(geometry, depth + 1);
-  }
-  if (type == "FeatureCollection") {
-    simdjson::dom::array features;
-    if (g["features"].get(features)) fail("a FeatureCollection needs a \"features\" array");
-    std::vector<geom_ptr> parts;
-    for (auto f : features) {
-      std::string_view ft;
-      if (f["type"].get(ft) || ft != "Feature") fail("every member of \"features\" must be a Feature");
-      if (auto p = from_geojson(f, depth + 1)) parts.push_back(std::move(*p));
-    }
-    if (parts.empty()) fail("the FeatureCollection has no feature with a geometry");
-    if (parts.size() == 1) return std::move(parts.front());
-    return make_collection(GEOS_GEOMETRYCOLLECTION, std::move(parts));
-  }
-  return geometry_object(g, depth);
-}
-
-std::vector<position> lat_lon_list(element value, const char* what) {
-  simdjson::dom::array a;
-  if (value.get(a)) fail(std::string(what) + " must be an array of \"latitude, longitude\" strings");
-  std::vector<position> out;
-  for (auto item : a) {
-    std::string_view s;
-    if (item.get(s)) fail(std::string(what) + " must be an array of \"latitude, longitude\" strings");
-    out.push_back(lat_lon(s));
-  }
-  return out;
-}
-
-std::string to_hex_ewkb(const geom_ptr& g) {
-  auto& c = ctx();
-  GEOSSetSRID_r(c.h, g.get(), 4326);
+result<value> to_ewkb(geom_ptr g, bool has_z) {
+  geos_runtime& rt = geos();
+  GEOSSetSRID_r(rt.handle(), g.get(), kSrid);
+  GEOSWKBWriter_setOutputDimension_r(rt.handle(), rt.writer(), has_z ? 3 : 2);
+  rt.message().clear();
   std::size_t size = 0;
-  unsigned char* hex = GEOSWKBWriter_writeHEX_r(c.h, c.writer, g.get(), &size);
-  if (!hex) fail("cannot encode the geometry: " + c.last_error);
-  std::string out(reinterpret_cast<const char*>(hex), size);
-  GEOSFree_r(c.h, hex);
-  return out;
+  unsigned char* hex = GEOSWKBWriter_writeHEX_r(rt.handle(), rt.writer(), g.get(), &size);
+  if (hex == nullptr) return make_error("GEOS could not write the geometry as WKB: " + rt.message());
+  std::string text(reinterpret_cast<const char*>(hex), size);
+  GEOSFree_r(rt.handle(), hex);
+  return value::geometry(std::move(text));
+}
+
+// --- NGSI simple location format: "lat,lon" strings -------------------------
+
+bool lat_lon(std::string_view s, position& p, std::string& why) {
+  const auto comma = s.find(',');
+  if (comma == std::string_view::npos || s.find(',', comma + 1) != std::string_view::npos) {
+    why = quoted(s, kValueExcerpt) + " is not \"lat,lon\" (two numbers separated by one comma)";
+    return false;
+  }
+  const std::string_view lat_text = trim_blanks(s.substr(0, comma));
+  const std::string_view lon_text = trim_blanks(s.substr(comma + 1));
+  double lat = 0, lon = 0;
+  if (!finite_number(lat_text, lat)) {
+    why = "latitude " + quoted(lat_text, kValueExcerpt) + " is not a finite number";
+    return false;
+  }
+  if (!finite_number(lon_text, lon)) {
+    why = "longitude " + quoted(lon_text, kValueExcerpt) + " is not a finite number";
+    return false;
+  }
+  if (lat < -90 || lat > 90) {
+    why = "latitude " + std::string(lat_text.substr(0, kValueExcerpt)) + " is outside [-90, 90]";
+    return false;
+  }
+  if (lon < -180 || lon > 180) {
+    why = "longitude " + std::string(lon_text.substr(0, kValueExcerpt)) + " is outside [-180, 180]";
+    return false;
+  }
+  p = {lon, lat, 0};  // x is the longitude
+  return true;
+}
+
+result<std::vector<position>> lat_lon_list(const json_tree& t, std::uint32_t node, const char* shape) {
+  const json_node& n = t.at(node);
+  if (n.type != json_type::array) {
+    return make_error(std::string("the value is ") + describe(n.type) + ", expected " + shape);
+  }
+  std::vector<position> ps;
+  ps.reserve(n.count);
+  std::uint32_t i = 0;
+  for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t.at(c).next, ++i) {
+    if (t.at(c).type != json_type::string) {
+      return make_error("element " + std::to_string(i) + " is " + describe(t.at(c).type) + ", expected \"lat,lon\"");
+    }
+    position p;
+    std::string why;
+    if (!lat_lon(t.at(c).text, p, why)) return make_error("element " + std::to_string(i) + ": " + why);
+    ps.push_back(p);
+  }
+  return ps;
+}
+
+result<value> simple_point(const json_tree& t, std::uint32_t node) {
+  const json_node& n = t.at(node);
+  if (n.type != json_type::string) {
+    return make_error(std::string("the value is ") + describe(n.type) + ", expected a string \"lat,lon\"");
+  }
+  position p;
+  std::string why;
+  if (!lat_lon(n.text, p, why)) return make_error(why);
+  builder b;
+  auto g = b.point(p, false);
+  if (!g) return make_error(b.error);
+  return to_ewkb(std::move(g), false);
+}
+
+result<value> simple_line(const json_tree& t, std::uint32_t node) {
+  auto ps = lat_lon_list(t, node, "an array of \"lat,lon\" strings");
+  if (!ps) return ps.err();
+  if (ps.value().size() < 2) {
+    return make_error("a geo:line needs at least 2 points, found " + std::to_string(ps.value().size()));
+  }
+  builder b;
+  auto g = b.line(ps.value(), false);
+  if (!g) return make_error(b.error);
+  return to_ewkb(std::move(g), false);
+}
+
+result<value> simple_polygon(const json_tree& t, std::uint32_t node) {
+  auto ps = lat_lon_list(t, node, "an array of \"lat,lon\" strings");
+  if (!ps) return ps.err();
+  const auto& pts = ps.value();
+  if (pts.size() < 4) {
+    return make_error("a geo:polygon needs at least 4 points (a closed ring), found " + std::to_string(pts.size()));
+  }
+  if (pts.front().x != pts.back().x || pts.front().y != pts.back().y) {
+    return make_error("the geo:polygon ring is not closed: its last point must repeat the first");
+  }
+  builder b;
+  std::vector<geom_ptr> rings;
+  rings.push_back(b.ring(pts, false));
+  if (!rings.back()) return make_error(b.error);
+  auto g = b.polygon(std::move(rings));
+  if (!g) return make_error(b.error);
+  return to_ewkb(std::move(g), false);
+}
+
+result<value> simple_box(const json_tree& t, std::uint32_t node) {
+  auto ps = lat_lon_list(t, node, "an array of two \"lat,lon\" corners");
+  if (!ps) return ps.err();
+  const auto& c = ps.value();
+  if (c.size() != 2) {
+    return make_error("a geo:box needs exactly 2 corners \"lat,lon\", found " + std::to_string(c.size()));
+  }
+  const double x0 = std::min(c[0].x, c[1].x), x1 = std::max(c[0].x, c[1].x);
+  const double y0 = std::min(c[0].y, c[1].y), y1 = std::max(c[0].y, c[1].y);
+  // Counter-clockwise from the lower-left corner, closed.
+  const std::vector<position> ring = {{x0, y0, 0}, {x1, y0, 0}, {x1, y1, 0}, {x0, y1, 0}, {x0, y0, 0}};
+  builder b;
+  std::vector<geom_ptr> rings;
+  rings.push_back(b.ring(ring, false));
+  if (!rings.back()) return make_error(b.error);
+  auto g = b.polygon(std::move(rings));
+  if (!g) return make_error(b.error);
+  return to_ewkb(std::move(g), false);
+}
+
+// --- GeoJSON ----------------------------------------------------------------
+
+constexpr const char* kGeoJsonTypes =
+    "Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon, GeometryCollection, Feature or "
+    "FeatureCollection";
+
+class geojson_reader {
+ public:
+  explicit geojson_reader(const json_tree& t) : t_(t) {}
+
+  builder b;
+
+  // A geometry object; nullptr with b.error set when it is not one.
+  geom_ptr geometry(std::uint32_t node, const std::string& where) {
+    std::string_view type;
+    if (!type_of(node, where, type)) return nullptr;
+    if (iequals(type, "GeometryCollection")) {
+      const std::uint32_t gs = t_.member(node, "geometries");
+      if (gs == json_tree::npos || t_.at(gs).type != json_type::array) {
+        return fail(where + "GeometryCollection needs a \"geometries\" array");
+      }
+      std::vector<geom_ptr> parts;
+      parts.reserve(t_.at(gs).count);
+      std::uint32_t i = 0;
+      for (std::uint32_t c = json_tree::first_child(gs); c < t_.at(gs).next; c = t_.at(c).next, ++i) {
+        parts.push_back(geometry(c, where + "geometries[" + std::to_string(i) + "]: "));
+        if (!parts.back()) return nullptr;
+      }
+      return b.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts), "a GeometryCollection");
+    }
+    const std::uint32_t coords = t_.member(node, "coordinates");
+    if (coords == json_tree::npos) return fail(where + std::string(type) + " has no \"coordinates\"");
+    if (iequals(type, "Point")) {
+      position p;
+      bool z = false;
+      if (!read_position(coords, p, z, where + "Point coordinates")) return nullptr;
+      return b.point(p, z);
+    }
+    if (iequals(type, "LineString")) return line(coords, where + "LineString coordinates");
+    if (iequals(type, "Polygon")) return polygon(coords, where + "Polygon coordinates");
+    if (iequals(type, "MultiPoint")) {
+      std::vector<position> ps;
+      bool z = false;
+      if (!read_positions(coords, ps, z, where + "MultiPoint coordinates")) return nullptr;
+      std::vector<geom_ptr> parts;
+      parts.reserve(ps.size());
+      for (const auto& p : ps) {
+        parts.push_back(b.point(p, z));
+        if (!parts.back()) return nullptr;
+      }
+      return b.collection(GEOS_MULTIPOINT, std::move(parts), "a MultiPoint");
+    }
+    if (iequals(type, "MultiLineString")) {
+      return multi(coords, where + "MultiLineString coordinates", GEOS_MULTILINESTRING, "a MultiLineString",
+                   &geojson_reader::line);
+    }
+    if (iequals(type, "MultiPolygon")) {
+      return multi(coords, where + "MultiPolygon coordinates", GEOS_MULTIPOLYGON, "a MultiPolygon",
+                   &geojson_reader::polygon);
+    }
+    return fail(where + "unsupported GeoJSON geometry type " + quoted(type) + " (expected " + kGeoJsonTypes + ")");
+  }
+
+  // The geometry of a Feature: false when it is not a Feature; `out` is null
+  // for a Feature whose geometry is null.
+  bool feature(std::uint32_t node, const std::string& where, geom_ptr& out) {
+    std::string_view type;
+    if (!type_of(node, where, type)) return false;
+    if (!iequals(type, "Feature")) {
+      fail(where + "is a " + std::string(type.substr(0, kNameExcerpt)) + ", expected a Feature");
+      return false;
+    }
+    const std::uint32_t g = t_.member(node, "geometry");
+    if (g == json_tree::npos) {
+      fail(where + "Feature has no \"geometry\" member");
+      return false;
+    }
+    if (t_.at(g).type == json_type::null) {
+      out.reset();
+      return true;
+    }
+    out = geometry(g, where + "Feature geometry: ");
+    return static_cast<bool>(out);
+  }
+
+  bool type_of(std::uint32_t node, const std::string& where, std::string_view& type) {
+    if (t_.at(node).type != json_type::object) {
+      fail(where + "is " + describe(t_.at(node).type) + ", expected a GeoJSON object");
+      return false;
+    }
+    const std::uint32_t ty = t_.member(node, "type");
+    if (ty == json_tree::npos || t_.at(ty).type != json_type::string) {
+      fail(where + "the GeoJSON object has no string \"type\" (expected " + kGeoJsonTypes + ")");
+      return false;
+    }
+    type = t_.at(ty).text;
+    return true;
+  }
+
+  geom_ptr fail(std::string why) {
+    b.error = std::move(why);
+    return nullptr;
+  }
+
+ private:
+  bool read_position(std::uint32_t node, position& p, bool& with_z, const std::string& where) {
+    const json_node& n = t_.at(node);
+    if (n.type != json_type::array || n.count < 2 || n.count > 3) {
+      fail(where + ": a position must be an array of 2 or 3 numbers [x, y] or [x, y, z], found " +
+           (n.type == json_type::array ? "an array of " + std::to_string(n.count) : std::string(describe(n.type))));
+      return false;
+    }
+    double v[3] = {0, 0, 0};
+    std::uint32_t i = 0;
+    for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
+      const json_node& e = t_.at(c);
+      if (e.type != json_type::number || !finite_number(e.text, v[i])) {
+        fail(where + ": coordinate " +
+             (e.type == json_type::number ? quoted(e.text, kValueExcerpt) : std::string(describe(e.type))) +
+             " is not a finite number");
+        return false;
+      }
+    }
+    with_z = n.count == 3;
+    b.saw(with_z);
+    if (b.mixed()) {
+      fail(where + ": the geometry mixes 2D and 3D positions");
+      return false;
+    }
+    p = {v[0], v[1], v[2]};
+    return true;
+  }
+
+  bool read_positions(std::uint32_t node, std::vector<position>& ps, bool& with_z, const std::string& where) {
+    const json_node& n = t_.at(node);
+    if (n.type != json_type::array) {
+      fail(where + " must be an array of positions, found " + describe(n.type));
+      return false;
+    }
+    ps.reserve(n.count);
+    with_z = b.has_z();
+    for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next) {
+      position p;
+      if (!read_position(c, p, with_z, where)) return false;
+      ps.push_back(p);
+    }
+    return true;
+  }
+
+  geom_ptr line(std::uint32_t node, const std::string& where) {
+    std::vector<position> ps;
+    bool z = false;
+    if (!read_positions(node, ps, z, where)) return nullptr;
+    if (ps.size() == 1) return fail(where + ": a LineString needs 0 or at least 2 positions, found 1");
+    return b.line(ps, z);
+  }
+
+  geom_ptr polygon(std::uint32_t node, const std::string& where) {
+    const json_node& n = t_.at(node);
+    if (n.type != json_type::array) return fail(where + " must be an array of rings, found " + describe(n.type));
+    std::vector<geom_ptr> rings;
+    rings.reserve(n.count);
+    std::uint32_t i = 0;
+    for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
+      std::vector<position> ps;
+      bool z = false;
+      const std::string ring_where = where + " ring " + std::to_string(i);
+      if (!read_positions(c, ps, z, ring_where)) return nullptr;
+      if (!ps.empty() && ps.size() < 4) {
+        return fail(ring_where + ": a ring needs at least 4 positions, found " + std::to_string(ps.size()));
+      }
+      if (!ps.empty() && (ps.front().x != ps.back().x || ps.front().y != ps.back().y)) {
+        return fail(ring_where + ": the ring is not closed (its last position must repeat the first)");
+      }
+      rings.push_back(b.ring(ps, z));
+      if (!rings.back()) return nullptr;
+    }
+    return b.polygon(std::move(rings));
+  }
+
+  geom_ptr multi(std::uint32_t node, const std::string& where, int type, const char* what,
+                 geom_ptr (geojson_reader::*part)(std::uint32_t, const std::string&)) {
+    const json_node& n = t_.at(node);
+    if (n.type != json_type::array) return fail(where + " must be an array, found " + describe(n.type));
+    std::vector<geom_ptr> parts;
+    parts.reserve(n.count);
+    std::uint32_t i = 0;
+    for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
+      parts.push_back((this->*part)(c, where + "[" + std::to_string(i) + "]"));
+      if (!parts.back()) return nullptr;
+    }
+    return b.collection(type, std::move(parts), what);
+  }
+
+  const json_tree& t_;
+};
+
+result<value> geojson(const json_tree& t, std::uint32_t node) {
+  geojson_reader r(t);
+  std::string_view type;
+  if (!r.type_of(node, "", type)) return make_error(r.b.error);
+  geom_ptr g;
+  if (iequals(type, "Feature")) {
+    if (!r.feature(node, "", g)) return make_error(r.b.error);
+    if (!g) return value::null();
+  } else if (iequals(type, "FeatureCollection")) {
+    const std::uint32_t fs = t.member(node, "features");
+    if (fs == json_tree::npos || t.at(fs).type != json_type::array) {
+      return make_error("a FeatureCollection needs a \"features\" array");
+    }
+    if (t.at(fs).count == 0) return make_error("the FeatureCollection has no features, so no geometry");
+    std::vector<geom_ptr> parts;
+    parts.reserve(t.at(fs).count);
+    std::uint32_t i = 0;
+    for (std::uint32_t c = json_tree::first_child(fs); c < t.at(fs).next; c = t.at(c).next, ++i) {
+      geom_ptr part;
+      if (!r.feature(c, "features[" + std::to_string(i) + "]: ", part)) return make_error(r.b.error);
+      // A feature without geometry adds nothing to the collection.
+      if (part) parts.push_back(std::move(part));
+    }
+    if (parts.empty()) return value::null();
+    if (parts.size() == 1) {
+      g = std::move(parts.front());
+    } else {
+      g = r.b.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts), "a GeometryCollection");
+      if (!g) return make_error(r.b.error);
+    }
+  } else {
+    g = r.geometry(node, "");
+    if (!g) return make_error(r.b.error);
+  }
+  return to_ewkb(std::move(g), r.b.has_z());
 }
 
 }  // namespace
 
-result<std::optional<std::string>> geometry_from_ngsi(std::string_view subtype, std::string_view json_value) {
-  thread_local simdjson::dom::parser parser;
-  try {
-    element value;
-    if (auto err = parser.parse(json_value.data(), json_value.size()).get(value)) {
-      fail(std::string("the value is not valid JSON: ") + simdjson::error_message(err));
-    }
-    if (value.is_null()) return std::optional<std::string>{};
-    geom_ptr g;
-    if (subtype == "point") {
-      std::string_view s;
-      if (value.get(s)) fail("a geo:point value must be a \"latitude, longitude\" string");
-      g = make_point(lat_lon(s));
-    } else if (subtype == "line") {
-      g = make_line(lat_lon_list(value, "a geo:line value"));
-    } else if (subtype == "polygon") {
-      std::vector<geom_ptr> rings;
-      rings.push_back(make_ring(lat_lon_list(value, "a geo:polygon value")));
-      g = make_polygon(std::move(rings));
-    } else if (subtype == "box") {
-      auto corners = lat_lon_list(value, "a geo:box value");
-      if (corners.size() != 2) fail("a geo:box value needs exactly 2 corners, found " + std::to_string(corners.size()));
-      const auto &lo = corners[0], &hi = corners[1];
-      std::vector<geom_ptr> rings;
-      rings.push_back(make_ring({{lo.x, lo.y, 0, false},
-                                 {hi.x, lo.y, 0, false},
-                                 {hi.x, hi.y, 0, false},
-                                 {lo.x, hi.y, 0, false},
-                                 {lo.x, lo.y, 0, false}}));
-      g = make_polygon(std::move(rings));
-    } else if (subtype == "json") {
-      simdjson::dom::object o;
-      if (value.get(o)) fail("a geo:json value must be a GeoJSON object");
-      auto maybe = from_geojson(value, 0);
-      if (!maybe) return std::optional<std::string>{};
-      g = std::move(*maybe);
-    } else {
-      fail("unsupported geometry type geo:" + excerpt(subtype, 40) +
-           "; supported: geo:point, geo:line, geo:box, geo:polygon, geo:json");
-    }
-    return std::optional<std::string>(to_hex_ewkb(g));
-  } catch (const geo_error& e) {
-    return make_error(e.message);
-  }
+bool is_geo_type(std::string_view ngsi_type) noexcept { return istarts_with(ngsi_type, "geo:"); }
+
+result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node) {
+  if (!geos().ready()) return make_error("GEOS could not be initialised, so no geometry can be built");
+  const std::string_view subtype = ngsi_type.substr(4);
+  if (iequals(subtype, "point")) return simple_point(tree, node);
+  if (iequals(subtype, "json")) return geojson(tree, node);
+  if (iequals(subtype, "line")) return simple_line(tree, node);
+  if (iequals(subtype, "polygon")) return simple_polygon(tree, node);
+  if (iequals(subtype, "box")) return simple_box(tree, node);
+  return make_error("unsupported geometry type " + quoted(ngsi_type) +
+                    "; supported: geo:point, geo:line, geo:box, geo:polygon, geo:json");
 }
 
 }  // namespace kafnus::ngsi

@@ -1,28 +1,33 @@
 #pragma once
-// Geometry values of the geo:* NGSI attribute types, built with GEOS and
-// written as hex EWKB with SRID 4326:
-//   geo:point   "lat, lon"                    -> POINT(lon lat)  (NGSI is lat,lon; WKB x,y is lon,lat)
-//   geo:line    ["lat,lon", …] (2+)           -> LINESTRING
-//   geo:box     ["lat,lon", "lat,lon"]        -> axis-aligned POLYGON of the two corners
-//   geo:polygon ["lat,lon", …] (closed, 4+)   -> POLYGON
-//   geo:json    a GeoJSON geometry (any type, GeometryCollection too), a
-//               Feature (its geometry; a null one gives NULL) or a
-//               FeatureCollection (one feature: its geometry; several: a
-//               GeometryCollection of them)
-// Coordinates must be finite, longitude in [-180, 180] and latitude in
-// [-90, 90]; anything else is an error naming what is wrong.
+// Geometry values of the geo:* NGSI types, built with GEOS and written as
+// hex EWKB (little-endian, SRID 4326, upper-case hex digits):
+//   geo:point    "lat, lon"                     -> POINT(lon lat)  (NGSI is lat,lon; x is the longitude)
+//   geo:line     ["lat,lon", …] (2+ points)     -> LINESTRING
+//   geo:box      ["lat,lon", "lat,lon"]         -> the axis-aligned POLYGON with those corners
+//   geo:polygon  ["lat,lon", …] (closed, 4+)    -> POLYGON
+//   geo:json     a GeoJSON geometry (Point … MultiPolygon, GeometryCollection),
+//                a Feature (its geometry; a null one gives NULL) or a
+//                FeatureCollection (one feature: its geometry; several: a
+//                GeometryCollection of them; none: an error)
+// Positions may carry a Z (3D) coordinate. Coordinates must be finite numbers;
+// the four simple types also check latitude in [-90, 90] and longitude in
+// [-180, 180] (GeoJSON is taken as given, as PostGIS does).
 
-#include <optional>
-#include <string>
+#include <cstdint>
 #include <string_view>
 
+#include "ngsi/json_tree.hpp"
 #include "ngsi/result.hpp"
+#include "ngsi/value.hpp"
 
 namespace kafnus::ngsi {
 
-// `subtype` is what follows "geo:" in the NGSI type, lower-cased ("point",
-// "json", …). `json_value` is the attribute value as compact JSON text.
-// nullopt in the result: the value stands for no geometry (SQL NULL).
-result<std::optional<std::string>> geometry_from_ngsi(std::string_view subtype, std::string_view json_value);
+// Whether an NGSI type names a geometry: a "geo:" prefix in any case.
+bool is_geo_type(std::string_view ngsi_type) noexcept;
+
+// The geometry of a geo:* attribute whose value is `node` (not JSON null).
+// An unknown subtype (geo:circle) is an error listing the supported ones.
+// Errors say what is wrong with the value; the caller names the attribute.
+result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node);
 
 }  // namespace kafnus::ngsi

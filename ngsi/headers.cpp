@@ -3,28 +3,46 @@
 #include "ngsi/text.hpp"
 
 namespace kafnus::ngsi {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
+}
+
+}  // namespace
 
 fiware_context read_fiware_context(const header_list& headers) {
-  fiware_context ctx;
-  // Names match case-insensitively; a repeated header: the last one wins.
-  for (const auto& [name, value] : headers) {
-    const auto key = ascii_lower(trim(name));
-    if (key == "fiware-service") {
-      auto v = ascii_lower(trim(value));
-      ctx.service = v.empty() ? "default" : v;
-    } else if (key == "fiware-servicepath") {
-      auto v = ascii_lower(trim(value));
-      if (v.empty()) {
-        ctx.servicepath = "/";
-      } else {
-        ctx.servicepath = v.front() == '/' ? v : "/" + v;
-      }
-    } else if (key == "fiware-datamodel") {
-      ctx.datamodel = std::string(trim(value));
-    } else if (key == "fiware-correlator") {
-      ctx.correlator = std::string(trim(value));
+  // Pointers to the last occurrence of each header: later ones win, as with
+  // a map assignment, without copying values that are then overwritten.
+  const std::string* service = nullptr;
+  const std::string* servicepath = nullptr;
+  const std::string* dm = nullptr;
+  const std::string* correlator = nullptr;
+  for (const auto& [name, val] : headers) {
+    if (iequals(name, "fiware-service")) {
+      service = &val;
+    } else if (iequals(name, "fiware-servicepath")) {
+      servicepath = &val;
+    } else if (iequals(name, "fiware-datamodel")) {
+      dm = &val;
+    } else if (iequals(name, "fiware-correlator")) {
+      correlator = &val;
     }
   }
+  fiware_context ctx;
+  if (service && !service->empty()) ctx.service = to_lower_ascii(*service);
+  if (servicepath && !servicepath->empty()) {
+    if (servicepath->front() == '/') {
+      ctx.servicepath = to_lower_ascii(*servicepath);
+    } else {
+      ctx.servicepath = "/" + to_lower_ascii(*servicepath);
+    }
+  }
+  if (dm) ctx.datamodel = std::string(trim(*dm));
+  if (correlator) ctx.correlator = *correlator;
   return ctx;
 }
 

@@ -5,29 +5,36 @@
 namespace kafnus::ngsi {
 namespace {
 
-// PostgreSQL silently truncates longer identifiers: two different entity
-// types could then share a table, so a longer name is an error instead.
-constexpr std::size_t kMaxIdentifier = 63;
+// PostgreSQL's NAMEDATALEN - 1: a longer identifier is silently truncated,
+// which would send rows of different entity types to one table.
+constexpr std::size_t kMaxIdentifierBytes = 63;
 
-const char* kAllowed =
-    "dm-by-entity-type-database, dm-by-entity-type-database-schema, dm-by-fixed-entity-type-database-schema";
+constexpr bool is_identifier_byte(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+std::string allowed_datamodels() {
+  return std::string(to_string(datamodel::by_entity_type_database)) + ", " +
+         std::string(to_string(datamodel::by_entity_type_database_schema)) + ", " +
+         std::string(to_string(datamodel::by_fixed_entity_type_database_schema));
+}
+
+error too_long(const char* what, const std::string& name, const char* fix) {
+  return make_error(std::string(what) + " " + quoted(name, kNameExcerpt) + " is " + std::to_string(name.size()) +
+                    " bytes; PostgreSQL identifiers hold at most 63 bytes and a longer one would be silently "
+                    "truncated (" +
+                    fix + ")");
+}
 
 }  // namespace
 
 std::string sanitize(std::string_view text) {
-  std::string_view s = text;
-  if (!s.empty() && s.front() == '/') s.remove_prefix(1);
-  if (!s.empty() && s.back() == '/') s.remove_suffix(1);
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c >= 'A' && c <= 'Z') {
-      out += static_cast<char>(c - 'A' + 'a');
-    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
-      out += c;
-    } else {
-      out += '_';
-    }
+  if (!text.empty() && text.front() == '/') text.remove_prefix(1);
+  if (!text.empty() && text.back() == '/') text.remove_suffix(1);
+  std::string out(text);
+  for (auto& c : out) {
+    c = ascii_lower(c);
+    if (!is_identifier_byte(c)) c = '_';
   }
   return out;
 }
@@ -35,49 +42,72 @@ std::string sanitize(std::string_view text) {
 result<datamodel> choose_datamodel(const fiware_context& ctx, const datamodel_rules& rules) {
   if (!ctx.datamodel.empty()) {
     if (auto dm = parse_datamodel(ctx.datamodel)) return *dm;
-    return make_error("unknown datamodel '" + excerpt(ctx.datamodel) + "' in the fiware-datamodel header; allowed: " +
-                      kAllowed);
+    return make_error("Unsupported datamodel " + quoted(ctx.datamodel) +
+                      " in header fiware-datamodel; allowed values: " + allowed_datamodels());
   }
-  auto it = rules.per_service.find(ctx.service);
-  if (it != rules.per_service.end()) return it->second;
+  if (auto it = rules.per_service.find(ctx.service); it != rules.per_service.end()) return it->second;
   return rules.fallback;
 }
 
 result<table_ref> table_for(datamodel dm, const fiware_context& ctx, std::string_view entity_type, flow f) {
+  if (entity_type.empty()) return make_error("the entity type is empty; every datamodel names the table after it");
   const std::string type = sanitize(entity_type);
-  if (type.empty()) return make_error("the entity type is empty; it names the table");
-  const std::string path = sanitize(ctx.servicepath);
-  table_ref t;
-  switch (dm) {
-    case datamodel::by_entity_type_database:
-      t.schema = sanitize(ctx.service);
-      t.table = path + "_" + type;
-      break;
-    case datamodel::by_entity_type_database_schema:
-    case datamodel::by_fixed_entity_type_database_schema:
-      if (path.empty()) {
-        return make_error(std::string("Required header missing or empty: fiware-servicepath (datamodel ") +
-                          std::string(to_string(dm)) + " names the schema after the servicepath)");
-      }
-      t.schema = path;
-      t.table = dm == datamodel::by_entity_type_database_schema ? path + "_" + type : type;
-      break;
+  table_ref ref;
+  if (dm == datamodel::by_entity_type_database) {
+    ref.schema = sanitize(ctx.service);
+    if (ref.schema.empty()) {
+      return make_error("fiware-service " + quoted(ctx.service) + " gives an empty schema name (datamodel " +
+                        std::string(to_string(dm)) + " names the schema after the service)");
+    }
+    // The root servicepath sanitizes to "" and gives "_<type>", as the
+    // HeaderRouter of today's stack does.
+    ref.table = sanitize(ctx.servicepath);
+    ref.table += '_';
+    ref.table += type;
+  } else {
+    const std::string path = sanitize(ctx.servicepath);
+    if (path.empty()) {
+      return make_error("Required header missing or empty: fiware-servicepath (datamodel " +
+                        std::string(to_string(dm)) + " names the schema after the servicepath, and the record has " +
+                        (ctx.servicepath == "/" ? std::string("the root servicepath '/'")
+                                                : "servicepath " + quoted(ctx.servicepath)) +
+                        ")");
+    }
+    ref.schema = path;
+    if (dm == datamodel::by_entity_type_database_schema) {
+      ref.table = path;
+      ref.table += '_';
+      ref.table += type;
+    } else {
+      ref.table = type;
+    }
   }
-  t.table += table_suffix(f);
-  if (t.schema.empty()) return make_error("the fiware-service header gives an empty schema name");
-  if (t.schema.size() > kMaxIdentifier || t.table.size() > kMaxIdentifier) {
-    return make_error("table name " + excerpt(t.schema, 80) + "." + excerpt(t.table, 80) +
-                      " is longer than PostgreSQL's 63-byte identifiers; shorten the service, servicepath or entity "
-                      "type");
+  ref.table += table_suffix(f);
+  if (ref.schema.size() > kMaxIdentifierBytes) {
+    return too_long("schema name", ref.schema,
+                    dm == datamodel::by_entity_type_database ? "shorten the fiware-service"
+                                                             : "shorten the fiware-servicepath");
   }
-  return t;
+  if (ref.table.size() > kMaxIdentifierBytes) {
+    return too_long("table name", ref.table,
+                    dm == datamodel::by_fixed_entity_type_database_schema
+                        ? "shorten the entity type"
+                        : "shorten the fiware-servicepath or the entity type");
+  }
+  return ref;
 }
 
 table_ref error_log_table(std::string_view service) {
-  auto s = sanitize(service);
+  constexpr std::string_view kSuffix = "_error_log";
+  std::string s = sanitize(service);
   if (s.empty()) s = "default";
-  if (s.size() > kMaxIdentifier - 10) s.resize(kMaxIdentifier - 10);  // room for "_error_log"
-  return table_ref{s, s + "_error_log"};
+  // This function cannot fail, so an over-long service is cut to fit, the
+  // same cut PostgreSQL would make, but keeping the "_error_log" suffix.
+  table_ref ref;
+  ref.schema = s.substr(0, kMaxIdentifierBytes);
+  ref.table = s.substr(0, kMaxIdentifierBytes - kSuffix.size());
+  ref.table += kSuffix;
+  return ref;
 }
 
 }  // namespace kafnus::ngsi

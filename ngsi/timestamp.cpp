@@ -1,136 +1,196 @@
 #include "ngsi/timestamp.hpp"
 
-#include <cstdio>
+#include <array>
 
 namespace kafnus::ngsi {
 namespace {
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
+constexpr std::int64_t kMicrosPerSecond = 1'000'000;
+constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil: exact for every year, no tables, no time zone database).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+struct civil {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+
+constexpr civil civil_from_days(std::int64_t z) noexcept {
   z += 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const auto doe = static_cast<unsigned>(z - era * 146097);
   const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
   const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {y + (m <= 2 ? 1 : 0), m, d};
 }
 
-bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : days[m - 1];
+constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+  constexpr std::array<unsigned, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
-// Reads exactly `n` digits at `pos`.
-bool digits(std::string_view s, std::size_t& pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
+// The instants ISO-8601's four-digit years can express (and PostgreSQL
+// prints without an era suffix).
+constexpr std::int64_t kMinMicros = days_from_civil(1, 1, 1) * kMicrosPerDay;
+constexpr std::int64_t kMaxMicros = days_from_civil(10000, 1, 1) * kMicrosPerDay - 1;
+
+class cursor {
+ public:
+  explicit cursor(std::string_view s) : s_(s) {}
+  bool done() const noexcept { return i_ == s_.size(); }
+  char peek() const noexcept { return done() ? '\0' : s_[i_]; }
+  bool at_digit() const noexcept { return peek() >= '0' && peek() <= '9'; }
+  void advance() noexcept { ++i_; }
+  bool eat(char c) noexcept {
+    if (done() || s_[i_] != c) return false;
+    ++i_;
+    return true;
   }
-  pos += n;
-  out = v;
-  return true;
+  // Exactly n ASCII digits.
+  bool digits(int n, int& out) noexcept {
+    int v = 0;
+    for (int k = 0; k < n; ++k) {
+      if (!at_digit()) return false;
+      v = v * 10 + (s_[i_] - '0');
+      ++i_;
+    }
+    out = v;
+    return true;
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+std::string two_digits(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+void put_digits(std::string& out, std::int64_t v, int width) {
+  std::array<char, 24> buf{};
+  std::size_t n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  for (auto k = static_cast<int>(n); k < width; ++k) out += '0';
+  while (n > 0) out += buf[--n];
 }
 
 }  // namespace
 
-std::optional<std::int64_t> parse_timestamp(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  std::size_t p = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  std::int64_t micros = 0;
-  if (!digits(s, p, 4, year) || p >= s.size() || s[p++] != '-' || !digits(s, p, 2, month) || p >= s.size() ||
-      s[p++] != '-' || !digits(s, p, 2, day)) {
-    return std::nullopt;
+result<std::int64_t> parse_iso8601(std::string_view text) {
+  cursor c(text);
+  int year = 0, month = 0, day = 0;
+  if (!c.digits(4, year) || !c.eat('-') || !c.digits(2, month) || !c.eat('-') || !c.digits(2, day)) {
+    return make_error("expected a date YYYY-MM-DD at the start");
   }
-  if (year < 1 || month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month)) {
-    return std::nullopt;
+  if (year < 1) return make_error("year 0000 does not exist (years start at 0001)");
+  if (month < 1 || month > 12) return make_error("month " + two_digits(month) + " is out of range 01..12");
+  const unsigned dim = days_in_month(year, static_cast<unsigned>(month));
+  if (day < 1 || static_cast<unsigned>(day) > dim) {
+    return make_error("day " + two_digits(day) + " does not exist in " + std::to_string(year) + "-" +
+                      two_digits(month) + " (it has " + std::to_string(dim) + " days)");
   }
-  if (p < s.size() && (s[p] == 'T' || s[p] == 't' || s[p] == ' ')) {
-    ++p;
-    if (!digits(s, p, 2, hour)) return std::nullopt;
-    if (p < s.size() && s[p] == ':') {
-      ++p;
-      if (!digits(s, p, 2, minute)) return std::nullopt;
-      if (p < s.size() && s[p] == ':') {
-        ++p;
-        if (!digits(s, p, 2, second)) return std::nullopt;
-        if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
-          ++p;
-          std::size_t n = 0;
+  int hour = 0, minute = 0, second = 0;
+  std::int64_t fraction_us = 0;
+  int offset_minutes = 0;
+  if (!c.done()) {
+    if (!c.eat('T') && !c.eat('t') && !c.eat(' ')) {
+      return make_error("expected 'T' or a space between the date and the time");
+    }
+    if (!c.digits(2, hour)) return make_error("expected the hour (HH) after the date");
+    if (c.eat(':')) {
+      if (!c.digits(2, minute)) return make_error("expected the minutes (MM) after 'HH:'");
+      if (c.eat(':')) {
+        if (!c.digits(2, second)) return make_error("expected the seconds (SS) after 'HH:MM:'");
+        if (c.eat('.') || c.eat(',')) {
+          if (!c.at_digit()) return make_error("expected digits after the decimal separator of the seconds");
           std::int64_t scale = 100000;
-          while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
-            if (n < 6) micros += (s[p] - '0') * scale;
+          while (c.at_digit()) {
+            // Digits beyond microseconds are truncated: PostgreSQL keeps six.
+            fraction_us += (c.peek() - '0') * scale;
             scale /= 10;
-            ++n;
-            ++p;
+            c.advance();
           }
-          if (n == 0) return std::nullopt;
         }
       }
     }
-    if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  }
-  std::int64_t offset_s = 0;
-  if (p < s.size()) {
-    const char z = s[p];
-    if ((z == 'Z' || z == 'z') && p + 1 == s.size()) {
-      ++p;
-    } else if (z == '+' || z == '-') {
-      ++p;
+    if (hour > 23) return make_error("hour " + two_digits(hour) + " is out of range 00..23");
+    if (minute > 59) return make_error("minute " + two_digits(minute) + " is out of range 00..59");
+    if (second > 59) return make_error("second " + two_digits(second) + " is out of range 00..59");
+    if (c.eat('Z') || c.eat('z')) {
+      // UTC, like no zone at all.
+    } else if (c.peek() == '+' || c.peek() == '-') {
+      const int sign = c.peek() == '-' ? -1 : 1;
+      c.advance();
       int oh = 0, om = 0;
-      if (!digits(s, p, 2, oh)) return std::nullopt;
-      if (p < s.size() && s[p] == ':') ++p;
-      if (p < s.size() && !digits(s, p, 2, om)) return std::nullopt;
-      if (oh > 23 || om > 59) return std::nullopt;
-      offset_s = (z == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+      if (!c.digits(2, oh)) return make_error("expected the offset hours (±HH) of the time zone");
+      if (c.eat(':')) {
+        if (!c.digits(2, om)) return make_error("expected the offset minutes after '±HH:'");
+      } else if (c.at_digit() && !c.digits(2, om)) {
+        return make_error("expected four digits in a ±HHMM offset");
+      }
+      if (oh > 23 || om > 59) return make_error("the time zone offset is out of range (at most ±23:59)");
+      offset_minutes = sign * (oh * 60 + om);
     }
+    if (!c.done()) return make_error("unexpected text after the time; expected the end, 'Z' or an offset like +02:00");
   }
-  if (p != s.size()) return std::nullopt;
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  return seconds * 1000000 + micros;
+  const std::int64_t local_seconds = days * 86400 + hour * 3600 + minute * 60 + second;
+  const std::int64_t utc_micros =
+      (local_seconds - static_cast<std::int64_t>(offset_minutes) * 60) * kMicrosPerSecond + fraction_us;
+  if (utc_micros < kMinMicros || utc_micros > kMaxMicros) {
+    return make_error("the instant falls outside years 0001..9999 once converted to UTC");
+  }
+  return utc_micros;
 }
 
-std::string format_timestamp(std::int64_t us) {
-  std::int64_t seconds = us / 1000000;
-  std::int64_t frac = us % 1000000;
-  if (frac < 0) {
-    frac += 1000000;
-    --seconds;
-  }
-  std::int64_t days = seconds / 86400;
-  std::int64_t rem = seconds % 86400;
+std::string format_utc(std::int64_t micros) {
+  // Floor division: an instant before the epoch belongs to the previous day.
+  std::int64_t days = micros / kMicrosPerDay;
+  std::int64_t rem = micros % kMicrosPerDay;
   if (rem < 0) {
-    rem += 86400;
+    rem += kMicrosPerDay;
     --days;
   }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld+00", static_cast<long long>(y), m, d,
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60), static_cast<long long>(frac));
-  return buf;
+  const civil cd = civil_from_days(days);
+  const std::int64_t secs = rem / kMicrosPerSecond;
+  const std::int64_t frac = rem % kMicrosPerSecond;
+  const bool bc = cd.year <= 0;
+  std::string out;
+  out.reserve(32);
+  put_digits(out, bc ? 1 - cd.year : cd.year, 4);
+  out += '-';
+  put_digits(out, cd.month, 2);
+  out += '-';
+  put_digits(out, cd.day, 2);
+  out += ' ';
+  put_digits(out, secs / 3600, 2);
+  out += ':';
+  put_digits(out, secs / 60 % 60, 2);
+  out += ':';
+  put_digits(out, secs % 60, 2);
+  out += '.';
+  put_digits(out, frac, 6);
+  out += "+00";
+  if (bc) out += " BC";
+  return out;
 }
 
 }  // namespace kafnus::ngsi

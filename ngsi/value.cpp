@@ -18,7 +18,7 @@ const char* to_string(value_kind k) noexcept {
 }
 
 value value::timestamp(std::int64_t micros_since_epoch) {
-  return {value_kind::timestamp, format_timestamp(micros_since_epoch), micros_since_epoch};
+  return {value_kind::timestamp, format_utc(micros_since_epoch), micros_since_epoch};
 }
 
 }  // namespace kafnus::ngsi

@@ -1,0 +1,220 @@
+#include "ngsi/entity.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "ngsi/row.hpp"
+#include "ngsi/table_name.hpp"
+#include "ngsi/text.hpp"
+#include "ngsi/value_typing.hpp"
+
+namespace kafnus::ngsi {
+namespace {
+
+// Members of an entity that are not attributes (any case, as in today's stack).
+bool is_reserved_member(std::string_view key) noexcept {
+  return iequals(key, "id") || iequals(key, "type") || iequals(key, "alterationType");
+}
+
+// Columns Kafnus fills itself: an attribute of that name would silently
+// overwrite them (today's stack does, or breaks on a duplicated field).
+bool is_base_column(std::string_view column) noexcept {
+  return column == kEntityId || column == kEntityType || column == kServicePath || column == kRecvTime;
+}
+
+bool is_delete(const json_tree& t, std::uint32_t entity) {
+  const json_node& e = t.at(entity);
+  for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = t.at(c).next) {
+    if (!iequals(t.at(c).key, "alterationType")) continue;
+    std::uint32_t v = c;
+    if (t.at(c).type == json_type::object) v = t.member(c, "value");
+    if (v != json_tree::npos && t.at(v).type == json_type::string && iequals(t.at(v).text, "entityDelete")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The entity's "id" or "type": a non-empty string without NUL. Returns what
+// is wrong, or an empty string.
+std::string identity(const json_tree& t, std::uint32_t entity, const char* member, std::string_view& out) {
+  const std::uint32_t m = t.member(entity, member);
+  if (m == json_tree::npos) return std::string("has no \"") + member + "\"";
+  const json_node& n = t.at(m);
+  if (n.type != json_type::string) {
+    return std::string("has an \"") + member + "\" that is " + describe(n.type) + ", expected a non-empty string";
+  }
+  if (n.text.empty()) return std::string("has an empty \"") + member + "\"";
+  if (n.has_nul) return std::string("has an \"") + member + "\" holding a NUL character (\\u0000)";
+  out = n.text;
+  return {};
+}
+
+struct attribute {
+  std::uint32_t node;
+  std::string column;  // lower-cased name
+  bool rejected;       // its name already made it an error
+};
+
+// Attributes whose names fold to the same column, pairwise; a sort only when
+// an entity is large enough for the quadratic scan to matter.
+template <class F>
+void for_each_clash(const std::vector<attribute>& attrs, F&& clash) {
+  const std::size_t n = attrs.size();
+  if (n <= 16) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (attrs[i].column == attrs[j].column) clash(i, j);
+      }
+    }
+    return;
+  }
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return attrs[a].column < attrs[b].column; });
+  for (std::size_t k = 1; k < n; ++k) {
+    if (attrs[order[k - 1]].column == attrs[order[k]].column) clash(order[k - 1], order[k]);
+  }
+}
+
+}  // namespace
+
+void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t index, const record_context& rc,
+                   transform_output& out) {
+  const flow f = rc.options.f;
+  const json_node& e = tree.at(entity);
+  // Names for messages are built only when there is something to say.
+  auto position = [index] { return "data[" + std::to_string(index) + "]"; };
+  auto reject = [&](std::string message, std::optional<row> candidate = std::nullopt) {
+    out.errors.push_back(transform_error{rc.ctx.service, std::move(message), std::move(candidate)});
+  };
+
+  if (e.type != json_type::object) {
+    reject(position() + " is " + describe(e.type) +
+           ", expected an entity object {\"id\": …, \"type\": …, <attribute>: {\"type\": …, \"value\": …}}");
+    return;
+  }
+  std::string_view id, type;
+  if (auto why = identity(tree, entity, "id", id); !why.empty()) {
+    reject("the entity at " + position() + " " + why + "; Orion entities carry a string id and type");
+    return;
+  }
+  if (auto why = identity(tree, entity, "type", type); !why.empty()) {
+    reject("entity " + quoted(id) + " (" + position() + ") " + why + "; the table is named after the entity type");
+    return;
+  }
+  auto name = [&] { return "entity " + quoted(id) + " (type " + quoted(type) + ")"; };
+
+  auto table = table_for(rc.dm, rc.ctx, type, f);
+  if (!table) {
+    reject(name() + ": " + table.err().message);
+    return;
+  }
+  row r;
+  r.f = f;
+  r.table = std::move(table).value();
+  r.service = rc.ctx.service;
+  r.entity_id = std::string(id);
+
+  if (f == flow::lastdata && is_delete(tree, entity)) {
+    r.op = operation::remove;
+    r.columns.push_back({kEntityId, value::text_value(r.entity_id)});
+    out.rows.push_back(std::move(r));
+    return;
+  }
+  r.op = f == flow::historic ? operation::insert : operation::upsert;
+
+  std::vector<attribute> attrs;
+  attrs.reserve(e.count);
+  for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = tree.at(c).next) {
+    if (!is_reserved_member(tree.at(c).key)) attrs.push_back({c, to_lower_ascii(tree.at(c).key), false});
+  }
+  const auto max_attributes = static_cast<std::size_t>(std::max(rc.options.lim.max_attributes, 0));
+  if (attrs.size() > max_attributes) {
+    reject(name() + " has " + std::to_string(attrs.size()) + " attributes, more than limits.max_attributes (" +
+           std::to_string(max_attributes) + ")");
+    return;
+  }
+
+  // Every problem of the entity is counted, the first one is told: enough to
+  // act on, and the message stays short whatever the entity holds.
+  std::string first_problem;
+  std::size_t problems = 0;
+  auto problem = [&](std::string what) {
+    if (problems++ == 0) first_problem = std::move(what);
+  };
+  for_each_clash(attrs, [&](std::size_t a, std::size_t b) {
+    problem("attributes " + quoted(tree.at(attrs[a].node).key) + " and " + quoted(tree.at(attrs[b].node).key) +
+            " both map to column " + quoted(attrs[a].column) + " (column names are lower-cased)");
+    attrs[a].rejected = attrs[b].rejected = true;
+  });
+
+  r.columns.reserve(4 + attrs.size());
+  r.columns.push_back({kEntityId, value::text_value(r.entity_id)});
+  r.columns.push_back({kEntityType, value::text_value(std::string(type))});
+  r.columns.push_back({kServicePath, value::text_value(rc.ctx.servicepath)});
+  r.columns.push_back({kRecvTime, value::timestamp(rc.now_us)});
+
+  for (auto& a : attrs) {
+    if (a.rejected) continue;
+    const json_node& an = tree.at(a.node);
+    auto label = [&an] { return "attribute " + quoted(an.key); };
+    if (a.column.empty()) {
+      problem("an attribute has an empty name, which cannot be a column");
+      continue;
+    }
+    if (an.key_has_nul) {
+      problem(label() + " has a NUL character (\\u0000) in its name");
+      continue;
+    }
+    if (is_base_column(a.column)) {
+      problem(label() + " collides with column " + quoted(a.column) + ", which Kafnus fills itself; rename the attribute");
+      continue;
+    }
+    if (an.type != json_type::object) {
+      problem(label() + " is " + describe(an.type) + ", expected an object {\"type\": …, \"value\": …}");
+      continue;
+    }
+    std::string_view ngsi_type;
+    if (const std::uint32_t tn = tree.member(a.node, "type"); tn != json_tree::npos) {
+      const json_node& tv = tree.at(tn);
+      if (tv.type == json_type::string) {
+        ngsi_type = tv.text;
+      } else if (tv.type != json_type::null) {
+        problem(label() + " has a \"type\" that is " + describe(tv.type) + ", expected a string such as \"Number\"");
+        continue;
+      }
+    }
+    auto typed = type_value(a.column, ngsi_type, tree, tree.member(a.node, "value"), rc.options.lim);
+    if (!typed) {
+      problem(label() + (ngsi_type.empty() ? std::string() : " of type " + quoted(ngsi_type)) + ": " +
+              typed.err().message);
+      continue;
+    }
+    value v = std::move(typed).value();
+    if (a.column == kTimeInstant && v.kind == value_kind::timestamp) r.timeinstant_us = v.micros;
+    r.columns.push_back({std::move(a.column), std::move(v)});
+  }
+
+  if (problems > 0) {
+    std::string message = name() + ": " + first_problem;
+    if (problems > 1) message += " (and " + std::to_string(problems - 1) + " more problem(s) in this entity)";
+    reject(std::move(message), std::move(r));
+    return;
+  }
+  if (f != flow::lastdata && !r.timeinstant_us) {
+    const bool null_one = r.find(kTimeInstant) != nullptr;
+    reject(name() + (null_one ? " has a null TimeInstant" : " has no TimeInstant") + "; the " +
+               std::string(to_string(f)) +
+               " flow needs it to key the row (entityid, timeinstant): include TimeInstant in the subscription's "
+               "notification attrs",
+           std::move(r));
+    return;
+  }
+  out.rows.push_back(std::move(r));
+}
+
+}  // namespace kafnus::ngsi

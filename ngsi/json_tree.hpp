@@ -1,0 +1,74 @@
+#pragma once
+// A parsed JSON document as a flat, read-only tree: what the rest of ngsi/
+// reads notifications through.
+//
+// Why a tree and not simdjson's On Demand API directly: an attribute is typed
+// by its "type" member, which may come after its "value"; names must be
+// checked for duplicates across an entity; and every byte of the input must
+// be validated (On Demand skips what it is not asked for). One On Demand pass
+// builds this tree, validating everything; the rest is random access over it.
+// Numbers keep their exact JSON text (no detour through double), strings are
+// decoded once, and the nodes live in one reused vector per thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ngsi/result.hpp"
+
+namespace kafnus::ngsi {
+
+enum class json_type : unsigned char { null, boolean, number, string, array, object };
+
+// "null", "a boolean", "a number", "a string", "an array", "an object": for
+// messages that say what was found.
+const char* describe(json_type t) noexcept;
+
+struct json_node {
+  json_type type = json_type::null;
+  bool boolean = false;      // the value of a boolean
+  bool has_nul = false;      // a string or key in this subtree holds U+0000
+  bool key_has_nul = false;  // this object member's key holds U+0000
+  std::uint32_t next = 0;    // index one past this node's subtree: its next sibling
+  std::uint32_t count = 0;   // members of an object, elements of an array
+  std::uint32_t begin = 0;   // source bytes of the value: [begin, end)
+  std::uint32_t end = 0;
+  std::string_view key;   // member name when the parent is an object (decoded)
+  std::string_view text;  // number: its JSON literal; string: the decoded UTF-8
+};
+
+class json_tree {
+ public:
+  static constexpr std::uint32_t npos = 0xFFFFFFFFu;
+
+  std::uint32_t root() const noexcept { return 0; }
+  const json_node& at(std::uint32_t i) const noexcept { return nodes_[i]; }
+  // Children of `i` are the nodes first_child(i), then .next of each, while < at(i).next.
+  static std::uint32_t first_child(std::uint32_t i) noexcept { return i + 1; }
+  // The first member named `key` of object `obj`, or npos.
+  std::uint32_t member(std::uint32_t obj, std::string_view key) const noexcept;
+  // The value's JSON text exactly as sent (inner whitespace included).
+  std::string_view raw(std::uint32_t i) const noexcept {
+    return source_.substr(nodes_[i].begin, nodes_[i].end - nodes_[i].begin);
+  }
+  // The value as compact JSON text (whitespace outside strings removed).
+  std::string compact(std::uint32_t i) const;
+
+ private:
+  friend class json_tree_builder;
+  friend result<const json_tree*> parse_json_object(std::string_view text, int max_depth);
+  std::vector<json_node> nodes_;
+  std::string_view source_;
+};
+
+// Parses `text` (one JSON document whose top level is an object) into this
+// thread's tree. The tree, and every string_view in it, stays valid until the
+// next call on the same thread. Objects and arrays nested deeper than
+// `max_depth` (the top-level object is depth 1) are an error, as is anything
+// that is not exactly one valid UTF-8 JSON document; the error says what was
+// wrong and where, without quoting the input.
+result<const json_tree*> parse_json_object(std::string_view text, int max_depth);
+
+}  // namespace kafnus::ngsi

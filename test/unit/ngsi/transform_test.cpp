@@ -1,0 +1,295 @@
+// transform(): columns of a row, entities of a notification, and the errors
+// that keep an entity from being a row.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ngsi_test_support.hpp"
+
+namespace kafnus::ngsi {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::attr;
+using testing::entity;
+using testing::notification;
+using testing::run;
+using testing::time_instant;
+
+std::vector<std::string> column_names(const row& r) {
+  std::vector<std::string> names;
+  for (const auto& c : r.columns) names.push_back(c.name);
+  return names;
+}
+
+TEST(Transform, BaseColumnsThenAttributesInNotificationOrder) {
+  const auto out = run(notification({entity(
+      "Sensor1", "Sensor",
+      {attr("zeta", "Number", "1"), time_instant(), attr("Alpha", "Text", "\"a\""), attr("mIxEd", "Boolean", "true")})}));
+  ASSERT_EQ(out.rows.size(), 1u);
+  const row& r = out.rows[0];
+  EXPECT_THAT(column_names(r), ElementsAre("entityid", "entitytype", "fiwareservicepath", "recvtime", "zeta",
+                                           "timeinstant", "alpha", "mixed"));
+  EXPECT_EQ(r.columns[0].val, value::text_value("Sensor1"));
+  EXPECT_EQ(r.columns[1].val, value::text_value("Sensor"));
+  EXPECT_EQ(r.columns[2].val, value::text_value("/simple"));
+  EXPECT_EQ(r.columns[3].val, value::timestamp(testing::kNow));
+  EXPECT_EQ(r.columns[3].val.text, "2025-06-26 11:00:00.000000+00");
+  EXPECT_EQ(r.service, "test");
+  EXPECT_EQ(r.entity_id, "Sensor1");
+}
+
+TEST(Transform, EntityIdAndTypeAreKeptAsSent) {
+  const auto out = run(notification({entity("urn:ngsi-ld:Sensor:ABC-1", "StreetLight", {time_instant()})}));
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].find("entityid")->val.text, "urn:ngsi-ld:Sensor:ABC-1");
+  EXPECT_EQ(out.rows[0].find("entitytype")->val.text, "StreetLight");
+  EXPECT_EQ(out.rows[0].table.table, "simple_streetlight");
+}
+
+TEST(Transform, RootServicepathColumnIsSlash) {
+  const auto out = run(notification({entity("S", "Sensor", {time_instant()})}), flow::historic,
+                       {{"Fiware-Service", "test"}});
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].find("fiwareservicepath")->val.text, "/");
+  EXPECT_EQ(out.rows[0].table, (table_ref{"test", "_sensor"}));
+}
+
+TEST(Transform, IdTypeAndAlterationTypeAreNotAttributes) {
+  const auto out = run(notification({entity(
+      "S", "T",
+      {time_instant(), attr("alterationType", "Text", "\"entityUpdate\""), attr("ID", "Text", "\"x\""),
+       attr("Type", "Text", "\"y\""), attr("ALTERATIONTYPE", "Text", "\"z\"")})}));
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_THAT(column_names(out.rows[0]),
+              ElementsAre("entityid", "entitytype", "fiwareservicepath", "recvtime", "timeinstant"));
+}
+
+TEST(Transform, ManyEntitiesManyRows) {
+  const auto out = run(notification({entity("A", "Sensor", {time_instant()}), entity("B", "Sensor", {time_instant()}),
+                                     entity("C", "Meter", {time_instant()})}));
+  ASSERT_EQ(out.rows.size(), 3u);
+  EXPECT_EQ(out.entities, 3u);
+  EXPECT_EQ(out.rows[0].entity_id, "A");
+  EXPECT_EQ(out.rows[2].table, (table_ref{"test", "simple_meter"}));
+}
+
+TEST(Transform, OutputAccumulatesAcrossRecords) {
+  transform_output out;
+  transform(notification({entity("A", "T", {time_instant()})}), testing::orion_headers(), {}, testing::kNow, out);
+  transform("junk", testing::orion_headers(), {}, testing::kNow, out);
+  transform(notification({entity("B", "T", {time_instant()}), entity("C", "T", {})}), testing::orion_headers(), {},
+            testing::kNow, out);
+  EXPECT_EQ(out.rows.size(), 2u);
+  EXPECT_EQ(out.errors.size(), 2u);
+  EXPECT_EQ(out.entities, 3u);
+}
+
+TEST(Transform, OneBadEntityDoesNotCostTheOthers) {
+  const auto out = run(notification({entity("Good1", "T", {time_instant()}), "\"not an entity\"",
+                                     entity("Bad", "T", {time_instant(), attr("d", "DateTime", "\"2025-02-30\"")}),
+                                     R"({"type":"T"})", entity("Good2", "T", {time_instant()}), "42",
+                                     R"({"id":"NoType"})", entity("Good3", "T", {time_instant()})}));
+  ASSERT_EQ(out.rows.size(), 3u);
+  EXPECT_EQ(out.rows[0].entity_id, "Good1");
+  EXPECT_EQ(out.rows[1].entity_id, "Good2");
+  EXPECT_EQ(out.rows[2].entity_id, "Good3");
+  EXPECT_EQ(out.errors.size(), 5u);
+  EXPECT_EQ(out.entities, 8u);
+  for (const auto& e : out.errors) EXPECT_EQ(e.service, "test");
+}
+
+TEST(Transform, EntityThatIsNotAnObject) {
+  const auto out = run(notification({entity("A", "T", {time_instant()}), "[1,2]"}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("data[1] is an array, expected an entity object"));
+  EXPECT_FALSE(out.errors[0].candidate);
+}
+
+TEST(Transform, EntityWithoutUsableIdOrType) {
+  struct sample {
+    const char* json;
+    const char* says;
+  };
+  for (const auto& s : std::vector<sample>{{R"({"type":"T"})", "has no \"id\""},
+                                           {R"({"id":5,"type":"T"})", "\"id\" that is a number"},
+                                           {R"({"id":"","type":"T"})", "empty \"id\""},
+                                           {R"({"id":null,"type":"T"})", "\"id\" that is null"},
+                                           {R"({"id":"a\u0000b","type":"T"})", "NUL"},
+                                           {R"({"id":"E"})", "entity 'E' (data[0]) has no \"type\""},
+                                           {R"({"id":"E","type":""})", "empty \"type\""},
+                                           {R"({"id":"E","type":["T"]})", "\"type\" that is an array"}}) {
+    const auto out = run(notification({s.json}));
+    ASSERT_EQ(out.errors.size(), 1u) << s.json;
+    EXPECT_THAT(out.errors[0].message, HasSubstr(s.says)) << s.json;
+    EXPECT_FALSE(out.errors[0].candidate);
+    EXPECT_TRUE(out.rows.empty());
+  }
+}
+
+TEST(Transform, AttributeThatIsNotAnObjectIsAnEntityError) {
+  const auto out = run(notification({entity("E1", "T", {time_instant(), R"("temperature":25)"}),
+                                     entity("E2", "T", {time_instant()})}));
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].entity_id, "E2");
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message,
+              HasSubstr("entity 'E1' (type 'T'): attribute 'temperature' is a number, expected an object"));
+  ASSERT_TRUE(out.errors[0].candidate);
+  EXPECT_EQ(out.errors[0].candidate->find("temperature"), nullptr);
+  EXPECT_NE(out.errors[0].candidate->find("timeinstant"), nullptr);
+}
+
+TEST(Transform, AttributeTypeThatIsNotAString) {
+  const auto out = run(notification({entity("E1", "T", {time_instant(), R"("a":{"type":3,"value":1})"})}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("attribute 'a' has a \"type\" that is a number"));
+}
+
+TEST(Transform, AttributeNamesThatFoldToTheSameColumn) {
+  const auto out = run(notification(
+      {entity("E1", "T", {time_instant(), attr("Temp", "Number", "1"), attr("temp", "Number", "2")})}));
+  EXPECT_TRUE(out.rows.empty());
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("attributes 'Temp' and 'temp' both map to column 'temp'"));
+  ASSERT_TRUE(out.errors[0].candidate);
+  EXPECT_EQ(out.errors[0].candidate->find("temp"), nullptr);
+}
+
+TEST(Transform, ExactDuplicateAttributeNames) {
+  const auto out =
+      run(notification({entity("E1", "T", {time_instant(), attr("x", "Number", "1"), attr("x", "Number", "2")})}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("both map to column 'x'"));
+}
+
+TEST(Transform, DuplicateNamesAmongManyAttributes) {
+  std::vector<std::string> attrs = {time_instant()};
+  for (int i = 0; i < 100; ++i) attrs.push_back(attr("a" + std::to_string(i), "Number", std::to_string(i)));
+  attrs.push_back(attr("A57", "Number", "0"));
+  const auto out = run(notification({entity("E1", "T", attrs)}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("'a57' and 'A57' both map to column 'a57'"));
+}
+
+TEST(Transform, AttributesCollidingWithBaseColumns) {
+  for (const char* name : {"recvTime", "entityId", "EntityType", "fiwareServicePath", "RECVTIME"}) {
+    const auto out = run(notification({entity("E1", "T", {time_instant(), attr(name, "Text", "\"x\"")})}));
+    EXPECT_TRUE(out.rows.empty()) << name;
+    ASSERT_EQ(out.errors.size(), 1u) << name;
+    EXPECT_THAT(out.errors[0].message, HasSubstr("attribute '" + std::string(name) + "' collides with column"));
+    EXPECT_THAT(out.errors[0].message, HasSubstr("Kafnus fills itself"));
+  }
+}
+
+TEST(Transform, EmptyAttributeName) {
+  const auto out = run(notification({entity("E1", "T", {time_instant(), attr("", "Text", "\"x\"")})}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("empty name"));
+}
+
+TEST(Transform, OnlyTheFirstProblemIsToldWithACountOfTheRest) {
+  const auto out = run(notification({entity(
+      "E1", "T",
+      {time_instant(), attr("a", "DateTime", "\"x\""), attr("b", "DateTime", "\"y\""), attr("c", "geo:point", "\"z\"")})}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("attribute 'a'"));
+  EXPECT_THAT(out.errors[0].message, HasSubstr("(and 2 more problem(s) in this entity)"));
+}
+
+TEST(Transform, MoreAttributesThanTheLimit) {
+  transform_options o;
+  o.lim.max_attributes = 3;
+  std::vector<std::string> attrs = {time_instant(), attr("a", "Number", "1"), attr("b", "Number", "2")};
+  EXPECT_EQ(run(notification({entity("E1", "T", attrs)}), o).rows.size(), 1u);
+  attrs.push_back(attr("c", "Number", "3"));
+  const auto out = run(notification({entity("E1", "T", attrs)}), o);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("has 4 attributes, more than limits.max_attributes (3)"));
+}
+
+TEST(Transform, ReservedMembersDoNotCountAsAttributes) {
+  transform_options o;
+  o.lim.max_attributes = 1;
+  const auto out =
+      run(notification({entity("E1", "T", {time_instant(), attr("alterationType", "Text", "\"entityUpdate\"")})}), o);
+  EXPECT_EQ(out.rows.size(), 1u);
+}
+
+TEST(Transform, TableErrorsAreEntityErrorsWithoutCandidate) {
+  const auto out = run(notification({entity("E1", std::string(70, 'T'), {time_instant()}),
+                                     entity("E2", "Short", {time_instant()})}));
+  ASSERT_EQ(out.rows.size(), 1u);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("entity 'E1'"));
+  EXPECT_THAT(out.errors[0].message, HasSubstr("PostgreSQL identifiers hold at most 63 bytes"));
+  EXPECT_FALSE(out.errors[0].candidate);
+}
+
+TEST(Transform, DatamodelsFromHeaderServiceRuleAndFallback) {
+  transform_options o;
+  o.datamodels.per_service["testdatamodel"] = datamodel::by_entity_type_database_schema;
+  const std::string n = notification({entity("S", "Sensor", {time_instant()})});
+  EXPECT_EQ(run(n, o, testing::orion_headers("testdatamodel", "/simple")).rows.at(0).table,
+            (table_ref{"simple", "simple_sensor"}));
+  EXPECT_EQ(run(n, o, testing::orion_headers("test", "/simple")).rows.at(0).table,
+            (table_ref{"test", "simple_sensor"}));
+  auto h = testing::orion_headers("testdatamodel", "/simple");
+  h.emplace_back("fiware-datamodel", "dm-by-entity-type-database");
+  EXPECT_EQ(run(n, o, h).rows.at(0).table, (table_ref{"testdatamodel", "simple_sensor"}));
+  h.back().second = "dm-by-fixed-entity-type-database-schema";
+  EXPECT_EQ(run(n, o, h).rows.at(0).table, (table_ref{"simple", "sensor"}));
+}
+
+TEST(Transform, SchemaDatamodelWithoutServicepathIsAnErrorPerEntity) {
+  const header_list h = {{"Fiware-Service", "test"}, {"fiware-datamodel", "dm-by-entity-type-database-schema"}};
+  const auto out = run(notification({entity("Sensor1", "Sensor", {time_instant()})}), flow::historic, h);
+  EXPECT_TRUE(out.rows.empty());
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("Required header missing or empty: fiware-servicepath"));
+  EXPECT_EQ(out.errors[0].service, "test");
+}
+
+TEST(Transform, RowByteSizeAndFind) {
+  const auto out = run(notification({entity("E1", "T", {time_instant(), attr("blob", "Text", testing::json_string(std::string(1000, 'x')))})}));
+  ASSERT_EQ(out.rows.size(), 1u);
+  const row& r = out.rows[0];
+  EXPECT_GT(r.byte_size(), 1000u);
+  EXPECT_LT(r.byte_size(), 2000u);
+  EXPECT_EQ(r.find("blob")->val.text.size(), 1000u);
+  EXPECT_EQ(r.find("missing"), nullptr);
+  row empty;
+  EXPECT_EQ(empty.find("entityid"), nullptr);
+  EXPECT_GE(empty.byte_size(), sizeof(row));
+}
+
+TEST(Transform, TheStreetlightEntityOfTheConformanceCase) {
+  const std::string payload = R"({"subscriptionId": "000000000000000000000004", "data": [{"id": "ENT-LUM-001", "type": "Streetlight",
+    "TimeInstant": {"type": "DateTime", "value": "2025-01-01T05:15:00.000Z", "metadata": {}},
+    "location": {"type": "geo:json", "value": {"type": "Point", "coordinates": [-1.350063, 1.054448]}, "metadata": {}},
+    "address": {"type": "Text", "value": "Calle X, X. XXXX X, X", "metadata": {}},
+    "illuminanceLevel": {"type": "Number", "value": 0.5, "metadata": {}},
+    "enableHistoricCommand": {"type": "Boolean", "value": true, "metadata": {}},
+    "variables": {"type": "jsonb", "value": {"duration": "20 days"}, "metadata": {}},
+    "fixtureConfiguration": {"type": "json", "value": {"modes": ["high-efficiency", "dynamic-color"], "sensors": {"motion": true, "ambient_light": false}, "zigbee_channel": 25}, "metadata": {}},
+    "wattageConsumption": {"type": "Number", "value": 198900.0, "metadata": {}},
+    "dimmingLevels": {"type": "json", "value": [10, 25, 50, 75, 100], "metadata": {}}}]})";
+  const auto out = run(payload, flow::historic, testing::orion_headers("test", "/lighting"));
+  ASSERT_EQ(out.rows.size(), 1u) << (out.errors.empty() ? "" : out.errors[0].message);
+  const row& r = out.rows[0];
+  EXPECT_EQ(r.table, (table_ref{"test", "lighting_streetlight"}));
+  EXPECT_EQ(r.find("timeinstant")->val.text, "2025-01-01 05:15:00.000000+00");
+  EXPECT_EQ(r.find("location")->val.kind, value_kind::geometry);
+  EXPECT_EQ(r.find("address")->val, value::text_value("Calle X, X. XXXX X, X"));
+  EXPECT_EQ(r.find("illuminancelevel")->val, value::number("0.5"));
+  EXPECT_EQ(r.find("enablehistoriccommand")->val, value::boolean(true));
+  EXPECT_EQ(r.find("variables")->val, value::json(R"({"duration":"20 days"})"));
+  EXPECT_EQ(r.find("fixtureconfiguration")->val,
+            value::json(R"({"modes":["high-efficiency","dynamic-color"],"sensors":{"motion":true,"ambient_light":false},"zigbee_channel":25})"));
+  EXPECT_EQ(r.find("wattageconsumption")->val, value::number("198900.0"));
+  EXPECT_EQ(r.find("dimminglevels")->val, value::json("[10,25,50,75,100]"));
+}
+
+}  // namespace
+}  // namespace kafnus::ngsi
