@@ -29,6 +29,9 @@ using clock = std::chrono::steady_clock;
 
 constexpr auto kTick = std::chrono::milliseconds(500);
 constexpr auto kPositionRetry = std::chrono::seconds(2);
+constexpr auto kStallPoll = std::chrono::milliseconds(50);  // housekeeping while no credit is left
+constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see nudge_idle_fetchers()
+constexpr auto kLongStall = std::chrono::seconds(10);       // then partitions are paused (see poll())
 
 std::string key_name(const tp_key& k) { return k.first + "/" + std::to_string(k.second); }
 
@@ -72,8 +75,8 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
         [this](msg::poll_atom) { poll(); },
         [this](msg::write_ack& ack) { on_ack(ack); },
         [this](msg::rewind_atom) { rewind_all("in-flight work was lost with a restarted actor"); },
-        [this](msg::processor_atom, int flow, caf::actor p) {
-          w_.processors.at(static_cast<std::size_t>(flow)) = std::move(p);
+        [this](msg::processor_atom, int index, caf::actor p) {
+          w_.processors.at(static_cast<std::size_t>(index)) = std::move(p);
         },
         [this](msg::drain_atom) {
           drain_requester_ = caf::actor_cast<caf::actor>(current_sender());
@@ -189,6 +192,26 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   void poll() {
     if (!consumer_) return;
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
+    if (!draining_ && !credit_paused_ && over_limit()) {
+      // Back-pressure without pause(): no record is taken, so librdkafka's
+      // bounded prefetch queue fills and it stops fetching by itself.
+      // (pause() purges that queue and resume() then stalls ~1 s before the
+      // next fetch: pausing at every full pipeline cut throughput to a third.)
+      // Not calling consume() also serves no rebalance, so a stall that
+      // lasts (database down) falls back to pausing the partitions and
+      // polling on, which keeps the group membership.
+      const auto now = clock::now();
+      if (!stalled_) {
+        stalled_ = true;
+        stalled_since_ = now;
+      }
+      if (now - stalled_since_ < kLongStall) {
+        delayed_send(this, kStallPoll, msg::poll_atom::value);
+        return;
+      }
+      pause_for_credits();
+    }
+    stalled_ = false;
     const int max_records = w_.settings->batching.max_rows;
     // While paused or draining there is nothing to fetch, but polling keeps
     // the group membership and rebalances served.
@@ -215,9 +238,15 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     }
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
     if (n > 0) set_kafka_up(true);
+    if (n == 0 && !credit_paused_ && !draining_) nudge_idle_fetchers();
     dispatch(batches);
-    if (!credit_paused_ && over_limit()) pause_for_credits();
     send(this, msg::poll_atom::value);
+  }
+
+  // The processor of a partition: fixed, so batches of a partition are
+  // processed, and reach the writer, in order.
+  std::size_t processor_of(const tp_key& key) const {
+    return (std::hash<std::string>{}(key.first) * 31 + static_cast<std::size_t>(key.second)) % w_.processors.size();
   }
 
   bool over_limit_with(const std::map<tp_key, msg::raw_batch>& pending) const {
@@ -275,7 +304,8 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
       auto& st = parts_.at(key);
       const auto flow_it = topic_flow_.find(key.first);
       if (flow_it == topic_flow_.end()) continue;
-      const auto& processor = w_.processors.at(static_cast<std::size_t>(flow_it->second));
+      b.flow = flow_it->second;
+      const auto& processor = w_.processors.at(processor_of(key));
       st.chain = b.source.next_position;
       st.in_flight_messages += b.source.messages;
       st.in_flight_bytes += b.source.bytes;
@@ -479,11 +509,36 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
       reposition({key});
     }
     if (credit_paused_ && below_resume_mark()) resume_after_credits();
+    if (stalled_ && !over_limit()) {
+      stalled_ = false;  // the pending delayed poll finds nothing to wait for
+      send(this, msg::poll_atom::value);
+    }
     publish_gauges();
     maybe_finish_drain();
   }
 
   // ----------------------------------------------------------- pause/resume
+  // librdkafka 2.0 re-checks a full prefetch queue only once a second (fixed
+  // in 2.1): after back-pressure stopped consumption, a partition with
+  // records waiting could stay idle for a second — a third of the catch-up
+  // throughput. When a poll returns nothing although the broker has records
+  // beyond a partition's position (watermarks from the last fetch, no
+  // request), a seek to that position restarts its fetcher at once; the few
+  // prefetched records it drops are fetched again.
+  void nudge_idle_fetchers() {
+    const auto now = clock::now();
+    if (now - last_nudge_ < kNudgeInterval) return;
+    last_nudge_ = now;
+    for (const auto& [k, st] : parts_) {
+      if (st.paused || st.awaiting_position || st.next_fetch <= 0) continue;
+      std::int64_t low = 0, high = 0;
+      if (consumer_->get_watermark_offsets(k.first, k.second, &low, &high) != RdKafka::ERR_NO_ERROR) continue;
+      if (high <= st.next_fetch) continue;  // nothing waiting
+      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(k.first, k.second, st.next_fetch));
+      consumer_->seek(*tp, 0);
+    }
+  }
+
   void pause_all() {
     partition_list list;
     for (auto& [k, st] : parts_) {
@@ -635,6 +690,9 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   std::int64_t in_flight_bytes_ = 0;
   std::uint64_t next_epoch_ = 0;
   bool credit_paused_ = false;
+  bool stalled_ = false;
+  clock::time_point last_nudge_{};  // out of credits, not consuming (not paused yet)
+  clock::time_point stalled_since_{};
   bool draining_ = false;
   bool closing_ = false;  // close() runs the revoke callback: no re-entry
   bool kafka_up_ = false;

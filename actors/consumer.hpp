@@ -2,7 +2,8 @@
 // The consumer actor: owns the librdkafka consumer (blocking poll, so it is
 // spawned detached). It
 //   - subscribes to every flow's topics and hands each partition's records,
-//     in order, to the processor of the topic's flow as raw_batch messages;
+//     in order, as raw_batch messages to one processor of the pool (always
+//     the same one for a partition, so its order is kept);
 //   - on assignment, starts each partition at the position stored in
 //     PostgreSQL (the source of truth), not Kafka's committed offset;
 //   - never lets more than batching.in_flight_{messages,bytes} be consumed
@@ -14,7 +15,7 @@
 //   - on drain, stops fetching, waits for every in-flight batch, commits and
 //     leaves the group.
 
-#include <array>
+#include <vector>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -28,7 +29,7 @@ namespace kafnus {
 struct consumer_wiring {
   std::shared_ptr<const config::settings> settings;
   std::shared_ptr<metrics> m;
-  std::array<caf::actor, 3> processors;  // by ngsi::flow; unset for a disabled flow
+  std::vector<caf::actor> processors;  // the processor pool
 };
 
 // Spawns the consumer detached (caf::detached), monitored by `parent`'s caller.

@@ -1,5 +1,6 @@
 #include "actors/processor.hpp"
 
+#include <array>
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -54,15 +55,16 @@ std::string record_reference(const msg::source_range& src, const msg::raw_record
 
 class processor_actor : public caf::event_based_actor {
  public:
-  processor_actor(caf::actor_config& cfg, processor_wiring w)
-      : caf::event_based_actor(cfg), w_(std::move(w)), options_(options_for(*w_.settings, w_.flow)) {}
+  processor_actor(caf::actor_config& cfg, processor_wiring w) : caf::event_based_actor(cfg), w_(std::move(w)) {
+    for (auto f : ngsi::kAllFlows) options_[static_cast<std::size_t>(f)] = options_for(*w_.settings, f);
+  }
 
   caf::behavior make_behavior() override {
-    set_exception_handler([flow = w_.flow](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+    set_exception_handler([index = w_.index](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
       try {
         std::rethrow_exception(eptr);
       } catch (const std::exception& e) {
-        log::error("processor.failed", e.what(), {{"flow", std::string(ngsi::to_string(flow))}});
+        log::error("processor.failed", e.what(), {{"processor", std::to_string(index)}});
       }
       return caf::make_error(caf::sec::runtime_error);
     });
@@ -74,10 +76,12 @@ class processor_actor : public caf::event_based_actor {
 
  private:
   void process(msg::raw_batch& batch) {
-    auto& fm = w_.m->flow(w_.flow);
-    auto& health = w_.m->health().flows[static_cast<std::size_t>(w_.flow)];
+    const auto flow = batch.flow;
+    const auto& options = options_[static_cast<std::size_t>(flow)];
+    auto& fm = w_.m->flow(flow);
+    auto& health = w_.m->health().flows[static_cast<std::size_t>(flow)];
     msg::row_batch out;
-    out.flow = w_.flow;
+    out.flow = flow;
     out.source = batch.source;
     out.ack_to = std::move(batch.ack_to);
     out.rows.reserve(batch.records.size());
@@ -88,7 +92,7 @@ class processor_actor : public caf::event_based_actor {
     for (const auto& r : batch.records) {
       const auto t0 = steady_clock::now();
       const auto errors_before = t.errors.size();
-      ngsi::transform(r.value, r.headers, options_, recv_us, t);
+      ngsi::transform(r.value, r.headers, options, recv_us, t);
       for (auto i = errors_before; i < t.errors.size(); ++i) {
         auto& e = t.errors[i];
         std::string query = e.candidate ? postgis::render_statement(*e.candidate) : record_reference(batch.source, r);
@@ -109,7 +113,7 @@ class processor_actor : public caf::event_based_actor {
     if (!out.errors.empty()) {
       fm.record_errors->Increment(static_cast<double>(out.errors.size()));
       log::debug("processor.record_errors", "records or entities could not become rows; they go to the error log",
-                 {{"flow", std::string(ngsi::to_string(w_.flow))},
+                 {{"flow", std::string(ngsi::to_string(flow))},
                   {"count", std::to_string(out.errors.size())},
                   {"first", out.errors.front().error}});
     }
@@ -121,7 +125,7 @@ class processor_actor : public caf::event_based_actor {
   }
 
   processor_wiring w_;
-  ngsi::transform_options options_;
+  std::array<ngsi::transform_options, 3> options_;  // by ngsi::flow
 };
 
 }  // namespace

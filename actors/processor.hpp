@@ -1,8 +1,10 @@
 #pragma once
-// A flow processor actor (one per flow): turns each raw_batch into a
-// row_batch with ngsi::transform and hands it to the writer. Records that
-// cannot become rows become error-log entries in the same batch, so their
-// offsets commit with everything else and nothing stalls a partition.
+// A processor actor (a pool of processing.workers of them, each serving
+// every flow): turns each raw_batch into a row_batch with ngsi::transform,
+// following the rules of the batch's flow, and hands it to the writer.
+// Records that cannot become rows become error-log entries in the same
+// batch, so their offsets commit with everything else and nothing stalls a
+// partition.
 
 #include <memory>
 
@@ -18,7 +20,7 @@ namespace kafnus {
 struct processor_wiring {
   std::shared_ptr<const config::settings> settings;
   std::shared_ptr<metrics> m;
-  ngsi::flow flow = ngsi::flow::historic;
+  int index = 0;  // position in the pool, for logs
   caf::actor writer;
 };
 

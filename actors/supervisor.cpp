@@ -1,9 +1,9 @@
 #include "actors/supervisor.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <deque>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -21,28 +21,44 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-enum child : int { metrics_child, writer_child, historic_child, lastdata_child, mutable_child, consumer_child, kChildren };
+enum class role { metrics, writer, processor, consumer };
 
-const char* child_name(int c) {
-  static const char* names[] = {"metrics", "writer", "processor-historic", "processor-lastdata", "processor-mutable",
-                                "consumer"};
-  return names[c];
+// One supervised actor and its restart history.
+struct child {
+  role kind;
+  int index = 0;  // processors: position in the pool
+  std::string name;
+  caf::actor handle;
+  clock::time_point started{};
+  bool ever_restarted = false;
+  std::deque<clock::time_point> failures;
+};
+
+int processor_count(const config::settings& s) {
+  if (s.processing.workers > 0) return s.processing.workers;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
-
 
 class supervisor_actor : public caf::event_based_actor {
  public:
   supervisor_actor(caf::actor_config& cfg, std::shared_ptr<const config::settings> s, std::shared_ptr<metrics> m)
-      : caf::event_based_actor(cfg), settings_(std::move(s)), m_(std::move(m)) {}
+      : caf::event_based_actor(cfg), settings_(std::move(s)), m_(std::move(m)) {
+    children_.push_back({role::metrics, 0, "metrics", {}, {}, false, {}});
+    children_.push_back({role::writer, 0, "writer", {}, {}, false, {}});
+    const int n = processor_count(*settings_);
+    for (int i = 0; i < n; ++i) {
+      children_.push_back({role::processor, i, "processor-" + std::to_string(i), {}, {}, false, {}});
+    }
+    children_.push_back({role::consumer, 0, "consumer", {}, {}, false, {}});
+  }
 
   caf::behavior make_behavior() override {
     set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
-    for (int c = 0; c < kChildren; ++c) {
-      if (enabled(c)) start(c);
-    }
-    log::info("daemon.started", "pipeline started");
+    for (std::size_t c = 0; c < children_.size(); ++c) start(c);
+    log::info("daemon.started", "pipeline started",
+              {{"processors", std::to_string(children_.size() - 3)}});
     return {
-        [this](msg::restart_atom, int c) {
+        [this](msg::restart_atom, std::size_t c) {
           if (!stopping_) {
             start(c);
             rewire(c);
@@ -67,104 +83,101 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
  private:
-  bool enabled(int c) const {
-    const auto& f = settings_->flows;
-    switch (c) {
-      case historic_child: return !f.historic.topics.empty();
-      case lastdata_child: return !f.lastdata.topics.empty();
-      case mutable_child: return !f.mutable_.topics.empty();
-      default: return true;
+  caf::actor& handle_of(role r) {
+    for (auto& c : children_) {
+      if (c.kind == r) return c.handle;
     }
+    throw std::logic_error("no such child");
   }
 
-  void start(int c) {
-    caf::actor a;
-    switch (c) {
-      case metrics_child: a = spawn_metrics_actor(this, m_, settings_); break;
-      case writer_child: a = spawn_writer(this, writer_wiring{settings_, m_}); break;
-      case historic_child:
-      case lastdata_child:
-      case mutable_child:
-        a = spawn_processor(this, processor_wiring{settings_, m_, static_cast<ngsi::flow>(c - historic_child),
-                                                   children_[writer_child]});
+  std::vector<caf::actor> processors() const {
+    std::vector<caf::actor> out;
+    for (const auto& c : children_) {
+      if (c.kind == role::processor) out.push_back(c.handle);
+    }
+    return out;
+  }
+
+  void start(std::size_t i) {
+    auto& c = children_[i];
+    switch (c.kind) {
+      case role::metrics: c.handle = spawn_metrics_actor(this, m_, settings_); break;
+      case role::writer: c.handle = spawn_writer(this, writer_wiring{settings_, m_}); break;
+      case role::processor:
+        c.handle = spawn_processor(this, processor_wiring{settings_, m_, c.index, handle_of(role::writer)});
         break;
-      case consumer_child: a = spawn_consumer(this, consumer_wiring{settings_, m_, processors()}); break;
-      default: return;
+      case role::consumer: c.handle = spawn_consumer(this, consumer_wiring{settings_, m_, processors()}); break;
     }
-    monitor(a);
-    children_[c] = a;
-    started_at_[c] = clock::now();
-  }
-
-  std::array<caf::actor, 3> processors() const {
-    return {children_[historic_child], children_[lastdata_child], children_[mutable_child]};
+    monitor(c.handle);
+    c.started = clock::now();
   }
 
   // Points the others at a restarted actor; in-flight work it held is gone,
   // so the consumer seeks back to the stored positions.
-  void rewire(int c) {
-    const auto& consumer = children_[consumer_child];
-    if (c == writer_child) {
-      for (int p = historic_child; p <= mutable_child; ++p) {
-        if (children_[p]) send(children_[p], msg::writer_atom::value, children_[writer_child]);
+  void rewire(std::size_t i) {
+    const auto& c = children_[i];
+    const auto& consumer = handle_of(role::consumer);
+    if (c.kind == role::writer) {
+      for (const auto& p : children_) {
+        if (p.kind == role::processor && p.handle) send(p.handle, msg::writer_atom::value, c.handle);
       }
       if (consumer) send(consumer, msg::rewind_atom::value);
-    } else if (c >= historic_child && c <= mutable_child) {
-      if (consumer) {
-        send(consumer, msg::processor_atom::value, c - historic_child, children_[c]);
-        send(consumer, msg::rewind_atom::value);
-      }
+    } else if (c.kind == role::processor && consumer) {
+      send(consumer, msg::processor_atom::value, c.index, c.handle);
+      send(consumer, msg::rewind_atom::value);
     }
   }
 
   void on_down(const caf::down_msg& dm) {
-    int c = 0;
-    while (c < kChildren && children_[c].address() != dm.source) ++c;
-    if (c == kChildren) return;
-    children_[c] = caf::actor{};
+    std::size_t i = 0;
+    while (i < children_.size() && children_[i].handle.address() != dm.source) ++i;
+    if (i == children_.size()) return;
+    auto& c = children_[i];
+    c.handle = caf::actor{};
     if (stopping_) {
       if (stopped_children()) finish_stop();
       return;
     }
     const std::string reason = to_string(dm.reason);
+    const auto now = clock::now();
     // An actor that fails right at the first start cannot work with this
     // configuration (admin.listen taken, …): no point retrying.
-    if (!ever_restarted_[c] && clock::now() - started_at_[c] < std::chrono::seconds(2)) {
-      log::error("daemon.start_failed", std::string("actor ") + child_name(c) + " failed to start; exiting",
-                 {{"actor", child_name(c)}, {"reason", reason}});
-      gave_up_ = true;
-      stopping_ = true;
-      stop_children(caf::exit_reason::user_shutdown);
+    if (!c.ever_restarted && now - c.started < std::chrono::seconds(2)) {
+      log::error("daemon.start_failed", "actor " + c.name + " failed to start; exiting",
+                 {{"actor", c.name}, {"reason", reason}});
+      give_up();
       return;
     }
-    ever_restarted_[c] = true;
-    auto& history = failures_[c];
-    const auto now = clock::now();
-    history.push_back(now);
-    while (!history.empty() && now - history.front() > std::chrono::seconds(settings_->supervisor.window_s)) {
-      history.pop_front();
+    c.ever_restarted = true;
+    c.failures.push_back(now);
+    while (!c.failures.empty() && now - c.failures.front() > std::chrono::seconds(settings_->supervisor.window_s)) {
+      c.failures.pop_front();
     }
-    const int count = static_cast<int>(history.size());
+    const int count = static_cast<int>(c.failures.size());
     if (count > settings_->supervisor.max_restarts) {
       log::error("daemon.giving_up",
-                 std::string("actor ") + child_name(c) + " failed " + std::to_string(count) + " times within " +
+                 "actor " + c.name + " failed " + std::to_string(count) + " times within " +
                      std::to_string(settings_->supervisor.window_s) +
                      " s; exiting so the service manager restarts Kafnus",
-                 {{"actor", child_name(c)}, {"reason", reason}});
-      gave_up_ = true;
-      stopping_ = true;
-      stop_children(caf::exit_reason::user_shutdown);
+                 {{"actor", c.name}, {"reason", reason}});
+      give_up();
       return;
     }
     const auto& sv = settings_->supervisor;
     auto backoff = std::chrono::milliseconds(sv.backoff_initial_ms);
-    for (int i = 1; i < count && backoff.count() < sv.backoff_max_ms; ++i) backoff *= 2;
+    for (int k = 1; k < count && backoff.count() < sv.backoff_max_ms; ++k) backoff *= 2;
     backoff = std::min(backoff, std::chrono::milliseconds(sv.backoff_max_ms));
-    m_->actor_restarts(child_name(c)).Increment();
-    log::warn("actor.restarting", std::string("actor ") + child_name(c) + " failed; restarting it",
-              {{"actor", child_name(c)}, {"reason", reason}, {"restart_in_ms", std::to_string(backoff.count())},
+    m_->actor_restarts(c.kind == role::processor ? "processor" : c.name).Increment();
+    log::warn("actor.restarting", "actor " + c.name + " failed; restarting it",
+              {{"actor", c.name}, {"reason", reason}, {"restart_in_ms", std::to_string(backoff.count())},
                {"failures_in_window", std::to_string(count)}});
-    delayed_send(this, backoff, msg::restart_atom::value, c);
+    delayed_send(this, backoff, msg::restart_atom::value, i);
+  }
+
+  void give_up() {
+    gave_up_ = true;
+    stopping_ = true;
+    stop_children(caf::exit_reason::user_shutdown);
   }
 
   void begin_stop() {
@@ -174,8 +187,8 @@ class supervisor_actor : public caf::event_based_actor {
     log::info("daemon.stopping", "graceful stop requested",
               {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});
     delayed_send(this, std::chrono::seconds(settings_->shutdown.timeout_s), msg::deadline_atom::value);
-    if (children_[consumer_child]) {
-      send(children_[consumer_child], msg::drain_atom::value);
+    if (const auto& consumer = handle_of(role::consumer)) {
+      send(consumer, msg::drain_atom::value);
     } else {
       stop_children(caf::exit_reason::user_shutdown);
     }
@@ -184,14 +197,16 @@ class supervisor_actor : public caf::event_based_actor {
   // The consumer goes first (it must not hand out work to stopped actors),
   // the metrics actor last (health stays served while stopping).
   void stop_children(caf::exit_reason reason) {
-    for (int c : {consumer_child, historic_child, lastdata_child, mutable_child, writer_child, metrics_child}) {
-      if (children_[c]) send_exit(children_[c], reason);
+    for (auto r : {role::consumer, role::processor, role::writer, role::metrics}) {
+      for (const auto& c : children_) {
+        if (c.kind == r && c.handle) send_exit(c.handle, reason);
+      }
     }
     if (stopped_children()) finish_stop();
   }
 
   bool stopped_children() const {
-    return std::none_of(children_.begin(), children_.end(), [](const caf::actor& a) { return static_cast<bool>(a); });
+    return std::none_of(children_.begin(), children_.end(), [](const child& c) { return static_cast<bool>(c.handle); });
   }
 
   void finish_stop() {
@@ -207,10 +222,7 @@ class supervisor_actor : public caf::event_based_actor {
 
   std::shared_ptr<const config::settings> settings_;
   std::shared_ptr<metrics> m_;
-  std::array<caf::actor, kChildren> children_;
-  std::array<std::deque<clock::time_point>, kChildren> failures_;
-  std::array<clock::time_point, kChildren> started_at_{};
-  std::array<bool, kChildren> ever_restarted_{};
+  std::vector<child> children_;
   bool stopping_ = false;
   bool gave_up_ = false;
   bool timed_out_ = false;

@@ -1,6 +1,6 @@
 #pragma once
-// The supervisor: spawns the metrics actor, the writer, one processor per
-// enabled flow and the consumer; monitors them; restarts a failed one with
+// The supervisor: spawns the metrics actor, the writer, the processor pool
+// (processing.workers) and the consumer; monitors them; restarts a failed one with
 // exponential backoff (rewiring the others to it, and making the consumer
 // seek back to the stored positions when in-flight work was lost); and gives
 // up — quitting with an error that names the actor and its last failure —

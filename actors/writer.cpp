@@ -1,6 +1,7 @@
 #include "actors/writer.hpp"
 
 #include <chrono>
+#include <map>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -93,15 +94,31 @@ class writer_actor : public caf::event_based_actor {
     timer_armed_ = false;
     if (!ensure_connected()) return schedule_retry();
 
+    // Consecutive batches of a partition move its position once: one
+    // compare-and-set per partition and transaction, however small the
+    // batches the consumer handed over.
     postgis::write_request req;
-    req.sources.reserve(pending_.size());
+    std::vector<std::size_t> source_of(pending_.size());
+    std::map<std::pair<std::string, std::int32_t>, std::size_t> last_source;
     for (std::size_t i = 0; i < pending_.size(); ++i) {
       const auto& b = pending_[i];
-      req.sources.push_back(postgis::position_update{b.source.topic, b.source.partition,
-                                                     b.source.expected_position, b.source.next_position});
-      for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, i});
+      const auto key = std::make_pair(b.source.topic, b.source.partition);
+      auto it = last_source.find(key);
+      if (it != last_source.end() && req.sources[it->second].next == b.source.expected_position &&
+          pending_[source_batch_[it->second]].source.epoch == b.source.epoch) {
+        req.sources[it->second].next = b.source.next_position;
+        source_of[i] = it->second;
+      } else {
+        source_of[i] = req.sources.size();
+        last_source[key] = req.sources.size();
+        source_batch_.resize(req.sources.size() + 1);
+        source_batch_[req.sources.size()] = i;
+        req.sources.push_back(postgis::position_update{b.source.topic, b.source.partition,
+                                                       b.source.expected_position, b.source.next_position});
+      }
+      for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, source_of[i]});
       for (const auto& e : b.errors) {
-        req.errors.emplace_back(postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, i);
+        req.errors.emplace_back(postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, source_of[i]);
       }
     }
 
@@ -125,7 +142,7 @@ class writer_actor : public caf::event_based_actor {
                             .count();
     for (std::size_t i = 0; i < pending_.size(); ++i) {
       auto& b = pending_[i];
-      const bool conflict = res.sources[i] == postgis::position_outcome::conflict;
+      const bool conflict = res.sources[source_of[i]] == postgis::position_outcome::conflict;
       if (!conflict && b.source.oldest_timestamp_ms > 0) {
         w_.m->end_to_end_seconds().Observe(static_cast<double>(now_ms - b.source.oldest_timestamp_ms) / 1000.0);
       }
@@ -254,6 +271,7 @@ class writer_actor : public caf::event_based_actor {
   std::unique_ptr<postgis::batch_writer> writer_;
   postgis::table_schema_cache schemas_;
   std::vector<msg::row_batch> pending_;
+  std::vector<std::size_t> source_batch_;  // flush(): first pending batch of each position update
   std::int64_t pending_rows_ = 0;
   std::int64_t pending_bytes_ = 0;
   std::uint64_t generation_ = 0;

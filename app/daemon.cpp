@@ -66,6 +66,11 @@ int run_daemon(const config::settings& s) {
   int code = 0;
   {
     caf::actor_system_config cfg;
+    // Work sharing wakes an idle worker through a condition variable the
+    // moment a processor has a batch; work stealing's idle workers poll with
+    // sleeps of up to 10 ms, which left the processors idle while batches
+    // waited in their mailboxes.
+    cfg.set("scheduler.policy", caf::atom("sharing"));
     caf::actor_system sys{cfg};
     auto m = std::make_shared<metrics>();
     auto supervisor = spawn_supervisor(sys, std::make_shared<const config::settings>(s), m);

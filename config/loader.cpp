@@ -435,6 +435,7 @@ class loader {
     pg.statement_timeout_ms = i("postgres.statement_timeout_ms");
     out.datamodel.default_datamodel = s("datamodel.default");
     out.datamodel.services = at("datamodel.services").map;
+    out.processing.workers = i("processing.workers");
     out.batching.max_rows = i("batching.max_rows");
     out.batching.max_bytes = l("batching.max_bytes");
     out.batching.max_delay_ms = i("batching.max_delay_ms");

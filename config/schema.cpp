@@ -77,6 +77,10 @@ std::vector<key_spec> build() {
                   "datamodel when the notification has no fiware-datamodel header"),
       map("datamodel.services", kDatamodels, "per-service default datamodel (service -> datamodel)"),
 
+      integer("processing.workers", 0, 0, 64,
+              "processor actors turning notifications into rows in parallel (0: one per CPU core); a "
+              "partition always goes to the same one, so its order is kept"),
+
       integer("batching.max_rows", 5000, 1, 1000000, "most rows written in one transaction"),
       integer("batching.max_bytes", 16 * kMiB, 1024, 4 * kGiB, "most bytes of rows written in one transaction"),
       integer("batching.max_delay_ms", 20, 0, 60000, "longest a row waits for its batch to fill"),

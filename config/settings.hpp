@@ -51,6 +51,10 @@ struct datamodel_settings {
   std::map<std::string, std::string> services;  // lower-cased service -> datamodel
 };
 
+struct processing_settings {
+  int workers = 0;  // resolved by the daemon: 0 means one per CPU core
+};
+
 struct batching_settings {
   int max_rows = 5000;
   std::int64_t max_bytes = 16 << 20;
@@ -100,6 +104,7 @@ struct settings {
   flows_settings flows;
   postgres_settings postgres;
   datamodel_settings datamodel;
+  processing_settings processing;
   batching_settings batching;
   writer_settings writer;
   limits_settings limits;

@@ -9,6 +9,7 @@
 #include <caf/actor.hpp>
 
 #include "messages/source_range.hpp"
+#include "ngsi/flow.hpp"
 
 namespace kafnus::msg {
 
@@ -20,6 +21,7 @@ struct raw_record {
 };
 
 struct raw_batch {
+  ngsi::flow flow = ngsi::flow::historic;  // the flow of the source topic
   source_range source;
   caf::actor ack_to;  // the consumer that fetched the records: the writer acknowledges to it
   std::vector<raw_record> records;
