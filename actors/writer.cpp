@@ -80,7 +80,13 @@ class writer_actor : public caf::event_based_actor {
     pending_.push_back(std::move(b));
     if (retrying_) return;  // everything pending goes with the retry
     const auto& lim = w_.settings->batching;
-    if (pending_rows_ >= lim.max_rows || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0) {
+    // Group commit: write as soon as no other batch is waiting in the
+    // mailbox. While a transaction runs, batches queue up and go together in
+    // the next one, so batches grow with the load and a lone notification
+    // waits for nothing. max_delay_ms bounds the wait when batches keep
+    // arriving without filling max_rows.
+    if (pending_rows_ >= lim.max_rows || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0 ||
+        mailbox().empty()) {
       flush();
     } else if (!timer_armed_) {
       timer_armed_ = true;

@@ -34,12 +34,12 @@ struct needs_isolation {};
 
 constexpr int kMaxAttempts = 5;
 
-// Sends COPY text (complete lines) into a staging table in one chunk.
-void copy_lines(pqxx::transaction_base& tx, const std::string& stage, const std::vector<std::string>& columns,
+// Sends COPY text (complete lines) into a table in one chunk.
+void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns,
                 const std::string& text) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter copy(tx, "pg_temp." + stage, columns.begin(), columns.end());
+  pqxx::tablewriter copy(tx, table, columns.begin(), columns.end());
 #pragma GCC diagnostic pop
   copy.write_raw_line(text);
   copy.complete();
@@ -166,9 +166,14 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   // Staging: every row gets a _seq unique within its staging table; a
   // group's rows have consecutive _seq values, so a statement (or a half of
   // one being isolated) selects them by range.
+  // A historic group whose values need no conversion is COPied straight
+  // into its table (the fast path); a failure there means bad data, found
+  // again by the isolating attempt, which always stages.
+  std::vector<bool> direct(plan.groups.size(), false);
   std::map<std::string, std::vector<std::size_t>> groups_by_stage;
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-    groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
+    direct[g] = !isolate && direct_copy_allowed(plan.groups[g]);
+    if (!direct[g]) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
   }
   std::vector<int> seq_begin(plan.groups.size(), 0);
   std::vector<std::vector<bool>> unstaged(plan.groups.size());  // rows COPY rejected (isolating only)
@@ -192,7 +197,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         for (const auto& pr : plan.groups[g].rows) append_stage_line(text, plan.groups[g], pr, n++);
       }
       try {
-        copy_lines(tx, stage, columns, text);
+        copy_lines(tx, "pg_temp." + stage, columns, text);
       } catch (const std::exception& e) {
         if (classify(e) == failure_kind::transient) throw;
         throw needs_isolation{};
@@ -208,7 +213,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
       int n = seq_begin[g];
       for (const auto& pr : group.rows) append_stage_line(text, group, pr, n++);
       try {
-        in_savepoint(tx, [&] { copy_lines(tx, stage, columns, text); });
+        in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage, columns, text); });
         continue;
       } catch (const std::exception& e) {
         if (classify(e) == failure_kind::transient) throw;
@@ -217,7 +222,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         std::string line;
         append_stage_line(line, group, group.rows[i], seq_begin[g] + static_cast<int>(i));
         try {
-          in_savepoint(tx, [&] { copy_lines(tx, stage, columns, line); });
+          in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage, columns, line); });
         } catch (const std::exception& e) {
           if (classify(e) == failure_kind::transient) throw;
           unstaged[g][i] = true;
@@ -242,6 +247,18 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         ++res.written[flow_service{r.f, r.service}];
       }
     };
+    if (direct[g]) {
+      std::string lines;
+      for (const auto& pr : group.rows) append_direct_line(lines, group, pr);
+      try {
+        copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines);
+      } catch (const std::exception& e) {
+        if (classify(e) == failure_kind::transient) throw;
+        throw needs_isolation{};
+      }
+      count_written(begin, end);
+      continue;
+    }
     if (!isolate) {
       try {
         tx.exec_params(sql, begin, end);

@@ -92,6 +92,79 @@ void append_stage_line(std::string& out, const statement_group& g, const planned
   out += '\n';
 }
 
+namespace {
+
+bool is_integer_literal(const std::string& s) {
+  std::size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Whether COPY text input of `kind` into a column of `type` stores what the
+// assignment cast of the staged value would.
+bool same_as_staged(ngsi::value_kind kind, const std::string& type) {
+  const bool text_type = type == "text" || starts_with(type, "character varying") || starts_with(type, "character(");
+  switch (kind) {
+    case ngsi::value_kind::null: return true;
+    case ngsi::value_kind::text: return text_type;
+    case ngsi::value_kind::boolean: return type == "boolean" || text_type;
+    case ngsi::value_kind::number:
+      return type == "double precision" || type == "real" || starts_with(type, "numeric") || text_type;
+    case ngsi::value_kind::json: return type == "json" || type == "jsonb" || text_type;
+    case ngsi::value_kind::timestamp:
+      return type == "timestamp with time zone" || type == "timestamp without time zone";
+    case ngsi::value_kind::geometry: return starts_with(type, "geometry") || text_type;
+  }
+  return false;
+}
+
+bool integer_type(const std::string& type) { return type == "bigint" || type == "integer" || type == "smallint"; }
+
+}  // namespace
+
+bool direct_copy_allowed(const statement_group& g) {
+  if (g.op != ngsi::operation::insert) return false;
+  for (std::size_t i = 0; i < g.columns.size(); ++i) {
+    const auto& c = g.columns[i];
+    if (!c.target_exists) return false;
+    if (same_as_staged(c.kind, c.target_type)) continue;
+    // Integers go straight in only when written as integers (a staged 1.5
+    // is rounded by the cast, a COPY of "1.5" into an integer fails).
+    if (c.kind == ngsi::value_kind::number && integer_type(c.target_type)) {
+      for (const auto& r : g.rows) {
+        if (!is_integer_literal(r.row->columns[r.value_index[i]].val.text)) return false;
+      }
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> direct_copy_columns(const statement_group& g) {
+  std::vector<std::string> cols;
+  for (const auto& c : g.columns) cols.push_back(quote_ident(c.name));
+  return cols;
+}
+
+void append_direct_line(std::string& out, const statement_group& g, const planned_row& r) {
+  for (std::size_t i = 0; i < g.columns.size(); ++i) {
+    if (i) out += '\t';
+    const auto& v = r.row->columns[r.value_index[i]].val;
+    if (v.kind == ngsi::value_kind::null) {
+      out += "\\N";
+    } else {
+      append_copy_escaped(out, v.text);
+    }
+  }
+  out += '\n';
+}
+
 std::string group_statement(const statement_group& g) {
   const std::string stage = "pg_temp." + stage_name(g.stage_kinds);
   const std::string range = " WHERE _seq >= $1 AND _seq < $2";

@@ -24,6 +24,20 @@ void append_stage_line(std::string& out, const statement_group& g, const planned
 // (SELECT …) (lastdata deletes).
 std::string group_statement(const statement_group& g);
 
+// Whether a historic group can be COPied straight into its table: every
+// value's text input gives exactly what INSERT … SELECT from the staging
+// table would store (same type conversion, same errors), e.g. text into
+// text, numbers into float columns, integer literals into integer columns,
+// JSON into json/jsonb/text, timestamps into timestamp columns, geometry.
+bool direct_copy_allowed(const statement_group& g);
+
+// Column list of a direct COPY into the group's table (quoted names).
+std::vector<std::string> direct_copy_columns(const statement_group& g);
+
+// Appends one COPY text line (with trailing newline) for a direct COPY:
+// every group column, NULL ones as \N.
+void append_direct_line(std::string& out, const statement_group& g, const planned_row& r);
+
 // A statement an operator can run to write one row by hand, with literal
 // values: what the error log's `query` column holds. `columns` restricts it
 // to those column indexes of the row (the ones the writer would send); empty

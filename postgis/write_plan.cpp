@@ -168,6 +168,7 @@ class planner {
       if (const auto* target = schema.find(c.name)) {
         gc.target_exists = true;
         gc.target_is_json = target->is_json;
+        gc.target_type = target->type;
       }
       g.columns.push_back(std::move(gc));
     }

@@ -33,6 +33,7 @@ struct group_column {
   int stage_index = -1;       // column of the staging table (c<N>), -1 for null
   bool target_exists = false;  // false: no such column (unknown-column policy "error": the database reports it)
   bool target_is_json = false;  // json/jsonb column: text and scalars are converted to JSON
+  std::string target_type;      // format_type() of the column, when it exists
 };
 
 struct planned_row {
