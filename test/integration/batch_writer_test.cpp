@@ -163,3 +163,16 @@ TEST(BatchWriter, ErrorLogOfAServiceWithoutSchemaGoesToTheFallback) {
   EXPECT_EQ(f.pg.count(f.kafnus_schema + ".error_log", "service = 'no_such_service_xyz'"), 1);
   EXPECT_FALSE(f.pg.table_exists("no_such_service_xyz", "no_such_service_xyz_error_log"));
 }
+
+TEST(BatchWriter, TheDirectCopyAndTheStagedPathStoreTheSameValues) {
+  writer_fixture f;
+  f.pg.exec("ALTER TABLE " + f.schema + ".t ADD COLUMN n bigint");
+  f.add(ngsi::flow::historic, "direct", 1, {{"n", value::number("2")}, {"temperature", value::number("0.1")}});
+  f.write(-1, 1);  // every value is an integer literal: COPY straight into the table
+  f.rows.clear();
+  f.add(ngsi::flow::historic, "staged", 2, {{"n", value::number("1.5")}, {"temperature", value::number("0.1")}});
+  f.write(1, 2);  // 1.5 must be rounded by the cast: through the staging table
+  EXPECT_EQ(f.pg.scalar("SELECT n FROM " + f.schema + ".t WHERE entityid = 'direct'"), "2");
+  EXPECT_EQ(f.pg.scalar("SELECT n FROM " + f.schema + ".t WHERE entityid = 'staged'"), "2");
+  EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT temperature) FROM " + f.schema + ".t"), "1");
+}

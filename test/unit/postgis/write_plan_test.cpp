@@ -277,3 +277,41 @@ TEST(Statements, StageNamesAreStableAndShort) {
   EXPECT_LE(name.size(), 63u);
   EXPECT_EQ(name, postgis::stage_name(many));
 }
+
+TEST(Statements, DirectCopyOnlyWhenNoValueNeedsConverting) {
+  planner_fixture f;
+  f.schema.columns.push_back({"count", "bigint", false, false});
+  f.schema.columns.push_back({"seen", "timestamp without time zone", false, false});
+  for (auto& c : f.schema.columns) {
+    if (c.name == "temperature") c.type = "double precision";
+    if (c.name == "timeinstant" || c.name == "recvtime") c.type = "timestamp with time zone";
+  }
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("21.5")},
+                                                          {"count", value::number("7")}}));
+  EXPECT_TRUE(postgis::direct_copy_allowed(f.plan().groups[0]));
+
+  // 1.5 into bigint: the staged cast rounds it, a direct COPY would fail.
+  f.rows[0].columns.back().val = value::number("1.5");
+  EXPECT_FALSE(postgis::direct_copy_allowed(f.plan().groups[0]));
+
+  // Text into a JSON column is cast through the staging table.
+  f.rows.clear();
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"payload", value::text_value("{}")}}));
+  EXPECT_FALSE(postgis::direct_copy_allowed(f.plan().groups[0]));
+
+  // Upserts always go through the staging table.
+  f.rows.clear();
+  f.rows.push_back(make_row(ngsi::flow::mutable_, "A", 1, {{"temperature", value::number("1")}}));
+  EXPECT_FALSE(postgis::direct_copy_allowed(f.plan().groups[0]));
+}
+
+TEST(Statements, DirectLinesWriteNullsAsCopyNulls) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A\tB", 1, {{"temperature", value::null()}}));
+  auto p = f.plan();
+  std::string line;
+  postgis::append_direct_line(line, p.groups[0], p.groups[0].rows[0]);
+  EXPECT_NE(line.find("A\\tB"), std::string::npos) << line;
+  EXPECT_NE(line.find("\\N"), std::string::npos) << line;
+  EXPECT_EQ(postgis::direct_copy_columns(p.groups[0]).front(), "\"entityid\"");
+}
