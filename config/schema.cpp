@@ -86,7 +86,7 @@ std::vector<key_spec> build() {
       integer("batching.max_delay_ms", 20, 0, 60000, "longest a row waits for its batch to fill"),
       integer("batching.in_flight_messages", 20000, 1, 10000000,
               "most Kafka messages consumed but not yet committed; beyond it consumption pauses"),
-      integer("batching.in_flight_bytes", 64 * kMiB, 1024, 16 * kGiB,
+      integer("batching.in_flight_bytes", 32 * kMiB, 1024, 16 * kGiB,
               "most bytes of Kafka messages consumed but not yet committed"),
 
       enumeration("writer.unknown_columns", "error", {"error", "drop", "add"},

@@ -60,7 +60,7 @@ struct batching_settings {
   std::int64_t max_bytes = 16 << 20;
   int max_delay_ms = 20;
   int in_flight_messages = 20000;
-  std::int64_t in_flight_bytes = 64 << 20;
+  std::int64_t in_flight_bytes = 32 << 20;
 };
 
 struct writer_settings {
