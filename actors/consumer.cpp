@@ -15,6 +15,7 @@
 #include <simdjson.h>
 
 #include "actors/kafka_properties.hpp"
+#include "actors/failure_log.hpp"
 #include "actors/log.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
@@ -60,14 +61,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   }
 
   caf::behavior make_behavior() override {
-    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        log::error("consumer.failed", e.what());
-      }
-      return caf::make_error(caf::sec::runtime_error);
-    });
+    set_exception_handler(log_failure("consumer.failed", "consumer"));
     start();
     send(this, msg::poll_atom::value);
     delayed_send(this, kTick, msg::tick_atom::value);

@@ -1,5 +1,7 @@
 #include "actors/log.hpp"
 
+#include "actors/json_writer.hpp"
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -45,28 +47,7 @@ bool parse(std::string_view name, spdlog::level::level_enum& out) {
   return true;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { out += json_quote(s); }
 
 // Text values are quoted when they hold spaces, quotes or '=' so a line stays parseable.
 void append_text_value(std::string& out, std::string_view s) {

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/failure_log.hpp"
 #include "actors/log.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
@@ -60,14 +61,7 @@ class processor_actor : public caf::event_based_actor {
   }
 
   caf::behavior make_behavior() override {
-    set_exception_handler([index = w_.index](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        log::error("processor.failed", e.what(), {{"processor", std::to_string(index)}});
-      }
-      return caf::make_error(caf::sec::runtime_error);
-    });
+    set_exception_handler(log_failure("processor.failed", "processor-" + std::to_string(w_.index)));
     return {
         [this](msg::raw_batch& batch) { process(batch); },
         [this](msg::writer_atom, caf::actor writer) { w_.writer = std::move(writer); },

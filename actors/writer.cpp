@@ -9,6 +9,7 @@
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 
+#include "actors/failure_log.hpp"
 #include "actors/log.hpp"
 #include "actors/retry_policy.hpp"
 #include "messages/atoms.hpp"
@@ -39,14 +40,7 @@ class writer_actor : public caf::event_based_actor {
                std::chrono::milliseconds(w_.settings->writer.retry_max_ms)) {}
 
   caf::behavior make_behavior() override {
-    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        log::error("writer.failed", e.what());
-      }
-      return caf::make_error(caf::sec::runtime_error);
-    });
+    set_exception_handler(log_failure("writer.failed", "writer"));
     ensure_connected();
     delayed_send(this, kHealthCheck, msg::tick_atom::value);
     return {

@@ -64,6 +64,18 @@ struct stream_fixture {
     p.flush();
   }
 
+  // Publishes notifications [0, total) at 2,000 a second, in the background,
+  // so the stream is still arriving when a test injects its fault.
+  std::thread publish_paced(int total) const {
+    return std::thread([this, total] {
+      kt::kafka_producer p(kt::brokers());
+      for (int from = 0; from < total; from += 200) {
+        publish(p, from, std::min(from + 200, total));
+        std::this_thread::sleep_for(100ms);
+      }
+    });
+  }
+
   long long rows() { return pg.count(table); }
   long long distinct_rows() {
     return std::stoll(pg.scalar("SELECT count(*) FROM (SELECT DISTINCT entityid, timeinstant FROM " + table + ") d"));
@@ -127,14 +139,7 @@ TEST(Pipeline, APostgresRestartMidStreamLosesAndDuplicatesNothing) {
   kt::daemon_process d(f.config());
   d.start();
   ASSERT_TRUE(d.wait_ready(60s)) << d.log();
-  // The stream keeps arriving (2,000 notifications/s) through the restart.
-  std::thread publisher([&] {
-    kt::kafka_producer p(kt::brokers());
-    for (int from = 0; from < kTotal; from += 200) {
-      f.publish(p, from, from + 200);
-      std::this_thread::sleep_for(100ms);
-    }
-  });
+  std::thread publisher = f.publish_paced(kTotal);
   ASSERT_TRUE(f.wait_rows(kTotal / 5, 30s)) << d.log();
   const auto before = f.rows();
   auto r = kt::run_command({services_script(), "restart-postgres"});
@@ -156,14 +161,7 @@ TEST(Pipeline, SigkillMidStreamThenRestartGivesExactlyOneRowPerNotification) {
   cfg.extra_yaml = "batching:\n  max_rows: 200\n";
   kt::daemon_process d(cfg);
   d.start();
-  // The stream is still arriving (2,000 notifications/s) when the daemon dies.
-  std::thread publisher([&] {
-    kt::kafka_producer p(kt::brokers());
-    for (int from = 0; from < kTotal; from += 200) {
-      f.publish(p, from, from + 200);
-      std::this_thread::sleep_for(100ms);
-    }
-  });
+  std::thread publisher = f.publish_paced(kTotal);
   ASSERT_TRUE(f.wait_rows(kTotal / 4, 60s)) << d.log();
   d.signal(SIGKILL);
   EXPECT_EQ(d.wait_exit(10s), 128 + SIGKILL);
