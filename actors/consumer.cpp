@@ -32,6 +32,7 @@ constexpr auto kTick = std::chrono::milliseconds(500);
 constexpr auto kPositionRetry = std::chrono::seconds(2);
 constexpr auto kStallPoll = std::chrono::milliseconds(50);  // housekeeping while no credit is left
 constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see nudge_idle_fetchers()
+constexpr std::int64_t kNudgeMinBacklog = 16;
 constexpr auto kLongStall = std::chrono::seconds(10);       // then partitions are paused (see poll())
 
 std::string key_name(const tp_key& k) { return k.first + "/" + std::to_string(k.second); }
@@ -527,7 +528,10 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
       if (st.paused || st.awaiting_position || st.next_fetch <= 0) continue;
       std::int64_t low = 0, high = 0;
       if (consumer_->get_watermark_offsets(k.first, k.second, &low, &high) != RdKafka::ERR_NO_ERROR) continue;
-      if (high <= st.next_fetch) continue;  // nothing waiting
+      // A few offsets short of the watermark is no backlog: transaction
+      // markers end a partition that way, and must not cause a seek every
+      // 100 ms forever.
+      if (high - st.next_fetch <= kNudgeMinBacklog) continue;
       std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(k.first, k.second, st.next_fetch));
       consumer_->seek(*tp, 0);
     }
@@ -684,8 +688,8 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   std::int64_t in_flight_bytes_ = 0;
   std::uint64_t next_epoch_ = 0;
   bool credit_paused_ = false;
-  bool stalled_ = false;
-  clock::time_point last_nudge_{};  // out of credits, not consuming (not paused yet)
+  bool stalled_ = false;  // out of credits, not consuming (not paused yet)
+  clock::time_point last_nudge_{};
   clock::time_point stalled_since_{};
   bool draining_ = false;
   bool closing_ = false;  // close() runs the revoke callback: no re-entry
