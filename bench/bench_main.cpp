@@ -287,6 +287,15 @@ steady_result steady(kb::workload& w, int rate, int seconds, int partitions, kt:
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
   const pid_t pid = pid_of_daemon(d);
+  // Ready means subscribed; the load starts once the partitions are assigned
+  // too, or the group join would count as latency.
+  for (int i = 0; i < 300; ++i) {
+    const auto m = d.http("GET", "/metrics").body;
+    const std::string name = "\nkafnus_assigned_partitions ";
+    const auto at = m.find(name);
+    if (at != std::string::npos && std::stod(m.substr(at + name.size())) >= partitions) break;
+    std::this_thread::sleep_for(100ms);
+  }
   kt::kafka_producer p(kt::brokers());
   const std::uint64_t total = static_cast<std::uint64_t>(rate) * static_cast<std::uint64_t>(seconds);
   const auto t0 = clock_type::now();

@@ -272,10 +272,10 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
       continue;
     }
     // Isolating: run [lo, hi) in a savepoint; on a data error split it.
-    std::vector<std::pair<int, int>> todo{{begin, end}};
-    while (!todo.empty()) {
-      auto [lo, hi] = todo.back();
-      todo.pop_back();
+    std::vector<std::pair<int, int>> ranges{{begin, end}};
+    while (!ranges.empty()) {
+      auto [lo, hi] = ranges.back();
+      ranges.pop_back();
       try {
         in_savepoint(tx, [&, lo = lo, hi = hi] { tx.exec_params(sql, lo, hi); });
         count_written(lo, hi);
@@ -292,8 +292,8 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
           }
         } else {
           const int mid = lo + (hi - lo) / 2;
-          todo.emplace_back(mid, hi);  // popped second: keeps offset order
-          todo.emplace_back(lo, mid);
+          ranges.emplace_back(mid, hi);  // popped second: keeps offset order
+          ranges.emplace_back(lo, mid);
         }
       }
     }

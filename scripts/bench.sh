@@ -12,10 +12,5 @@ if [ "${1:-}" = "--quick" ]; then
   args=(--notifications 100000 --steady-seconds 15)
 fi
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release
-started=0
-cleanup() { if [ "$started" = 1 ]; then "$root/scripts/services.sh" stop || true; fi; }
-trap cleanup EXIT
-"$root/scripts/services.sh" start
-started=1
-"$root/build/bench/kafnus-bench" --out "$root/bench/results" "${args[@]}" "$@"
+"$root/scripts/build.sh"  # RelWithDebInfo: -O2, the same build the tests use
+"$root/scripts/with-services.sh" "$root/build/bench/kafnus-bench" --out "$root/bench/results" "${args[@]}" "$@"

@@ -13,11 +13,5 @@ cd "$root"
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" -DKAFNUS_WERROR=ON
 
-started=0
-cleanup() { if [ "$started" = 1 ]; then "$root/scripts/services.sh" stop || true; fi; }
-trap cleanup EXIT
-"$root/scripts/services.sh" start
-started=1
-
 cd "$root/build"
-ctest --output-on-failure --timeout 900 "$@"
+"$root/scripts/with-services.sh" ctest --output-on-failure --timeout 900 "$@"
