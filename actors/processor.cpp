@@ -79,7 +79,6 @@ class processor_actor : public caf::event_based_actor {
     out.source = batch.source;
     out.ack_to = std::move(batch.ack_to);
     out.rows.reserve(batch.records.size());
-    const auto started = steady_clock::now();
     const auto recv_us = now_us();
     ngsi::transform_output t;
     double last_seconds = 0;
@@ -97,8 +96,6 @@ class processor_actor : public caf::event_based_actor {
     }
     for (auto& row : t.rows) out.bytes += static_cast<std::int64_t>(row.byte_size());
     out.rows = std::move(t.rows);
-    out.entities = static_cast<std::int64_t>(t.entities);
-    out.processing_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now() - started).count();
 
     const auto n = static_cast<double>(batch.records.size());
     fm.messages_processed->Increment(n);

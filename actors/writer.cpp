@@ -99,20 +99,20 @@ class writer_actor : public caf::event_based_actor {
     // batches the consumer handed over.
     postgis::write_request req;
     std::vector<std::size_t> source_of(pending_.size());
+    std::vector<std::uint64_t> source_epoch;  // assignment epoch of each position update
     std::map<std::pair<std::string, std::int32_t>, std::size_t> last_source;
     for (std::size_t i = 0; i < pending_.size(); ++i) {
       const auto& b = pending_[i];
       const auto key = std::make_pair(b.source.topic, b.source.partition);
       auto it = last_source.find(key);
       if (it != last_source.end() && req.sources[it->second].next == b.source.expected_position &&
-          pending_[source_batch_[it->second]].source.epoch == b.source.epoch) {
+          source_epoch[it->second] == b.source.epoch) {
         req.sources[it->second].next = b.source.next_position;
         source_of[i] = it->second;
       } else {
         source_of[i] = req.sources.size();
         last_source[key] = req.sources.size();
-        source_batch_.resize(req.sources.size() + 1);
-        source_batch_[req.sources.size()] = i;
+        source_epoch.push_back(b.source.epoch);
         req.sources.push_back(postgis::position_update{b.source.topic, b.source.partition,
                                                        b.source.expected_position, b.source.next_position});
       }
@@ -271,7 +271,6 @@ class writer_actor : public caf::event_based_actor {
   std::unique_ptr<postgis::batch_writer> writer_;
   postgis::table_schema_cache schemas_;
   std::vector<msg::row_batch> pending_;
-  std::vector<std::size_t> source_batch_;  // flush(): first pending batch of each position update
   std::int64_t pending_rows_ = 0;
   std::int64_t pending_bytes_ = 0;
   std::uint64_t generation_ = 0;

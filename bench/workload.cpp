@@ -1,5 +1,7 @@
 #include "bench/workload.hpp"
 
+#include "test/support/notifications.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -28,6 +30,8 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+constexpr long long kStart = 1767225600;  // TimeInstants count from 2026-01-01T00:00:00Z
+
 double unit(std::uint64_t h) { return static_cast<double>(h >> 11) / 9007199254740992.0; }
 
 std::string lower(std::string s) {
@@ -35,14 +39,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string iso(std::int64_t seconds) {
-  std::time_t t = 1767225600 + seconds;  // 2026-01-01T00:00:00Z
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -119,7 +115,7 @@ workload::notification workload::make(std::uint64_t i, std::int64_t sent_us) con
       R"("location":{"type":"geo:point","value":"%.6f, %.6f","metadata":{}},)"
       R"("area":{"type":"geo:json","value":{"type":"Polygon","coordinates":[[[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f]]]},"metadata":{}},)"
       R"("sentAt":{"type":"Number","value":%lld,"metadata":{}}}]})",
-      static_cast<int>(kind), id, k.type.c_str(), iso(when).c_str(), temperature, unit(mix(h + 4)),
+      static_cast<int>(kind), id, k.type.c_str(), test::iso_time(when, kStart).c_str(), temperature, unit(mix(h + 4)),
       static_cast<unsigned long long>(mix(h + 5) % 100000), (h & 1) ? "ok" : "warning", k.type.c_str(), entity,
       (h & 2) ? "true" : "false", (h & 4) ? "eco" : "full", static_cast<int>(h % 100), lat, lon, lon, lat,
       lon + 0.001, lat, lon + 0.001, lat + 0.001, lon, lat, static_cast<long long>(sent_us));
@@ -149,7 +145,7 @@ std::string workload::copy_line(std::uint64_t i, std::int64_t recv_us) const {
                 "%s\t%s\t%s-%05d\t%s\t%s\t%.2f\t%.3f\t%llu\t%s\t%s %d\t%s\t{\"mode\":\"%s\",\"threshold\":%d,"
                 "\"tags\":[\"a\",\"b\"]}\tSRID=4326;POINT(%.6f %.6f)\tSRID=4326;POLYGON((%.5f %.5f,%.5f %.5f,%.5f "
                 "%.5f,%.5f %.5f))\t0\n",
-                iso(static_cast<std::int64_t>(i)).c_str(), recv, k.type.c_str(), entity, k.type.c_str(),
+                test::iso_time(static_cast<long long>(i), kStart).c_str(), recv, k.type.c_str(), entity, k.type.c_str(),
                 k.servicepath.c_str(), temperature, unit(mix(h + 4)),
                 static_cast<unsigned long long>(mix(h + 5) % 100000), (h & 1) ? "ok" : "warning", k.type.c_str(),
                 entity, (h & 2) ? "t" : "f", (h & 4) ? "eco" : "full", static_cast<int>(h % 100), lon, lat, lon, lat,

@@ -28,8 +28,6 @@ struct row_batch {
   std::vector<ngsi::row> rows;
   std::vector<error_entry> errors;
   std::int64_t bytes = 0;        // approximate size of rows, for the writer's batching limit
-  std::int64_t entities = 0;     // entities seen in the records
-  std::int64_t processing_ns = 0;  // time the processor spent on it
 };
 
 }  // namespace kafnus::msg

@@ -5,8 +5,8 @@
 
 namespace kafnus::test {
 
-std::string iso_time(long long seconds) {
-  std::time_t t = 1735689600 + seconds;  // 2025-01-01T00:00:00Z
+std::string iso_time(long long seconds, long long epoch) {
+  std::time_t t = static_cast<std::time_t>(epoch + seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
