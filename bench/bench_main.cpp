@@ -45,6 +45,7 @@ struct options {
   std::uint64_t notifications = 1'000'000;
   int rate = 5000;
   int steady_seconds = 30;
+  int warmup_seconds = 5;
   int partitions = 8;
   std::string out = "bench/results";
   std::vector<std::string> flows = {"historic", "lastdata", "mutable"};
@@ -273,13 +274,37 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
   return r;
 }
 
-struct steady_result {
+struct latency {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+struct steady_result {
+  latency measured;  // the steady load after the warm-up
+  latency warmup;    // the first seconds of a fresh daemon (connections, caches, first fetches)
   long rss_kib = 0;
   long long rows = 0;
 };
 
-steady_result steady(kb::workload& w, int rate, int seconds, int partitions, kt::pg_client& pg) {
+// Produce -> committed latency of the rows whose TimeInstant is in [from, to).
+latency latency_of(kt::pg_client& pg, kb::workload& w, std::uint64_t from, std::uint64_t to) {
+  std::string unions;
+  for (const auto& t : w.tables("")) {
+    unions += (unions.empty() ? "" : " UNION ALL ") +
+              ("SELECT extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms FROM " + t +
+               " WHERE timeinstant >= '" + kb::workload::time_instant(from) + "' AND timeinstant < '" +
+               kb::workload::time_instant(to) + "'");
+  }
+  auto row = pg.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
+                      "(ORDER BY ms), max(ms) FROM (" + unions + ") l");
+  if (!row[0][0]) throw std::runtime_error("no latency sample between notifications " + std::to_string(from) +
+                                           " and " + std::to_string(to));
+  return latency{std::stod(*row[0][0]), std::stod(*row[0][1]), std::stod(*row[0][2])};
+}
+
+// A fresh daemon under a fixed rate: `warmup_seconds` first (reported apart:
+// a restart pays for new connections, cold caches and the first fetches
+// once), then `seconds` of measured steady load.
+steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds, int partitions, kt::pg_client& pg) {
   const auto topic = kt::unique_name("bench_steady");
   kt::create_topics(kt::brokers(), {topic}, partitions);
   for (const auto& t : w.tables("")) pg.exec("TRUNCATE " + t);
@@ -297,16 +322,20 @@ steady_result steady(kb::workload& w, int rate, int seconds, int partitions, kt:
     std::this_thread::sleep_for(100ms);
   }
   kt::kafka_producer p(kt::brokers());
-  const std::uint64_t total = static_cast<std::uint64_t>(rate) * static_cast<std::uint64_t>(seconds);
+  // Notifications [0, warm) are the warm-up, [warm, total) the measured load:
+  // their TimeInstants (i seconds after the workload's start) tell them apart.
+  const auto per_s = static_cast<std::uint64_t>(rate);
+  const std::uint64_t warm = per_s * static_cast<std::uint64_t>(warmup_seconds);
+  const std::uint64_t total = warm + per_s * static_cast<std::uint64_t>(seconds);
   const auto t0 = clock_type::now();
   std::vector<long> rss;
   for (std::uint64_t i = 0; i < total; ++i) {
-    const auto due = t0 + std::chrono::microseconds(i * 1000000 / static_cast<std::uint64_t>(rate));
+    const auto due = t0 + std::chrono::microseconds(i * 1000000 / per_s);
     std::this_thread::sleep_until(due);
     auto note = w.make(i, now_us());
     const auto& k = w.kinds()[note.kind];
     p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
-    if (i % static_cast<std::uint64_t>(rate) == 0 && i > 0) rss.push_back(sample(pid).rss_kib);
+    if (i > warm && i % per_s == 0) rss.push_back(sample(pid).rss_kib);
   }
   p.flush();
   steady_result r;
@@ -319,16 +348,8 @@ steady_result steady(kb::workload& w, int rate, int seconds, int partitions, kt:
     throw std::runtime_error("steady load: " + std::to_string(r.rows) + " of " + std::to_string(total) +
                              " rows committed: the run is incomplete");
   }
-  std::string unions;
-  for (const auto& t : w.tables("")) {
-    unions += (unions.empty() ? "" : " UNION ALL ") +
-              ("SELECT extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms FROM " + t);
-  }
-  auto row = pg.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
-                      "(ORDER BY ms), max(ms) FROM (" + unions + ") l");
-  r.p50_ms = std::stod(*row[0][0]);
-  r.p99_ms = std::stod(*row[0][1]);
-  r.max_ms = std::stod(*row[0][2]);
+  r.measured = latency_of(pg, w, warm, total);
+  if (warm > 0) r.warmup = latency_of(pg, w, 0, warm);
   std::sort(rss.begin(), rss.end());
   r.rss_kib = rss.empty() ? sample(pid).rss_kib : rss[rss.size() / 2];
   d.signal(SIGTERM);
@@ -353,6 +374,7 @@ int main(int argc, char** argv) {
     if (a == "--notifications") o.notifications = std::stoull(next());
     else if (a == "--rate") o.rate = std::stoi(next());
     else if (a == "--steady-seconds") o.steady_seconds = std::stoi(next());
+    else if (a == "--warmup-seconds") o.warmup_seconds = std::stoi(next());
     else if (a == "--partitions") o.partitions = std::stoi(next());
     else if (a == "--out") o.out = next();
     else if (a == "--flows") {
@@ -361,7 +383,8 @@ int main(int argc, char** argv) {
       std::string f;
       while (std::getline(list, f, ',')) o.flows.push_back(f);
     } else {
-      std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--partitions P] "
+      std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
+                   "[--partitions P] "
                    "[--out DIR] [--flows historic,lastdata,mutable]\n";
       return 2;
     }
@@ -398,7 +421,7 @@ int main(int argc, char** argv) {
       results.push_back(r);
     }
     std::cout << "steady load: " << o.rate << " notifications/s for " << o.steady_seconds << " s…\n" << std::flush;
-    auto s = steady(w, o.rate, o.steady_seconds, o.partitions, pg);
+    auto s = steady(w, o.rate, o.warmup_seconds, o.steady_seconds, o.partitions, pg);
     kt::delete_topics(kt::brokers(), all);
 
     std::ostringstream table;
@@ -412,9 +435,12 @@ int main(int argc, char** argv) {
             << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
-          << "steady " << o.rate << "/s: latency p50 " << fmt(s.p50_ms, 1) << " ms, p99 " << fmt(s.p99_ms, 1)
-          << " ms, max " << fmt(s.max_ms, 1) << " ms; steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
-          << " MiB\n";
+          << "steady " << o.rate << "/s for " << o.steady_seconds << " s: latency p50 " << fmt(s.measured.p50_ms, 1)
+          << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1)
+          << " ms; steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB\n"
+          << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 "
+          << fmt(s.warmup.p50_ms, 1) << " ms, p99 " << fmt(s.warmup.p99_ms, 1) << " ms, max "
+          << fmt(s.warmup.max_ms, 1) << " ms\n";
     std::cout << table.str();
 
     std::filesystem::create_directories(o.out);
@@ -436,8 +462,11 @@ int main(int argc, char** argv) {
            << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";
     }
     json << "\n  ],\n  \"steady\": {\"rate\": " << o.rate << ", \"seconds\": " << o.steady_seconds
-         << ", \"p50_ms\": " << fmt(s.p50_ms, 2) << ", \"p99_ms\": " << fmt(s.p99_ms, 2) << ", \"max_ms\": "
-         << fmt(s.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib << ", \"rows\": " << s.rows << "}\n}\n";
+         << ", \"p50_ms\": " << fmt(s.measured.p50_ms, 2) << ", \"p99_ms\": " << fmt(s.measured.p99_ms, 2)
+         << ", \"max_ms\": " << fmt(s.measured.max_ms, 2) << ", \"warmup_seconds\": " << o.warmup_seconds
+         << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2) << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2)
+         << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib
+         << ", \"rows\": " << s.rows << "}\n}\n";
     std::cout << "results: " << path << "\n";
   } catch (const std::exception& e) {
     std::cerr << "kafnus-bench: " << e.what() << "\n";

@@ -123,6 +123,8 @@ workload::notification workload::make(std::uint64_t i, std::int64_t sent_us) con
   return n;
 }
 
+std::string workload::time_instant(std::uint64_t i) { return test::iso_time(static_cast<long long>(i), kStart); }
+
 const char* workload::copy_columns() {
   return "timeinstant, recvtime, entityid, entitytype, fiwareservicepath, temperature, humidity, level, status, "
          "name, active, config, location, area, sentat";

@@ -52,6 +52,10 @@ class workload {
   std::string copy_line(std::uint64_t i, std::int64_t recv_us) const;
   static const char* copy_columns();
 
+  // The TimeInstant of notification `i` as SQL timestamptz text (UTC): the
+  // i-th notification is i seconds after the workload's start.
+  static std::string time_instant(std::uint64_t i);
+
   // Every (schema.table) of a flow suffix ("", "_lastdata", "_mutable").
   std::vector<std::string> tables(const std::string& suffix) const;
 
