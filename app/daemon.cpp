@@ -48,10 +48,13 @@ void log_start(const config::settings& s) {
 }  // namespace
 
 int run_daemon(const config::settings& s) {
-  // glibc gives every thread that allocates its own arena (up to 8 per core);
-  // memory freed in one is not reused by another, and under a backlog the
-  // resident size grew half again. One arena per core is plenty here.
+#ifndef KAFNUS_WITH_JEMALLOC
+  // Built with glibc's malloc (-DKAFNUS_JEMALLOC=OFF): it gives every thread
+  // that allocates its own arena (up to 8 per core); memory freed in one is
+  // not reused by another, and under a backlog the resident size grew half
+  // again. One arena per core is plenty here. (jemalloc: app/allocator.cpp.)
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+#endif
   log::init(s.log.level, s.log.format);
   if (auto problems = check_consumer_properties(s.kafka); !problems.empty()) {
     std::cerr << "kafnus: invalid configuration:\n";
