@@ -1,5 +1,9 @@
 #include "postgis/sql.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace kafnus::postgis {
 
 std::string quote_ident(std::string_view name) {
@@ -30,14 +34,50 @@ std::string qualified(const ngsi::table_ref& table) {
   return quote_ident(table.schema) + "." + quote_ident(table.table);
 }
 
+namespace {
+
+// COPY text escapes backslash, newline, carriage return and tab; every other
+// byte (UTF-8 included) goes through as is.
+constexpr bool needs_copy_escape(char c) { return c == '\\' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Length of the prefix of [p, end) that needs no escaping. Almost every
+// value (numbers, timestamps, hex EWKB, most text) has none, so the run is
+// found 16 bytes at a time and appended with one copy.
+std::size_t plain_run(const char* p, const char* end) {
+  const char* q = p;
+#if defined(__SSE2__)
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i tab = _mm_set1_epi8('\t');
+  while (end - q >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, newline)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return static_cast<std::size_t>(q - p) + static_cast<std::size_t>(__builtin_ctz(mask));
+    q += 16;
+  }
+#endif
+  while (q < end && !needs_copy_escape(*q)) ++q;
+  return static_cast<std::size_t>(q - p);
+}
+
+}  // namespace
+
 void append_copy_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    const std::size_t run = plain_run(p, end);
+    out.append(p, run);
+    p += run;
+    if (p == end) break;
+    switch (*p++) {
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      default: out += "\\t"; break;
     }
   }
 }

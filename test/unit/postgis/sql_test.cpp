@@ -41,6 +41,45 @@ TEST(Sql, CopyEscaping) {
   EXPECT_EQ(out, "a\\tb\\nc\\rd\\\\e");
 }
 
+// The byte-at-a-time definition the fast (16 bytes at a time) escaping must match.
+std::string copy_escaped_reference(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+TEST(Sql, CopyEscapingMatchesTheDefinitionAtEveryPositionAndLength) {
+  // Special bytes at every offset around the 16-byte blocks, runs longer
+  // than a block, UTF-8 and bytes >= 0x80 (which compare as negative chars).
+  const std::string specials = "\\\n\r\t";
+  for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t pos = 0; pos <= len; ++pos) {
+      for (char special : specials) {
+        std::string text(len, 'x');
+        for (std::size_t i = 0; i < len; i += 3) text[i] = static_cast<char>(0xC3 - (i % 2));
+        if (pos < len) text[pos] = special;
+        std::string out = "prefix|";
+        append_copy_escaped(out, text);
+        ASSERT_EQ(out, "prefix|" + copy_escaped_reference(text)) << "len " << len << " pos " << pos;
+      }
+    }
+  }
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  all += all;
+  std::string out;
+  append_copy_escaped(out, all);
+  EXPECT_EQ(out, copy_escaped_reference(all));
+}
+
 TEST(ErrorClass, SqlstatesDecideTheRetryPolicy) {
   EXPECT_EQ(classify_sqlstate("08006"), failure_kind::transient);  // connection failure
   EXPECT_EQ(classify_sqlstate("40001"), failure_kind::transient);  // serialization
