@@ -114,6 +114,7 @@ struct flow_result {
   double catchup_seconds = 0;
   double startup_seconds = 0;  // from ready to the first committed batch (group join)
   double cpu_s_per_100k = 0;
+  double rows_per_transaction = 0;  // the daemon's own kafnus_db_batch_rows, over the catch-up
   long peak_rss_kib = 0;
   long long rows = 0;
 };
@@ -206,6 +207,12 @@ double copy_limit(kb::workload& w, const std::string& flow, std::uint64_t n) {
   return rate;
 }
 
+// The value of an unlabelled sample in Prometheus text, 0 when absent.
+double metric_value(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size() + 2));
+}
+
 long long expected_rows(kb::workload& w, const std::string& flow, std::uint64_t n) {
   if (flow != "lastdata") return static_cast<long long>(n);
   std::set<std::string> entities;
@@ -263,6 +270,9 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
   r.catchup_seconds = seconds_since(t0);
   r.cpu_s_per_100k = (sample(pid).cpu_seconds - cpu0) / static_cast<double>(n) * 100000.0;
   r.daemon_per_s = static_cast<double>(n) / r.catchup_seconds;
+  const auto metrics = d.http("GET", "/metrics").body;
+  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
+  if (tx > 0) r.rows_per_transaction = metric_value(metrics, "kafnus_db_batch_rows_sum") / tx;
   d.signal(SIGTERM);
   d.wait_exit(60s);
   r.rows = count_rows(pg, w, flow == "historic" ? "" : "_" + flow);
@@ -282,6 +292,7 @@ struct steady_result {
   latency measured;  // the steady load after the warm-up
   latency warmup;    // the first seconds of a fresh daemon (connections, caches, first fetches)
   long rss_kib = 0;
+  double rows_per_transaction = 0;
   long long rows = 0;
 };
 
@@ -348,6 +359,9 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
     throw std::runtime_error("steady load: " + std::to_string(r.rows) + " of " + std::to_string(total) +
                              " rows committed: the run is incomplete");
   }
+  const auto metrics = d.http("GET", "/metrics").body;
+  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
+  if (tx > 0) r.rows_per_transaction = metric_value(metrics, "kafnus_db_batch_rows_sum") / tx;
   r.measured = latency_of(pg, w, warm, total);
   if (warm > 0) r.warmup = latency_of(pg, w, 0, warm);
   std::sort(rss.begin(), rss.end());
@@ -411,33 +425,42 @@ int main(int argc, char** argv) {
     const double kafka = kafka_limit(all, o.notifications * o.flows.size());
     std::cout << "Kafka limit: " << fmt(kafka) << " records/s\n";
 
+    // Every phase starts from the same state: no dirty buffers of the phase
+    // before (CHECKPOINT), no rows left for autovacuum to visit meanwhile
+    // (each flow's tables are emptied once its rows are counted).
     std::vector<flow_result> results;
     for (const auto& f : o.flows) {
+      pg.exec("CHECKPOINT");
       const double copy = copy_limit(w, f, o.notifications);
       std::cout << f << ": COPY limit " << fmt(copy) << " rows/s; daemon catching up…\n" << std::flush;
+      pg.exec("CHECKPOINT");
       auto r = catch_up(w, f, topics[f], o.notifications, pg);
       r.copy_rows_per_s = copy;
       std::cout << f << ": daemon " << fmt(r.daemon_per_s) << " notifications/s\n";
       results.push_back(r);
+      for (const auto& t : w.tables(f == "historic" ? "" : "_" + f)) pg.exec("TRUNCATE " + t);
     }
+    kt::delete_topics(kt::brokers(), all);
+    pg.exec("CHECKPOINT");
     std::cout << "steady load: " << o.rate << " notifications/s for " << o.steady_seconds << " s…\n" << std::flush;
     auto s = steady(w, o.rate, o.warmup_seconds, o.steady_seconds, o.partitions, pg);
-    kt::delete_topics(kt::brokers(), all);
 
     std::ostringstream table;
     table << "\n| flow | COPY limit rows/s | daemon notifications/s | daemon / COPY | daemon / Kafka | catch-up s | "
-             "group join s | CPU s per 100k | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|\n";
+             "group join s | CPU s per 100k | rows per transaction | peak RSS MiB |\n"
+             "|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : results) {
       table << "| " << r.flow << " | " << fmt(r.copy_rows_per_s) << " | " << fmt(r.daemon_per_s) << " | "
             << fmt(r.daemon_per_s / r.copy_rows_per_s, 2) << " | " << fmt(r.daemon_per_s / kafka, 2) << " | "
             << fmt(r.catchup_seconds, 1) << " | " << fmt(r.startup_seconds, 1) << " | " << fmt(r.cpu_s_per_100k, 2)
-            << " | "
+            << " | " << fmt(r.rows_per_transaction) << " | "
             << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
           << "steady " << o.rate << "/s for " << o.steady_seconds << " s: latency p50 " << fmt(s.measured.p50_ms, 1)
           << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1)
-          << " ms; steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB\n"
+          << " ms; steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; "
+          << fmt(s.rows_per_transaction, 1) << " rows per transaction\n"
           << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 "
           << fmt(s.warmup.p50_ms, 1) << " ms, p99 " << fmt(s.warmup.p99_ms, 1) << " ms, max "
           << fmt(s.warmup.max_ms, 1) << " ms\n";
@@ -459,6 +482,7 @@ int main(int argc, char** argv) {
            << ", \"ratio_kafka\": " << fmt(r.daemon_per_s / kafka, 3) << ", \"catchup_seconds\": "
            << fmt(r.catchup_seconds, 2) << ", \"startup_seconds\": " << fmt(r.startup_seconds, 2)
            << ", \"cpu_seconds_per_100k\": " << fmt(r.cpu_s_per_100k, 3)
+           << ", \"rows_per_transaction\": " << fmt(r.rows_per_transaction, 1)
            << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";
     }
     json << "\n  ],\n  \"steady\": {\"rate\": " << o.rate << ", \"seconds\": " << o.steady_seconds
@@ -466,7 +490,7 @@ int main(int argc, char** argv) {
          << ", \"max_ms\": " << fmt(s.measured.max_ms, 2) << ", \"warmup_seconds\": " << o.warmup_seconds
          << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2) << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2)
          << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib
-         << ", \"rows\": " << s.rows << "}\n}\n";
+         << ", \"rows_per_transaction\": " << fmt(s.rows_per_transaction, 1) << ", \"rows\": " << s.rows << "}\n}\n";
     std::cout << "results: " << path << "\n";
   } catch (const std::exception& e) {
     std::cerr << "kafnus-bench: " << e.what() << "\n";
