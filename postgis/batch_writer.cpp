@@ -111,8 +111,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   pqxx::work tx(conn_);
 
   // 1. Positions first: a conflicting source contributes nothing.
-  res.sources.reserve(request.sources.size());
-  for (const auto& s : request.sources) res.sources.push_back(advance_position(tx, kafnus_schema_, group_, s));
+  res.sources = advance_positions(tx, kafnus_schema_, group_, request.sources);
   auto active = [&](std::size_t tag) { return res.sources[tag] == position_outcome::advanced; };
 
   std::vector<tagged_row> rows;

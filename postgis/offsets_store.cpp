@@ -1,5 +1,8 @@
 #include "postgis/offsets_store.hpp"
 
+#include <set>
+#include <utility>
+
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
@@ -41,6 +44,21 @@ std::map<std::int32_t, std::int64_t> read_positions(pqxx::transaction_base& tx, 
   return out;
 }
 
+namespace {
+
+// Why a position that was not moved was not: the row is already at `next`
+// (this very transaction committed before its outcome was lost) or elsewhere.
+position_outcome not_advanced(pqxx::transaction_base& tx, const std::string& table, const std::string& group,
+                              const position_update& u) {
+  auto cur = tx.exec_params("SELECT next_offset FROM " + table +
+                                " WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3",
+                            group, u.topic, u.partition);
+  if (!cur.empty() && cur[0][0].as<std::int64_t>() == u.next) return position_outcome::already_committed;
+  return position_outcome::conflict;
+}
+
+}  // namespace
+
 position_outcome advance_position(pqxx::transaction_base& tx, const std::string& schema, const std::string& group,
                                   const position_update& u) {
   const auto table = quote_ident(schema) + ".offsets";
@@ -57,11 +75,47 @@ position_outcome advance_position(pqxx::transaction_base& tx, const std::string&
                        group, u.topic, u.partition, u.next, u.expected);
   }
   if (r.affected_rows() == 1) return position_outcome::advanced;
-  auto cur = tx.exec_params("SELECT next_offset FROM " + table +
-                                " WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3",
-                            group, u.topic, u.partition);
-  if (!cur.empty() && cur[0][0].as<std::int64_t>() == u.next) return position_outcome::already_committed;
-  return position_outcome::conflict;
+  return not_advanced(tx, table, group, u);
+}
+
+std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
+                                                const std::string& group, const std::vector<position_update>& updates) {
+  std::vector<position_outcome> out;
+  out.reserve(updates.size());
+  // Two updates of one partition must apply in order (the second sees the
+  // first's result), which one statement cannot express: one by one then.
+  std::set<std::pair<std::string, std::int32_t>> partitions;
+  for (const auto& u : updates) partitions.emplace(u.topic, u.partition);
+  if (updates.size() < 2 || partitions.size() != updates.size()) {
+    for (const auto& u : updates) out.push_back(advance_position(tx, schema, group, u));
+    return out;
+  }
+  const auto table = quote_ident(schema) + ".offsets";
+  std::string values;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const auto& u = updates[i];
+    values += (i ? ", (" : "(") + std::to_string(i) + ", " + quote_literal(u.topic) + "::text, " +
+              std::to_string(u.partition) + ", " + std::to_string(u.expected) + "::bigint, " + std::to_string(u.next) +
+              "::bigint)";
+  }
+  const auto g = quote_literal(group);
+  // Known partitions move by compare-and-set, new ones are inserted unless
+  // someone else inserted them first; the statement returns which moved.
+  const auto r = tx.exec(
+      "WITH v (i, topic, kafka_partition, expected, next) AS (VALUES " + values + "), "
+      "upd AS (UPDATE " + table + " o SET next_offset = v.next, updated_at = now() FROM v "
+      "WHERE v.expected >= 0 AND o.consumer_group = " + g + " AND o.topic = v.topic "
+      "AND o.kafka_partition = v.kafka_partition AND o.next_offset = v.expected RETURNING v.i), "
+      "ins AS (INSERT INTO " + table + " (consumer_group, topic, kafka_partition, next_offset) "
+      "SELECT " + g + ", v.topic, v.kafka_partition, v.next FROM v WHERE v.expected < 0 "
+      "ON CONFLICT DO NOTHING RETURNING topic, kafka_partition) "
+      "SELECT i FROM upd UNION ALL SELECT v.i FROM v JOIN ins USING (topic, kafka_partition) WHERE v.expected < 0");
+  std::vector<bool> moved(updates.size(), false);
+  for (const auto& row : r) moved.at(row[0].as<std::size_t>()) = true;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    out.push_back(moved[i] ? position_outcome::advanced : not_advanced(tx, table, group, updates[i]));
+  }
+  return out;
 }
 
 }  // namespace kafnus::postgis

@@ -40,4 +40,11 @@ enum class position_outcome {
 position_outcome advance_position(pqxx::transaction_base& tx, const std::string& schema, const std::string& group,
                                   const position_update& u);
 
+// The same for every update of a transaction, in one statement when they
+// name distinct partitions (one round trip, not one per partition; the rare
+// positions that do not advance are then looked at one by one). Outcomes are
+// in the order of `updates`.
+std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
+                                                const std::string& group, const std::vector<position_update>& updates);
+
 }  // namespace kafnus::postgis

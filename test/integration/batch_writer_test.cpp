@@ -176,3 +176,39 @@ TEST(BatchWriter, TheDirectCopyAndTheStagedPathStoreTheSameValues) {
   EXPECT_EQ(f.pg.scalar("SELECT n FROM " + f.schema + ".t WHERE entityid = 'staged'"), "2");
   EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT temperature) FROM " + f.schema + ".t"), "1");
 }
+
+TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcomes) {
+  writer_fixture f;
+  const auto offsets = f.kafnus_schema + ".offsets";
+  {
+    pqxx::work tx(f.conn);
+    auto first = postgis::advance_positions(tx, f.kafnus_schema, "g",
+                                            {{"a", 0, -1, 10}, {"a", 1, -1, 20}, {"b", 0, -1, 30}});
+    tx.commit();
+    EXPECT_EQ(first, std::vector<postgis::position_outcome>(3, postgis::position_outcome::advanced));
+  }
+  f.pg.exec("INSERT INTO " + offsets + " (consumer_group, topic, kafka_partition, next_offset) VALUES ('g', 'c', 0, 7)");
+  {
+    pqxx::work tx(f.conn);
+    auto r = postgis::advance_positions(tx, f.kafnus_schema, "g",
+                                        {{"a", 0, 10, 15},     // known, as expected: moves
+                                         {"a", 1, 5, 25},      // someone else moved it: conflict
+                                         {"b", 0, 25, 30},     // already at next: committed before
+                                         {"c", 0, -1, 9},      // inserted meanwhile by another owner
+                                         {"d", 3, -1, 4}});    // new: inserted
+    tx.commit();
+    using o = postgis::position_outcome;
+    EXPECT_EQ(r, (std::vector<o>{o::advanced, o::conflict, o::already_committed, o::conflict, o::advanced}));
+  }
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(topic || kafka_partition || '=' || next_offset, ',' ORDER BY topic, "
+                        "kafka_partition) FROM " + offsets + " WHERE consumer_group = 'g'"),
+            "a0=15,a1=20,b0=30,c0=7,d3=4");
+  {
+    // Two updates of one partition apply in order, as one by one.
+    pqxx::work tx(f.conn);
+    auto r = postgis::advance_positions(tx, f.kafnus_schema, "g", {{"a", 0, 15, 16}, {"a", 0, 16, 17}});
+    tx.commit();
+    EXPECT_EQ(r, std::vector<postgis::position_outcome>(2, postgis::position_outcome::advanced));
+  }
+  EXPECT_EQ(f.pg.scalar("SELECT next_offset FROM " + offsets + " WHERE topic = 'a' AND kafka_partition = 0"), "17");
+}
