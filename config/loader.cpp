@@ -439,6 +439,7 @@ class loader {
     out.batching.max_rows = i("batching.max_rows");
     out.batching.max_bytes = l("batching.max_bytes");
     out.batching.max_delay_ms = i("batching.max_delay_ms");
+    out.batching.min_interval_ms = i("batching.min_interval_ms");
     out.batching.in_flight_messages = i("batching.in_flight_messages");
     out.batching.in_flight_bytes = l("batching.in_flight_bytes");
     out.writer.unknown_columns = s("writer.unknown_columns");

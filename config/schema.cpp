@@ -84,6 +84,9 @@ std::vector<key_spec> build() {
       integer("batching.max_rows", 5000, 1, 1000000, "most rows written in one transaction"),
       integer("batching.max_bytes", 16 * kMiB, 1024, 4 * kGiB, "most bytes of rows written in one transaction"),
       integer("batching.max_delay_ms", 20, 0, 60000, "longest a row waits for its batch to fill"),
+      integer("batching.min_interval_ms", 5, 0, 60000,
+              "shortest time between the starts of two transactions that are not full: rows arriving meanwhile "
+              "wait for it and are written together (0: write whenever the database is free)"),
       integer("batching.in_flight_messages", 20000, 1, 10000000,
               "most Kafka messages consumed but not yet committed; beyond it consumption pauses"),
       integer("batching.in_flight_bytes", 32 * kMiB, 1024, 16 * kGiB,

@@ -59,6 +59,7 @@ struct batching_settings {
   int max_rows = 5000;
   std::int64_t max_bytes = 16 << 20;
   int max_delay_ms = 20;
+  int min_interval_ms = 5;
   int in_flight_messages = 20000;
   std::int64_t in_flight_bytes = 32 << 20;
 };

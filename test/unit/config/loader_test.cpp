@@ -54,6 +54,7 @@ TEST(ConfigLoader, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(s.datamodel.default_datamodel, "dm-by-entity-type-database");
   EXPECT_EQ(s.batching.max_rows, 5000);
   EXPECT_EQ(s.batching.max_bytes, 16 << 20);
+  EXPECT_EQ(s.batching.min_interval_ms, 5);
   EXPECT_EQ(s.writer.unknown_columns, "error");
   EXPECT_EQ(s.admin.host, "0.0.0.0");
   EXPECT_EQ(s.admin.port, 8000);
