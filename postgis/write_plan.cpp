@@ -1,6 +1,9 @@
 #include "postgis/write_plan.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <map>
+#include <string_view>
 #include <unordered_map>
 
 namespace kafnus::postgis {
@@ -23,22 +26,67 @@ char kind_letter(ngsi::value_kind k) {
   return 'z';
 }
 
-// The key that decides whether two rows touch the same database row.
-std::string row_key(const ngsi::row& r) {
-  std::string k;
-  k.reserve(r.table.schema.size() + r.table.table.size() + r.entity_id.size() + 24);
-  k += r.table.schema;
-  k += '\0';
-  k += r.table.table;
-  k += '\0';
-  k += r.entity_id;
-  const bool keyed_by_time = r.f != ngsi::flow::lastdata;
-  if (keyed_by_time) {
-    k += '\0';
-    k += r.timeinstant_us ? std::to_string(*r.timeinstant_us) : std::string("-");
+// FNV-1a, for the shape hash below.
+struct fnv1a {
+  std::uint64_t h = 1469598103934665603ULL;
+  void add(std::string_view s) {
+    for (char c : s) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    add_byte(0xFF);  // separator: "ab","c" differs from "a","bc"
   }
-  return k;
+  void add_byte(unsigned char b) {
+    h ^= b;
+    h *= 1099511628211ULL;
+  }
+};
+
+// Whether two rows have the same shape as far as planning is concerned: the
+// same table, operation and flow, and the same (name, kind) columns in the
+// same order.
+bool same_shape(const ngsi::row& a, const ngsi::row& b) {
+  if (a.op != b.op || a.f != b.f || a.columns.size() != b.columns.size() || a.table != b.table) return false;
+  for (std::size_t i = 0; i < a.columns.size(); ++i) {
+    if (a.columns[i].val.kind != b.columns[i].val.kind || a.columns[i].name != b.columns[i].name) return false;
+  }
+  return true;
 }
+
+std::uint64_t shape_hash(const ngsi::row& r) {
+  fnv1a h;
+  h.add(r.table.schema);
+  h.add(r.table.table);
+  h.add_byte(static_cast<unsigned char>(r.op));
+  h.add_byte(static_cast<unsigned char>(r.f));
+  for (const auto& c : r.columns) {
+    h.add(c.name);
+    h.add_byte(static_cast<unsigned char>(c.val.kind));
+  }
+  return h.h;
+}
+
+// The key that decides whether two rows touch the same database row: the
+// table, the entity id and, except for lastdata, the TimeInstant. Views into
+// the rows, which outlive the plan's construction.
+struct row_key {
+  std::size_t table_id = 0;
+  std::string_view entity;
+  unsigned char time_state = 0;  // 0: not keyed by time (lastdata), 1: no TimeInstant, 2: `time` holds it
+  std::int64_t time = 0;
+  friend bool operator==(const row_key& a, const row_key& b) {
+    return a.table_id == b.table_id && a.time_state == b.time_state && a.time == b.time && a.entity == b.entity;
+  }
+};
+
+struct row_key_hash {
+  std::size_t operator()(const row_key& k) const noexcept {
+    std::size_t h = std::hash<std::string_view>{}(k.entity);
+    h ^= (k.table_id + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    h ^= (static_cast<std::size_t>(k.time) * 0x9e3779b97f4a7c15ULL) + k.time_state;
+    return h;
+  }
+};
 
 std::string shape_signature(const ngsi::row& r, const std::vector<std::uint16_t>& idx) {
   std::string s;
@@ -81,6 +129,49 @@ class planner {
     std::size_t pos;
   };
 
+  // What planning works out once per distinct row shape of a transaction
+  // (rows from one kind of notification share it): the columns to write,
+  // sorted by name, the signature of their group, and that group's index in
+  // the current segment.
+  struct shape {
+    const ngsi::row* exemplar = nullptr;
+    std::vector<std::uint16_t> idx;
+    std::size_t dropped = 0;  // attributes the "drop" policy drops from each row
+    std::string sig;
+    std::size_t table_id = 0;
+    std::size_t group = 0;
+    std::uint64_t group_segment = 0;  // segment_number_ when `group` was set (0: never)
+  };
+
+  shape& shape_of(const ngsi::row& r, const table_schema& schema) {
+    const std::uint64_t h = shape_hash(r);
+    auto range = shape_by_hash_.equal_range(h);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (same_shape(*shapes_[it->second].exemplar, r)) return shapes_[it->second];
+    }
+    shape sh;
+    sh.exemplar = &r;
+    sh.idx.reserve(r.columns.size());
+    for (std::size_t i = 0; i < r.columns.size(); ++i) {
+      const auto& name = r.columns[i].name;
+      if (name != ngsi::kEntityId && !schema.has(name)) {
+        if (is_optional_base_column(name)) continue;
+        if (policy_ == unknown_column_policy::drop) {
+          ++sh.dropped;
+          continue;
+        }
+      }
+      sh.idx.push_back(static_cast<std::uint16_t>(i));
+    }
+    std::sort(sh.idx.begin(), sh.idx.end(),
+              [&](std::uint16_t a, std::uint16_t b) { return r.columns[a].name < r.columns[b].name; });
+    sh.sig = shape_signature(r, sh.idx);
+    sh.table_id = table_ids_.emplace(r.table, table_ids_.size()).first->second;
+    shape_by_hash_.emplace(h, shapes_.size());
+    shapes_.push_back(std::move(sh));
+    return shapes_.back();
+  }
+
   void add(const tagged_row& tr) {
     const ngsi::row& r = *tr.row;
     const table_schema& schema = schema_of_(r.table);
@@ -89,45 +180,43 @@ class planner {
           {tr.row, tr.tag, "ERROR: relation \"" + r.table.schema + "." + r.table.table + "\" does not exist"});
       return;
     }
-    std::vector<std::uint16_t> idx;
-    idx.reserve(r.columns.size());
-    for (std::size_t i = 0; i < r.columns.size(); ++i) {
-      const auto& name = r.columns[i].name;
-      if (name != ngsi::kEntityId && !schema.has(name)) {
-        if (is_optional_base_column(name)) continue;
-        if (policy_ == unknown_column_policy::drop) {
-          ++plan_.dropped_attributes[static_cast<std::size_t>(r.f)];
-          continue;
-        }
-      }
-      idx.push_back(static_cast<std::uint16_t>(i));
-    }
-    std::sort(idx.begin(), idx.end(),
-              [&](std::uint16_t a, std::uint16_t b) { return r.columns[a].name < r.columns[b].name; });
+    shape& sh = shape_of(r, schema);
+    plan_.dropped_attributes[static_cast<std::size_t>(r.f)] += sh.dropped;
 
-    std::string key = row_key(r);
-    std::string sig = shape_signature(r, idx);
-    auto git = group_by_sig_.find(sig);
+    row_key key{sh.table_id, r.entity_id, 0, 0};
+    if (r.f != ngsi::flow::lastdata) {
+      key.time_state = r.timeinstant_us ? 2 : 1;
+      key.time = r.timeinstant_us.value_or(0);
+    }
+    // The group of this shape's signature in the current segment, if any
+    // (shapes differing only in column order share one).
+    constexpr std::size_t none = static_cast<std::size_t>(-1);
+    std::size_t g = none;
+    if (sh.group_segment == segment_number_) {
+      g = sh.group;
+    } else if (auto it = group_by_sig_.find(sh.sig); it != group_by_sig_.end()) {
+      g = it->second;
+    }
     auto kit = key_loc_.find(key);
     if (kit != key_loc_.end()) {
-      if (git != group_by_sig_.end() && kit->second.group == git->second) {
+      if (g != none && kit->second.group == g) {
+        std::vector<std::uint16_t> idx = sh.idx;
         if (fold(kit->second, tr, idx)) return;
       } else {
         flush();
-        git = group_by_sig_.end();
+        g = none;
       }
     }
-    std::size_t g;
-    if (git == group_by_sig_.end()) {
+    if (g == none) {
       g = segment_.size();
-      segment_.push_back(make_group(r, idx, schema));
-      group_by_sig_.emplace(std::move(sig), g);
-    } else {
-      g = git->second;
+      segment_.push_back(make_group(r, sh.idx, schema));
+      group_by_sig_.emplace(sh.sig, g);
     }
+    sh.group = g;
+    sh.group_segment = segment_number_;
     auto& group = segment_[g];
-    group.rows.push_back(planned_row{tr.row, tr.tag, std::move(idx)});
-    key_loc_[std::move(key)] = location{g, group.rows.size() - 1};
+    group.rows.push_back(planned_row{tr.row, tr.tag, sh.idx});
+    key_loc_[key] = location{g, group.rows.size() - 1};
   }
 
   // Folds a row into the earlier row of the same key in the same group.
@@ -180,6 +269,7 @@ class planner {
     segment_.clear();
     group_by_sig_.clear();
     key_loc_.clear();
+    ++segment_number_;  // every shape's cached group is stale
   }
 
   const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of_;
@@ -187,7 +277,11 @@ class planner {
   write_plan plan_;
   std::vector<statement_group> segment_;
   std::unordered_map<std::string, std::size_t> group_by_sig_;
-  std::unordered_map<std::string, location> key_loc_;
+  std::unordered_map<row_key, location, row_key_hash> key_loc_;
+  std::deque<shape> shapes_;  // stable addresses: add() holds a reference across shape_of()
+  std::unordered_multimap<std::uint64_t, std::size_t> shape_by_hash_;
+  std::map<ngsi::table_ref, std::size_t> table_ids_;
+  std::uint64_t segment_number_ = 1;
 };
 
 }  // namespace

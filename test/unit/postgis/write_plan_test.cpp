@@ -83,6 +83,47 @@ TEST(WritePlan, RowsOfOneTableAndShapeMakeOneGroup) {
   EXPECT_EQ(p.groups[0].op, ngsi::operation::insert);
 }
 
+TEST(WritePlan, TheSameColumnsInAnotherOrderJoinTheGroupEachRowMappedByName) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1,
+                            {{"temperature", value::number("1")}, {"payload", value::json("{}")}}));
+  f.rows.push_back(make_row(ngsi::flow::historic, "B", 2,
+                            {{"payload", value::json("[2]")}, {"temperature", value::number("2")}}));
+  f.rows.push_back(make_row(ngsi::flow::historic, "C", 3,
+                            {{"temperature", value::number("3")}, {"payload", value::json("[3]")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  const auto& g = p.groups[0];
+  ASSERT_EQ(g.rows.size(), 3u);
+  auto value_of = [&](std::size_t row, const std::string& column) {
+    for (std::size_t i = 0; i < g.columns.size(); ++i) {
+      if (g.columns[i].name == column) return g.rows[row].row->columns[g.rows[row].value_index[i]].val.text;
+    }
+    return std::string("?");
+  };
+  EXPECT_EQ(value_of(0, "temperature"), "1");
+  EXPECT_EQ(value_of(1, "temperature"), "2");
+  EXPECT_EQ(value_of(1, "payload"), "[2]");
+  EXPECT_EQ(value_of(2, "payload"), "[3]");
+}
+
+TEST(WritePlan, AKeyFoldsAcrossColumnOrdersAndEachTableKeepsItsOwnKeys) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 10,
+                            {{"temperature", value::number("1")}, {"payload", value::json("{}")}}));
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 20,
+                            {{"payload", value::json("[2]")}, {"temperature", value::number("2")}}));
+  // The same entity in another table is another key.
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 5, {{"temperature", value::number("9")}}, "other"));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 2u);
+  ASSERT_EQ(p.groups[0].rows.size(), 1u);
+  EXPECT_EQ(p.groups[0].rows[0].row, &f.rows[1]);
+  EXPECT_EQ(p.groups[0].folded, 1u);
+  EXPECT_EQ(p.groups[1].rows.size(), 1u);
+  EXPECT_EQ(p.groups[1].folded, 0u);
+}
+
 TEST(WritePlan, LastdataKeepsTheNewestTimeInstantOfAKey) {
   planner_fixture f;
   f.rows.push_back(make_row(ngsi::flow::lastdata, "S3", 1230, {{"temperature", value::number("25")}}));
