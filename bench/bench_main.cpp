@@ -1,6 +1,6 @@
 // kafnus-bench: throughput, latency and memory of the daemon against the
 // physical limits measured in the same run (see bench/README.md).
-//   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S]
+//   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
 //                [--partitions P] [--out DIR] [--flows historic,lastdata,mutable]
 
 #include <signal.h>
