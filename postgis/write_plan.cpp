@@ -26,19 +26,20 @@ char kind_letter(ngsi::value_kind k) {
   return 'z';
 }
 
-// FNV-1a, for the shape hash below.
+// FNV-1a: the shape hash below and the names of long staging tables.
 struct fnv1a {
   std::uint64_t h = 1469598103934665603ULL;
-  void add(std::string_view s) {
-    for (char c : s) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
-    }
-    add_byte(0xFF);  // separator: "ab","c" differs from "a","bc"
-  }
   void add_byte(unsigned char b) {
     h ^= b;
     h *= 1099511628211ULL;
+  }
+  void add_bytes(std::string_view s) {
+    for (char c : s) add_byte(static_cast<unsigned char>(c));
+  }
+  // One field of several: "ab","c" hashes apart from "a","bc".
+  void add(std::string_view s) {
+    add_bytes(s);
+    add_byte(0xFF);
   }
 };
 
@@ -335,12 +336,10 @@ std::string stage_name(const std::vector<ngsi::value_kind>& kinds) {
   std::string letters;
   for (auto k : kinds) letters += kind_letter(k);
   if (letters.size() <= 40) return "kafnus_stage_" + letters;
-  // FNV-1a: long shapes get a stable hashed name.
-  std::uint64_t h = 1469598103934665603ULL;
-  for (char c : letters) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
+  // Long shapes get a stable hashed name.
+  fnv1a fnv;
+  fnv.add_bytes(letters);
+  const std::uint64_t h = fnv.h;
   static const char* hex = "0123456789abcdef";
   std::string name = "kafnus_stage_h";
   for (int i = 0; i < 16; ++i) name += hex[(h >> (60 - 4 * i)) & 15];
