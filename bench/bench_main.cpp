@@ -213,6 +213,13 @@ double metric_value(const std::string& text, const std::string& name) {
   return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size() + 2));
 }
 
+// Rows per transaction of a running daemon so far: its own kafnus_db_batch_rows.
+double rows_per_transaction(kt::daemon_process& d) {
+  const auto metrics = d.http("GET", "/metrics").body;
+  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
+  return tx > 0 ? metric_value(metrics, "kafnus_db_batch_rows_sum") / tx : 0;
+}
+
 long long expected_rows(kb::workload& w, const std::string& flow, std::uint64_t n) {
   if (flow != "lastdata") return static_cast<long long>(n);
   std::set<std::string> entities;
@@ -270,9 +277,7 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
   r.catchup_seconds = seconds_since(t0);
   r.cpu_s_per_100k = (sample(pid).cpu_seconds - cpu0) / static_cast<double>(n) * 100000.0;
   r.daemon_per_s = static_cast<double>(n) / r.catchup_seconds;
-  const auto metrics = d.http("GET", "/metrics").body;
-  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
-  if (tx > 0) r.rows_per_transaction = metric_value(metrics, "kafnus_db_batch_rows_sum") / tx;
+  r.rows_per_transaction = rows_per_transaction(d);
   d.signal(SIGTERM);
   d.wait_exit(60s);
   r.rows = count_rows(pg, w, flow == "historic" ? "" : "_" + flow);
@@ -359,9 +364,7 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
     throw std::runtime_error("steady load: " + std::to_string(r.rows) + " of " + std::to_string(total) +
                              " rows committed: the run is incomplete");
   }
-  const auto metrics = d.http("GET", "/metrics").body;
-  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
-  if (tx > 0) r.rows_per_transaction = metric_value(metrics, "kafnus_db_batch_rows_sum") / tx;
+  r.rows_per_transaction = rows_per_transaction(d);
   r.measured = latency_of(pg, w, warm, total);
   if (warm > 0) r.warmup = latency_of(pg, w, 0, warm);
   std::sort(rss.begin(), rss.end());
