@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -12,11 +13,15 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <pqxx/connection>
 #include <pqxx/transaction>
-#include <simdjson.h>
 
-#include "actors/kafka_properties.hpp"
 #include "actors/failure_log.hpp"
 #include "actors/log.hpp"
+#include "config/topic_pattern.hpp"
+#include "kafka/consumer_stats.hpp"
+#include "kafka/kafka_properties.hpp"
+#include "kafka/partition_ledger.hpp"
+#include "kafka/position_reset.hpp"
+#include "kafka/topic_router.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
 #include "postgis/connection.hpp"
@@ -25,49 +30,71 @@
 namespace kafnus {
 namespace {
 
-using tp_key = std::pair<std::string, std::int32_t>;
+using kafka::partition_key;
+using kafka::partition_ledger;
 using clock = std::chrono::steady_clock;
 
 constexpr auto kTick = std::chrono::milliseconds(500);
 constexpr auto kPositionRetry = std::chrono::seconds(2);
-constexpr auto kStallPoll = std::chrono::milliseconds(50);  // housekeeping while no credit is left
-constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see nudge_idle_fetchers()
-constexpr std::int64_t kNudgeMinBacklog = 16;
-constexpr auto kLongStall = std::chrono::seconds(10);       // then partitions are paused (see poll())
-
-std::string key_name(const tp_key& k) { return k.first + "/" + std::to_string(k.second); }
+constexpr auto kStallPoll = std::chrono::milliseconds(50);     // housekeeping while no credit is left
+constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see kafka::idle_fetcher_needs_restart
+constexpr auto kLongStall = std::chrono::seconds(10);         // then partitions are paused (see poll())
+constexpr int kBrokerTimeoutMs = 5000;                        // watermark and committed-offset requests
 
 // Owns the TopicPartition pointers librdkafka's vector API wants.
 struct partition_list {
   std::vector<RdKafka::TopicPartition*> items;
   partition_list() = default;
+  explicit partition_list(const std::vector<partition_key>& keys) {
+    for (const auto& k : keys) add(k);
+  }
   partition_list(const partition_list&) = delete;
   partition_list& operator=(const partition_list&) = delete;
   ~partition_list() { RdKafka::TopicPartition::destroy(items); }
-  void add(const tp_key& k, std::int64_t offset = RdKafka::Topic::OFFSET_INVALID) {
+  void add(const partition_key& k, std::int64_t offset = RdKafka::Topic::OFFSET_INVALID) {
     items.push_back(RdKafka::TopicPartition::create(k.first, k.second, offset));
   }
   bool empty() const { return items.empty(); }
 };
 
+std::vector<std::pair<ngsi::flow, std::vector<std::string>>> flow_topics(const config::flows_settings& f) {
+  return {{ngsi::flow::historic, f.historic.topics},
+          {ngsi::flow::lastdata, f.lastdata.topics},
+          {ngsi::flow::mutable_, f.mutable_.topics}};
+}
+
+std::string names_of(const std::vector<partition_key>& keys) {
+  std::string s;
+  for (const auto& k : keys) s += (s.empty() ? "" : ",") + kafka::to_string(k);
+  return s;
+}
+
+// A raw_batch being built from the records of one poll, and the epoch its
+// partition had when its first record was taken.
+struct pending_batch {
+  std::uint64_t epoch = 0;
+  msg::raw_batch batch;
+};
+
 class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceCb, public RdKafka::EventCb {
  public:
-  consumer_actor(caf::actor_config& cfg, consumer_wiring w) : caf::event_based_actor(cfg), w_(std::move(w)) {
-    const auto& f = w_.settings->flows;
-    const std::pair<ngsi::flow, const config::flow_settings*> flows[] = {
-        {ngsi::flow::historic, &f.historic}, {ngsi::flow::lastdata, &f.lastdata}, {ngsi::flow::mutable_, &f.mutable_}};
-    for (const auto& [flow, fs] : flows) {
-      for (const auto& t : fs->topics) topic_flow_[t] = flow;
-    }
-  }
+  consumer_actor(caf::actor_config& cfg, consumer_wiring w)
+      : caf::event_based_actor(cfg),
+        w_(std::move(w)),
+        router_(flow_topics(w_.settings->flows)),
+        ledger_({w_.settings->batching.in_flight_messages, w_.settings->batching.in_flight_bytes}),
+        out_of_range_(kafka::parse_out_of_range_policy(w_.settings->kafka.position_out_of_range)
+                          .value_or(kafka::out_of_range_policy::earliest)) {}
 
   caf::behavior make_behavior() override {
     set_exception_handler(log_failure("consumer.failed", "consumer"));
     start();
-    send(this, msg::poll_atom::value);
+    schedule_poll();
     delayed_send(this, kTick, msg::tick_atom::value);
     return {
-        [this](msg::poll_atom) { poll(); },
+        [this](msg::poll_atom, std::uint64_t generation) {
+          if (generation == poll_generation_) poll();  // else superseded: one poll loop at any time
+        },
         [this](msg::write_ack& ack) { on_ack(ack); },
         [this](msg::rewind_atom) { rewind_all("in-flight work was lost with a restarted actor"); },
         [this](msg::processor_atom, int index, caf::actor p) {
@@ -85,11 +112,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   }
 
   void on_exit() override {
-    if (consumer_) {
-      closing_ = true;
-      consumer_->close();
-      consumer_.reset();
-    }
+    if (consumer_) close_consumer();
     w_.m->health().consuming = false;
     w_.m->in_flight_messages().Set(0);
     w_.m->in_flight_bytes().Set(0);
@@ -98,33 +121,35 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   }
 
   // ------------------------------------------------------ librdkafka callbacks
-  // Called from within consume(), on this actor's thread.
+  // Called from within consume() or close(), on this actor's thread.
   void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
+    joined_ = true;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       on_assign(c, partitions, cooperative);
+      return;
+    }
+    if (err != RdKafka::ERR__REVOKE_PARTITIONS) log::warn("kafka.rebalance_error", RdKafka::err2str(err));
+    on_revoke(partitions, c->assignment_lost());
+    if (cooperative) {
+      if (auto* e = c->incremental_unassign(partitions)) {
+        log::error("kafka.unassign_failed", e->str());
+        delete e;
+      }
     } else {
-      if (err != RdKafka::ERR__REVOKE_PARTITIONS) {
-        log::warn("kafka.rebalance_error", RdKafka::err2str(err));
-      }
-      on_revoke(partitions, c->assignment_lost());
-      if (cooperative) {
-        if (auto* e = c->incremental_unassign(partitions)) {
-          log::error("kafka.unassign_failed", e->str());
-          delete e;
-        }
-      } else {
-        c->unassign();
-      }
+      c->unassign();
     }
   }
 
   void event_cb(RdKafka::Event& event) override {
     switch (event.type()) {
       case RdKafka::Event::EVENT_ERROR:
-        if (event.fatal()) fatal_ = "fatal Kafka error: " + event.str();
+        if (event.fatal()) fatal_ = fatal_message(event);
         if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) set_kafka_up(false);
+        // A subscribed topic that does not exist yet is reported per topic
+        // by the consume path (missing_topic); here it would repeat.
+        if (event.err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART || event.err() == RdKafka::ERR__UNKNOWN_TOPIC) break;
         log_kafka_error(event);
         break;
       case RdKafka::Event::EVENT_STATS: on_stats(event.str()); break;
@@ -138,21 +163,11 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   }
 
  private:
-  struct partition_state {
-    std::uint64_t epoch = 0;
-    std::int64_t chain = msg::kNoPosition;  // expected stored position of the next batch
-    std::int64_t next_fetch = 0;           // records below this offset are duplicates
-    bool awaiting_position = false;        // paused until its stored position is known
-    bool paused = false;
-    std::int64_t in_flight_messages = 0;
-    std::int64_t in_flight_bytes = 0;
-  };
-
   // --------------------------------------------------------------- start/poll
   void start() {
     std::string err;
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    for (const auto& [k, v] : consumer_properties(w_.settings->kafka)) {
+    for (const auto& [k, v] : kafka::consumer_properties(w_.settings->kafka)) {
       if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
         throw std::runtime_error("kafka.properties." + k + ": " + err);
       }
@@ -163,58 +178,63 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     }
     consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!consumer_) throw std::runtime_error("cannot create the Kafka consumer: " + err);
-    std::vector<std::string> topics;
-    for (const auto& [t, f] : topic_flow_) topics.push_back(t);
+    const auto& topics = router_.subscription();
     auto rc = consumer_->subscribe(topics);
     if (rc != RdKafka::ERR_NO_ERROR) throw std::runtime_error("cannot subscribe: " + RdKafka::err2str(rc));
     w_.m->health().consuming = true;
     std::string list;
     for (const auto& t : topics) list += (list.empty() ? "" : ",") + t;
-    log::info("kafka.subscribed", "consuming", {{"brokers", w_.settings->kafka.brokers},
-                                               {"group", w_.settings->kafka.group_id},
-                                               {"topics", list}});
+    const auto& id = w_.settings->kafka.instance_id;
+    log::info("kafka.subscribed", "consuming",
+              {{"brokers", w_.settings->kafka.brokers},
+               {"group", w_.settings->kafka.group_id},
+               {"instance_id", id.empty() ? "(dynamic membership)" : id},
+               {"topics", list}});
   }
 
-  bool over_limit() const {
-    const auto& b = w_.settings->batching;
-    return in_flight_messages_ >= b.in_flight_messages || in_flight_bytes_ >= b.in_flight_bytes;
-  }
-  bool below_resume_mark() const {
-    const auto& b = w_.settings->batching;
-    return in_flight_messages_ <= b.in_flight_messages / 2 && in_flight_bytes_ <= b.in_flight_bytes / 2;
+  // Exactly one poll is scheduled at any time: scheduling another one
+  // supersedes the pending one (its generation no longer matches).
+  void schedule_poll(std::optional<clock::duration> delay = std::nullopt) {
+    ++poll_generation_;
+    waiting_for_credits_ = delay.has_value();
+    if (delay) {
+      delayed_send(this, *delay, msg::poll_atom::value, poll_generation_);
+    } else {
+      send(this, msg::poll_atom::value, poll_generation_);
+    }
   }
 
   void poll() {
     if (!consumer_) return;
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
-    if (!draining_ && !credit_paused_ && over_limit()) {
-      // Back-pressure without pause(): no record is taken, so librdkafka's
-      // bounded prefetch queue fills and it stops fetching by itself.
-      // (pause() purges that queue and resume() then stalls ~1 s before the
-      // next fetch: pausing at every full pipeline cut throughput to a third.)
-      // Not calling consume() also serves no rebalance, so a stall that
-      // lasts (database down) falls back to pausing the partitions and
-      // polling on, which keeps the group membership.
-      const auto now = clock::now();
-      if (!stalled_) {
-        stalled_ = true;
-        stalled_since_ = now;
-      }
-      if (now - stalled_since_ < kLongStall) {
-        delayed_send(this, kStallPoll, msg::poll_atom::value);
-        return;
-      }
-      pause_for_credits();
+    switch (ledger_.decide(clock::now(), kLongStall)) {
+      case partition_ledger::poll_action::wait:
+        // Back-pressure without pause(): no record is taken, so librdkafka's
+        // bounded prefetch queue fills and it stops fetching by itself.
+        // (pause() purges that queue and resume() then stalls ~1 s before the
+        // next fetch: pausing at every full pipeline cut throughput to a
+        // third.) An ack that brings credits back polls at once.
+        return schedule_poll(kStallPoll);
+      case partition_ledger::poll_action::pause:
+        // Not calling consume() serves no rebalance either, so a stall that
+        // lasts (database down) pauses the partitions and polls on, which
+        // keeps the group membership.
+        apply_pause(ledger_.pause_for_credits());
+        log::debug("kafka.paused", "too much work in flight; partitions paused",
+                   {{"in_flight_messages", std::to_string(ledger_.in_flight().messages)},
+                    {"in_flight_bytes", std::to_string(ledger_.in_flight().bytes)}});
+        break;
+      case partition_ledger::poll_action::consume: break;
     }
-    stalled_ = false;
+    const bool fetching = !ledger_.credit_paused() && !ledger_.draining();
     const int max_records = w_.settings->batching.max_rows;
     // While paused or draining there is nothing to fetch, but polling keeps
     // the group membership and rebalances served.
-    const int timeout = (credit_paused_ || draining_) ? 20 : w_.settings->kafka.poll_timeout_ms;
+    const int timeout = fetching ? w_.settings->kafka.poll_timeout_ms : 20;
     // A batch closes when it is full or batching.max_delay_ms after its
     // first record: under a steady trickle of records it must not wait to fill.
     const auto max_delay = std::chrono::milliseconds(w_.settings->batching.max_delay_ms);
-    std::map<tp_key, msg::raw_batch> batches;
+    std::map<partition_key, pending_batch> batches;
     int n = 0;
     clock::time_point first{};
     for (;;) {
@@ -228,47 +248,47 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
         continue;
       }
       if (err == RdKafka::ERR__PARTITION_EOF) continue;
-      log::warn("kafka.consume_error", m->errstr(), {{"code", RdKafka::err2str(err)}});
+      if (err == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART || err == RdKafka::ERR__UNKNOWN_TOPIC) {
+        missing_topic(m->topic_name(), m->errstr());
+        continue;
+      }
+      log_consume_error(*m);
       break;
     }
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
     if (n > 0) set_kafka_up(true);
-    if (n == 0 && !credit_paused_ && !draining_) nudge_idle_fetchers();
+    if (n == 0 && fetching) nudge_idle_fetchers();
     dispatch(batches);
-    send(this, msg::poll_atom::value);
+    schedule_poll();
   }
 
   // The processor of a partition: fixed, so batches of a partition are
   // processed, and reach the writer, in order.
-  std::size_t processor_of(const tp_key& key) const {
+  std::size_t processor_of(const partition_key& key) const {
     return (std::hash<std::string>{}(key.first) * 31 + static_cast<std::size_t>(key.second)) % w_.processors.size();
   }
 
-  bool over_limit_with(const std::map<tp_key, msg::raw_batch>& pending) const {
-    std::int64_t msgs = in_flight_messages_, bytes = in_flight_bytes_;
-    for (const auto& [k, b] : pending) {
-      msgs += b.source.messages;
-      bytes += b.source.bytes;
-    }
-    const auto& lim = w_.settings->batching;
-    return msgs >= lim.in_flight_messages || bytes >= lim.in_flight_bytes;
+  bool over_limit_with(const std::map<partition_key, pending_batch>& pending) const {
+    kafka::work extra;
+    for (const auto& [k, b] : pending) extra += kafka::work{b.batch.source.messages, b.batch.source.bytes};
+    return ledger_.over_limit_with(extra);
   }
 
-  // Adds a record to its partition's batch; false when it must be ignored.
-  bool accept(RdKafka::Message& m, std::map<tp_key, msg::raw_batch>& batches) {
-    if (draining_) return false;
-    tp_key key{m.topic_name(), m.partition()};
-    auto it = parts_.find(key);
-    if (it == parts_.end() || it->second.awaiting_position) return false;
-    auto& st = it->second;
-    if (m.offset() < st.next_fetch) return false;  // already handed over (a seek raced a prefetch)
-    st.next_fetch = m.offset() + 1;
-    auto& b = batches[key];
+  // Adds a record to its partition's batch; false when it is not taken.
+  bool accept(RdKafka::Message& m, std::map<partition_key, pending_batch>& batches) {
+    partition_key key{m.topic_name(), m.partition()};
+    const auto* p = ledger_.find(key);
+    if (p && !p->awaiting_position && p->next_fetch > 0 && m.offset() != p->next_fetch &&
+        !continue_after_jump(key, p->next_fetch, m.offset())) {
+      return false;
+    }
+    if (ledger_.accept(key, m.offset()) != partition_ledger::take::yes) return false;
+    auto& pb = batches[key];
+    auto& b = pb.batch;
     if (b.records.empty()) {
+      pb.epoch = ledger_.find(key)->epoch;
       b.source.topic = key.first;
       b.source.partition = key.second;
-      b.source.epoch = st.epoch;
-      b.source.expected_position = st.chain;
       b.source.first_offset = m.offset();
       b.source.oldest_timestamp_ms = m.timestamp().timestamp;
       b.ack_to = caf::actor_cast<caf::actor>(this);
@@ -294,46 +314,76 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     return true;
   }
 
-  void dispatch(std::map<tp_key, msg::raw_batch>& batches) {
-    for (auto& [key, b] : batches) {
-      auto& st = parts_.at(key);
-      const auto flow_it = topic_flow_.find(key.first);
-      if (flow_it == topic_flow_.end()) continue;
-      b.flow = flow_it->second;
-      const auto& processor = w_.processors.at(processor_of(key));
-      st.chain = b.source.next_position;
-      st.in_flight_messages += b.source.messages;
-      st.in_flight_bytes += b.source.bytes;
-      in_flight_messages_ += b.source.messages;
-      in_flight_bytes_ += b.source.bytes;
+  void dispatch(std::map<partition_key, pending_batch>& batches) {
+    for (auto& [key, pb] : batches) {
+      auto& b = pb.batch;
+      const auto flow = flow_of(key.first);
+      if (!flow) {
+        skip_unrouted(key, b);
+        continue;
+      }
+      // A rebalance inside this poll may have revoked the partition, or a
+      // conflict repositioned it: its records are consumed again from the
+      // stored position by whoever owns it now.
+      const auto claim = ledger_.dispatch(key, pb.epoch, b.source.next_position,
+                                          kafka::work{b.source.messages, b.source.bytes});
+      if (!claim) continue;
+      b.flow = *flow;
+      b.source.epoch = claim->epoch;
+      b.source.expected_position = claim->expected;
       w_.m->consumed(key.first).Increment(static_cast<double>(b.source.messages));
-      send(processor, std::move(b));
+      send(w_.processors.at(processor_of(key)), std::move(b));
     }
     publish_gauges();
   }
 
+  // The flow of a topic (cached: patterns are matched once per topic).
+  std::optional<ngsi::flow> flow_of(const std::string& topic) {
+    auto it = routes_.find(topic);
+    if (it != routes_.end()) return it->second;
+    const auto r = router_.resolve(topic);
+    if (r.flow && !r.also_matched.empty()) {
+      std::string others;
+      for (auto f : r.also_matched) others += (others.empty() ? "" : ",") + std::string(ngsi::to_string(f));
+      log::warn("kafka.topic_ambiguous", "topic matches the topics of several flows; it feeds the first one",
+                {{"topic", topic}, {"flow", std::string(ngsi::to_string(*r.flow))}, {"also_matched", others}});
+    }
+    return routes_.emplace(topic, r.flow).first->second;
+  }
+
+  // Records of an assigned topic that no flow claims (librdkafka's pattern
+  // matching and Kafnus's differ): never dropped without a trace.
+  void skip_unrouted(const partition_key& key, const msg::raw_batch& b) {
+    w_.m->unrouted_records(key.first).Increment(static_cast<double>(b.source.messages));
+    if (unrouted_logged_.insert(key.first).second) {
+      log::error("kafka.topic_unrouted",
+                 "records of an assigned topic that no flow claims are skipped and counted "
+                 "(kafnus_unrouted_records_total); check the patterns in flows.*.topics",
+                 {{"topic", key.first}, {"first_offset", std::to_string(b.source.first_offset)}});
+    }
+  }
+
   // ------------------------------------------------------------- assignment
   void on_assign(RdKafka::KafkaConsumer* c, std::vector<RdKafka::TopicPartition*>& partitions, bool cooperative) {
-    std::map<tp_key, std::int64_t> stored;
+    std::map<partition_key, std::int64_t> stored;
     const bool known = read_positions(partitions, stored);
-    std::vector<RdKafka::TopicPartition*> waiting;
-    std::string names;
+    const auto ranges = known ? record_ranges(stored) : std::map<partition_key, range>{};
+    std::vector<partition_key> keys;
     for (auto* p : partitions) {
-      tp_key key{p->topic(), p->partition()};
-      auto& st = parts_[key];
-      st = partition_state{};
-      st.epoch = ++next_epoch_;
-      if (!known) {
-        st.awaiting_position = true;
-        waiting.push_back(p);
-      } else if (auto s = stored.find(key); s != stored.end()) {
-        p->set_offset(s->second);
-        st.chain = s->second;
-        st.next_fetch = s->second;
+      partition_key key{p->topic(), p->partition()};
+      keys.push_back(key);
+      missing_topics_.erase(key.first);
+      ledger_.assign(key);
+      if (!known) continue;  // waits for its stored position (resolve_waiting)
+      if (auto s = stored.find(key); s != stored.end()) {
+        const auto start = start_offset(key, s->second, ranges);
+        p->set_offset(start);
+        ledger_.position(key, s->second, start);
       } else {
-        p->set_offset(RdKafka::Topic::OFFSET_INVALID);  // Kafka's committed offset, else auto_offset_reset
+        // Never committed by Kafnus: Kafka's committed offset, else kafka.auto_offset_reset.
+        p->set_offset(RdKafka::Topic::OFFSET_INVALID);
+        ledger_.position(key, kafka::kNoStoredPosition, RdKafka::Topic::OFFSET_INVALID);
       }
-      names += (names.empty() ? "" : ",") + key_name(key);
     }
     if (cooperative) {
       if (auto* e = c->incremental_assign(partitions)) {
@@ -343,36 +393,45 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     } else {
       c->assign(partitions);
     }
-    if (!waiting.empty()) {
-      c->pause(waiting);
-      for (auto* p : waiting) parts_[{p->topic(), p->partition()}].paused = true;
-    }
-    log::info("kafka.assigned", known ? "partitions assigned, starting at their stored positions"
-                                      : "partitions assigned; PostgreSQL unreachable, they wait for their stored positions",
-              {{"partitions", names}, {"protocol", cooperative ? "cooperative" : "eager"}});
-    if (credit_paused_ || draining_) pause_all();
+    sync_pause_state(keys);
+    log::info("kafka.assigned",
+              known ? "partitions assigned, starting at their stored positions"
+                    : "partitions assigned; PostgreSQL unreachable, they wait for their stored positions",
+              {{"partitions", names_of(keys)}, {"protocol", cooperative ? "cooperative" : "eager"}});
     publish_gauges();
   }
 
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
-    std::string names;
+    std::vector<partition_key> keys;
     for (auto* p : partitions) {
-      tp_key key{p->topic(), p->partition()};
-      auto it = parts_.find(key);
-      if (it == parts_.end()) continue;
-      forget_in_flight(it->second);
-      parts_.erase(it);
-      pending_commits_.erase(key);
+      partition_key key{p->topic(), p->partition()};
+      if (!ledger_.find(key)) continue;
+      ledger_.revoke(key);
       w_.m->forget_lag(key.first, key.second);
-      names += (names.empty() ? "" : ",") + key_name(key);
+      keys.push_back(key);
     }
-    log::info("kafka.revoked", lost ? "partitions lost" : "partitions revoked", {{"partitions", names}});
+    log::info("kafka.revoked", lost ? "partitions lost" : "partitions revoked", {{"partitions", names_of(keys)}});
+    apply_resume(ledger_.resume_if_credited());
     maybe_finish_drain();
     publish_gauges();
   }
 
+  // librdkafka's pause flag of newly assigned partitions, set to the
+  // ledger's: a partition paused before it was revoked must not come back
+  // paused, one that waits for its position must not fetch.
+  void sync_pause_state(const std::vector<partition_key>& keys) {
+    std::vector<partition_key> pause, resume;
+    for (const auto& k : keys) {
+      const auto* p = ledger_.find(k);
+      if (p) (p->paused ? pause : resume).push_back(k);
+    }
+    apply_pause(pause);
+    apply_resume(resume);
+  }
+
   // Stored positions of the partitions' topics; false when PostgreSQL cannot be read.
-  bool read_positions(const std::vector<RdKafka::TopicPartition*>& partitions, std::map<tp_key, std::int64_t>& out) {
+  bool read_positions(const std::vector<RdKafka::TopicPartition*>& partitions,
+                      std::map<partition_key, std::int64_t>& out) {
     std::set<std::string> topics;
     for (auto* p : partitions) topics.insert(p->topic());
     try {
@@ -393,182 +452,229 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     }
   }
 
-  // Abandons a partition's in-flight work: its acks will carry an old epoch.
-  void forget_in_flight(partition_state& st) {
-    in_flight_messages_ -= st.in_flight_messages;
-    in_flight_bytes_ -= st.in_flight_bytes;
-    st.in_flight_messages = 0;
-    st.in_flight_bytes = 0;
-  }
-
-  // Seek partitions back to their stored positions (after a lost in-flight
-  // batch or a position conflict).
-  void reposition(const std::vector<tp_key>& keys) {
-    partition_list pause;
-    for (const auto& k : keys) {
-      auto it = parts_.find(k);
-      if (it == parts_.end()) continue;
-      auto& st = it->second;
-      forget_in_flight(st);
-      st.epoch = ++next_epoch_;
-      st.awaiting_position = true;
-      if (!st.paused) {
-        st.paused = true;
-        pause.add(k);
-      }
-    }
-    if (!pause.empty()) consumer_->pause(pause.items);
+  // Seek partitions back to their stored positions (a position conflict).
+  void reposition(const partition_key& k) {
+    if (ledger_.reposition(k)) apply_pause({k});
     resolve_waiting();
   }
 
   void rewind_all(const char* why) {
-    std::vector<tp_key> keys;
-    for (const auto& [k, st] : parts_) keys.push_back(k);
     log::warn("kafka.rewind", std::string("seeking every partition back to its stored position: ") + why);
-    reposition(keys);
+    // The restarted actor's work is gone and never acknowledged.
+    apply_pause(ledger_.rewind_all(true));
+    resolve_waiting();
   }
 
   // Partitions waiting for their stored positions: read them, seek, resume.
   void resolve_waiting() {
     if (!consumer_) return;
-    partition_list waiting;
-    for (const auto& [k, st] : parts_) {
-      if (st.awaiting_position) waiting.add(k);
-    }
-    if (waiting.empty()) return;
-    std::map<tp_key, std::int64_t> stored;
+    const auto waiting_keys = ledger_.awaiting();
+    if (waiting_keys.empty()) return;
+    partition_list waiting(waiting_keys);
+    std::map<partition_key, std::int64_t> stored;
     if (!read_positions(waiting.items, stored)) {
       last_position_attempt_ = clock::now();
       return;
     }
     // Partitions without a stored position restart where Kafka says.
     partition_list committed;
-    for (auto* p : waiting.items) {
-      tp_key k{p->topic(), p->partition()};
+    for (const auto& k : waiting_keys) {
       if (!stored.count(k)) committed.add(k);
     }
-    if (!committed.empty()) consumer_->committed(committed.items, 10000);
-    partition_list resume;
-    for (auto* p : waiting.items) {
-      tp_key k{p->topic(), p->partition()};
-      auto& st = parts_.at(k);
+    if (!committed.empty()) consumer_->committed(committed.items, kBrokerTimeoutMs);
+    const auto ranges = record_ranges(stored);
+    std::vector<partition_key> resume;
+    for (const auto& k : waiting_keys) {
       std::int64_t target;
+      std::int64_t chain = kafka::kNoStoredPosition;
       if (auto s = stored.find(k); s != stored.end()) {
-        target = s->second;
-        st.chain = s->second;
+        chain = s->second;
+        target = start_offset(k, s->second, ranges);
       } else {
         target = w_.settings->kafka.auto_offset_reset == "latest" ? RdKafka::Topic::OFFSET_END
                                                                   : RdKafka::Topic::OFFSET_BEGINNING;
         for (auto* c : committed.items) {
           if (c->topic() == k.first && c->partition() == k.second && c->offset() >= 0) target = c->offset();
         }
-        st.chain = msg::kNoPosition;
       }
-      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(k.first, k.second, target));
-      auto rc = consumer_->seek(*tp, 10000);
-      if (rc != RdKafka::ERR_NO_ERROR) {
-        log::warn("kafka.seek_failed", RdKafka::err2str(rc), {{"partition", key_name(k)}});
-        continue;  // stays waiting; retried on the next tick
-      }
-      st.next_fetch = target >= 0 ? target : 0;
-      st.awaiting_position = false;
-      if (!credit_paused_ && !draining_) {
-        st.paused = false;
-        resume.add(k);
-      }
+      if (!seek(k, target)) continue;  // stays waiting; retried on the next tick
+      if (ledger_.position(k, chain, target)) resume.push_back(k);
       log::info("kafka.positioned", "partition positioned at its stored position",
-                {{"partition", key_name(k)}, {"offset", std::to_string(target)}});
+                {{"partition", kafka::to_string(k)}, {"offset", std::to_string(target)}});
     }
-    if (!resume.empty()) consumer_->resume(resume.items);
+    apply_resume(resume);
     publish_gauges();
+  }
+
+  bool seek(const partition_key& k, std::int64_t offset) {
+    std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(k.first, k.second, offset));
+    auto rc = consumer_->seek(*tp, kBrokerTimeoutMs);
+    if (rc == RdKafka::ERR_NO_ERROR) return true;
+    log::warn("kafka.seek_failed", RdKafka::err2str(rc), {{"partition", kafka::to_string(k)}});
+    return false;
+  }
+
+  // ------------------------------------------------- positions out of range
+  // A stored position the partition no longer holds: the topic was deleted
+  // and re-created (the position is beyond the new end), or retention
+  // deleted records nobody read (it is below the oldest record). Checked at
+  // assignment against the partition's range, and on the way when the
+  // records jump away from the next expected offset (librdkafka reset the
+  // fetch by auto.offset.reset); kafka.position_out_of_range decides.
+  struct range {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+  };
+
+  // The record ranges of the partitions, from the broker (two requests for
+  // all of them); partitions the broker did not answer for are left out.
+  std::map<partition_key, range> record_ranges(const std::map<partition_key, std::int64_t>& partitions) {
+    std::map<partition_key, range> out;
+    if (partitions.empty() || !consumer_) return out;
+    partition_list lows, highs;
+    for (const auto& [k, position] : partitions) {
+      lows.add(k, RdKafka::Topic::OFFSET_BEGINNING);  // as a ListOffsets timestamp: the oldest record
+      highs.add(k, RdKafka::Topic::OFFSET_END);       // the end
+    }
+    if (consumer_->offsetsForTimes(lows.items, kBrokerTimeoutMs) != RdKafka::ERR_NO_ERROR ||
+        consumer_->offsetsForTimes(highs.items, kBrokerTimeoutMs) != RdKafka::ERR_NO_ERROR) {
+      return out;  // checked on the way instead
+    }
+    for (std::size_t i = 0; i < lows.items.size(); ++i) {
+      const auto* lo = lows.items[i];
+      const auto* hi = highs.items[i];
+      if (lo->err() != RdKafka::ERR_NO_ERROR || hi->err() != RdKafka::ERR_NO_ERROR || lo->offset() < 0 ||
+          hi->offset() < 0) {
+        continue;
+      }
+      out[{lo->topic(), lo->partition()}] = range{lo->offset(), hi->offset()};
+    }
+    return out;
+  }
+
+  // Where a partition whose stored position is `stored` starts fetching.
+  std::int64_t start_offset(const partition_key& k, std::int64_t stored, const std::map<partition_key, range>& ranges) {
+    auto it = ranges.find(k);
+    if (it == ranges.end()) return stored;
+    return reset_target(k, stored, it->second).value_or(stored);
+  }
+
+  // kafka.position_out_of_range applied to a position of k: where to fetch;
+  // nullopt when the policy is fail (the consumer then stops the daemon).
+  std::optional<std::int64_t> reset_target(const partition_key& k, std::int64_t position, const range& r) {
+    const auto reset = kafka::decide_position_reset(position, r.low, r.high, out_of_range_);
+    if (reset && reset->in_range) return position;
+    w_.m->position_resets(k.first).Increment();
+    if (!reset) {
+      fatal_ = "the position " + std::to_string(position) + " of " + kafka::to_string(k) +
+               " lies outside the partition's records [" + std::to_string(r.low) + ", " + std::to_string(r.high) +
+               ") and kafka.position_out_of_range is fail: set it to earliest or latest, or move the stored "
+               "position in " + w_.settings->postgres.offsets_schema + ".offsets";
+      return std::nullopt;
+    }
+    if (reset->lost > 0) w_.m->records_lost(k.first).Increment(static_cast<double>(reset->lost));
+    log::warn("kafka.position_reset",
+              reset->beyond_end ? "the position is beyond the partition's end (the topic was deleted and re-created?); "
+                                  "resuming per kafka.position_out_of_range"
+                                : "records were deleted (retention) before they were read; resuming per "
+                                  "kafka.position_out_of_range",
+              {{"partition", kafka::to_string(k)},
+               {"position", std::to_string(position)},
+               {"low_watermark", std::to_string(r.low)},
+               {"high_watermark", std::to_string(r.high)},
+               {"resume_at", std::to_string(reset->target)},
+               {"records_lost", std::to_string(reset->lost)},
+               {"records_skipped", std::to_string(reset->skipped)},
+               {"policy", w_.settings->kafka.position_out_of_range}});
+    return reset->target;
+  }
+
+  // A record at `got` where `expected` was next. Below it: a prefetch that
+  // raced a seek (dropped), unless the partition no longer holds `expected`
+  // (librdkafka reset the fetch). Above it: transaction markers or
+  // compaction, unless retention deleted records before they were read.
+  // True when the record may be taken.
+  bool continue_after_jump(const partition_key& k, std::int64_t expected, std::int64_t got) {
+    range r;
+    if (consumer_->get_watermark_offsets(k.first, k.second, &r.low, &r.high) != RdKafka::ERR_NO_ERROR ||
+        r.low < 0 || r.high < 0) {
+      if (consumer_->query_watermark_offsets(k.first, k.second, &r.low, &r.high, kBrokerTimeoutMs) !=
+          RdKafka::ERR_NO_ERROR) {
+        return got > expected;  // cannot tell: keep the old rule (below is a duplicate)
+      }
+    }
+    if (expected >= r.low && expected <= r.high) return got > expected;
+    const auto target = reset_target(k, expected, r);
+    if (!target) return false;
+    if (*target == got) {
+      ledger_.refetch(k, got);
+      return true;
+    }
+    // librdkafka's reset went elsewhere than the policy: fetch from there.
+    if (seek(k, *target)) ledger_.refetch(k, *target);
+    return false;
+  }
+
+  // A subscribed topic that does not exist (yet): one line per topic.
+  void missing_topic(const std::string& topic, const std::string& why) {
+    if (topic.empty() || !missing_topics_.insert(topic).second) return;
+    if (config::is_topic_pattern(topic)) {
+      log::info("kafka.topic_missing", "no topic matches this pattern yet; matching topics are consumed once created",
+                {{"pattern", topic}});
+      return;
+    }
+    log::warn("kafka.topic_missing", "subscribed topic does not exist yet; it is consumed as soon as it is created",
+              {{"topic", topic}, {"error", why}});
   }
 
   // -------------------------------------------------------------- acks
   void on_ack(const msg::write_ack& ack) {
-    tp_key key{ack.source.topic, ack.source.partition};
-    auto it = parts_.find(key);
-    if (it == parts_.end() || it->second.epoch != ack.source.epoch) return;  // revoked or abandoned work
-    auto& st = it->second;
-    st.in_flight_messages -= ack.source.messages;
-    st.in_flight_bytes -= ack.source.bytes;
-    in_flight_messages_ -= ack.source.messages;
-    in_flight_bytes_ -= ack.source.bytes;
-    if (ack.status == msg::ack_status::committed) {
-      auto& c = pending_commits_[key];
-      c = std::max(c, ack.source.next_position);
-    } else {
+    const partition_key key{ack.source.topic, ack.source.partition};
+    const auto outcome =
+        ledger_.ack(key, ack.source.epoch, ack.source.next_position,
+                    kafka::work{ack.source.messages, ack.source.bytes}, ack.status == msg::ack_status::committed);
+    if (outcome == partition_ledger::ack_outcome::conflict) {
       w_.m->position_conflicts().Increment();
       log::warn("kafka.position_conflict",
                 "another consumer moved this partition's stored position; seeking back to it",
-                {{"partition", key_name(key)}, {"expected", std::to_string(ack.source.expected_position)}});
-      reposition({key});
+                {{"partition", kafka::to_string(key)}, {"expected", std::to_string(ack.source.expected_position)}});
+      reposition(key);
     }
-    if (credit_paused_ && below_resume_mark()) resume_after_credits();
-    if (stalled_ && !over_limit()) {
-      stalled_ = false;  // the pending delayed poll finds nothing to wait for
-      send(this, msg::poll_atom::value);
-    }
+    // Credits are back whatever the ack's epoch: a pause of the old
+    // assignment must not outlive it.
+    apply_resume(ledger_.resume_if_credited());
+    if (waiting_for_credits_ && !ledger_.over_limit()) schedule_poll();  // supersedes the delayed poll
     publish_gauges();
     maybe_finish_drain();
   }
 
   // ----------------------------------------------------------- pause/resume
-  // librdkafka 2.0 re-checks a full prefetch queue only once a second (fixed
-  // in 2.1): after back-pressure stopped consumption, a partition with
-  // records waiting could stay idle for a second — a third of the catch-up
-  // throughput. When a poll returns nothing although the broker has records
-  // beyond a partition's position (watermarks from the last fetch, no
-  // request), a seek to that position restarts its fetcher at once; the few
-  // prefetched records it drops are fetched again.
+  // See kafka::idle_fetcher_needs_restart.
   void nudge_idle_fetchers() {
     const auto now = clock::now();
     if (now - last_nudge_ < kNudgeInterval) return;
     last_nudge_ = now;
-    for (const auto& [k, st] : parts_) {
-      if (st.paused || st.awaiting_position || st.next_fetch <= 0) continue;
+    for (const auto& [k, p] : ledger_.partitions()) {
+      if (p.paused || p.awaiting_position) continue;
       std::int64_t low = 0, high = 0;
       if (consumer_->get_watermark_offsets(k.first, k.second, &low, &high) != RdKafka::ERR_NO_ERROR) continue;
-      // A few offsets short of the watermark is no backlog: transaction
-      // markers end a partition that way, and must not cause a seek every
-      // 100 ms forever.
-      if (high - st.next_fetch <= kNudgeMinBacklog) continue;
-      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(k.first, k.second, st.next_fetch));
+      if (!kafka::idle_fetcher_needs_restart(p.next_fetch, high)) continue;
+      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(k.first, k.second, p.next_fetch));
       consumer_->seek(*tp, 0);
     }
   }
 
-  void pause_all() {
-    partition_list list;
-    for (auto& [k, st] : parts_) {
-      if (!st.paused) {
-        st.paused = true;
-        list.add(k);
-      }
-    }
-    if (!list.empty()) consumer_->pause(list.items);
+  void apply_pause(const std::vector<partition_key>& keys) {
+    if (keys.empty() || !consumer_) return;
+    partition_list list(keys);
+    consumer_->pause(list.items);
   }
 
-  void pause_for_credits() {
-    credit_paused_ = true;
-    pause_all();
-    log::debug("kafka.paused", "too much work in flight; partitions paused",
-               {{"in_flight_messages", std::to_string(in_flight_messages_)},
-                {"in_flight_bytes", std::to_string(in_flight_bytes_)}});
-    publish_gauges();
-  }
-
-  void resume_after_credits() {
-    credit_paused_ = false;
-    if (draining_) return;
-    partition_list list;
-    for (auto& [k, st] : parts_) {
-      if (st.paused && !st.awaiting_position) {
-        st.paused = false;
-        list.add(k);
-      }
-    }
-    if (!list.empty()) consumer_->resume(list.items);
-    log::debug("kafka.resumed", "in-flight work drained; partitions resumed");
+  void apply_resume(const std::vector<partition_key>& keys) {
+    if (keys.empty() || !consumer_) return;
+    partition_list list(keys);
+    consumer_->resume(list.items);
+    log::debug("kafka.resumed", "partitions resumed", {{"partitions", names_of(keys)}});
   }
 
   // ----------------------------------------------------------------- drain
@@ -577,41 +683,54 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
       if (drain_requester_) send(drain_requester_, msg::drained_atom::value);
       return;
     }
-    draining_ = true;
     w_.m->health().draining = true;
-    pause_all();
+    apply_pause(ledger_.drain());
     log::info("kafka.draining", "stopped fetching; waiting for in-flight batches to commit",
-              {{"in_flight_messages", std::to_string(in_flight_messages_)}});
+              {{"in_flight_messages", std::to_string(ledger_.in_flight().messages)}});
     maybe_finish_drain();
   }
 
   void maybe_finish_drain() {
-    if (!draining_ || !consumer_ || closing_ || in_flight_messages_ > 0) return;
-    closing_ = true;
+    if (!ledger_.draining() || !consumer_ || closing_ || ledger_.in_flight().messages > 0) return;
     commit_to_kafka(true);
-    consumer_->close();  // leaves the group
+    close_consumer();
+    log::info("kafka.closed", "every in-flight batch committed; closed the consumer");
+    if (drain_requester_) send(drain_requester_, msg::drained_atom::value);
+  }
+
+  // Leaves (or, with static membership, keeps) the group. librdkafka 2.0
+  // asserts when a consumer is closed in the middle of its first group join
+  // (rdkafka_sticky_assignor.c: 'assignor_state'), so while no rebalance
+  // callback has run yet, the join is given time to settle first, serving
+  // its callbacks; bounded well inside shutdown.timeout_s.
+  void close_consumer() {
+    closing_ = true;
+    const auto settle_until =
+        clock::now() + std::min<clock::duration>(std::chrono::seconds(w_.settings->shutdown.timeout_s) / 3,
+                                                 std::chrono::seconds(10));
+    while (!joined_ && clock::now() < settle_until && fatal_.empty()) {
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(50));
+      (void)m;  // records taken now are not handed over: their positions were never committed
+    }
+    consumer_->close();  // serves the final revoke callback
     consumer_.reset();
     w_.m->health().consuming = false;
-    log::info("kafka.closed", "every in-flight batch committed; left the consumer group");
-    if (drain_requester_) send(drain_requester_, msg::drained_atom::value);
   }
 
   // ------------------------------------------------------------ periodic
   void tick() {
     if (!consumer_) return;
     commit_to_kafka(false);
-    bool waiting = false;
-    for (const auto& [k, st] : parts_) waiting = waiting || st.awaiting_position;
-    if (waiting && clock::now() - last_position_attempt_ >= kPositionRetry) resolve_waiting();
+    if (ledger_.any_awaiting() && clock::now() - last_position_attempt_ >= kPositionRetry) resolve_waiting();
   }
 
   // Mirrors committed positions to Kafka so lag tools see them; the stored
   // positions in PostgreSQL stay the source of truth.
   void commit_to_kafka(bool sync) {
-    if (pending_commits_.empty() || !consumer_) return;
+    auto commits = ledger_.take_commits();
+    if (commits.empty() || !consumer_) return;
     partition_list list;
-    for (const auto& [k, next] : pending_commits_) list.add(k, next);
-    pending_commits_.clear();
+    for (const auto& [k, next] : commits) list.add(k, next);
     auto rc = sync ? consumer_->commitSync(list.items) : consumer_->commitAsync(list.items);
     if (rc != RdKafka::ERR_NO_ERROR && rc != RdKafka::ERR__NO_OFFSET) {
       log::debug("kafka.commit_failed", RdKafka::err2str(rc));
@@ -619,12 +738,10 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   }
 
   void publish_gauges() {
-    int paused = 0;
-    for (const auto& [k, st] : parts_) paused += st.paused ? 1 : 0;
-    w_.m->paused_partitions().Set(paused);
-    w_.m->assigned_partitions().Set(static_cast<double>(parts_.size()));
-    w_.m->in_flight_messages().Set(static_cast<double>(in_flight_messages_));
-    w_.m->in_flight_bytes().Set(static_cast<double>(in_flight_bytes_));
+    w_.m->paused_partitions().Set(ledger_.paused_count());
+    w_.m->assigned_partitions().Set(static_cast<double>(ledger_.partitions().size()));
+    w_.m->in_flight_messages().Set(static_cast<double>(ledger_.in_flight().messages));
+    w_.m->in_flight_bytes().Set(static_cast<double>(ledger_.in_flight().bytes));
   }
 
   void set_kafka_up(bool up) {
@@ -640,65 +757,62 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     w_.m->health().kafka_connected = up;
   }
 
+  std::string fatal_message(RdKafka::Event& event) {
+    std::string reason;
+    const auto code = consumer_ ? consumer_->fatal_error(reason) : RdKafka::ERR_NO_ERROR;
+    if (code == RdKafka::ERR_FENCED_INSTANCE_ID) {
+      return "fatal Kafka error: another consumer joined the group with this instance's kafka.instance_id '" +
+             w_.settings->kafka.instance_id + "'; give every instance its own kafka.instance_id (" + reason + ")";
+    }
+    return "fatal Kafka error: " + (reason.empty() ? event.str() : reason);
+  }
+
   void log_kafka_error(RdKafka::Event& event) {
     // The same error repeats while a broker is away: log it once a minute.
     auto now = clock::now();
     auto& last = last_error_log_[event.err()];
-    if (now - last < std::chrono::minutes(1)) return;
+    if (last != clock::time_point{} && now - last < std::chrono::minutes(1)) return;
     last = now;
     log::warn("kafka.error", event.str(), {{"code", RdKafka::err2str(event.err())}});
   }
 
+  void log_consume_error(RdKafka::Message& m) {
+    auto now = clock::now();
+    auto& last = last_error_log_[m.err()];
+    if (last != clock::time_point{} && now - last < std::chrono::minutes(1)) return;
+    last = now;
+    log::warn("kafka.consume_error", m.errstr(), {{"code", RdKafka::err2str(m.err())}, {"topic", m.topic_name()}});
+  }
+
   // Statistics: broker states for kafka_up, consumer_lag per partition.
   void on_stats(const std::string& json) {
-    simdjson::dom::element doc;
-    if (stats_parser_.parse(json).get(doc)) return;
-    simdjson::dom::object brokers;
-    if (!doc["brokers"].get(brokers)) {
-      bool up = false;
-      for (auto b : brokers) {
-        int64_t nodeid = -1;
-        std::string_view state;
-        if (!b.value["nodeid"].get(nodeid) && nodeid >= 0 && !b.value["state"].get(state) && state == "UP") up = true;
-      }
-      set_kafka_up(up);
-    }
-    simdjson::dom::object topics;
-    if (doc["topics"].get(topics)) return;
-    for (auto t : topics) {
-      simdjson::dom::object partitions;
-      if (t.value["partitions"].get(partitions)) continue;
-      for (auto p : partitions) {
-        int64_t lag = -1;
-        const std::string pid(p.key);
-        if (pid == "-1" || p.value["consumer_lag"].get(lag) || lag < 0) continue;
-        tp_key key{std::string(t.key), static_cast<std::int32_t>(std::stol(pid))};
-        if (parts_.count(key)) w_.m->lag(key.first, key.second).Set(static_cast<double>(lag));
-      }
+    const auto stats = kafka::parse_consumer_stats(json);
+    if (!stats) return;
+    if (stats->broker_up) set_kafka_up(*stats->broker_up);
+    for (const auto& l : stats->lags) {
+      if (ledger_.find({l.topic, l.partition})) w_.m->lag(l.topic, l.partition).Set(static_cast<double>(l.lag));
     }
   }
 
   consumer_wiring w_;
-  std::map<std::string, ngsi::flow> topic_flow_;
+  kafka::topic_router router_;
+  partition_ledger ledger_;
+  kafka::out_of_range_policy out_of_range_;
+  std::map<std::string, std::optional<ngsi::flow>> routes_;  // topic -> flow, resolved once
+  std::set<std::string> unrouted_logged_;
+  std::set<std::string> missing_topics_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<pqxx::connection> db_;  // reads stored positions
-  std::map<tp_key, partition_state> parts_;
-  std::map<tp_key, std::int64_t> pending_commits_;
-  std::int64_t in_flight_messages_ = 0;
-  std::int64_t in_flight_bytes_ = 0;
-  std::uint64_t next_epoch_ = 0;
-  bool credit_paused_ = false;
-  bool stalled_ = false;  // out of credits, not consuming (not paused yet)
+  std::uint64_t poll_generation_ = 0;
+  bool waiting_for_credits_ = false;  // the pending poll is the delayed one of a stall
   clock::time_point last_nudge_{};
-  clock::time_point stalled_since_{};
-  bool draining_ = false;
+  bool joined_ = false;   // a rebalance callback has run: the first group join is over
   bool closing_ = false;  // close() runs the revoke callback: no re-entry
   bool kafka_up_ = false;
   caf::actor drain_requester_;
   std::string fatal_;
   clock::time_point last_position_attempt_{};
   std::map<RdKafka::ErrorCode, clock::time_point> last_error_log_;
-  simdjson::dom::parser stats_parser_;
 };
 
 }  // namespace

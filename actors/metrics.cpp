@@ -68,6 +68,19 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("kafnus_actor_restarts_total")
                           .Help("Restarts of a failed actor by the supervisor")
                           .Register(*registry_);
+  position_resets_family_ = &prometheus::BuildCounter()
+                                 .Name("kafnus_position_resets_total")
+                                 .Help("Partitions whose position lay outside their records (a re-created topic, "
+                                       "retention), reset per kafka.position_out_of_range")
+                                 .Register(*registry_);
+  records_lost_family_ = &prometheus::BuildCounter()
+                              .Name("kafnus_records_lost_total")
+                              .Help("Records deleted by the broker (retention) before Kafnus read them")
+                              .Register(*registry_);
+  unrouted_family_ = &prometheus::BuildCounter()
+                          .Name("kafnus_unrouted_records_total")
+                          .Help("Records of an assigned topic that no flow claims, skipped")
+                          .Register(*registry_);
   admin_requests_family_ = &prometheus::BuildCounter()
                                 .Name("kafnus_admin_requests_total")
                                 .Help("Requests answered by the admin HTTP server, per route and status code")
@@ -195,6 +208,32 @@ prometheus::Counter& metrics::actor_restarts(const std::string& actor) {
   auto& c = restarts_[actor];
   if (!c) c = &restarts_family_->Add({{"actor", actor}});
   return *c;
+}
+
+namespace {
+
+prometheus::Counter& topic_counter(std::map<std::string, prometheus::Counter*>& children,
+                                   prometheus::Family<prometheus::Counter>& family, const std::string& topic) {
+  auto& c = children[topic];
+  if (!c) c = &family.Add({{"topic", topic}});
+  return *c;
+}
+
+}  // namespace
+
+prometheus::Counter& metrics::position_resets(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return topic_counter(position_resets_, *position_resets_family_, topic);
+}
+
+prometheus::Counter& metrics::records_lost(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return topic_counter(records_lost_, *records_lost_family_, topic);
+}
+
+prometheus::Counter& metrics::unrouted_records(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return topic_counter(unrouted_, *unrouted_family_, topic);
 }
 
 prometheus::Counter& metrics::admin_requests(const std::string& route, int code) {

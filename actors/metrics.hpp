@@ -66,6 +66,12 @@ class metrics {
   prometheus::Counter& rows_written(ngsi::flow f, const std::string& service);
   prometheus::Counter& error_log_rows(ngsi::flow f, const std::string& service);
   prometheus::Counter& actor_restarts(const std::string& actor);
+  // Partitions whose position lay outside their records, reset per
+  // kafka.position_out_of_range; records deleted before they were read.
+  prometheus::Counter& position_resets(const std::string& topic);
+  prometheus::Counter& records_lost(const std::string& topic);
+  // Records of an assigned topic that no flow claims (skipped).
+  prometheus::Counter& unrouted_records(const std::string& topic);
   // Admin HTTP requests answered. `route` must come from a fixed set (the
   // admin server maps unknown paths to "other") so the label stays bounded.
   prometheus::Counter& admin_requests(const std::string& route, int code);
@@ -100,6 +106,9 @@ class metrics {
   prometheus::Family<prometheus::Counter>* rows_written_family_;
   prometheus::Family<prometheus::Counter>* error_log_family_;
   prometheus::Family<prometheus::Counter>* restarts_family_;
+  prometheus::Family<prometheus::Counter>* position_resets_family_;
+  prometheus::Family<prometheus::Counter>* records_lost_family_;
+  prometheus::Family<prometheus::Counter>* unrouted_family_;
   prometheus::Family<prometheus::Counter>* admin_requests_family_;
 
   prometheus::Histogram* db_write_seconds_;
@@ -121,6 +130,9 @@ class metrics {
   std::map<std::pair<int, std::string>, prometheus::Counter*> rows_written_;
   std::map<std::pair<int, std::string>, prometheus::Counter*> error_log_rows_;
   std::map<std::string, prometheus::Counter*> restarts_;
+  std::map<std::string, prometheus::Counter*> position_resets_;
+  std::map<std::string, prometheus::Counter*> records_lost_;
+  std::map<std::string, prometheus::Counter*> unrouted_;
   std::map<std::pair<std::string, int>, prometheus::Counter*> admin_requests_;
   std::vector<std::string> services_;
 };

@@ -6,13 +6,15 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <condition_variable>
+#include <mutex>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include <caf/all.hpp>
 
-#include "actors/kafka_properties.hpp"
+#include "kafka/kafka_properties.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/supervisor.hpp"
@@ -35,6 +37,7 @@ void log_start(const config::settings& s) {
              {"revision", kGitRevision},
              {"brokers", s.kafka.brokers},
              {"group", s.kafka.group_id},
+             {"instance_id", s.kafka.instance_id.empty() ? "(dynamic membership)" : s.kafka.instance_id},
              {"historic_topics", join(s.flows.historic.topics)},
              {"lastdata_topics", join(s.flows.lastdata.topics)},
              {"mutable_topics", join(s.flows.mutable_.topics)},
@@ -45,9 +48,20 @@ void log_start(const config::settings& s) {
   for (const auto& w : s.warnings) log::warn("config.warning", w);
 }
 
+// How long, after the actors stopped, the actor system may take to let its
+// threads go; an actor blocked in a call that never returned keeps one.
+constexpr auto kTeardownLimit = std::chrono::seconds(3);
+
+int exit_code_of(const caf::error& reason) {
+  if (!reason) return 0;
+  return reason == caf::sec::request_timeout ? 3 : 1;
+}
+
 }  // namespace
 
-int run_daemon(const config::settings& s) {
+int run_daemon(const config::settings& loaded) {
+  config::settings s = loaded;
+  s.kafka.instance_id = kafka::resolve_instance_id(loaded);
 #ifndef KAFNUS_WITH_JEMALLOC
   // Built with glibc's malloc (-DKAFNUS_JEMALLOC=OFF): it gives every thread
   // that allocates its own arena (up to 8 per core); memory freed in one is
@@ -56,7 +70,7 @@ int run_daemon(const config::settings& s) {
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
 #endif
   log::init(s.log.level, s.log.format);
-  if (auto problems = check_consumer_properties(s.kafka); !problems.empty()) {
+  if (auto problems = kafka::check_consumer_properties(s.kafka); !problems.empty()) {
     std::cerr << "kafnus: invalid configuration:\n";
     for (const auto& p : problems) std::cerr << "  - " << p << "\n";
     return 2;
@@ -74,13 +88,15 @@ int run_daemon(const config::settings& s) {
 
   int code = 0;
   {
-    caf::actor_system_config cfg;
+    auto cfg_ptr = std::make_unique<caf::actor_system_config>();
+    auto& cfg = *cfg_ptr;
     // Work sharing wakes an idle worker through a condition variable the
     // moment a processor has a batch; work stealing's idle workers poll with
     // sleeps of up to 10 ms, which left the processors idle while batches
     // waited in their mailboxes.
     cfg.set("scheduler.policy", caf::atom("sharing"));
-    caf::actor_system sys{cfg};
+    auto sys_ptr = std::make_unique<caf::actor_system>(cfg);
+    auto& sys = *sys_ptr;
     auto m = std::make_shared<metrics>();
     auto supervisor = spawn_supervisor(sys, std::make_shared<const config::settings>(s), m);
 
@@ -103,12 +119,38 @@ int run_daemon(const config::settings& s) {
     {
       caf::scoped_actor self{sys};
       self->monitor(supervisor);
-      self->receive([&](caf::down_msg& dm) { code = dm.reason ? 1 : 0; });
+      self->receive([&](caf::down_msg& dm) { code = exit_code_of(dm.reason); });
     }
     pthread_kill(signal_thread.native_handle(), SIGUSR2);
     signal_thread.join();
+    supervisor = nullptr;
+    // Tearing the actor system down waits for every detached actor's
+    // thread. One blocked in a call that never returns (a statement the
+    // database does not answer) would hold the process forever: past the
+    // limit, a watchdog exits without it (exactly-once makes that safe).
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool torn_down = false;
+    std::thread watchdog([&] {
+      std::unique_lock<std::mutex> lock(mutex);
+      if (cv.wait_for(lock, kTeardownLimit, [&] { return torn_down; })) return;
+      const int forced = code == 0 ? 3 : code;
+      log::error("daemon.exit", "actors did not stop; exiting without them", {{"code", std::to_string(forced)}});
+      std::_Exit(forced);
+    });
+    sys_ptr.reset();
+    cfg_ptr.reset();
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      torn_down = true;
+    }
+    cv.notify_one();
+    watchdog.join();
   }
-  log::info("daemon.exit", code == 0 ? "exited cleanly" : "exited after a failure", {{"code", std::to_string(code)}});
+  const char* how = code == 0 ? "exited cleanly"
+                    : code == 3 ? "stop timed out; work in flight was not committed (it is consumed again at the next start)"
+                                : "exited after a failure";
+  log::info("daemon.exit", how, {{"code", std::to_string(code)}});
   return code;
 }
 

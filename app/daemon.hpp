@@ -1,7 +1,10 @@
 #pragma once
 // Wiring: logging, the actor system, the supervisor, signals. Returns the
-// process exit code: 0 after a graceful stop, non-zero when the supervisor
-// gave up (too many restarts) so systemd restarts the daemon.
+// process exit code:
+//   0  stopped gracefully: in-flight work committed
+//   1  the supervisor gave up (an actor failed too often), so systemd restarts it
+//   3  the stop took longer than shutdown.timeout_s: work in flight was not
+//      committed (it is consumed again at the next start; nothing is lost)
 
 #include "config/settings.hpp"
 

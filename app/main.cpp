@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "actors/kafka_properties.hpp"
+#include "kafka/kafka_properties.hpp"
 #include "app/daemon.hpp"
 #include "app/version.hpp"
 #include "config/loader.hpp"
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   }
 
   if (*check) {
-    if (auto problems = kafnus::check_consumer_properties(settings.kafka); !problems.empty()) {
+    if (auto problems = kafnus::kafka::check_consumer_properties(settings.kafka); !problems.empty()) {
       return print_config_errors(kafnus::config::config_error(problems));
     }
     for (const auto& w : settings.warnings) std::cerr << "kafnus: warning: " << w << "\n";

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/schema.hpp"
+#include "config/topic_pattern.hpp"
 
 extern char** environ;
 
@@ -414,6 +415,8 @@ class loader {
     out.kafka.group_id = s("kafka.group_id");
     out.kafka.client_id = s("kafka.client_id");
     out.kafka.auto_offset_reset = s("kafka.auto_offset_reset");
+    out.kafka.position_out_of_range = s("kafka.position_out_of_range");
+    out.kafka.instance_id = s("kafka.instance_id");
     out.kafka.poll_timeout_ms = i("kafka.poll_timeout_ms");
     out.kafka.properties = at("kafka.properties").map;
     out.flows.historic.topics = at("flows.historic.topics").list;
@@ -469,6 +472,13 @@ class loader {
         {"historic", &out.flows.historic}, {"lastdata", &out.flows.lastdata}, {"mutable", &out.flows.mutable_}};
     for (const auto& [name, f] : flows) {
       for (const auto& t : f->topics) {
+        if (is_topic_pattern(t)) {
+          if (auto problem = topic_pattern_problem(t); !problem.empty()) {
+            fail("flows." + std::string(name) + ".topics: " + problem);
+          }
+          owner.emplace(t, name);
+          continue;
+        }
         auto [it, inserted] = owner.emplace(t, name);
         if (!inserted && it->second != name) {
           fail("flows." + std::string(name) + ".topics: topic '" + t + "' is already consumed by flow '" + it->second +

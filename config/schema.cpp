@@ -49,13 +49,19 @@ std::vector<key_spec> build() {
       str("kafka.client_id", "kafnus", "client.id sent to the brokers"),
       enumeration("kafka.auto_offset_reset", "earliest", {"earliest", "latest"},
                   "where a partition with no stored position starts"),
+      enumeration("kafka.position_out_of_range", "earliest", {"earliest", "latest", "fail"},
+                  "where a partition whose stored position lies outside its records (a re-created topic, records "
+                  "deleted by retention) resumes; fail stops the daemon"),
+      str("kafka.instance_id", "auto",
+          "static group membership (group.instance.id): a restarted instance gets its partitions back at once; "
+          "auto: kafnus-<host name>-<admin port>; empty: dynamic membership"),
       integer("kafka.poll_timeout_ms", 100, 1, 1000, "longest a single poll of the broker blocks"),
       map("kafka.properties", {}, "any librdkafka property (security.protocol, sasl.*, ssl.*, ...)"),
       map("kafka.property_files", {}, "librdkafka property -> file whose contents are its value (secrets)"),
 
-      list("flows.historic.topics", "smc_raw_historic", "topics consumed by the historic flow (empty: disabled)"),
-      list("flows.lastdata.topics", "smc_raw_lastdata", "topics consumed by the lastdata flow (empty: disabled)"),
-      list("flows.mutable.topics", "smc_raw_mutable", "topics consumed by the mutable flow (empty: disabled)"),
+      list("flows.historic.topics", "smc_raw_historic", "topics (names, or ^patterns) consumed by the historic flow (empty: disabled)"),
+      list("flows.lastdata.topics", "smc_raw_lastdata", "topics (names, or ^patterns) consumed by the lastdata flow (empty: disabled)"),
+      list("flows.mutable.topics", "smc_raw_mutable", "topics (names, or ^patterns) consumed by the mutable flow (empty: disabled)"),
 
       str("postgres.host", "127.0.0.1", "PostgreSQL host name, address or socket directory"),
       integer("postgres.port", 5432, 1, 65535, "PostgreSQL port"),

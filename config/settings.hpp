@@ -14,6 +14,8 @@ struct kafka_settings {
   std::string group_id;
   std::string client_id;
   std::string auto_offset_reset;  // earliest | latest
+  std::string position_out_of_range;  // earliest | latest | fail
+  std::string instance_id;  // group.instance.id; "auto" until the daemon resolves it; empty: dynamic membership
   int poll_timeout_ms = 100;
   // Any librdkafka property (security.protocol, sasl.*, ssl.*, ...), already
   // merged with the contents of property_files.
@@ -21,7 +23,7 @@ struct kafka_settings {
 };
 
 struct flow_settings {
-  std::vector<std::string> topics;  // empty: the flow is disabled
+  std::vector<std::string> topics;  // names, or patterns starting with '^'; empty: the flow is disabled
 };
 
 struct flows_settings {

@@ -6,7 +6,7 @@
 
 namespace kafnus::msg {
 
-using poll_atom = caf::atom_constant<caf::atom("poll")>;          // consumer: poll the broker once more
+using poll_atom = caf::atom_constant<caf::atom("poll")>;          // consumer: poll the broker once more (with its loop generation)
 using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: the batch delay expired
 using retry_atom = caf::atom_constant<caf::atom("retry")>;        // writer: retry after a transient failure
 using rewind_atom = caf::atom_constant<caf::atom("rewind")>;      // consumer: in-flight work was lost, seek to stored positions
@@ -15,6 +15,7 @@ using drained_atom = caf::atom_constant<caf::atom("drained")>;    // consumer ->
 using stop_atom = caf::atom_constant<caf::atom("stop")>;          // supervisor: graceful stop requested
 using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor: restart a failed actor
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;  // supervisor: graceful stop took too long
+using force_atom = caf::atom_constant<caf::atom("force")>;        // supervisor: stopped actors did not go down
 using status_atom = caf::atom_constant<caf::atom("status")>;      // metrics actor: which address the admin server bound
 using writer_atom = caf::atom_constant<caf::atom("writer")>;     // processor: the writer to send rows to
 using processor_atom = caf::atom_constant<caf::atom("processor")>;  // consumer: the processor at an index of the pool

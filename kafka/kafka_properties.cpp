@@ -1,10 +1,15 @@
-#include "actors/kafka_properties.hpp"
+#include "kafka/kafka_properties.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
 
 #include <memory>
 
 #include <librdkafka/rdkafkacpp.h>
 
-namespace kafnus {
+namespace kafnus::kafka {
 
 std::map<std::string, std::string> consumer_properties(const config::kafka_settings& kafka) {
   std::map<std::string, std::string> p = {
@@ -21,13 +26,21 @@ std::map<std::string, std::string> consumer_properties(const config::kafka_setti
       // bounded prefetch queue is full — which back-pressure makes routine:
       // the 500 ms default left the pipeline idle half of the time.
       {"fetch.error.backoff.ms", "20"},
+      // Orion creates a topic with its first notification, often long after
+      // Kafnus started: librdkafka's 5-minute default left such topics
+      // unconsumed for minutes. A metadata request every 5 s is cheap.
+      {"topic.metadata.refresh.interval.ms", "5000"},
   };
   for (const auto& [k, v] : kafka.properties) p[k] = v;
   // Kafnus's own (the configuration rejects these in kafka.properties).
   p["bootstrap.servers"] = kafka.brokers;
   p["group.id"] = kafka.group_id;
   p["client.id"] = kafka.client_id;
+  // Where a partition never consumed starts. A stored position outside the
+  // partition's records is Kafnus's decision (kafka.position_out_of_range):
+  // the consumer checks it at assignment and notices librdkafka's resets.
   p["auto.offset.reset"] = kafka.auto_offset_reset;
+  if (!kafka.instance_id.empty() && kafka.instance_id != "auto") p["group.instance.id"] = kafka.instance_id;
   p["enable.auto.commit"] = "false";        // positions live in PostgreSQL, with the rows
   p["enable.auto.offset.store"] = "false";
   return p;
@@ -43,4 +56,21 @@ std::vector<std::string> check_consumer_properties(const config::kafka_settings&
   return problems;
 }
 
-}  // namespace kafnus
+}  // namespace kafnus::kafka
+
+namespace kafnus::kafka {
+
+std::string resolve_instance_id(const config::settings& s) {
+  if (s.kafka.instance_id != "auto") return s.kafka.instance_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+  // Kafka takes [a-zA-Z0-9._-] in group.instance.id.
+  std::string id = "kafnus-";
+  for (const char* c = host; *c; ++c) {
+    const auto u = static_cast<unsigned char>(*c);
+    id += (std::isalnum(u) || u == '.' || u == '_' || u == '-') ? *c : '_';
+  }
+  return id + "-" + std::to_string(s.admin.port);
+}
+
+}  // namespace kafnus::kafka
