@@ -21,6 +21,9 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+// After the deadline's kill, how long stopped actors get to go down.
+constexpr auto kForceAfter = std::chrono::seconds(2);
+
 enum class role { metrics, writer, processor, consumer };
 
 // One supervised actor and its restart history.
@@ -70,14 +73,22 @@ class supervisor_actor : public caf::event_based_actor {
           stop_children(caf::exit_reason::user_shutdown);
         },
         [this](msg::deadline_atom) {
-          if (!stopped_children()) {
-            log::warn("daemon.stop_timeout",
-                      "graceful stop took longer than shutdown.timeout_s; stopping now (uncommitted work is "
-                      "consumed again at the next start)",
-                      {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});
-            timed_out_ = true;
-            stop_children(caf::exit_reason::kill);
-          }
+          if (stopped_children()) return;
+          log::warn("daemon.stop_timeout",
+                    "graceful stop took longer than shutdown.timeout_s; stopping now (uncommitted work is "
+                    "consumed again at the next start)",
+                    {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}, {"waiting_for", running_names()}});
+          timed_out_ = true;
+          stop_children(caf::exit_reason::kill);
+          delayed_send(this, kForceAfter, msg::force_atom::value);
+        },
+        [this](msg::force_atom) {
+          if (stopped_children()) return;
+          // An actor blocked in a database or broker call cannot take the
+          // kill until the call returns: the process exits without it.
+          log::error("daemon.stop_forced", "actors did not stop; exiting without them",
+                     {{"actors", running_names()}});
+          finish_stop();
         },
     };
   }
@@ -177,7 +188,16 @@ class supervisor_actor : public caf::event_based_actor {
   void give_up() {
     gave_up_ = true;
     stopping_ = true;
+    delayed_send(this, std::chrono::seconds(settings_->shutdown.timeout_s), msg::deadline_atom::value);
     stop_children(caf::exit_reason::user_shutdown);
+  }
+
+  std::string running_names() const {
+    std::string s;
+    for (const auto& c : children_) {
+      if (c.handle) s += (s.empty() ? "" : ",") + c.name;
+    }
+    return s;
   }
 
   void begin_stop() {
@@ -209,6 +229,8 @@ class supervisor_actor : public caf::event_based_actor {
     return std::none_of(children_.begin(), children_.end(), [](const child& c) { return static_cast<bool>(c.handle); });
   }
 
+  // The exit reason tells the daemon its exit code: runtime_error (gave
+  // up: 1), request_timeout (the stop timed out, work left uncommitted: 3).
   void finish_stop() {
     if (gave_up_) {
       quit(caf::make_error(caf::sec::runtime_error));
