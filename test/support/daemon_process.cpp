@@ -40,12 +40,17 @@ std::string read_file(const std::string& path) {
 
 std::string daemon_config::yaml() const {
   std::ostringstream y;
+  // A killed test daemon's partitions move on after 6 s, not 45.
+  std::map<std::string, std::string> properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "1000"}};
+  for (const auto& [k, v] : kafka_properties) properties[k] = v;
   y << "kafka:\n"
     << "  brokers: \"" << brokers() << "\"\n"
-    << "  group_id: \"" << group << "\"\n"
-    // A killed test daemon's partitions move on after 6 s, not 45.
-    << "  properties:\n    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"1000\"\n"
-    << "flows:\n"
+    << "  group_id: \"" << group << "\"\n";
+  std::istringstream kafka_lines(kafka_yaml);
+  for (std::string line; std::getline(kafka_lines, line);) y << "  " << line << "\n";
+  y << "  properties:\n";
+  for (const auto& [k, v] : properties) y << "    " << k << ": \"" << v << "\"\n";
+  y << "flows:\n"
     << "  historic:\n    topics: " << yaml_list(historic_topics) << "\n"
     << "  lastdata:\n    topics: " << yaml_list(lastdata_topics) << "\n"
     << "  mutable:\n    topics: " << yaml_list(mutable_topics) << "\n"

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct daemon_config {
   std::string offsets_schema;  // default: unique
   int admin_port = 0;          // default: a free port
   std::string log_level = "info";
+  std::string kafka_yaml;      // more keys of the kafka section ("position_out_of_range: fail\n")
+  // librdkafka properties, over the test defaults (session.timeout.ms 6000, heartbeat.interval.ms 1000)
+  std::map<std::string, std::string> kafka_properties;
   std::string extra_yaml;      // more top-level sections, appended verbatim
 
   std::string yaml() const;

@@ -137,6 +137,59 @@ void delete_topics(const std::string& brokers, const std::vector<std::string>& t
       [](rd_kafka_event_t*) -> std::string { return {}; });
 }
 
+void delete_records_before(const std::string& brokers, const std::string& topic, int partition, long long offset) {
+  admin(
+      brokers, RD_KAFKA_EVENT_DELETERECORDS_RESULT,
+      [&](rd_kafka_t* rk, rd_kafka_queue_t* q) {
+        rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(offsets, topic.c_str(), partition)->offset = offset;
+        rd_kafka_DeleteRecords_t* del = rd_kafka_DeleteRecords_new(offsets);
+        rd_kafka_DeleteRecords(rk, &del, 1, nullptr, q);
+        rd_kafka_DeleteRecords_destroy(del);
+        rd_kafka_topic_partition_list_destroy(offsets);
+      },
+      [](rd_kafka_event_t* ev) -> std::string {
+        const auto* res = rd_kafka_event_DeleteRecords_result(ev);
+        const auto* parts = rd_kafka_DeleteRecords_result_offsets(res);
+        for (int i = 0; parts && i < parts->cnt; ++i) {
+          if (parts->elems[i].err) return std::string("delete records: ") + rd_kafka_err2str(parts->elems[i].err);
+        }
+        return {};
+      });
+}
+
+std::vector<group_member> group_members(const std::string& brokers, const std::string& group) {
+  std::vector<group_member> out;
+  admin(
+      brokers, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+      [&](rd_kafka_t* rk, rd_kafka_queue_t* q) {
+        const char* groups[] = {group.c_str()};
+        rd_kafka_DescribeConsumerGroups(rk, groups, 1, nullptr, q);
+      },
+      [&](rd_kafka_event_t* ev) -> std::string {
+        size_t n = 0;
+        const auto* res = rd_kafka_event_DescribeConsumerGroups_result(ev);
+        const auto** groups = rd_kafka_DescribeConsumerGroups_result_groups(res, &n);
+        for (size_t g = 0; g < n; ++g) {
+          if (const auto* e = rd_kafka_ConsumerGroupDescription_error(groups[g])) {
+            if (rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) continue;
+            return std::string("describe group: ") + rd_kafka_error_string(e);
+          }
+          const auto members = rd_kafka_ConsumerGroupDescription_member_count(groups[g]);
+          for (size_t i = 0; i < members; ++i) {
+            const auto* m = rd_kafka_ConsumerGroupDescription_member(groups[g], i);
+            auto text = [](const char* s) { return s ? std::string(s) : std::string(); };
+            out.push_back(group_member{text(rd_kafka_MemberDescription_consumer_id(m)),
+                                       text(rd_kafka_MemberDescription_group_instance_id(m)),
+                                       text(rd_kafka_MemberDescription_client_id(m)),
+                                       text(rd_kafka_MemberDescription_host(m))});
+          }
+        }
+        return {};
+      });
+  return out;
+}
+
 std::vector<consumed_record> read_records(const std::string& brokers, const std::string& topic, std::size_t max,
                                           int timeout_ms) {
   std::string err;

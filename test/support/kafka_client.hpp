@@ -39,6 +39,20 @@ void create_topics(const std::string& brokers, const std::vector<std::string>& t
 // Deletes topics (missing: fine).
 void delete_topics(const std::string& brokers, const std::vector<std::string>& topics);
 
+// Deletes the records of a partition below `offset` (what retention does).
+void delete_records_before(const std::string& brokers, const std::string& topic, int partition, long long offset);
+
+// A member of a consumer group, as the group coordinator describes it.
+struct group_member {
+  std::string member_id;
+  std::string instance_id;  // group.instance.id, "" for a dynamic member
+  std::string client_id;
+  std::string host;
+};
+
+// The members of a consumer group (empty when it has none or does not exist).
+std::vector<group_member> group_members(const std::string& brokers, const std::string& group);
+
 // A record read back by read_records.
 struct consumed_record {
   std::string topic;
