@@ -59,6 +59,16 @@ int exit_code_of(const caf::error& reason) {
 
 }  // namespace
 
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR2);  // internal: releases the signal thread at exit
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
 int run_daemon(const config::settings& loaded) {
   config::settings s = loaded;
   s.kafka.instance_id = kafka::resolve_instance_id(loaded);
@@ -79,12 +89,7 @@ int run_daemon(const config::settings& loaded) {
 
   // Signals are taken by one thread with sigwait; every other thread,
   // including CAF's and librdkafka's, inherits them blocked.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR2);  // internal: releases the signal thread at exit
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_stop_signals();
 
   int code = 0;
   {

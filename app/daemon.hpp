@@ -6,9 +6,16 @@
 //   3  the stop took longer than shutdown.timeout_s: work in flight was not
 //      committed (it is consumed again at the next start; nothing is lost)
 
+#include <signal.h>
+
 #include "config/settings.hpp"
 
 namespace kafnus {
+
+// Blocks SIGINT and SIGTERM in the calling thread (and every thread it
+// starts later): the daemon takes them with sigwait. Called first thing in
+// main, so a stop requested while the process starts is a graceful stop too.
+sigset_t block_stop_signals();
 
 int run_daemon(const config::settings& settings);
 

@@ -29,6 +29,7 @@ int print_config_errors(const kafnus::config::config_error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kafnus::block_stop_signals();
   CLI::App app{"Kafnus: persists FIWARE Orion NGSI v2 notifications from Kafka into PostGIS, exactly once"};
   app.require_subcommand(0, 1);
   bool version = false;

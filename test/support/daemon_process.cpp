@@ -94,6 +94,7 @@ daemon_process::~daemon_process() {
 void daemon_process::start() {
   if (pid_ > 0 && running()) throw std::runtime_error("daemon already running");
   exit_code_ = -1;
+  run_log_offset_ = log().size();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -136,9 +137,10 @@ int daemon_process::wait_exit(std::chrono::milliseconds timeout) {
 
 bool daemon_process::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto in_this_run = [&] { return log().find(text, run_log_offset_) != std::string::npos; };
   while (std::chrono::steady_clock::now() < deadline) {
-    if (log().find(text) != std::string::npos) return true;
-    if (!running()) return log().find(text) != std::string::npos;
+    if (in_this_run()) return true;
+    if (!running()) return in_this_run();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;

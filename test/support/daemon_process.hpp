@@ -48,7 +48,8 @@ class daemon_process {
   void signal(int sig);
   // Waits for the process to exit; returns its exit code (128+N when killed by signal N), or -1 on timeout.
   int wait_exit(std::chrono::milliseconds timeout);
-  // Waits until the log contains `text`; false on timeout or if the daemon exited.
+  // Waits until the log of the current run (since the last start()) contains
+  // `text`; false on timeout or if the daemon exited without it.
   bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout);
   // Waits until GET /readyz answers 200.
   bool wait_ready(std::chrono::milliseconds timeout);
@@ -63,6 +64,7 @@ class daemon_process {
   daemon_config cfg_;
   std::string config_path_;
   std::string log_path_;
+  std::size_t run_log_offset_ = 0;  // where the current run's log begins
   pid_t pid_ = -1;
   int exit_code_ = -1;
 };
