@@ -1,7 +1,6 @@
 #include "actors/metrics.hpp"
 
-#include <algorithm>
-
+#include "actors/label_value.hpp"
 #include "app/version.hpp"
 
 namespace kafnus {
@@ -13,7 +12,8 @@ prometheus::Histogram::BucketBoundaries seconds_buckets() {
 
 }  // namespace
 
-metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+metrics::metrics(std::size_t max_services)
+    : registry_(std::make_shared<prometheus::Registry>()), max_services_(max_services) {
   auto& processed = prometheus::BuildCounter()
                         .Name("messages_processed_total")
                         .Help("Kafka messages processed, per flow (name kept from the original Kafnus stack)")
@@ -134,6 +134,17 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Batches not written because another consumer had moved the partition's position")
                              .Register(*registry_)
                              .Add({});
+  service_overflow_ = &prometheus::BuildCounter()
+                           .Name("kafnus_service_label_overflow_total")
+                           .Help("Updates of per-service series for services beyond metrics.max_services, counted "
+                                 "under service=\"_other\"")
+                           .Register(*registry_)
+                           .Add({});
+  service_labels_ = &prometheus::BuildGauge()
+                         .Name("kafnus_service_labels")
+                         .Help("Services with a service label of their own (at most metrics.max_services)")
+                         .Register(*registry_)
+                         .Add({});
   prometheus::BuildGauge()
       .Name("kafnus_build_info")
       .Help("Version and revision of the running Kafnus")
@@ -145,14 +156,14 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 prometheus::Counter& metrics::consumed(const std::string& topic) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& c = consumed_[topic];
-  if (!c) c = &consumed_family_->Add({{"topic", topic}});
+  if (!c) c = &consumed_family_->Add({{"topic", label_value(topic)}});
   return *c;
 }
 
 prometheus::Gauge& metrics::lag(const std::string& topic, std::int32_t partition) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& g = lag_[{topic, partition}];
-  if (!g) g = &lag_family_->Add({{"topic", topic}, {"partition", std::to_string(partition)}});
+  if (!g) g = &lag_family_->Add({{"topic", label_value(topic)}, {"partition", std::to_string(partition)}});
   return *g;
 }
 
@@ -164,27 +175,46 @@ void metrics::forget_lag(const std::string& topic, std::int32_t partition) {
   lag_.erase(it);
 }
 
+void metrics::set_max_services(std::size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  max_services_ = n;
+}
+
+std::size_t metrics::max_services() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return max_services_;
+}
+
 std::string metrics::service_label(const std::string& service) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (std::find(services_.begin(), services_.end(), service) != services_.end()) return service;
-  if (services_.size() < kMaxServiceLabels) {
-    services_.push_back(service);
-    return service;
+  return service_label_locked(service);
+}
+
+std::string metrics::service_label_locked(const std::string& service) {
+  // A clean name is its own label: one lookup on the hot path.
+  if (services_.count(service)) return service;
+  auto label = label_value(service);
+  if (services_.count(label)) return label;
+  if (services_.size() < max_services_) {
+    services_.insert(label);
+    service_labels_->Set(static_cast<double>(services_.size()));
+    return label;
   }
-  return "_other";
+  service_overflow_->Increment();
+  return kOtherService;
 }
 
 prometheus::Counter& metrics::rows_written(ngsi::flow f, const std::string& service) {
-  auto label = service_label(service);
   std::lock_guard<std::mutex> lock(mutex_);
+  auto label = service_label_locked(service);
   auto& c = rows_written_[{static_cast<int>(f), label}];
   if (!c) c = &rows_written_family_->Add({{"flow", std::string(ngsi::to_string(f))}, {"service", label}});
   return *c;
 }
 
 prometheus::Counter& metrics::error_log_rows(ngsi::flow f, const std::string& service) {
-  auto label = service_label(service);
   std::lock_guard<std::mutex> lock(mutex_);
+  auto label = service_label_locked(service);
   auto& c = error_log_rows_[{static_cast<int>(f), label}];
   if (!c) c = &error_log_family_->Add({{"flow", std::string(ngsi::to_string(f))}, {"service", label}});
   return *c;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -44,7 +45,9 @@ struct health_state {
 
 class metrics {
  public:
-  metrics();
+  static constexpr std::size_t kDefaultMaxServices = 1000;  // metrics.max_services
+
+  explicit metrics(std::size_t max_services = kDefaultMaxServices);
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
   health_state& health() { return health_; }
@@ -59,7 +62,10 @@ class metrics {
   };
   flow_metrics& flow(ngsi::flow f) { return flows_[static_cast<std::size_t>(f)]; }
 
-  // Per topic / partition / service children, created on first use.
+  // Per topic / partition / service children, created on first use. Topic
+  // and service names come from outside (the broker, message headers), so
+  // they pass through label_value() (label_value.hpp): a label is always
+  // valid UTF-8, printable and at most kMaxLabelBytes long.
   prometheus::Counter& consumed(const std::string& topic);
   prometheus::Gauge& lag(const std::string& topic, std::int32_t partition);
   void forget_lag(const std::string& topic, std::int32_t partition);
@@ -84,11 +90,16 @@ class metrics {
   prometheus::Gauge& postgres_up() { return *postgres_up_; }
   prometheus::Counter& position_conflicts() { return *position_conflicts_; }
 
-  // The label value for a service: services beyond the first
-  // kMaxServiceLabels seen share the value "_other", so a flood of made-up
-  // service names cannot grow the registry without bound.
-  static constexpr std::size_t kMaxServiceLabels = 200;
+  // The `service` label of a service name: its label_value(), for the first
+  // max_services() distinct ones seen; every later one shares the value
+  // "_other" and counts in kafnus_service_label_overflow_total, so a flood of
+  // made-up service names cannot grow the registry (or the page) without bound.
+  static constexpr const char* kOtherService = "_other";
   std::string service_label(const std::string& service);
+  // metrics.max_services; set before the first per-service update (the
+  // metrics actor does, when it starts). Lowering it keeps existing labels.
+  void set_max_services(std::size_t n);
+  std::size_t max_services() const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -114,15 +125,20 @@ class metrics {
   prometheus::Gauge* kafka_up_;
   prometheus::Gauge* postgres_up_;
   prometheus::Counter* position_conflicts_;
+  prometheus::Counter* service_overflow_;
+  prometheus::Gauge* service_labels_;
 
-  std::mutex mutex_;  // guards the maps below (not the metrics themselves)
+  std::string service_label_locked(const std::string& service);
+
+  mutable std::mutex mutex_;  // guards the maps below (not the metrics themselves)
   std::map<std::string, prometheus::Counter*> consumed_;
   std::map<std::pair<std::string, std::int32_t>, prometheus::Gauge*> lag_;
   std::map<std::pair<int, std::string>, prometheus::Counter*> rows_written_;
   std::map<std::pair<int, std::string>, prometheus::Counter*> error_log_rows_;
   std::map<std::string, prometheus::Counter*> restarts_;
   std::map<std::pair<std::string, int>, prometheus::Counter*> admin_requests_;
-  std::vector<std::string> services_;
+  std::unordered_set<std::string> services_;  // labels given so far, at most max_services_
+  std::size_t max_services_;
 };
 
 }  // namespace kafnus

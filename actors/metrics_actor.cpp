@@ -10,6 +10,9 @@ namespace kafnus {
 
 caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metrics> m,
                             std::shared_ptr<const config::settings> settings) {
+  // Per-service series only appear once records are consumed, by a consumer
+  // the supervisor spawns after this actor.
+  m->set_max_services(static_cast<std::size_t>(settings->metrics.max_services));
   std::shared_ptr<admin_server> server;
   try {
     server = std::make_shared<admin_server>(std::move(m), settings->admin.host, settings->admin.port,

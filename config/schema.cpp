@@ -107,6 +107,9 @@ std::vector<key_spec> build() {
       secret("admin.token", "bearer token required by POST /logLevel (empty: unprotected)"),
       str("admin.token_file", "", "file whose first line is admin.token"),
 
+      integer("metrics.max_services", 1000, 1, 100000,
+              "services with their own service label; later ones are counted under service=\"_other\""),
+
       enumeration("log.level", "info", {"trace", "debug", "info", "warn", "error"}, "log level"),
       enumeration("log.format", "text", {"text", "json"}, "log line format"),
 

@@ -84,6 +84,10 @@ struct admin_settings {
   std::string token;  // secret: protects POST /logLevel when set
 };
 
+struct metrics_settings {
+  int max_services = 1000;  // services with their own `service` label; the rest share "_other"
+};
+
 struct log_settings {
   std::string level;   // trace | debug | info | warn | error
   std::string format;  // text | json
@@ -110,6 +114,7 @@ struct settings {
   writer_settings writer;
   limits_settings limits;
   admin_settings admin;
+  metrics_settings metrics;
   log_settings log;
   supervisor_settings supervisor;
   shutdown_settings shutdown;

@@ -101,6 +101,13 @@ TEST(HealthReport, FormatsTimesAsIso8601Utc) {
   EXPECT_EQ(iso8601_utc(1714564800007), "2024-05-01T12:00:00.007Z");
 }
 
+TEST(JsonWriter, WritesValidUtf8WhateverTheInput) {
+  EXPECT_EQ(json_quote("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
+  EXPECT_EQ(json_quote("a\xFF" "b\xC3"), R"("a\ufffdb\ufffd")");
+  EXPECT_EQ(json_quote("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate is not UTF-8
+  EXPECT_EQ(json_quote("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");
+}
+
 TEST(HealthReport, UptimeCountsFromTheStart) {
   health_state h;
   const auto body = liveness_json(h, h.started + std::chrono::milliseconds(1500));

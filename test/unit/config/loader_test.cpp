@@ -63,6 +63,14 @@ TEST(ConfigLoader, MinimalConfigGetsEveryDefault) {
   EXPECT_TRUE(s.warnings.empty());
 }
 
+TEST(ConfigLoader, MetricsMaxServicesHasADefaultAndARange) {
+  EXPECT_EQ(load_string(kMinimal, {}).metrics.max_services, 1000);
+  EXPECT_EQ(load_string(std::string(kMinimal) + "metrics:\n  max_services: 5\n", {}).metrics.max_services, 5);
+  EXPECT_EQ(load_string(kMinimal, {{"KAFNUS_METRICS_MAX_SERVICES", "7"}}).metrics.max_services, 7);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "metrics:\n  max_services: 0\n"),
+              AllOf(HasSubstr("metrics.max_services"), HasSubstr("an integer from 1 to 100000"), HasSubstr("'0'")));
+}
+
 TEST(ConfigLoader, TheExampleFileIsValid) {
   std::ifstream in(std::string(KAFNUS_SOURCE_DIR) + "/config/kafnus.yaml");
   ASSERT_TRUE(in) << "config/kafnus.yaml missing";
