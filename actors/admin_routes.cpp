@@ -101,7 +101,9 @@ http_response admin_routes::get_metrics(const http_request& request) const {
 
 http_response admin_routes::get_health() const {
   const auto& h = metrics_->health();
-  return json_response(is_ready(h) ? 200 : 503, health_json(h, std::chrono::system_clock::now()));
+  const auto now = std::chrono::system_clock::now();
+  return json_response(assess(h, now, options_.kafka_down_after).ready ? 200 : 503,
+                       health_json(h, now, options_.kafka_down_after));
 }
 
 http_response admin_routes::get_liveness() const {
@@ -110,7 +112,9 @@ http_response admin_routes::get_liveness() const {
 
 http_response admin_routes::get_readiness() const {
   const auto& h = metrics_->health();
-  return json_response(is_ready(h) ? 200 : 503, readiness_json(h));
+  const auto now = std::chrono::system_clock::now();
+  return json_response(assess(h, now, options_.kafka_down_after).ready ? 200 : 503,
+                       readiness_json(h, now, options_.kafka_down_after));
 }
 
 http_response admin_routes::log_level(const http_request& request) const {

@@ -3,9 +3,9 @@
 // of the HTTP server that carries them:
 //
 //   GET  /metrics   Prometheus text (406 when Accept excludes text/plain)
-//   GET  /health    health JSON; 200 when ready, 503 otherwise
+//   GET  /health    health JSON; 200 when ready, 503 (with the reasons) otherwise
 //   GET  /healthz   liveness: 200 while the process serves
-//   GET  /readyz    readiness: 200 when ready, 503 otherwise
+//   GET  /readyz    readiness: 200 when ready, 503 (with the reasons) otherwise
 //   GET  /logLevel  {"level":"info"}
 //   POST /logLevel  {"level":"debug"} changes the level live (bearer token
 //                   required when admin.token is set)
@@ -15,6 +15,7 @@
 // error body is {"error": <code>, "description": <text>}. Each answer is
 // counted in kafnus_admin_requests_total{route, code}.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ namespace kafnus {
 struct admin_options {
   std::string token;           // empty: POST /logLevel is not protected
   std::string effective_yaml;  // settings::effective_yaml, secrets already masked
+  std::chrono::seconds kafka_down_after{15};  // admin.kafka_down_after_s: Kafka lost longer is DOWN
 };
 
 class admin_routes {

@@ -1,5 +1,7 @@
 #include "actors/metrics.hpp"
 
+#include <algorithm>
+
 #include "actors/label_value.hpp"
 #include "app/version.hpp"
 
@@ -10,7 +12,23 @@ prometheus::Histogram::BucketBoundaries seconds_buckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace
+
+void health_state::set_kafka_connected(bool up, std::chrono::system_clock::time_point now) {
+  if (up) {
+    kafka_connected = true;
+    kafka_down_since_ms = 0;
+    return;
+  }
+  kafka_connected = false;
+  std::int64_t none = 0;
+  // 0 is never a real moment here (ms since 1970), so it can mean "connected".
+  kafka_down_since_ms.compare_exchange_strong(none, std::max<std::int64_t>(epoch_ms(now), 1));
+}
 
 metrics::metrics(std::size_t max_services)
     : registry_(std::make_shared<prometheus::Registry>()), max_services_(max_services) {

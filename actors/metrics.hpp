@@ -34,6 +34,13 @@ struct health_state {
   std::atomic<bool> consuming{false};         // subscribed and assigned (or waiting for an assignment)
   std::atomic<bool> draining{false};          // graceful stop in progress
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  // Since when the consumer has had no working broker connection, in ms
+  // since the epoch; 0 while connected. It starts at the daemon's start: a
+  // daemon that never reached Kafka has been without it since then (the
+  // first connection gets the same grace, admin.kafka_down_after_s, as a
+  // reconnection).
+  std::atomic<std::int64_t> kafka_down_since_ms{
+      std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count()};
   struct flow_state {
     std::atomic<std::int64_t> messages{0};
     std::atomic<std::int64_t> errors{0};             // records or rows that went to the error log
@@ -41,6 +48,11 @@ struct health_state {
     std::atomic<double> last_duration_s{0.0};
   };
   std::array<flow_state, 3> flows;  // indexed by ngsi::flow
+
+  // The consumer reports its broker connection here, as often as it likes:
+  // `true` clears the outage, `false` starts one unless one is already
+  // running (so repeated reports keep the first moment). Thread-safe.
+  void set_kafka_connected(bool up, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 };
 
 class metrics {

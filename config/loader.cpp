@@ -451,6 +451,7 @@ class loader {
     out.limits.max_attributes = i("limits.max_attributes");
     out.admin.listen = s("admin.listen");
     out.admin.token = s("admin.token");
+    out.admin.kafka_down_after_s = i("admin.kafka_down_after_s");
     out.metrics.max_services = i("metrics.max_services");
     out.log.level = s("log.level");
     out.log.format = s("log.format");

@@ -82,6 +82,7 @@ struct admin_settings {
   std::string host;
   int port = 8000;
   std::string token;  // secret: protects POST /logLevel when set
+  int kafka_down_after_s = 15;    // Kafka lost longer than this: /health and /readyz are 503
 };
 
 struct metrics_settings {

@@ -71,6 +71,13 @@ TEST(ConfigLoader, MetricsMaxServicesHasADefaultAndARange) {
               AllOf(HasSubstr("metrics.max_services"), HasSubstr("an integer from 1 to 100000"), HasSubstr("'0'")));
 }
 
+TEST(ConfigLoader, KafkaDownAfterHasADefaultAndARange) {
+  EXPECT_EQ(load_string(kMinimal, {}).admin.kafka_down_after_s, 15);
+  EXPECT_EQ(load_string(std::string(kMinimal) + "admin:\n  kafka_down_after_s: 0\n", {}).admin.kafka_down_after_s, 0);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "admin:\n  kafka_down_after_s: -1\n"),
+              AllOf(HasSubstr("admin.kafka_down_after_s"), HasSubstr("an integer from 0 to 86400")));
+}
+
 TEST(ConfigLoader, TheExampleFileIsValid) {
   std::ifstream in(std::string(KAFNUS_SOURCE_DIR) + "/config/kafnus.yaml");
   ASSERT_TRUE(in) << "config/kafnus.yaml missing";
