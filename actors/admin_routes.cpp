@@ -89,13 +89,42 @@ std::vector<prometheus::MetricFamily> admin_routes::collect() const {
   return families;
 }
 
+std::shared_ptr<const std::string> admin_routes::render_metrics() const {
+  auto& st = *render_;
+  std::unique_lock<std::mutex> lock(st.mutex);
+  if (st.rendering) {
+    const auto seen = st.generation;
+    st.done.wait(lock, [&] { return st.generation != seen; });
+    if (st.page) return st.page;  // else that rendering failed: try ourselves
+  }
+  st.rendering = true;
+  lock.unlock();
+  std::shared_ptr<const std::string> page;
+  try {
+    page = std::make_shared<const std::string>(prometheus::TextSerializer().Serialize(collect()));
+  } catch (...) {
+    lock.lock();
+    st.rendering = false;
+    st.page.reset();
+    ++st.generation;
+    st.done.notify_all();
+    throw;
+  }
+  lock.lock();
+  st.rendering = false;
+  st.page = page;
+  ++st.generation;
+  st.done.notify_all();
+  return page;
+}
+
 http_response admin_routes::get_metrics(const http_request& request) const {
   if (request.accept && !accepts_prometheus_text(*request.accept)) {
     return error_response(406, "NotAcceptable", "Accept header must allow Prometheus text format (text/plain or */*)");
   }
   http_response r;
   r.content_type = kPrometheusTextType;
-  r.body = prometheus::TextSerializer().Serialize(collect());
+  r.body = *render_metrics();
   return r;
 }
 

@@ -17,6 +17,8 @@ caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metric
   options.token = settings->admin.token;
   options.effective_yaml = settings->effective_yaml;
   options.kafka_down_after = std::chrono::seconds(settings->admin.kafka_down_after_s);
+  options.threads = settings->admin.threads;
+  options.request_timeout_ms = settings->admin.request_timeout_ms;
   std::shared_ptr<admin_server> server;
   try {
     server = std::make_shared<admin_server>(std::move(m), settings->admin.host, settings->admin.port,

@@ -83,6 +83,8 @@ struct admin_settings {
   int port = 8000;
   std::string token;  // secret: protects POST /logLevel when set
   int kafka_down_after_s = 15;    // Kafka lost longer than this: /health and /readyz are 503
+  int threads = 16;               // civetweb workers
+  int request_timeout_ms = 2000;  // a request head (and each read/write) must arrive within this
 };
 
 struct metrics_settings {

@@ -78,6 +78,19 @@ TEST(ConfigLoader, KafkaDownAfterHasADefaultAndARange) {
               AllOf(HasSubstr("admin.kafka_down_after_s"), HasSubstr("an integer from 0 to 86400")));
 }
 
+TEST(ConfigLoader, AdminHttpLimitsHaveDefaultsAndRanges) {
+  auto s = load_string(kMinimal, {});
+  EXPECT_EQ(s.admin.threads, 16);
+  EXPECT_EQ(s.admin.request_timeout_ms, 2000);
+  s = load_string(std::string(kMinimal) + "admin:\n  threads: 64\n  request_timeout_ms: 500\n", {});
+  EXPECT_EQ(s.admin.threads, 64);
+  EXPECT_EQ(s.admin.request_timeout_ms, 500);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "admin:\n  threads: 1\n"),
+              AllOf(HasSubstr("admin.threads"), HasSubstr("an integer from 2 to 256")));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "admin:\n  request_timeout_ms: 50\n"),
+              AllOf(HasSubstr("admin.request_timeout_ms"), HasSubstr("an integer from 100 to 60000")));
+}
+
 TEST(ConfigLoader, TheExampleFileIsValid) {
   std::ifstream in(std::string(KAFNUS_SOURCE_DIR) + "/config/kafnus.yaml");
   ASSERT_TRUE(in) << "config/kafnus.yaml missing";
