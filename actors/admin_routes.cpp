@@ -13,11 +13,14 @@
 #include "actors/health_report.hpp"
 #include "actors/json_writer.hpp"
 #include "actors/log.hpp"
+#include "ngsi/text.hpp"
 
 namespace kafnus {
 namespace {
 
 constexpr const char* kLevels = "trace, debug, info, warn, error";
+// An unknown level is quoted back in the 400 at most this long.
+constexpr std::size_t kEchoedLevelBytes = 32;
 constexpr const char* kRoutes[] = {"/metrics", "/health", "/healthz", "/readyz", "/logLevel", "/config"};
 
 http_response error_response(int status, std::string_view code, std::string_view description) {
@@ -163,11 +166,24 @@ http_response admin_routes::log_level(const http_request& request) const {
   simdjson::dom::parser parser;
   simdjson::dom::element body;
   if (parser.parse(request.body).get(body) != simdjson::SUCCESS) return bad_level("the body is not valid JSON");
-  if (!body.is_object()) return bad_level("the body must be a JSON object");
+  simdjson::dom::object fields;
+  if (body.get(fields) != simdjson::SUCCESS) return bad_level("the body must be a JSON object");
+  // simdjson's lookup takes the first of repeated keys, most JSON parsers the
+  // last: a body that repeats "level" is ambiguous, so it is refused.
+  simdjson::dom::element level;
+  int seen = 0;
+  for (auto field : fields) {
+    if (field.key == "level") {
+      level = field.value;
+      ++seen;
+    }
+  }
+  if (seen > 1) return bad_level("the field \"level\" is given " + std::to_string(seen) + " times");
   std::string_view wanted;
-  if (body["level"].get(wanted) != simdjson::SUCCESS) return bad_level("missing string field \"level\"");
+  if (seen == 0 || level.get(wanted) != simdjson::SUCCESS) return bad_level("missing string field \"level\"");
   const auto previous = log::current_level();
-  if (!log::set_level(wanted)) return bad_level("unknown level '" + std::string(wanted) + "'");
+  // The level is echoed cut short (and escaped): a 60 KB body is not sent back.
+  if (!log::set_level(wanted)) return bad_level("unknown level " + ngsi::quoted(wanted, kEchoedLevelBytes));
   const auto now = log::current_level();
   log::info("admin.log_level", "log level changed", {{"level", now}, {"previous", previous}});
   json_writer w;
