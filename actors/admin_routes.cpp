@@ -13,11 +13,14 @@
 #include "actors/health_report.hpp"
 #include "actors/json_writer.hpp"
 #include "actors/log.hpp"
+#include "ngsi/text.hpp"
 
 namespace kafnus {
 namespace {
 
 constexpr const char* kLevels = "trace, debug, info, warn, error";
+// An unknown level is quoted back in the 400 at most this long.
+constexpr std::size_t kEchoedLevelBytes = 32;
 constexpr const char* kRoutes[] = {"/metrics", "/health", "/healthz", "/readyz", "/logLevel", "/config"};
 
 http_response error_response(int status, std::string_view code, std::string_view description) {
@@ -89,19 +92,50 @@ std::vector<prometheus::MetricFamily> admin_routes::collect() const {
   return families;
 }
 
+std::shared_ptr<const std::string> admin_routes::render_metrics() const {
+  auto& st = *render_;
+  std::unique_lock<std::mutex> lock(st.mutex);
+  if (st.rendering) {
+    const auto seen = st.generation;
+    st.done.wait(lock, [&] { return st.generation != seen; });
+    if (st.page) return st.page;  // else that rendering failed: try ourselves
+  }
+  st.rendering = true;
+  lock.unlock();
+  std::shared_ptr<const std::string> page;
+  try {
+    page = std::make_shared<const std::string>(prometheus::TextSerializer().Serialize(collect()));
+  } catch (...) {
+    lock.lock();
+    st.rendering = false;
+    st.page.reset();
+    ++st.generation;
+    st.done.notify_all();
+    throw;
+  }
+  lock.lock();
+  st.rendering = false;
+  st.page = page;
+  ++st.generation;
+  st.done.notify_all();
+  return page;
+}
+
 http_response admin_routes::get_metrics(const http_request& request) const {
   if (request.accept && !accepts_prometheus_text(*request.accept)) {
     return error_response(406, "NotAcceptable", "Accept header must allow Prometheus text format (text/plain or */*)");
   }
   http_response r;
   r.content_type = kPrometheusTextType;
-  r.body = prometheus::TextSerializer().Serialize(collect());
+  r.body = *render_metrics();
   return r;
 }
 
 http_response admin_routes::get_health() const {
   const auto& h = metrics_->health();
-  return json_response(is_ready(h) ? 200 : 503, health_json(h, std::chrono::system_clock::now()));
+  const auto now = std::chrono::system_clock::now();
+  return json_response(assess(h, now, options_.kafka_down_after).ready ? 200 : 503,
+                       health_json(h, now, options_.kafka_down_after));
 }
 
 http_response admin_routes::get_liveness() const {
@@ -110,7 +144,9 @@ http_response admin_routes::get_liveness() const {
 
 http_response admin_routes::get_readiness() const {
   const auto& h = metrics_->health();
-  return json_response(is_ready(h) ? 200 : 503, readiness_json(h));
+  const auto now = std::chrono::system_clock::now();
+  return json_response(assess(h, now, options_.kafka_down_after).ready ? 200 : 503,
+                       readiness_json(h, now, options_.kafka_down_after));
 }
 
 http_response admin_routes::log_level(const http_request& request) const {
@@ -130,11 +166,24 @@ http_response admin_routes::log_level(const http_request& request) const {
   simdjson::dom::parser parser;
   simdjson::dom::element body;
   if (parser.parse(request.body).get(body) != simdjson::SUCCESS) return bad_level("the body is not valid JSON");
-  if (!body.is_object()) return bad_level("the body must be a JSON object");
+  simdjson::dom::object fields;
+  if (body.get(fields) != simdjson::SUCCESS) return bad_level("the body must be a JSON object");
+  // simdjson's lookup takes the first of repeated keys, most JSON parsers the
+  // last: a body that repeats "level" is ambiguous, so it is refused.
+  simdjson::dom::element level;
+  int seen = 0;
+  for (auto field : fields) {
+    if (field.key == "level") {
+      level = field.value;
+      ++seen;
+    }
+  }
+  if (seen > 1) return bad_level("the field \"level\" is given " + std::to_string(seen) + " times");
   std::string_view wanted;
-  if (body["level"].get(wanted) != simdjson::SUCCESS) return bad_level("missing string field \"level\"");
+  if (seen == 0 || level.get(wanted) != simdjson::SUCCESS) return bad_level("missing string field \"level\"");
   const auto previous = log::current_level();
-  if (!log::set_level(wanted)) return bad_level("unknown level '" + std::string(wanted) + "'");
+  // The level is echoed cut short (and escaped): a 60 KB body is not sent back.
+  if (!log::set_level(wanted)) return bad_level("unknown level " + ngsi::quoted(wanted, kEchoedLevelBytes));
   const auto now = log::current_level();
   log::info("admin.log_level", "log level changed", {{"level", now}, {"previous", previous}});
   json_writer w;

@@ -3,9 +3,9 @@
 // of the HTTP server that carries them:
 //
 //   GET  /metrics   Prometheus text (406 when Accept excludes text/plain)
-//   GET  /health    health JSON; 200 when ready, 503 otherwise
+//   GET  /health    health JSON; 200 when ready, 503 (with the reasons) otherwise
 //   GET  /healthz   liveness: 200 while the process serves
-//   GET  /readyz    readiness: 200 when ready, 503 otherwise
+//   GET  /readyz    readiness: 200 when ready, 503 (with the reasons) otherwise
 //   GET  /logLevel  {"level":"info"}
 //   POST /logLevel  {"level":"debug"} changes the level live (bearer token
 //                   required when admin.token is set)
@@ -15,7 +15,11 @@
 // error body is {"error": <code>, "description": <text>}. Each answer is
 // counted in kafnus_admin_requests_total{route, code}.
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,9 @@ namespace kafnus {
 struct admin_options {
   std::string token;           // empty: POST /logLevel is not protected
   std::string effective_yaml;  // settings::effective_yaml, secrets already masked
+  std::chrono::seconds kafka_down_after{15};  // admin.kafka_down_after_s: Kafka lost longer is DOWN
+  int threads = 16;                            // admin.threads: civetweb workers
+  int request_timeout_ms = 2000;               // admin.request_timeout_ms: whole request head, each read/write
 };
 
 class admin_routes {
@@ -51,9 +58,23 @@ class admin_routes {
   http_response log_level(const http_request& request) const;
   http_response get_config() const;
 
+  // The /metrics page. Concurrent scrapes share one rendering: a request
+  // that finds one in progress waits for it and serves its result, so
+  // scrapes cost one rendering at a time however many arrive together.
+  std::shared_ptr<const std::string> render_metrics() const;
+
   std::shared_ptr<metrics> metrics_;
   admin_options options_;
   process_collector process_;
+
+  struct render_state {
+    std::mutex mutex;
+    std::condition_variable done;
+    bool rendering = false;
+    std::uint64_t generation = 0;  // renderings finished
+    std::shared_ptr<const std::string> page;
+  };
+  std::unique_ptr<render_state> render_ = std::make_unique<render_state>();
 };
 
 // The bounded value of the `route` label for a request path: the path itself

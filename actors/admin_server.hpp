@@ -1,8 +1,10 @@
 #pragma once
 // The admin HTTP server: serves admin_routes (/metrics, /health, /healthz,
-// /readyz, /logLevel, /config) with civetweb on one address. Construction
-// binds and starts serving; destruction (or stop()) stops accepting and
-// waits for the requests in progress.
+// /readyz, /logLevel, /config) with civetweb on one address, with
+// admin_options::threads workers and request_timeout_ms per request head.
+// Construction binds and starts serving; destruction (or stop()) stops
+// accepting and waits for the requests in progress — at idle within a few
+// milliseconds (civetweb alone takes up to 2 s; see stop()).
 
 #include <memory>
 #include <stdexcept>
@@ -34,7 +36,7 @@ class admin_server {
   // host:port actually bound, as an operator would type it.
   std::string address() const;
 
-  // Stops serving; idempotent.
+  // Stops serving; idempotent. Returns once civetweb's threads are gone.
   void stop();
 
  private:

@@ -13,15 +13,59 @@ double uptime_seconds(const health_state& h, std::chrono::system_clock::time_poi
   return std::chrono::duration<double>(now - h.started).count();
 }
 
-const char* status_of(const health_state& h) { return is_ready(h) ? "UP" : "DOWN"; }
-
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+void write_reasons(json_writer& w, const readiness& r) {
+  w.key("reasons").begin_array();
+  for (const auto& reason : r.reasons) w.string(reason);
+  w.end_array();
+}
+
+void write_kafka(json_writer& w, const health_state& h) {
+  const bool connected = h.kafka_connected.load();
+  const auto since = h.kafka_down_since_ms.load();
+  w.key("kafka").begin_object();
+  w.key("connected").boolean(connected);
+  w.key("downSince");  // when the outage (or the wait for a first connection) began
+  if (!connected && since != 0) {
+    w.string(iso8601_utc(since));
+  } else {
+    w.null();
+  }
+  w.end_object();
+}
+
 }  // namespace
 
-bool is_ready(const health_state& h) { return h.consuming.load() && h.db_connected.load(); }
+std::chrono::milliseconds kafka_down_for(const health_state& h, std::chrono::system_clock::time_point now) {
+  // Read `connected` first: a consumer that reports a connection clears the
+  // outage after setting it, so a stale moment is never paired with `false`.
+  if (h.kafka_connected.load()) return std::chrono::milliseconds(0);
+  const auto since = h.kafka_down_since_ms.load();
+  if (since == 0) return std::chrono::milliseconds(0);
+  const auto down = epoch_ms(now) - since;
+  return std::chrono::milliseconds(down > 0 ? down : 0);  // a clock set back is no outage
+}
+
+readiness assess(const health_state& h, std::chrono::system_clock::time_point now, std::chrono::seconds kafka_grace) {
+  readiness r;
+  if (!h.consuming.load()) {
+    r.reasons.emplace_back(h.draining.load() ? "stopping: in-flight work is being committed"
+                                             : "not consuming: the consumer is starting or restarting");
+  }
+  if (!h.db_connected.load()) r.reasons.emplace_back("PostgreSQL is unreachable; writes are retried");
+  const auto down = kafka_down_for(h, now);
+  if (down > kafka_grace) {
+    r.reasons.emplace_back("Kafka has been unreachable for " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(down).count()) +
+                           " s (admin.kafka_down_after_s: " + std::to_string(kafka_grace.count()) +
+                           "); the consumer keeps reconnecting");
+  }
+  r.ready = r.reasons.empty();
+  return r;
+}
 
 std::string iso8601_utc(std::int64_t ms_since_epoch) {
   std::int64_t seconds = ms_since_epoch / 1000;
@@ -39,15 +83,18 @@ std::string iso8601_utc(std::int64_t ms_since_epoch) {
   return std::string(date) + "." + ms + "Z";
 }
 
-std::string health_json(const health_state& h, std::chrono::system_clock::time_point now) {
+std::string health_json(const health_state& h, std::chrono::system_clock::time_point now,
+                        std::chrono::seconds kafka_grace) {
+  const auto verdict = assess(h, now, kafka_grace);
   json_writer w;
   w.begin_object();
-  w.key("status").string(status_of(h));
+  w.key("status").string(verdict.ready ? "UP" : "DOWN");
+  write_reasons(w, verdict);
   w.key("timestamp").string(iso8601_utc(epoch_ms(now)));
   w.key("uptimeSeconds").number(uptime_seconds(h, now));
   w.key("version").string(kVersion);
   w.key("revision").string(kGitRevision);
-  w.key("kafka").begin_object().key("connected").boolean(h.kafka_connected.load()).end_object();
+  write_kafka(w, h);
   w.key("postgres").begin_object().key("connected").boolean(h.db_connected.load()).end_object();
   w.key("consuming").boolean(h.consuming.load());
   w.key("draining").boolean(h.draining.load());
@@ -82,11 +129,15 @@ std::string liveness_json(const health_state& h, std::chrono::system_clock::time
   return w.str();
 }
 
-std::string readiness_json(const health_state& h) {
+std::string readiness_json(const health_state& h, std::chrono::system_clock::time_point now,
+                           std::chrono::seconds kafka_grace) {
+  const auto verdict = assess(h, now, kafka_grace);
   json_writer w;
   w.begin_object();
-  w.key("status").string(status_of(h));
+  w.key("status").string(verdict.ready ? "UP" : "DOWN");
+  write_reasons(w, verdict);
   w.key("consuming").boolean(h.consuming.load());
+  w.key("kafka").begin_object().key("connected").boolean(h.kafka_connected.load()).end_object();
   w.key("postgres").begin_object().key("connected").boolean(h.db_connected.load()).end_object();
   w.end_object();
   return w.str();

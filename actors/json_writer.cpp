@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "ngsi/text.hpp"
+
 namespace kafnus {
 
 std::string json_quote(std::string_view s) {
@@ -10,8 +12,8 @@ std::string json_quote(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
   out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -23,8 +25,15 @@ std::string json_quote(std::string_view s) {
           out += "\\u00";
           out += kHex[c >> 4];
           out += kHex[c & 15];
+        } else if (c < 0x80) {
+          out += s[i];
+        } else if (const std::size_t len = ngsi::utf8_sequence_length(s.substr(i)); len > 0) {
+          out.append(s, i, len);
+          i += len - 1;
         } else {
-          out += ch;
+          // JSON is UTF-8: a byte of something else (a header or a value
+          // from a message) must not make the whole document unreadable.
+          out += "\\ufffd";
         }
     }
   }

@@ -1,7 +1,8 @@
 #pragma once
 // A minimal streaming JSON writer for the admin endpoints' small responses:
-// objects, arrays, strings (escaped), integers, finite doubles, booleans and
-// null. Commas are placed automatically; the caller keeps keys and values
+// objects, arrays, strings (escaped, and always valid UTF-8: a byte that
+// does not start a well-formed sequence is written as \ufffd), integers,
+// finite doubles, booleans and null. Commas are placed automatically; the caller keeps keys and values
 // paired and containers balanced.
 
 #include <cstdint>
@@ -37,7 +38,7 @@ class json_writer {
   bool after_key_ = false;
 };
 
-// `s` as a JSON string literal, quotes included.
+// `s` as a JSON string literal, quotes included, valid UTF-8 whatever `s` holds.
 std::string json_quote(std::string_view s);
 
 }  // namespace kafnus

@@ -1,10 +1,12 @@
 #include "actors/log.hpp"
 
 #include "actors/json_writer.hpp"
+#include "ngsi/text.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
@@ -49,9 +51,16 @@ bool parse(std::string_view name, spdlog::level::level_enum& out) {
 
 void append_json_string(std::string& out, std::string_view s) { out += json_quote(s); }
 
-// Text values are quoted when they hold spaces, quotes or '=' so a line stays parseable.
+// Text values are quoted when they hold spaces, quotes, '=', control
+// characters or bytes that are not UTF-8 (values can come from messages),
+// so a line stays one parseable, valid UTF-8 line.
 void append_text_value(std::string& out, std::string_view s) {
-  bool plain = !s.empty() && s.find_first_of(" \"=\n\r\t") == std::string_view::npos;
+  bool plain = !s.empty() && s.find_first_of(" \"=") == std::string_view::npos &&
+               std::none_of(s.begin(), s.end(), [](char c) {
+                 const auto u = static_cast<unsigned char>(c);
+                 return u < 0x20 || u == 0x7F;
+               }) &&
+               ngsi::is_valid_utf8(s);
   if (plain) {
     out += s;
   } else {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/label_value.hpp"
 #include "app/version.hpp"
 
 namespace kafnus {
@@ -11,9 +12,26 @@ prometheus::Histogram::BucketBoundaries seconds_buckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace
 
-metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+void health_state::set_kafka_connected(bool up, std::chrono::system_clock::time_point now) {
+  if (up) {
+    kafka_connected = true;
+    kafka_down_since_ms = 0;
+    return;
+  }
+  kafka_connected = false;
+  std::int64_t none = 0;
+  // 0 is never a real moment here (ms since 1970), so it can mean "connected".
+  kafka_down_since_ms.compare_exchange_strong(none, std::max<std::int64_t>(epoch_ms(now), 1));
+}
+
+metrics::metrics(std::size_t max_services)
+    : registry_(std::make_shared<prometheus::Registry>()), max_services_(max_services) {
   auto& processed = prometheus::BuildCounter()
                         .Name("messages_processed_total")
                         .Help("Kafka messages processed, per flow (name kept from the original Kafnus stack)")
@@ -147,6 +165,17 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Batches not written because another consumer had moved the partition's position")
                              .Register(*registry_)
                              .Add({});
+  service_overflow_ = &prometheus::BuildCounter()
+                           .Name("kafnus_service_label_overflow_total")
+                           .Help("Updates of per-service series for services beyond metrics.max_services, counted "
+                                 "under service=\"_other\"")
+                           .Register(*registry_)
+                           .Add({});
+  service_labels_ = &prometheus::BuildGauge()
+                         .Name("kafnus_service_labels")
+                         .Help("Services with a service label of their own (at most metrics.max_services)")
+                         .Register(*registry_)
+                         .Add({});
   prometheus::BuildGauge()
       .Name("kafnus_build_info")
       .Help("Version and revision of the running Kafnus")
@@ -158,14 +187,14 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 prometheus::Counter& metrics::consumed(const std::string& topic) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& c = consumed_[topic];
-  if (!c) c = &consumed_family_->Add({{"topic", topic}});
+  if (!c) c = &consumed_family_->Add({{"topic", label_value(topic)}});
   return *c;
 }
 
 prometheus::Gauge& metrics::lag(const std::string& topic, std::int32_t partition) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& g = lag_[{topic, partition}];
-  if (!g) g = &lag_family_->Add({{"topic", topic}, {"partition", std::to_string(partition)}});
+  if (!g) g = &lag_family_->Add({{"topic", label_value(topic)}, {"partition", std::to_string(partition)}});
   return *g;
 }
 
@@ -177,27 +206,46 @@ void metrics::forget_lag(const std::string& topic, std::int32_t partition) {
   lag_.erase(it);
 }
 
+void metrics::set_max_services(std::size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  max_services_ = n;
+}
+
+std::size_t metrics::max_services() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return max_services_;
+}
+
 std::string metrics::service_label(const std::string& service) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (std::find(services_.begin(), services_.end(), service) != services_.end()) return service;
-  if (services_.size() < kMaxServiceLabels) {
-    services_.push_back(service);
-    return service;
+  return service_label_locked(service);
+}
+
+std::string metrics::service_label_locked(const std::string& service) {
+  // A clean name is its own label: one lookup on the hot path.
+  if (services_.count(service)) return service;
+  auto label = label_value(service);
+  if (services_.count(label)) return label;
+  if (services_.size() < max_services_) {
+    services_.insert(label);
+    service_labels_->Set(static_cast<double>(services_.size()));
+    return label;
   }
-  return "_other";
+  service_overflow_->Increment();
+  return kOtherService;
 }
 
 prometheus::Counter& metrics::rows_written(ngsi::flow f, const std::string& service) {
-  auto label = service_label(service);
   std::lock_guard<std::mutex> lock(mutex_);
+  auto label = service_label_locked(service);
   auto& c = rows_written_[{static_cast<int>(f), label}];
   if (!c) c = &rows_written_family_->Add({{"flow", std::string(ngsi::to_string(f))}, {"service", label}});
   return *c;
 }
 
 prometheus::Counter& metrics::error_log_rows(ngsi::flow f, const std::string& service) {
-  auto label = service_label(service);
   std::lock_guard<std::mutex> lock(mutex_);
+  auto label = service_label_locked(service);
   auto& c = error_log_rows_[{static_cast<int>(f), label}];
   if (!c) c = &error_log_family_->Add({{"flow", std::string(ngsi::to_string(f))}, {"service", label}});
   return *c;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -33,6 +34,13 @@ struct health_state {
   std::atomic<bool> consuming{false};         // subscribed and assigned (or waiting for an assignment)
   std::atomic<bool> draining{false};          // graceful stop in progress
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  // Since when the consumer has had no working broker connection, in ms
+  // since the epoch; 0 while connected. It starts at the daemon's start: a
+  // daemon that never reached Kafka has been without it since then (the
+  // first connection gets the same grace, admin.kafka_down_after_s, as a
+  // reconnection).
+  std::atomic<std::int64_t> kafka_down_since_ms{
+      std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count()};
   struct flow_state {
     std::atomic<std::int64_t> messages{0};
     std::atomic<std::int64_t> errors{0};             // records or rows that went to the error log
@@ -40,11 +48,18 @@ struct health_state {
     std::atomic<double> last_duration_s{0.0};
   };
   std::array<flow_state, 3> flows;  // indexed by ngsi::flow
+
+  // The consumer reports its broker connection here, as often as it likes:
+  // `true` clears the outage, `false` starts one unless one is already
+  // running (so repeated reports keep the first moment). Thread-safe.
+  void set_kafka_connected(bool up, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 };
 
 class metrics {
  public:
-  metrics();
+  static constexpr std::size_t kDefaultMaxServices = 1000;  // metrics.max_services
+
+  explicit metrics(std::size_t max_services = kDefaultMaxServices);
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
   health_state& health() { return health_; }
@@ -59,7 +74,10 @@ class metrics {
   };
   flow_metrics& flow(ngsi::flow f) { return flows_[static_cast<std::size_t>(f)]; }
 
-  // Per topic / partition / service children, created on first use.
+  // Per topic / partition / service children, created on first use. Topic
+  // and service names come from outside (the broker, message headers), so
+  // they pass through label_value() (label_value.hpp): a label is always
+  // valid UTF-8, printable and at most kMaxLabelBytes long.
   prometheus::Counter& consumed(const std::string& topic);
   prometheus::Gauge& lag(const std::string& topic, std::int32_t partition);
   void forget_lag(const std::string& topic, std::int32_t partition);
@@ -90,11 +108,16 @@ class metrics {
   prometheus::Gauge& postgres_up() { return *postgres_up_; }
   prometheus::Counter& position_conflicts() { return *position_conflicts_; }
 
-  // The label value for a service: services beyond the first
-  // kMaxServiceLabels seen share the value "_other", so a flood of made-up
-  // service names cannot grow the registry without bound.
-  static constexpr std::size_t kMaxServiceLabels = 200;
+  // The `service` label of a service name: its label_value(), for the first
+  // max_services() distinct ones seen; every later one shares the value
+  // "_other" and counts in kafnus_service_label_overflow_total, so a flood of
+  // made-up service names cannot grow the registry (or the page) without bound.
+  static constexpr const char* kOtherService = "_other";
   std::string service_label(const std::string& service);
+  // metrics.max_services; set before the first per-service update (the
+  // metrics actor does, when it starts). Lowering it keeps existing labels.
+  void set_max_services(std::size_t n);
+  std::size_t max_services() const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -123,8 +146,12 @@ class metrics {
   prometheus::Gauge* kafka_up_;
   prometheus::Gauge* postgres_up_;
   prometheus::Counter* position_conflicts_;
+  prometheus::Counter* service_overflow_;
+  prometheus::Gauge* service_labels_;
 
-  std::mutex mutex_;  // guards the maps below (not the metrics themselves)
+  std::string service_label_locked(const std::string& service);
+
+  mutable std::mutex mutex_;  // guards the maps below (not the metrics themselves)
   std::map<std::string, prometheus::Counter*> consumed_;
   std::map<std::pair<std::string, std::int32_t>, prometheus::Gauge*> lag_;
   std::map<std::pair<int, std::string>, prometheus::Counter*> rows_written_;
@@ -134,7 +161,8 @@ class metrics {
   std::map<std::string, prometheus::Counter*> records_lost_;
   std::map<std::string, prometheus::Counter*> unrouted_;
   std::map<std::pair<std::string, int>, prometheus::Counter*> admin_requests_;
-  std::vector<std::string> services_;
+  std::unordered_set<std::string> services_;  // labels given so far, at most max_services_
+  std::size_t max_services_;
 };
 
 }  // namespace kafnus

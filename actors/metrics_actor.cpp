@@ -10,10 +10,19 @@ namespace kafnus {
 
 caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metrics> m,
                             std::shared_ptr<const config::settings> settings) {
+  // Per-service series only appear once records are consumed, by a consumer
+  // the supervisor spawns after this actor.
+  m->set_max_services(static_cast<std::size_t>(settings->metrics.max_services));
+  admin_options options;
+  options.token = settings->admin.token;
+  options.effective_yaml = settings->effective_yaml;
+  options.kafka_down_after = std::chrono::seconds(settings->admin.kafka_down_after_s);
+  options.threads = settings->admin.threads;
+  options.request_timeout_ms = settings->admin.request_timeout_ms;
   std::shared_ptr<admin_server> server;
   try {
     server = std::make_shared<admin_server>(std::move(m), settings->admin.host, settings->admin.port,
-                                            admin_options{settings->admin.token, settings->effective_yaml});
+                                            std::move(options));
   } catch (const std::exception& e) {
     // Quitting before returning a behavior ends the actor with this reason.
     log::error("admin.failed", e.what());

@@ -1,6 +1,6 @@
 #pragma once
 // The metrics actor: owns the metrics object's lifetime and the admin HTTP
-// server (admin_server.hpp). The server starts when the actor is spawned and
+// server (admin_server.hpp), and applies metrics.max_services when it starts. The server starts when the actor is spawned and
 // stops when it exits. If admin.listen cannot be bound, the actor fails
 // right away with an error naming admin.listen and the OS error, which the
 // supervisor reports.

@@ -454,6 +454,10 @@ class loader {
     out.limits.max_attributes = i("limits.max_attributes");
     out.admin.listen = s("admin.listen");
     out.admin.token = s("admin.token");
+    out.admin.kafka_down_after_s = i("admin.kafka_down_after_s");
+    out.admin.threads = i("admin.threads");
+    out.admin.request_timeout_ms = i("admin.request_timeout_ms");
+    out.metrics.max_services = i("metrics.max_services");
     out.log.level = s("log.level");
     out.log.format = s("log.format");
     out.supervisor.max_restarts = i("supervisor.max_restarts");

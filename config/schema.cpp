@@ -112,6 +112,17 @@ std::vector<key_spec> build() {
       str("admin.listen", "0.0.0.0:8000", "address of /metrics, /health, /logLevel, /config (host:port)"),
       secret("admin.token", "bearer token required by POST /logLevel (empty: unprotected)"),
       str("admin.token_file", "", "file whose first line is admin.token"),
+      integer("admin.kafka_down_after_s", 15, 0, 86400,
+              "seconds without a Kafka connection (counted from the start until the first one) after which "
+              "/health and /readyz answer 503; /healthz stays 200"),
+      integer("admin.threads", 16, 2, 256,
+              "admin HTTP workers; each connection holds one until it is served or cut, so probes need "
+              "more workers than stalled clients"),
+      integer("admin.request_timeout_ms", 2000, 100, 60000,
+              "longest a client may take to send its request head, and each later read or write"),
+
+      integer("metrics.max_services", 1000, 1, 100000,
+              "services with their own service label; later ones are counted under service=\"_other\""),
 
       enumeration("log.level", "info", {"trace", "debug", "info", "warn", "error"}, "log level"),
       enumeration("log.format", "text", {"text", "json"}, "log line format"),

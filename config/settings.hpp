@@ -84,6 +84,13 @@ struct admin_settings {
   std::string host;
   int port = 8000;
   std::string token;  // secret: protects POST /logLevel when set
+  int kafka_down_after_s = 15;    // Kafka lost longer than this: /health and /readyz are 503
+  int threads = 16;               // civetweb workers
+  int request_timeout_ms = 2000;  // a request head (and each read/write) must arrive within this
+};
+
+struct metrics_settings {
+  int max_services = 1000;  // services with their own `service` label; the rest share "_other"
 };
 
 struct log_settings {
@@ -112,6 +119,7 @@ struct settings {
   writer_settings writer;
   limits_settings limits;
   admin_settings admin;
+  metrics_settings metrics;
   log_settings log;
   supervisor_settings supervisor;
   shutdown_settings shutdown;

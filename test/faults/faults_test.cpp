@@ -123,6 +123,66 @@ TEST(Faults, KafkaRestartMidStreamLosesAndDuplicatesNothing) {
   s.expect_exactly_once(total);
 }
 
+// Kafka gone: once it has been unreachable for admin.kafka_down_after_s,
+// /health and /readyz answer 503 saying so, /healthz stays 200 (the daemon
+// is only waiting: it must not be restarted); everything is back to 200
+// when Kafka returns, and nothing is lost or duplicated. Needs the consumer
+// to report its connection through health_state::set_kafka_connected().
+TEST(Faults, KafkaDownTurnsHealthDownAfterTheGraceWhileLivenessStaysUp) {
+  const int total = 2000;
+  const auto outage = long_tests() ? 60s : 25s;
+  constexpr int kGrace = 5;
+  kt::stream s(2);
+  // The admin section is written by daemon_config: set the grace through the environment.
+  ::setenv("KAFNUS_ADMIN_KAFKA_DOWN_AFTER_S", std::to_string(kGrace).c_str(), 1);
+  kt::daemon_process d(s.config());
+  d.start();
+  ::unsetenv("KAFNUS_ADMIN_KAFKA_DOWN_AFTER_S");
+  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+  s.publish(0, total / 2);
+  ASSERT_TRUE(s.wait_rows(total / 2, 60s)) << s.describe() << d.log();
+  EXPECT_EQ(d.http("GET", "/health").status, 200);
+  {
+    restart_on_exit restore{"start-kafka"};
+    ASSERT_EQ(services("stop-kafka").code, 0);
+    const auto stopped = std::chrono::steady_clock::now();
+    bool health_down = false, ready_down = false, early_down = false, liveness_failed = false;
+    std::string reason;
+    while (std::chrono::steady_clock::now() - stopped < outage) {
+      const auto since = std::chrono::steady_clock::now() - stopped;
+      const auto h = d.http("GET", "/health");
+      const auto r = d.http("GET", "/readyz");
+      if (h.status == 503 || r.status == 503) {
+        // The disconnection is noticed some time after the stop, so never before the grace.
+        early_down = early_down || since < std::chrono::seconds(kGrace);
+      }
+      if (h.status == 503 && h.body.find("Kafka has been unreachable") != std::string::npos) {
+        health_down = true;
+        reason = h.body;
+      }
+      ready_down = ready_down || (r.status == 503 && r.body.find("Kafka has been unreachable") != std::string::npos);
+      liveness_failed = liveness_failed || d.http("GET", "/healthz").status != 200;
+      std::this_thread::sleep_for(500ms);
+    }
+    EXPECT_TRUE(health_down) << "/health never reported the Kafka outage: " << d.http("GET", "/health").body;
+    EXPECT_TRUE(ready_down) << "/readyz never reported the Kafka outage";
+    EXPECT_FALSE(early_down) << "DOWN before admin.kafka_down_after_s had passed";
+    EXPECT_FALSE(liveness_failed) << "/healthz failed while the daemon was only waiting for Kafka";
+    EXPECT_THAT(reason, HasSubstr(R"("kafka":{"connected":false,"downSince":")"));
+    EXPECT_TRUE(d.running()) << d.log();
+    ASSERT_EQ(services("start-kafka").code, 0);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < deadline && d.http("GET", "/health").status != 200) {
+    std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_EQ(d.http("GET", "/health").status, 200) << d.http("GET", "/health").body;
+  EXPECT_EQ(d.http("GET", "/readyz").status, 200);
+  s.publish(total / 2, total);
+  ASSERT_TRUE(s.wait_complete(total, 180s)) << s.describe() << d.log();
+  s.expect_exactly_once(total);
+}
+
 TEST(Faults, TwoDaemonsShareAGroupOneKilledAndRestarted) {
   const int total = long_tests() ? 30000 : 10000;
   kt::stream s(8);

@@ -5,7 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "test/faults/stream.hpp"
@@ -33,6 +39,33 @@ std::set<std::string> relations(kt::pg_client& pg) {
 std::string entity_json(const std::string& id, const std::string& type, const std::string& extra_attrs) {
   return R"({"id":")" + id + R"(","type":")" + type +
          R"(","TimeInstant":{"type":"DateTime","value":"2025-01-01T00:00:00.000Z","metadata":{}})" + extra_attrs + "}";
+}
+
+// The sum of every sample of a metric (any labels) in Prometheus text.
+double total(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  double sum = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, name.size(), name) != 0) continue;
+    const char next = line.size() > name.size() ? line[name.size()] : ' ';
+    if (next == ' ' || next == '{') sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// Every distinct value of the `service` label in Prometheus text (as written, escapes kept).
+std::set<std::string> service_labels(const std::string& text) {
+  std::set<std::string> out;
+  const std::string key = "service=\"";
+  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+    std::string value;
+    for (auto i = at + key.size(); i < text.size() && text[i] != '"'; ++i) {
+      value += text[i];
+      if (text[i] == '\\' && i + 1 < text.size()) value += text[++i];
+    }
+    out.insert(value);
+  }
+  return out;
 }
 
 }  // namespace
@@ -133,4 +166,69 @@ TEST(Hostile, BadRecordsGoToTheErrorLogGoodOnesAroundThemAreWritten) {
     EXPECT_EQ(r, service_log) << "unexpected relation created: " << r;
   }
   EXPECT_TRUE(pg.table_exists("public", "spatial_ref_sys")) << "public schema touched";
+}
+
+// Service names are message content: one that is not UTF-8 made /metrics a
+// page Prometheus refuses, and every new name was a new series. Through the
+// real daemon: names with invalid UTF-8, quotes, backslashes, newlines and
+// 10 KB, then 100,000 distinct names; /metrics stays valid (promtool check
+// metrics is clean) and bounded (metrics.max_services, default 1000).
+TEST(Hostile, ServiceNamesCannotBreakOrFloodTheMetrics) {
+  if (kt::run_command({"/bin/sh", "-c", "command -v promtool"}).code != 0) GTEST_SKIP() << "promtool not installed";
+  kt::stream s(1);
+  auto cfg = s.config();
+  kt::daemon_process d(cfg);
+  d.start();
+  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+  const auto topic = cfg.historic_topics[0];
+  const auto svc = s.service();
+  const std::string fffd = "\xEF\xBF\xBD";
+
+  // Notifications for services without a schema: their rows go to the error
+  // log, counted in kafnus_error_log_rows_total{service}.
+  const std::vector<std::string> hostile = {svc + "\xFF\xFE", svc + "\"q\\b", svc + "\nnl", svc + std::string(10000, 'l')};
+  kt::kafka_producer p(kt::brokers());
+  for (std::size_t i = 0; i < hostile.size(); ++i) {
+    p.send(topic, kt::sensor_notification("H" + std::to_string(i), "Sensor", kt::iso_time(1), 1),
+           {{"Fiware-Service", hostile[i]}, {"Fiware-ServicePath", "/s"}});
+  }
+  p.flush();
+  std::string m;
+  auto wait_counted = [&](double errors, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      std::this_thread::sleep_for(500ms);
+      m = d.http("GET", "/metrics").body;
+    } while (std::chrono::steady_clock::now() < deadline && total(m, "kafnus_error_log_rows_total") < errors);
+    return total(m, "kafnus_error_log_rows_total") >= errors;
+  };
+  ASSERT_TRUE(wait_counted(hostile.size(), 60s)) << m << d.log();
+
+  // 100,000 made-up services (unparseable records: the cheapest way in).
+  constexpr int kFlood = 100000;
+  for (int i = 0; i < kFlood; ++i) p.send(topic, "not json", {{"Fiware-Service", "flood" + std::to_string(i)}});
+  p.flush();
+  ASSERT_TRUE(wait_counted(hostile.size() + kFlood, 600s)) << total(m, "kafnus_error_log_rows_total") << d.log();
+  EXPECT_TRUE(d.running()) << d.log();
+
+  const auto file = std::filesystem::temp_directory_path() / ("kafnus-hostile-" + std::to_string(::getpid()) + ".prom");
+  std::ofstream(file) << m;
+  const auto check = kt::run_command({"/bin/sh", "-c", "promtool check metrics < '" + file.string() + "'"});
+  std::filesystem::remove(file);
+  EXPECT_EQ(check.code, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool findings:\n" << check.output;
+
+  // Valid, escaped labels for the hostile names.
+  EXPECT_THAT(m, testing::HasSubstr("service=\"" + svc + fffd + fffd + "\"}"));
+  EXPECT_THAT(m, testing::HasSubstr("service=\"" + svc + "\\\"q\\\\b\"}"));
+  EXPECT_THAT(m, testing::HasSubstr("service=\"" + svc + fffd + "nl\"}"));
+  // Bounded: 1000 services of their own, the rest under "_other".
+  const auto labels = service_labels(m);
+  EXPECT_EQ(labels.size(), 1001u);
+  EXPECT_TRUE(labels.count("_other"));
+  for (const auto& l : labels) EXPECT_LE(l.size(), 128u) << l;
+  EXPECT_EQ(kt::metric_value(m, "kafnus_service_labels"), 1000);
+  EXPECT_GE(kt::metric_value(m, "kafnus_service_label_overflow_total"), kFlood + hostile.size() - 1000);
+  EXPECT_THAT(m, testing::Not(testing::HasSubstr("flood99999")));
+  EXPECT_LT(m.size(), 512u * 1024) << "the page grows with the services seen";
 }

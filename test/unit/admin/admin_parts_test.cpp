@@ -82,23 +82,149 @@ TEST(JsonWriter, WritesNestedValuesWithEscapes) {
   EXPECT_EQ(w.str(), R"({"s":"a\"b\\c\n\u0001","i":-42,"d":0.25,"nan":null,"b":false,"n":null,"a":[1,{},[],"x"]})");
 }
 
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+constexpr seconds kGrace{15};
+
+// A state that is consuming with the database and Kafka connected.
+void make_ready(health_state& h) {
+  h.consuming = true;
+  h.db_connected = true;
+  h.set_kafka_connected(true, h.started);
+}
+
+}  // namespace
+
 TEST(HealthReport, ReadyOnlyWhenConsumingWithTheDatabase) {
   health_state h;
-  EXPECT_FALSE(is_ready(h));
+  const auto now = h.started + seconds(1);
+  EXPECT_FALSE(assess(h, now, kGrace).ready);
   h.consuming = true;
-  EXPECT_FALSE(is_ready(h));
+  EXPECT_FALSE(assess(h, now, kGrace).ready);
   h.db_connected = true;
-  EXPECT_TRUE(is_ready(h));
-  h.kafka_connected = false;  // Kafka is reported, not required: the consumer reconnects by itself
-  EXPECT_TRUE(is_ready(h));
+  EXPECT_TRUE(assess(h, now, kGrace).ready);  // Kafka not connected yet, but within the grace
   h.consuming = false;
-  EXPECT_FALSE(is_ready(h));
+  EXPECT_FALSE(assess(h, now, kGrace).ready);
+}
+
+TEST(HealthReport, KafkaLostLongerThanTheGraceIsDown) {
+  health_state h;
+  make_ready(h);
+  const auto lost = h.started + seconds(100);
+  h.set_kafka_connected(false, lost);
+  EXPECT_TRUE(assess(h, lost, kGrace).ready);
+  EXPECT_TRUE(assess(h, lost + kGrace, kGrace).ready);  // exactly the grace: still up
+  const auto verdict = assess(h, lost + seconds(37), kGrace);
+  EXPECT_FALSE(verdict.ready);
+  ASSERT_EQ(verdict.reasons.size(), 1u);
+  EXPECT_EQ(verdict.reasons[0],
+            "Kafka has been unreachable for 37 s (admin.kafka_down_after_s: 15); the consumer keeps reconnecting");
+  h.set_kafka_connected(true, lost + seconds(40));
+  EXPECT_TRUE(assess(h, lost + seconds(41), kGrace).ready);
+  EXPECT_EQ(kafka_down_for(h, lost + seconds(41)), milliseconds(0));
+}
+
+TEST(HealthReport, RepeatedDisconnectReportsKeepTheFirstMoment) {
+  health_state h;
+  make_ready(h);
+  const auto lost = h.started + seconds(10);
+  h.set_kafka_connected(false, lost);
+  h.set_kafka_connected(false, lost + seconds(10));  // the consumer reports on every statistics event
+  h.set_kafka_connected(false, lost + seconds(20));
+  EXPECT_EQ(kafka_down_for(h, lost + seconds(20)), seconds(20));
+  EXPECT_FALSE(assess(h, lost + seconds(20), kGrace).ready);
+}
+
+TEST(HealthReport, AtStartKafkaGetsTheGraceForItsFirstConnection) {
+  health_state h;
+  h.consuming = true;
+  h.db_connected = true;  // never connected to Kafka: down since the start
+  EXPECT_TRUE(assess(h, h.started + seconds(15), kGrace).ready);
+  EXPECT_FALSE(assess(h, h.started + seconds(16), kGrace).ready);
+  h.set_kafka_connected(true, h.started + seconds(17));
+  EXPECT_TRUE(assess(h, h.started + seconds(18), kGrace).ready);
+}
+
+TEST(HealthReport, AZeroGraceIsDownAtOnceAndAClockSetBackIsNoOutage) {
+  health_state h;
+  make_ready(h);
+  const auto lost = h.started + seconds(60);
+  h.set_kafka_connected(false, lost);
+  EXPECT_FALSE(assess(h, lost + milliseconds(1), seconds(0)).ready);
+  EXPECT_EQ(kafka_down_for(h, lost - seconds(30)), milliseconds(0));
+  EXPECT_TRUE(assess(h, lost - seconds(30), seconds(0)).ready);
+}
+
+TEST(HealthReport, EveryReasonIsGiven) {
+  health_state h;
+  const auto now = h.started + seconds(60);
+  auto verdict = assess(h, now, kGrace);
+  EXPECT_FALSE(verdict.ready);
+  ASSERT_EQ(verdict.reasons.size(), 3u);
+  EXPECT_THAT(verdict.reasons[0], HasSubstr("not consuming"));
+  EXPECT_THAT(verdict.reasons[1], HasSubstr("PostgreSQL is unreachable"));
+  EXPECT_THAT(verdict.reasons[2], HasSubstr("Kafka has been unreachable for 60 s"));
+  h.draining = true;
+  EXPECT_THAT(assess(h, now, kGrace).reasons[0], HasSubstr("stopping"));
+}
+
+TEST(HealthReport, HealthAndReadinessBodiesSayWhy) {
+  health_state h;
+  make_ready(h);
+  const auto lost = h.started + seconds(5);
+  h.set_kafka_connected(false, lost);
+  auto health = health_json(h, lost + seconds(20), kGrace);
+  EXPECT_THAT(health, HasSubstr(R"("status":"DOWN","reasons":["Kafka has been unreachable for 20 s)"));
+  EXPECT_THAT(health, HasSubstr(R"("kafka":{"connected":false,"downSince":")" +
+                                iso8601_utc(std::chrono::duration_cast<milliseconds>(lost.time_since_epoch()).count()) +
+                                R"("})"));
+  auto ready = readiness_json(h, lost + seconds(20), kGrace);
+  EXPECT_THAT(ready, HasSubstr(R"("status":"DOWN","reasons":["Kafka has been unreachable)"));
+  EXPECT_THAT(ready, HasSubstr(R"("kafka":{"connected":false})"));
+  h.set_kafka_connected(true, lost + seconds(21));
+  health = health_json(h, lost + seconds(22), kGrace);
+  EXPECT_THAT(health, HasSubstr(R"("status":"UP","reasons":[])"));
+  EXPECT_THAT(health, HasSubstr(R"("kafka":{"connected":true,"downSince":null})"));
+  EXPECT_EQ(readiness_json(h, lost + seconds(22), kGrace),
+            R"({"status":"UP","reasons":[],"consuming":true,"kafka":{"connected":true},"postgres":{"connected":true}})");
+}
+
+TEST(AdminRoutes, HealthAndReadyzAre503AfterTheKafkaGraceHealthzStays200) {
+  auto m = std::make_shared<metrics>();
+  auto& h = m->health();
+  make_ready(h);
+  admin_options options;
+  options.kafka_down_after = seconds(15);
+  admin_routes routes(m, options);
+  auto get = [&](const char* path) { return routes.handle(http_request{"GET", path, {}, {}, {}}); };
+  EXPECT_EQ(get("/health").status, 200);
+  EXPECT_EQ(get("/readyz").status, 200);
+  h.set_kafka_connected(false, std::chrono::system_clock::now() - seconds(5));
+  EXPECT_EQ(get("/health").status, 200);  // within the grace
+  h.set_kafka_connected(true);
+  h.set_kafka_connected(false, std::chrono::system_clock::now() - seconds(60));
+  const auto health = get("/health");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_THAT(health.body, HasSubstr("Kafka has been unreachable for 60 s"));
+  const auto ready = get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_THAT(ready.body, HasSubstr("Kafka has been unreachable"));
+  EXPECT_EQ(get("/healthz").status, 200);  // only waiting: the orchestrator must not restart it
 }
 
 TEST(HealthReport, FormatsTimesAsIso8601Utc) {
   EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(iso8601_utc(1714564800123), "2024-05-01T12:00:00.123Z");
   EXPECT_EQ(iso8601_utc(1714564800007), "2024-05-01T12:00:00.007Z");
+}
+
+TEST(JsonWriter, WritesValidUtf8WhateverTheInput) {
+  EXPECT_EQ(json_quote("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
+  EXPECT_EQ(json_quote("a\xFF" "b\xC3"), R"("a\ufffdb\ufffd")");
+  EXPECT_EQ(json_quote("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate is not UTF-8
+  EXPECT_EQ(json_quote("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");
 }
 
 TEST(HealthReport, UptimeCountsFromTheStart) {

@@ -265,6 +265,34 @@ TEST_F(AdminServer, LogLevelRejectsBadBodiesNamingTheAllowedLevels) {
   EXPECT_EQ(kafnus::log::current_level(), "info");
 }
 
+TEST_F(AdminServer, LogLevelRefusesARepeatedLevel) {
+  start();
+  // simdjson would take the first, most parsers the last: ambiguous, so refused.
+  for (const char* body : {R"({"level":"warn","level":"info"})", R"({"level":"debug","x":1,"level":"debug"})"}) {
+    auto r = post_level(body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_THAT(r.body, HasSubstr(R"(the field \"level\" is given 2 times)")) << body;
+  }
+  EXPECT_EQ(kafnus::log::current_level(), "info");
+  EXPECT_EQ(post_level(R"({"other":"x","level":"warn"})").status, 200);  // other fields are ignored
+  EXPECT_EQ(kafnus::log::current_level(), "warn");
+}
+
+TEST_F(AdminServer, LogLevelEchoesAnUnknownLevelCutShort) {
+  start();
+  const std::string huge(60 * 1024, 'v');
+  auto r = post_level(R"({"level":")" + huge + R"("})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_LT(r.body.size(), 512u);
+  EXPECT_THAT(r.body, HasSubstr("unknown level 'vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\u2026'"));
+  EXPECT_EQ(string_at(parse(parser_, r.body), "/error"), "BadRequest");
+  // Control characters in the level are escaped, not echoed raw.
+  r = post_level(R"({"level":"a'b\nc"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr(R"(unknown level 'a'b\\nc')"));
+  EXPECT_EQ(kafnus::log::current_level(), "info");
+}
+
 TEST_F(AdminServer, LogLevelOtherMethodsAre405) {
   start();
   for (const char* method : {"PUT", "DELETE", "PATCH"}) {

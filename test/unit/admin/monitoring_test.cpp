@@ -259,6 +259,28 @@ TEST(Monitoring, MetricsOutputPassesPromtoolCheckMetrics) {
   EXPECT_EQ(output, "") << "promtool lint findings:\n" << output;
 }
 
+TEST(Monitoring, ServiceNamesFromMessagesCannotBreakPromtoolCheckMetrics) {
+  if (!have_promtool()) GTEST_SKIP() << "promtool not installed";
+  auto m = metrics_with_every_family();
+  const auto hist = kafnus::ngsi::flow::historic;
+  const std::vector<std::string> hostile = {"bad\xFF\xFEutf8", "quote\"d",   "back\\slash",
+                                            "new\nline",       "cr\rtab\t", std::string("nul\0x", 5),
+                                            "\xC0\xAF",         "\xED\xA0\x80", std::string(10000, 's')};
+  for (const auto& service : hostile) {
+    m->rows_written(hist, service).Increment();
+    m->error_log_rows(hist, service).Increment();
+  }
+  m->consumed("topic\xFF\n").Increment();
+  kafnus::admin_routes routes(m, kafnus::admin_options{});
+  const auto text = prometheus::TextSerializer().Serialize(routes.collect());
+  const auto file = fs::temp_directory_path() / ("kafnus-hostile-metrics-" + std::to_string(::getpid()) + ".txt");
+  std::ofstream(file) << text;
+  const auto [status, output] = run("promtool check metrics < '" + file.string() + "'");
+  fs::remove(file);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "") << "promtool lint findings:\n" << output;
+}
+
 TEST(Monitoring, PromtoolAcceptsTheConfigTheRulesAndTheirTests) {
   if (!have_promtool()) GTEST_SKIP() << "promtool not installed";
   const auto [status, output] = run("'" + (kMonitoring / "check.sh").string() + "'");

@@ -63,6 +63,34 @@ TEST(ConfigLoader, MinimalConfigGetsEveryDefault) {
   EXPECT_TRUE(s.warnings.empty());
 }
 
+TEST(ConfigLoader, MetricsMaxServicesHasADefaultAndARange) {
+  EXPECT_EQ(load_string(kMinimal, {}).metrics.max_services, 1000);
+  EXPECT_EQ(load_string(std::string(kMinimal) + "metrics:\n  max_services: 5\n", {}).metrics.max_services, 5);
+  EXPECT_EQ(load_string(kMinimal, {{"KAFNUS_METRICS_MAX_SERVICES", "7"}}).metrics.max_services, 7);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "metrics:\n  max_services: 0\n"),
+              AllOf(HasSubstr("metrics.max_services"), HasSubstr("an integer from 1 to 100000"), HasSubstr("'0'")));
+}
+
+TEST(ConfigLoader, KafkaDownAfterHasADefaultAndARange) {
+  EXPECT_EQ(load_string(kMinimal, {}).admin.kafka_down_after_s, 15);
+  EXPECT_EQ(load_string(std::string(kMinimal) + "admin:\n  kafka_down_after_s: 0\n", {}).admin.kafka_down_after_s, 0);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "admin:\n  kafka_down_after_s: -1\n"),
+              AllOf(HasSubstr("admin.kafka_down_after_s"), HasSubstr("an integer from 0 to 86400")));
+}
+
+TEST(ConfigLoader, AdminHttpLimitsHaveDefaultsAndRanges) {
+  auto s = load_string(kMinimal, {});
+  EXPECT_EQ(s.admin.threads, 16);
+  EXPECT_EQ(s.admin.request_timeout_ms, 2000);
+  s = load_string(std::string(kMinimal) + "admin:\n  threads: 64\n  request_timeout_ms: 500\n", {});
+  EXPECT_EQ(s.admin.threads, 64);
+  EXPECT_EQ(s.admin.request_timeout_ms, 500);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "admin:\n  threads: 1\n"),
+              AllOf(HasSubstr("admin.threads"), HasSubstr("an integer from 2 to 256")));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "admin:\n  request_timeout_ms: 50\n"),
+              AllOf(HasSubstr("admin.request_timeout_ms"), HasSubstr("an integer from 100 to 60000")));
+}
+
 TEST(ConfigLoader, TheExampleFileIsValid) {
   std::ifstream in(std::string(KAFNUS_SOURCE_DIR) + "/config/kafnus.yaml");
   ASSERT_TRUE(in) << "config/kafnus.yaml missing";
