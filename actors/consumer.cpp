@@ -754,7 +754,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     }
     kafka_up_ = up;
     w_.m->kafka_up().Set(up ? 1 : 0);
-    w_.m->health().kafka_connected = up;
+    w_.m->health().set_kafka_connected(up);
   }
 
   std::string fatal_message(RdKafka::Event& event) {

@@ -102,7 +102,7 @@ int run_daemon(const config::settings& loaded) {
     cfg.set("scheduler.policy", caf::atom("sharing"));
     auto sys_ptr = std::make_unique<caf::actor_system>(cfg);
     auto& sys = *sys_ptr;
-    auto m = std::make_shared<metrics>();
+    auto m = std::make_shared<metrics>(static_cast<std::size_t>(s.metrics.max_services));
     auto supervisor = spawn_supervisor(sys, std::make_shared<const config::settings>(s), m);
 
     std::thread signal_thread([&signals, supervisor] {
