@@ -26,6 +26,7 @@ stream::stream(int partitions) : service_(unique_name("ft")) {
     topics.push_back(topic_[f]);
   }
   create_topics(brokers(), topics, partitions);
+  historic_topic_ = topic_[0];
   const std::string cols =
       "recvtime timestamptz, fiwareservicepath text, entityid text NOT NULL, entitytype text, "
       "timeinstant timestamptz NOT NULL, temperature double precision";
@@ -43,7 +44,9 @@ stream::~stream() {
   if (std::getenv("KAFNUS_KEEP_TEST_DATA")) return;  // for a post-mortem of a failed run
   try {
     pg_.exec("DROP SCHEMA IF EXISTS " + service_ + " CASCADE");
-    delete_topics(brokers(), {topic_[0], topic_[1], topic_[2]});
+    std::vector<std::string> topics = {topic_[0], topic_[1], topic_[2]};
+    topics.insert(topics.end(), extra_topics_.begin(), extra_topics_.end());
+    delete_topics(brokers(), topics);
   } catch (const std::exception&) {
     // best effort
   }
@@ -58,15 +61,31 @@ daemon_config stream::config() const {
   return c;
 }
 
+std::string stream::historic_pattern() const { return "^" + topic_[0] + "(_[0-9]+)?$"; }
+
+std::string stream::add_historic_topic(int partitions) {
+  const auto name = topic_[0] + "_" + std::to_string(extra_topics_.size() + 1);
+  create_topics(brokers(), {name}, partitions);
+  extra_topics_.push_back(name);
+  std::lock_guard<std::mutex> lock(mutex_);
+  historic_topic_ = name;
+  return name;
+}
+
 void stream::publish(int from, int to, int per_second) const {
   kafka_producer p(brokers());
+  std::string historic;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    historic = historic_topic_;
+  }
   const auto start = std::chrono::steady_clock::now();
   for (int i = from; i < to; ++i) {
     if (per_second > 0) {
       std::this_thread::sleep_until(start + std::chrono::microseconds(1000000LL * (i - from) / per_second));
     }
     const auto body = sensor_notification(entity(i), type(i), iso_time(i), i % 1000);
-    for (const auto& t : topic_) {
+    for (const auto& t : {historic, topic_[1], topic_[2]}) {
       p.send(t, body, {{"Fiware-Service", service_}, {"Fiware-ServicePath", "/s"}}, entity(i));
     }
   }

@@ -7,7 +7,9 @@
 // subscriptions.
 
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -22,6 +24,12 @@ class stream {
   ~stream();
 
   daemon_config config() const;
+  // The historic flow by pattern: the stream's historic topic and every
+  // topic add_historic_topic() creates later match it.
+  std::string historic_pattern() const;
+  // Creates a new historic topic matching historic_pattern(); publish()
+  // sends historic notifications there from now on. Returns its name.
+  std::string add_historic_topic(int partitions);
   // Publishes notifications [from, to); `per_second` > 0 paces them.
   void publish(int from, int to, int per_second = 0) const;
 
@@ -39,6 +47,9 @@ class stream {
   long long count(const std::string& table);
   std::string service_;
   std::string topic_[3];
+  std::vector<std::string> extra_topics_;
+  mutable std::mutex mutex_;  // guards historic_topic_
+  std::string historic_topic_;  // where publish() sends the historic notifications
   pg_client pg_;
 };
 

@@ -58,6 +58,7 @@ class daemon_process {
                      const std::vector<std::string>& headers = {});
 
   const daemon_config& config() const { return cfg_; }
+  pid_t pid() const { return pid_; }  // -1 when not running
   const std::string& config_path() const { return config_path_; }
 
  private:
