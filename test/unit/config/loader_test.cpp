@@ -261,3 +261,24 @@ TEST(ConfigSchema, SecretNames) {
   EXPECT_FALSE(is_secret_name("security.protocol"));
   EXPECT_FALSE(is_secret_name("sasl.username"));
 }
+
+TEST(ConfigLoader, TopicPatternsAreAcceptedAndAnInvalidOneIsRejectedWithItsKey) {
+  auto s = load_string(std::string(kMinimal) + "flows:\n  historic:\n    topics: [\"^smc_.*_historic$\", plain]\n", {},
+                       "test.yaml");
+  EXPECT_EQ(s.flows.historic.topics, (std::vector<std::string>{"^smc_.*_historic$", "plain"}));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "flows:\n  lastdata:\n    topics: [\"^smc_(\"]\n"),
+              AllOf(HasSubstr("flows.lastdata.topics"), HasSubstr("^smc_("), HasSubstr("regular expression")));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "flows:\n  mutable:\n    topics: [\"^\"]\n"),
+              HasSubstr("flows.mutable.topics"));
+}
+
+TEST(ConfigLoader, PositionOutOfRangeAndInstanceIdHaveDefaults) {
+  auto s = load_string(kMinimal, {}, "test.yaml");
+  EXPECT_EQ(s.kafka.position_out_of_range, "earliest");
+  EXPECT_EQ(s.kafka.instance_id, "auto");
+  EXPECT_THAT(rejection(std::string(kMinimal).replace(std::string(kMinimal).find("kafka:\n") + 7, 0,
+                                                      "  position_out_of_range: skip\n")),
+              AllOf(HasSubstr("kafka.position_out_of_range"), HasSubstr("earliest"), HasSubstr("fail")));
+  auto dynamic = load_string(kMinimal, {{"KAFNUS_KAFKA_INSTANCE_ID", ""}}, "test.yaml");
+  EXPECT_EQ(dynamic.kafka.instance_id, "");
+}
