@@ -120,15 +120,7 @@ partition_ledger::poll_action partition_ledger::decide(clock::time_point now, cl
 
 std::vector<partition_key> partition_ledger::pause_for_credits() {
   credit_paused_ = true;
-  stalled_since_.reset();
-  std::vector<partition_key> out;
-  for (auto& [k, p] : parts_) {
-    if (!p.paused) {
-      p.paused = true;
-      out.push_back(k);
-    }
-  }
-  return out;
+  return pause_fetching();
 }
 
 std::vector<partition_key> partition_ledger::resume_if_credited() {
@@ -147,6 +139,10 @@ std::vector<partition_key> partition_ledger::resume_if_credited() {
 
 std::vector<partition_key> partition_ledger::drain() {
   draining_ = true;
+  return pause_fetching();
+}
+
+std::vector<partition_key> partition_ledger::pause_fetching() {
   stalled_since_.reset();
   std::vector<partition_key> out;
   for (auto& [k, p] : parts_) {

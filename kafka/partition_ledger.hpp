@@ -158,6 +158,8 @@ class partition_ledger {
   bool may_fetch() const { return !credit_paused_ && !draining_; }
   // A partition's in-flight work becomes orphaned (still counted in total_).
   void orphan(partition& p);
+  // Marks every fetching partition paused; returns them.
+  std::vector<partition_key> pause_fetching();
 
   flight_limits limits_;
   std::map<partition_key, partition> parts_;

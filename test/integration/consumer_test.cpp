@@ -39,23 +39,27 @@ double metric(const std::string& text, const std::string& prefix) {
   return 0;
 }
 
-}  // namespace
-
-TEST(Consumer, ATopicDeletedAndRecreatedIsReadFromItsStart) {
-  kt::historic_stream f(1);
-  kt::daemon_process d(f.config());
+// Writes 20 notifications through the daemon, stops it, deletes the topic
+// and creates it again with the same name and 10 new records: the stored
+// position (20) lies beyond the new topic's end.
+void write_twenty_then_recreate_the_topic(kt::historic_stream& f, kt::daemon_process& d) {
   d.start();
   f.publish(0, 20);
   ASSERT_TRUE(f.wait_rows(20, 60s)) << d.log();
   d.signal(SIGTERM);
   ASSERT_EQ(d.wait_exit(30s), 0) << d.log();
-
-  // Deleted and re-created with the same name: the stored position (20) is
-  // beyond the new topic's end.
   kt::delete_topics(kt::brokers(), {f.topic});
   std::this_thread::sleep_for(2s);
   kt::create_topics(kt::brokers(), {f.topic}, 1);
   f.publish(100, 110);
+}
+
+}  // namespace
+
+TEST(Consumer, ATopicDeletedAndRecreatedIsReadFromItsStart) {
+  kt::historic_stream f(1);
+  kt::daemon_process d(f.config());
+  ASSERT_NO_FATAL_FAILURE(write_twenty_then_recreate_the_topic(f, d));
   d.start();
   ASSERT_TRUE(f.wait_rows(30, 60s)) << "rows: " << f.rows() << "\n" << d.log();
   f.publish(110, 125);
@@ -93,15 +97,7 @@ TEST(Consumer, PositionOutOfRangeFailStopsTheDaemonNamingThePartitionAndTheFix) 
   auto cfg = f.config();
   cfg.kafka_yaml = "position_out_of_range: fail\n";
   kt::daemon_process d(cfg);
-  d.start();
-  f.publish(0, 20);
-  ASSERT_TRUE(f.wait_rows(20, 60s)) << d.log();
-  d.signal(SIGTERM);
-  ASSERT_EQ(d.wait_exit(30s), 0) << d.log();
-  kt::delete_topics(kt::brokers(), {f.topic});
-  std::this_thread::sleep_for(2s);
-  kt::create_topics(kt::brokers(), {f.topic}, 1);
-  f.publish(100, 105);
+  ASSERT_NO_FATAL_FAILURE(write_twenty_then_recreate_the_topic(f, d));
   d.start();
   EXPECT_EQ(d.wait_exit(60s), 1) << d.log();
   EXPECT_THAT(d.log(), HasSubstr("kafka.position_out_of_range is fail"));
