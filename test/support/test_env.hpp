@@ -1,13 +1,19 @@
 #pragma once
 // Where the tests find the real services (scripts/services.sh starts them):
-//   KAFNUS_TEST_BROKERS   default 127.0.0.1:9092
-//   KAFNUS_TEST_PG_HOST / _PORT / _DATABASE / _USER   default 127.0.0.1 / 5432 / tests / postgres
+//   KAFNUS_TEST_BROKERS        else the Kafka port of .deps/services.env, else 127.0.0.1:9092
+//   KAFNUS_TEST_SASL_BROKERS   else its SASL port, else 127.0.0.1:9094 (SASL_PLAINTEXT, PLAIN)
+//   KAFNUS_TEST_PG_HOST / _PORT / _DATABASE / _USER
+//                              default 127.0.0.1 / the PostgreSQL port of .deps/services.env,
+//                              else 5432 / tests / postgres
+// scripts/with-services.sh exports the variables; .deps/services.env (the ports
+// services.sh chose) is read when they are not set, e.g. by ctest run by hand.
 
 #include <string>
 
 namespace kafnus::test {
 
 std::string brokers();
+std::string sasl_brokers();
 std::string pg_host();
 int pg_port();
 std::string pg_database();
