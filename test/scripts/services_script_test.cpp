@@ -78,17 +78,23 @@ std::string pg_scalar(int port, const std::string& sql) {
   return tx.exec1(sql)[0].as<std::string>();
 }
 
-// The Kafka jars scripts/install-deps.sh fetched into this tree's .deps.
+// The jars of the Kafka that scripts/versions.sh pins, which
+// scripts/install-deps.sh fetched into this tree's .deps.
 std::string kafka_libs() {
-  const fs::path deps = fs::path(KAFNUS_SOURCE_DIR) / ".deps";
-  if (fs::is_directory(deps)) {
-    for (const auto& entry : fs::directory_iterator(deps)) {
-      if (entry.path().filename().string().rfind("kafka-", 0) == 0 && fs::exists(entry.path() / ".complete")) {
-        return (entry.path() / "libs").string();
-      }
+  const fs::path source(KAFNUS_SOURCE_DIR);
+  std::ifstream versions(source / "scripts/versions.sh");
+  const std::string key = "KAFKA_VERSION=";
+  std::string line;
+  while (std::getline(versions, line)) {
+    if (line.compare(0, key.size(), key) != 0) continue;
+    const auto version = line.substr(key.size(), line.find_first_of(" \t#", key.size()) - key.size());
+    const auto home = source / ".deps" / ("kafka-" + version);
+    if (!fs::exists(home / ".complete")) {
+      throw std::runtime_error("no Kafka " + version + " jars in " + home.string() + ": run scripts/install-deps.sh");
     }
+    return (home / "libs").string();
   }
-  throw std::runtime_error("no Kafka jars in " + deps.string() + ": run scripts/install-deps.sh");
+  throw std::runtime_error("no KAFKA_VERSION in scripts/versions.sh");
 }
 
 // A private directory (mkdtemp: mode 0700) holding a clone of this tree's
@@ -114,7 +120,7 @@ class private_clone {
   const fs::path& root() const { return root_; }
 
   kt::command_result services(const std::string& action, std::vector<std::string> env = {}) const {
-    env.push_back("KAFNUS_DEV_KAFKA_LIBS=" + kafka_libs());
+    env.push_back("KAFNUS_DEV_KAFKA_LIBS=" + kafka_libs_);
     return kt::run_command({(root_ / "scripts/services.sh").string(), action}, env);
   }
 
@@ -132,6 +138,7 @@ class private_clone {
   int recorded_port(const std::string& key) const { return std::stoi(recorded().at(key)); }
 
  private:
+  std::string kafka_libs_ = kafka_libs();
   fs::path parent_;
   fs::path root_;
 };
