@@ -124,18 +124,13 @@ class private_clone {
     return kt::run_command({(root_ / "scripts/services.sh").string(), action}, env);
   }
 
-  // .deps/services.env of the clone.
-  std::map<std::string, std::string> recorded() const {
-    std::map<std::string, std::string> values;
-    std::ifstream in(root_ / ".deps/services.env");
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto eq = line.find('=');
-      if (!line.empty() && line[0] != '#' && eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    return values;
+  // A port the clone's services.sh recorded in its .deps/services.env.
+  int recorded_port(const std::string& key) const {
+    const auto file = (root_ / ".deps/services.env").string();
+    const auto value = kt::services_env_value(file, key, "");
+    if (value.empty()) throw std::runtime_error("no " + key + " in " + file);
+    return std::stoi(value);
   }
-  int recorded_port(const std::string& key) const { return std::stoi(recorded().at(key)); }
 
  private:
   std::string kafka_libs_ = kafka_libs();

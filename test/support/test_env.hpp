@@ -20,6 +20,10 @@ std::string pg_database();
 std::string pg_user();
 std::string pg_connection_string();
 
+// The value of `key` in a services.env file (KEY=VALUE lines, as scripts/services.sh
+// writes .deps/services.env), or `fallback` when the file or the key is missing.
+std::string services_env_value(const std::string& file, const std::string& key, const std::string& fallback);
+
 // A name unique to this process and call: for topics, groups and schemas,
 // so tests never see each other's data. Lower-case [a-z0-9_].
 std::string unique_name(const std::string& prefix);
