@@ -10,7 +10,7 @@ wait_at_end=1
 [ "${1:-}" = "--no-wait" ] && wait_at_end=0
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-psql_() { psql -h 127.0.0.1 -p 5432 -U postgres -d tests -v ON_ERROR_STOP=1 "$@"; }
+psql_() { psql -h 127.0.0.1 -p "$KAFNUS_TEST_PG_PORT" -U postgres -d tests -v ON_ERROR_STOP=1 "$@"; }
 
 say "Installing dependencies"
 "$root/scripts/install-deps.sh"
@@ -18,6 +18,9 @@ say "Building"
 "$root/scripts/build.sh"
 say "Starting Kafka and PostgreSQL + PostGIS"
 "$root/scripts/services.sh" start
+# Their ports (not always 5432 and 9092: services.sh moves off ports others hold).
+exports="$("$root/scripts/services.sh" env)"
+eval "$exports"
 
 demo_dir="$root/.deps/demo"
 mkdir -p "$demo_dir"
@@ -35,11 +38,12 @@ trap 'exit 130' INT TERM
 say "Creating the demo tables (config/samples/setup.sql)"
 psql_ -q -o /dev/null -f "$root/config/samples/setup.sql"
 
-"$root/build/test/support/kafnus-publish" --brokers 127.0.0.1:9092 \
+"$root/build/test/support/kafnus-publish" --brokers "$KAFNUS_TEST_BROKERS" \
   --create-topics smc_raw_historic,smc_raw_lastdata,smc_raw_mutable --partitions 3 >/dev/null
 
 say "Starting Kafnus (config/samples/kafnus-demo.yaml), log in $demo_dir/kafnus.log"
-"$root/build/app/kafnus" run --config "$root/config/samples/kafnus-demo.yaml" >"$demo_dir/kafnus.log" 2>&1 &
+KAFNUS_KAFKA_BROKERS="$KAFNUS_TEST_BROKERS" KAFNUS_POSTGRES_PORT="$KAFNUS_TEST_PG_PORT" \
+  "$root/build/app/kafnus" run --config "$root/config/samples/kafnus-demo.yaml" >"$demo_dir/kafnus.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 100); do
   curl -sf http://127.0.0.1:8000/readyz >/dev/null 2>&1 && break
@@ -49,7 +53,7 @@ done
 echo "daemon started, consuming"
 
 say "Publishing config/samples/notifications.jsonl"
-"$root/build/test/support/kafnus-publish" --brokers 127.0.0.1:9092 "$root/config/samples/notifications.jsonl"
+"$root/build/test/support/kafnus-publish" --brokers "$KAFNUS_TEST_BROKERS" "$root/config/samples/notifications.jsonl"
 
 expected=9
 for _ in $(seq 1 100); do

@@ -49,16 +49,9 @@ else
   log "Debian packages: all present"
 fi
 
-# The Debian postgresql package starts a system cluster on 5432; Kafnus runs its
-# own cluster under .deps/, so the system one must not hold the port.
-if command -v pg_lsclusters >/dev/null 2>&1; then
-  while read -r ver name _port status _rest; do
-    if [ "$status" = "online" ]; then
-      log "stopping the system PostgreSQL cluster $ver/$name (Kafnus runs its own)"
-      "${sudo_cmd[@]}" pg_ctlcluster "$ver" "$name" stop || true
-    fi
-  done < <(pg_lsclusters -h 2>/dev/null || true)
-fi
+# A PostgreSQL the machine already runs (Debian's package starts a cluster on
+# 5432) is left alone: scripts/services.sh runs its own cluster under .deps/ on
+# a free port, and never stops, reconfigures or takes a server it did not start.
 
 # Apache Kafka from Maven Central: kafka_2.13 and its runtime dependencies.
 kafka_dir="$root/.deps/kafka-$KAFKA_VERSION"

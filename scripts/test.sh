@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs dependencies, builds with
 # warnings as errors, starts the real Kafka and PostGIS, runs the unit,
-# integration, conformance and fault tests, then stops the services.
+# integration, conformance, fault and scripts tests, then stops the services.
 #   scripts/test.sh                 everything (quick fault variants)
-#   scripts/test.sh -L unit         only a label: unit | integration | conformance | faults
+#   scripts/test.sh -L unit         only a label: unit | integration | conformance | faults | scripts
 #   KAFNUS_LONG_TESTS=1 scripts/test.sh -L faults   the long fault variants too
 # Other arguments go to ctest.
 set -euo pipefail

@@ -107,7 +107,7 @@ TEST(Security, PostgresConnectionsHonourSslmode) {
 TEST(Security, KafkaSaslSettingsPassThrough) {
   kt::stream s(1);
   auto cfg = s.config();
-  setenv("KAFNUS_KAFKA_BROKERS", "127.0.0.1:9094", 1);
+  setenv("KAFNUS_KAFKA_BROKERS", kt::sasl_brokers().c_str(), 1);
   setenv("KAFNUS_KAFKA_PROPERTY_SECURITY_PROTOCOL", "SASL_PLAINTEXT", 1);
   setenv("KAFNUS_KAFKA_PROPERTY_SASL_MECHANISMS", "PLAIN", 1);
   setenv("KAFNUS_KAFKA_PROPERTY_SASL_USERNAME", "kafnus", 1);

@@ -4,7 +4,8 @@
 // `value` is sent as one compact JSON text. Used by scripts/demo.sh.
 //   kafnus-publish [--brokers host:port] [--create-topics a,b,c [--partitions N]] FILE...
 // ("-" reads standard input; --create-topics creates the topics first, so a
-// consumer subscribed to them sees them at once).
+// consumer subscribed to them sees them at once). --brokers defaults to the
+// local services of scripts/services.sh (test_env.hpp).
 
 #include <simdjson.h>
 
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "test/support/kafka_client.hpp"
+#include "test/support/test_env.hpp"
 
 namespace {
 
@@ -58,7 +60,7 @@ int publish(kafnus::test::kafka_producer& producer, std::istream& in, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string brokers = "127.0.0.1:9092";
+  std::string brokers = kafnus::test::brokers();
   std::vector<std::string> files;
   std::vector<std::string> create;
   int partitions = 1;

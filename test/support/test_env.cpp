@@ -8,23 +8,45 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 
 namespace kafnus::test {
 namespace {
 
-std::string env_or(const char* name, const char* fallback) {
+std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
 }
 
+// A value of this tree's .deps/services.env (the ports scripts/services.sh chose).
+std::string services_env(const std::string& key, const std::string& fallback) {
+  return services_env_value(std::string(KAFNUS_SOURCE_DIR) + "/.deps/services.env", key, fallback);
+}
+
+std::string local_address(const char* services_key, const char* default_port) {
+  return "127.0.0.1:" + services_env(services_key, default_port);
+}
+
 }  // namespace
 
-std::string brokers() { return env_or("KAFNUS_TEST_BROKERS", "127.0.0.1:9092"); }
+std::string brokers() { return env_or("KAFNUS_TEST_BROKERS", local_address("KAFNUS_DEV_KAFKA_PORT", "9092")); }
+std::string sasl_brokers() {
+  return env_or("KAFNUS_TEST_SASL_BROKERS", local_address("KAFNUS_DEV_KAFKA_SASL_PORT", "9094"));
+}
 std::string pg_host() { return env_or("KAFNUS_TEST_PG_HOST", "127.0.0.1"); }
-int pg_port() { return std::stoi(env_or("KAFNUS_TEST_PG_PORT", "5432")); }
+int pg_port() { return std::stoi(env_or("KAFNUS_TEST_PG_PORT", services_env("KAFNUS_DEV_PG_PORT", "5432"))); }
 std::string pg_database() { return env_or("KAFNUS_TEST_PG_DATABASE", "tests"); }
 std::string pg_user() { return env_or("KAFNUS_TEST_PG_USER", "postgres"); }
+
+std::string services_env_value(const std::string& file, const std::string& key, const std::string& fallback) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, key.size() + 1, key + "=") == 0) return line.substr(key.size() + 1);
+  }
+  return fallback;
+}
 
 std::string pg_connection_string() {
   return "host=" + pg_host() + " port=" + std::to_string(pg_port()) + " dbname=" + pg_database() +
