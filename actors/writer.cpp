@@ -135,7 +135,8 @@ class writer_actor : public caf::event_based_actor {
       }
       for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, source_of[i]});
       for (const auto& e : b.errors) {
-        req.errors.emplace_back(postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, source_of[i]);
+        req.errors.push_back(
+            postgis::request_error{postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, source_of[i], b.flow});
       }
     }
 
@@ -180,14 +181,11 @@ class writer_actor : public caf::event_based_actor {
       rows += n;
       m.rows_written(fs.flow, fs.service).Increment(static_cast<double>(n));
     }
-    for (const auto& [fs, n] : res.failed) {
-      m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
-      m.health().flows[static_cast<std::size_t>(fs.flow)].errors += n;
-    }
-    // Processor errors (unparseable records…) are counted per flow of their batch.
-    for (const auto& b : pending_) {
-      for (const auto& e : b.errors) m.error_log_rows(b.flow, e.service).Increment();
-    }
+    for (const auto& [fs, n] : res.failed) m.health().flows[static_cast<std::size_t>(fs.flow)].errors += n;
+    // Entries actually written to an error log: rejected rows, and the
+    // processors' errors of sources that advanced (not those of a conflicting
+    // or already committed source, which were never written).
+    for (const auto& [fs, n] : res.logged) m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
     for (auto f : ngsi::kAllFlows) {
       const auto dropped = res.dropped_attributes[static_cast<std::size_t>(f)];
       if (dropped) m.flow(f).dropped_attributes->Increment(static_cast<double>(dropped));
