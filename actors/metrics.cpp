@@ -134,6 +134,11 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Batches not written because another consumer had moved the partition's position")
                              .Register(*registry_)
                              .Add({});
+  error_log_lost_ = &prometheus::BuildCounter()
+                         .Name("kafnus_error_log_lost_total")
+                         .Help("Error-log entries no error log could take (logged as db.error_log_lost)")
+                         .Register(*registry_)
+                         .Add({});
   prometheus::BuildGauge()
       .Name("kafnus_build_info")
       .Help("Version and revision of the running Kafnus")

@@ -83,6 +83,7 @@ class metrics {
   prometheus::Gauge& kafka_up() { return *kafka_up_; }
   prometheus::Gauge& postgres_up() { return *postgres_up_; }
   prometheus::Counter& position_conflicts() { return *position_conflicts_; }
+  prometheus::Counter& error_log_lost() { return *error_log_lost_; }
 
   // The label value for a service: services beyond the first
   // kMaxServiceLabels seen share the value "_other", so a flood of made-up
@@ -114,6 +115,7 @@ class metrics {
   prometheus::Gauge* kafka_up_;
   prometheus::Gauge* postgres_up_;
   prometheus::Counter* position_conflicts_;
+  prometheus::Counter* error_log_lost_;
 
   std::mutex mutex_;  // guards the maps below (not the metrics themselves)
   std::map<std::string, prometheus::Counter*> consumed_;
