@@ -20,6 +20,8 @@ struct daemon_config {
   std::string offsets_schema;  // default: unique
   int admin_port = 0;          // default: a free port
   std::string log_level = "info";
+  std::string pg_user;         // default: test_env's pg_user()
+  std::string postgres_yaml;   // more keys of the postgres section ("  key: value\n" lines), verbatim
   std::string extra_yaml;      // more top-level sections, appended verbatim
 
   std::string yaml() const;
