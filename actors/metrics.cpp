@@ -176,6 +176,11 @@ metrics::metrics(std::size_t max_services)
                          .Help("Services with a service label of their own (at most metrics.max_services)")
                          .Register(*registry_)
                          .Add({});
+  error_log_lost_ = &prometheus::BuildCounter()
+                         .Name("kafnus_error_log_lost_total")
+                         .Help("Error-log entries no error log could take (logged as db.error_log_lost)")
+                         .Register(*registry_)
+                         .Add({});
   prometheus::BuildGauge()
       .Name("kafnus_build_info")
       .Help("Version and revision of the running Kafnus")

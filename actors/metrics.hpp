@@ -107,6 +107,7 @@ class metrics {
   prometheus::Gauge& kafka_up() { return *kafka_up_; }
   prometheus::Gauge& postgres_up() { return *postgres_up_; }
   prometheus::Counter& position_conflicts() { return *position_conflicts_; }
+  prometheus::Counter& error_log_lost() { return *error_log_lost_; }
 
   // The `service` label of a service name: its label_value(), for the first
   // max_services() distinct ones seen; every later one shares the value
@@ -148,6 +149,7 @@ class metrics {
   prometheus::Counter* position_conflicts_;
   prometheus::Counter* service_overflow_;
   prometheus::Gauge* service_labels_;
+  prometheus::Counter* error_log_lost_;
 
   std::string service_label_locked(const std::string& service);
 

@@ -79,7 +79,9 @@ class processor_actor : public caf::event_based_actor {
     out.source = batch.source;
     out.ack_to = std::move(batch.ack_to);
     out.rows.reserve(batch.records.size());
+    out.records.reserve(batch.records.size());
     const auto recv_us = now_us();
+    std::int64_t value_bytes = 0;
     ngsi::transform_output t;
     double last_seconds = 0;
     for (const auto& r : batch.records) {
@@ -91,6 +93,8 @@ class processor_actor : public caf::event_based_actor {
         std::string query = e.candidate ? postgis::render_statement(*e.candidate) : record_reference(batch.source, r);
         out.errors.push_back(msg::error_entry{e.service, recv_us, std::move(e.message), std::move(query)});
       }
+      value_bytes += static_cast<std::int64_t>(r.value.size());
+      out.records.push_back(msg::record_mark{r.offset + 1, t.rows.size(), out.errors.size(), value_bytes});
       last_seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
       fm.processing_seconds->Observe(last_seconds);
     }

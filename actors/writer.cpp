@@ -1,6 +1,7 @@
 #include "actors/writer.hpp"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 
+#include "actors/batch_split.hpp"
 #include "actors/failure_log.hpp"
 #include "actors/log.hpp"
 #include "actors/retry_policy.hpp"
@@ -19,6 +21,8 @@
 #include "postgis/connection.hpp"
 #include "postgis/error_class.hpp"
 #include "postgis/offsets_store.hpp"
+#include "postgis/retry_backstop.hpp"
+#include "postgis/transaction_size.hpp"
 
 namespace kafnus {
 namespace {
@@ -38,7 +42,8 @@ class writer_actor : public caf::event_based_actor {
       : caf::event_based_actor(cfg),
         w_(std::move(w)),
         retry_(std::chrono::milliseconds(w_.settings->writer.retry_initial_ms),
-               std::chrono::milliseconds(w_.settings->writer.retry_max_ms)) {}
+               std::chrono::milliseconds(w_.settings->writer.retry_max_ms)),
+        size_(w_.settings->batching.max_rows, w_.settings->postgres.statement_timeout_ms) {}
 
   caf::behavior make_behavior() override {
     set_exception_handler(log_failure("writer.failed", "writer"));
@@ -69,13 +74,17 @@ class writer_actor : public caf::event_based_actor {
   }
 
  private:
+  static std::int64_t rows_of(const msg::row_batch& b) {
+    return static_cast<std::int64_t>(b.rows.size() + b.errors.size());
+  }
+
   void add(msg::row_batch&& b) {
-    pending_rows_ += static_cast<std::int64_t>(b.rows.size() + b.errors.size());
+    pending_rows_ += rows_of(b);
     pending_bytes_ += b.bytes;
     pending_.push_back(std::move(b));
-    if (retrying_) return;  // everything pending goes with the retry
+    if (retrying_) return;  // the retry keeps to its own batches; this one waits for the next transaction
     const auto& lim = w_.settings->batching;
-    if (pending_rows_ >= lim.max_rows || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0) return flush();
+    if (pending_rows_ >= size_.rows() || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0) return flush();
     // Group commit: write as soon as no other batch is waiting in the
     // mailbox. While a transaction runs, batches queue up and go together in
     // the next one, so batches grow with the load and a lone notification
@@ -105,20 +114,49 @@ class writer_actor : public caf::event_based_actor {
     delayed_send(this, std::max(wait, std::chrono::microseconds(0)), msg::flush_atom::value, generation_);
   }
 
+  // The leading pending batches the next transaction takes (splitting the
+  // first when it alone is too large): at most the current transaction
+  // size in rows and batching.max_bytes, so a retry never grows.
+  std::size_t choose_transaction(std::size_t within) {
+    std::vector<postgis::batch_extent> extents;
+    std::int64_t rows = 0;
+    for (std::size_t i = 0; i < within; ++i) {
+      extents.push_back({rows_of(pending_[i]), pending_[i].bytes});
+      rows += extents.back().rows;
+      if (rows > size_.rows()) break;  // enough to decide
+    }
+    const auto cut = postgis::choose_cut(extents, size_.rows(), w_.settings->batching.max_bytes);
+    if (cut.whole > 0) return cut.whole;
+    auto& head = pending_.front();
+    const auto k = postgis::split_point(record_row_ends(head), cut.split_rows);
+    if (k >= head.records.size()) return 1;  // one record: a transaction of its own, whatever its size
+    auto parts = split_batch(std::move(head), k);
+    pending_.front() = std::move(parts.first);
+    pending_.insert(pending_.begin() + 1, std::move(parts.second));
+    return 1;
+  }
+
+  std::int64_t inflight_rows() const {
+    std::int64_t n = 0;
+    for (std::size_t i = 0; i < inflight_; ++i) n += rows_of(pending_[i]);
+    return n;
+  }
+
   void flush() {
     if (pending_.empty()) return;
     ++generation_;  // any armed delay timer is now stale
     timer_due_.reset();
     if (!ensure_connected()) return schedule_retry();
+    if (inflight_ == 0) inflight_ = choose_transaction(pending_.size());
 
     // Consecutive batches of a partition move its position once: one
     // compare-and-set per partition and transaction, however small the
     // batches the consumer handed over.
     postgis::write_request req;
-    std::vector<std::size_t> source_of(pending_.size());
+    std::vector<std::size_t> source_of(inflight_);
     std::vector<std::uint64_t> source_epoch;  // assignment epoch of each position update
     std::map<std::pair<std::string, std::int32_t>, std::size_t> last_source;
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
+    for (std::size_t i = 0; i < inflight_; ++i) {
       const auto& b = pending_[i];
       const auto key = std::make_pair(b.source.topic, b.source.partition);
       auto it = last_source.find(key);
@@ -135,15 +173,17 @@ class writer_actor : public caf::event_based_actor {
       }
       for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, source_of[i]});
       for (const auto& e : b.errors) {
-        req.errors.emplace_back(postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, source_of[i]);
+        req.errors.push_back(
+            postgis::request_error{postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, source_of[i], b.flow});
       }
     }
 
     const auto t0 = steady_clock::now();
     last_start_ = t0;
     postgis::write_result res;
+    const auto mode = backstop_.isolate() ? postgis::write_mode::isolate_unknown : postgis::write_mode::normal;
     try {
-      res = writer_->write(req);
+      res = writer_->write(req, mode);
     } catch (const std::exception& e) {
       on_failure(e);
       return;
@@ -154,21 +194,34 @@ class writer_actor : public caf::event_based_actor {
       log::info("db.recovered", "writes succeed again", {{"failed_attempts", std::to_string(retry_.failures())}});
     }
     retry_.reset();
+    backstop_.reset();
+    const auto committed_rows = inflight_rows();
+    size_.on_commit(committed_rows, seconds);
 
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
+    for (std::size_t i = 0; i < inflight_; ++i) {
       auto& b = pending_[i];
       const bool conflict = res.sources[source_of[i]] == postgis::position_outcome::conflict;
       if (!conflict && b.source.oldest_timestamp_ms > 0) {
         w_.m->end_to_end_seconds().Observe(static_cast<double>(now_ms - b.source.oldest_timestamp_ms) / 1000.0);
       }
       send(b.ack_to, msg::write_ack{b.source, conflict ? msg::ack_status::conflict : msg::ack_status::committed});
+      pending_rows_ -= rows_of(b);
+      pending_bytes_ -= b.bytes;
     }
-    pending_.clear();
-    pending_rows_ = 0;
-    pending_bytes_ = 0;
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(inflight_));
+    inflight_ = 0;
+    if (pending_.empty()) return;
+    // Batches that waited for this transaction: at once when they fill one,
+    // else as a new batch would be.
+    if (pending_rows_ >= size_.rows() || pending_bytes_ >= w_.settings->batching.max_bytes) {
+      arm_flush(steady_clock::now());
+    } else {
+      arm_flush(std::max(steady_clock::now(),
+                         last_start_ + std::chrono::milliseconds(w_.settings->batching.min_interval_ms)));
+    }
   }
 
   void report(const postgis::write_result& res, double seconds) {
@@ -180,22 +233,30 @@ class writer_actor : public caf::event_based_actor {
       rows += n;
       m.rows_written(fs.flow, fs.service).Increment(static_cast<double>(n));
     }
-    for (const auto& [fs, n] : res.failed) {
-      m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
-      m.health().flows[static_cast<std::size_t>(fs.flow)].errors += n;
-    }
-    // Processor errors (unparseable records…) are counted per flow of their batch.
-    for (const auto& b : pending_) {
-      for (const auto& e : b.errors) m.error_log_rows(b.flow, e.service).Increment();
-    }
+    for (const auto& [fs, n] : res.failed) m.health().flows[static_cast<std::size_t>(fs.flow)].errors += n;
+    // Entries actually written to an error log: rejected rows, and the
+    // processors' errors of sources that advanced (not those of a conflicting
+    // or already committed source, which were never written).
+    for (const auto& [fs, n] : res.logged) m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
     for (auto f : ngsi::kAllFlows) {
       const auto dropped = res.dropped_attributes[static_cast<std::size_t>(f)];
       if (dropped) m.flow(f).dropped_attributes->Increment(static_cast<double>(dropped));
     }
     m.db_batch_rows().Observe(static_cast<double>(rows));
-    if (res.isolated) {
+    // A rejection is logged only when something was rejected.
+    if (const auto rejected = res.rows_rejected(); rejected > 0) {
       log::info("db.rows_isolated", "some rows were rejected by PostgreSQL; they went to the error log",
-                {{"rows_failed", std::to_string(res.error_log_rows)}, {"attempts", std::to_string(res.attempts)}});
+                {{"rows_failed", std::to_string(rejected)}, {"attempts", std::to_string(res.attempts)}});
+    } else if (res.isolated) {
+      log::debug("db.isolation_found_nothing", "the batch was written isolating rows, and every row was written",
+                 {{"attempts", std::to_string(res.attempts)}});
+    }
+    if (res.error_log_lost) {
+      log::error("db.error_log_lost",
+                 "error-log entries could not be written to any error log (the service's nor " +
+                     w_.settings->postgres.offsets_schema + ".error_log); counted and skipped",
+                 {{"entries", std::to_string(res.error_log_lost)}, {"error", res.error_log_lost_reason}});
+      m.error_log_lost().Increment(static_cast<double>(res.error_log_lost));
     }
     if (res.error_log_fallback) {
       log::warn("db.error_log_fallback",
@@ -213,13 +274,35 @@ class writer_actor : public caf::event_based_actor {
     w_.m->db_retries().Increment();
     const bool lost = conn_ == nullptr || !conn_->is_open() || dynamic_cast<const pqxx::broken_connection*>(&e) ||
                       dynamic_cast<const pqxx::in_doubt_error*>(&e);
+    const auto kind = lost ? postgis::failure_kind::transient : postgis::classify(e);
+    const auto sqlstate = postgis::sqlstate_of(e);
+    const bool transient = kind == postgis::failure_kind::transient;
     if (lost) drop_connection(postgis::error_message(e));
+    const auto rows = inflight_rows();
+    backstop_.on_failure(transient);
     const auto wait = retry_.next();
     log::warn("db.write_failed", "transaction failed; retrying the same batch",
               {{"error", postgis::error_message(e)},
-               {"sqlstate", postgis::sqlstate_of(e)},
+               {"sqlstate", sqlstate},
+               {"transient", transient ? "true" : "false"},
+               {"kind", postgis::to_string(kind)},
+               {"rows", std::to_string(rows)},
                {"retry_in_ms", std::to_string(wait.count())},
                {"attempt", std::to_string(retry_.failures())}});
+    // A statement timeout on the same transaction twice: too large for what
+    // the table allows within postgres.statement_timeout_ms; halve it.
+    if (sqlstate == "57014" && size_.on_statement_timeout(rows)) {
+      inflight_ = choose_transaction(inflight_);
+      backstop_.reset();
+      log::warn("db.transaction_halved",
+                "the same transaction hit postgres.statement_timeout_ms twice; writing it in smaller transactions",
+                {{"rows", std::to_string(rows)}, {"now_rows", std::to_string(inflight_rows())}});
+    } else if (backstop_.isolate() && backstop_.failures() == postgis::retry_backstop::kFailuresBeforeIsolating) {
+      log::warn("db.isolating_repeated_failure",
+                "the same transaction failed the same non-transient way repeatedly; writing it isolating rows, "
+                "an unknown failure counting as a data error",
+                {{"sqlstate", sqlstate}, {"failures", std::to_string(backstop_.failures())}});
+    }
     retrying_ = true;
     delayed_send(this, wait, msg::retry_atom::value);
   }
@@ -288,7 +371,10 @@ class writer_actor : public caf::event_based_actor {
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<postgis::batch_writer> writer_;
   postgis::table_schema_cache schemas_;
-  std::vector<msg::row_batch> pending_;
+  postgis::transaction_size size_;  // rows one transaction may take now
+  postgis::retry_backstop backstop_;
+  std::deque<msg::row_batch> pending_;  // in arrival order: a partition's batches in offset order
+  std::size_t inflight_ = 0;            // leading pending_ batches of the transaction being written or retried
   std::int64_t pending_rows_ = 0;
   std::int64_t pending_bytes_ = 0;
   std::uint64_t generation_ = 0;

@@ -323,19 +323,28 @@ class loader {
       v.present = true;
       switch (spec->type) {
         case value_type::string_list: v.list = split(text, ','); break;
-        case value_type::string_map:
+        case value_type::string_map: {
+          // A bad pair rejects this variable; the other variables are still
+          // checked, so that every problem is reported at once.
+          bool valid = true;
           for (const auto& pair : split(text, ',')) {
             auto eq = pair.find('=');
             if (eq == std::string::npos) {
               report(spec->path + ": expected name=value pairs separated by commas, got '" + pair + "'");
-              return;
+              valid = false;
+              break;
             }
             std::string key = trim(pair.substr(0, eq)), value = trim(pair.substr(eq + 1));
             auto rep = [&](const std::string& m) { report(spec->path + ": " + m); };
-            if (!check_map_value(*spec, key, value, rep)) return;
+            if (!check_map_value(*spec, key, value, rep)) {
+              valid = false;
+              break;
+            }
             v.map[map_key(*spec, key)] = value;
           }
+          if (!valid) continue;
           break;
+        }
         default:
           v.scalar = text;
           if (!check_scalar(*spec, v.scalar, [&](const std::string& m) { report(spec->path + ": " + m); })) continue;

@@ -107,7 +107,12 @@ std::vector<key_spec> build() {
       integer("limits.max_message_bytes", 16 * kMiB, 1024, kGiB, "largest Kafka message accepted"),
       integer("limits.max_value_bytes", 4 * kMiB, 16, kGiB, "largest single attribute value accepted"),
       integer("limits.max_nesting_depth", 64, 4, 1024, "deepest JSON nesting accepted"),
-      integer("limits.max_attributes", 1600, 1, 100000, "most attributes of one entity"),
+      // PostgreSQL's 1,600 columns, less the 4 Kafnus fills (entityid,
+      // entitytype, fiwareservicepath, recvtime) and the staging table's _seq:
+      // a wider entity could never be written, and would fail its batch.
+      integer("limits.max_attributes", 1595, 1, 1595,
+              "most attributes of one entity (at most 1595: PostgreSQL's 1,600 columns less the 4 Kafnus fills "
+              "and the staging table's sequence column)"),
 
       str("admin.listen", "0.0.0.0:8000", "address of /metrics, /health, /logLevel, /config (host:port)"),
       secret("admin.token", "bearer token required by POST /logLevel (empty: unprotected)"),

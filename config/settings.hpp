@@ -76,7 +76,7 @@ struct limits_settings {
   std::int64_t max_message_bytes = 16 << 20;
   std::int64_t max_value_bytes = 4 << 20;
   int max_nesting_depth = 64;
-  int max_attributes = 1600;
+  int max_attributes = 1595;
 };
 
 struct admin_settings {

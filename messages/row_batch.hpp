@@ -21,6 +21,16 @@ struct error_entry {
   std::string query;        // a statement an operator can re-run once the cause is fixed
 };
 
+// Where one record's rows and errors end in its batch: the writer splits a
+// batch too large for one transaction at such a boundary (a record's rows
+// share one position, so a record is never split).
+struct record_mark {
+  std::int64_t next_position = 0;  // the record's offset + 1
+  std::size_t rows_end = 0;        // rows of this and earlier records
+  std::size_t errors_end = 0;      // errors of this and earlier records
+  std::int64_t value_bytes_end = 0;  // Kafka value bytes of this and earlier records (credits)
+};
+
 struct row_batch {
   ngsi::flow flow = ngsi::flow::historic;
   source_range source;
@@ -28,6 +38,7 @@ struct row_batch {
   std::vector<ngsi::row> rows;
   std::vector<error_entry> errors;
   std::int64_t bytes = 0;        // approximate size of rows, for the writer's batching limit
+  std::vector<record_mark> records;  // one per record, in offset order (empty: the batch cannot be split)
 };
 
 }  // namespace kafnus::msg

@@ -196,6 +196,10 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     }
     value v = std::move(typed).value();
     if (a.column == kTimeInstant && v.kind == value_kind::timestamp) r.timeinstant_us = v.micros;
+    // A lastdata TimeInstant that is null is one that is missing: without
+    // the column, the upsert leaves the stored TimeInstant alone (a NULL
+    // would clear a newer row's). Historic and mutable reject it below.
+    if (a.column == kTimeInstant && v.kind == value_kind::null && f == flow::lastdata) continue;
     r.columns.push_back({std::move(a.column), std::move(v)});
   }
 

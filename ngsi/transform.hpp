@@ -20,7 +20,7 @@ struct limits {
   std::size_t max_message_bytes = 16u << 20;
   std::size_t max_value_bytes = 4u << 20;  // one attribute value (text, JSON text, geometry source)
   int max_nesting_depth = 64;
-  int max_attributes = 1600;
+  int max_attributes = 1595;  // PostgreSQL's 1,600 columns less the 4 base columns and the staging _seq
 };
 
 struct transform_options {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <set>
 
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
@@ -17,6 +19,7 @@
 #include <simdjson.h>
 
 #include "postgis/error_class.hpp"
+#include "postgis/explicit_transaction.hpp"
 #include "postgis/savepoint.hpp"
 #include "postgis/sql.hpp"
 #include "postgis/statements.hpp"
@@ -34,6 +37,8 @@ struct stale_schema {
 struct needs_isolation {};
 
 constexpr int kMaxAttempts = 5;
+
+bool retryable(failure_kind kind) { return kind == failure_kind::transient || kind == failure_kind::unknown; }
 
 // Sends COPY text (complete lines) into a table in one chunk.
 void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns,
@@ -76,9 +81,17 @@ void reserve_like_first_line(std::string& text, std::size_t rows) {
 
 struct batch_writer::attempt_state {
   std::set<ngsi::table_ref> fetched_now;  // schemas read within this attempt (fresh)
+  std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;  // of this attempt's tables
   std::vector<error_log_entry> errors;
+  std::vector<flow_service> error_origin;  // per entry of `errors`
   write_result result;
 };
+
+std::size_t write_result::rows_rejected() const {
+  std::size_t n = 0;
+  for (const auto& [fs, count] : failed) n += static_cast<std::size_t>(count);
+  return n;
+}
 
 batch_writer::batch_writer(pqxx::connection& conn, std::string kafnus_schema, std::string group,
                            unknown_column_policy policy, table_schema_cache& schemas)
@@ -89,8 +102,15 @@ batch_writer::batch_writer(pqxx::connection& conn, std::string kafnus_schema, st
       schemas_(schemas),
       error_log_(kafnus_schema_) {}
 
-write_result batch_writer::write(const write_request& request) {
-  bool isolate = false;
+failure_kind batch_writer::kind_of(const std::exception& e) const {
+  if (!conn_.is_open()) return failure_kind::transient;
+  const auto kind = classify(e);
+  return kind == failure_kind::unknown && unknown_is_data_ ? failure_kind::row : kind;
+}
+
+write_result batch_writer::write(const write_request& request, write_mode mode) {
+  unknown_is_data_ = mode == write_mode::isolate_unknown;
+  bool isolate = unknown_is_data_;
   for (int i = 1;; ++i) {
     try {
       auto r = attempt(request, isolate);
@@ -104,13 +124,29 @@ write_result batch_writer::write(const write_request& request) {
     } catch (const stale_schema& s) {
       schemas_.invalidate(s.table);
       isolate = true;
+    } catch (...) {
+      error_log_.forget();  // tables it created were rolled back
+      throw;
     }
     error_log_.forget();
     if (i >= kMaxAttempts) {
       // Cannot happen with a stable schema: every retry reads fresh schemas
-      // of the failing tables. Treat as transient rather than drop anything.
+      // of the failing tables. Treat as a failure to retry rather than drop
+      // anything (the caller's backstop ends it if it keeps happening).
       throw std::runtime_error("the tables kept changing while the batch was written; retrying");
     }
+  }
+}
+
+void batch_writer::drop_staging_tables(explicit_transaction& committed, const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  std::string sql;
+  for (const auto& n : names) sql += "DROP TABLE IF EXISTS pg_temp." + n + ";";
+  try {
+    committed.exec_after_commit(sql);
+  } catch (const std::exception&) {
+    // Left behind, a staging table is only forgotten: CREATE … IF NOT EXISTS
+    // finds it again; a lost connection drops it anyway.
   }
 }
 
@@ -118,7 +154,11 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   attempt_state st;
   auto& res = st.result;
   res.isolated = isolate;
-  pqxx::work tx(conn_);
+  explicit_transaction xact(conn_);
+  auto& tx = xact.tx();
+  // Deferred constraints are checked at their statement while isolating, so
+  // that their rows can be found (in the fast attempt they fail the commit).
+  if (isolate) tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
 
   // 1. Positions first: a conflicting source contributes nothing.
   res.sources = advance_positions(tx, kafnus_schema_, group_, request.sources);
@@ -129,35 +169,89 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   for (const auto& r : request.rows) {
     if (active(r.tag)) rows.push_back(r);
   }
-  for (const auto& [entry, tag] : request.errors) {
-    if (active(tag)) st.errors.push_back(entry);
+  for (const auto& e : request.errors) {
+    if (!active(e.tag)) continue;
+    st.errors.push_back(e.entry);
+    st.error_origin.push_back(flow_service{e.flow, e.entry.service});
   }
 
-  // 2. Schemas of the target tables.
-  auto schema_of = [&](const ngsi::table_ref& t) -> const table_schema& {
-    if (const auto* s = schemas_.lookup(t)) return *s;
-    st.fetched_now.insert(t);
-    return schemas_.store(t, fetch_table_schema(tx, t));
+  // 2. Schemas of the target tables: cached, or read in one query.
+  auto load_schemas = [&](const std::vector<ngsi::table_ref>& tables) {
+    if (tables.empty()) return;
+    auto fetched = fetch_table_schemas(tx, tables);
+    for (auto& [t, schema] : fetched) {
+      st.fetched_now.insert(t);
+      st.schemas[t] = schemas_.store(t, std::move(schema));
+    }
   };
-  for (const auto& r : rows) schema_of(r.row->table);
-  if (policy_ == unknown_column_policy::add) {
-    auto additions = missing_columns(rows, schema_of);
-    for (const auto& a : additions) {
-      tx.exec("ALTER TABLE " + qualified(a.table) + " ADD COLUMN IF NOT EXISTS " + quote_ident(a.column) + " " +
-              a.type);
+  {
+    std::vector<ngsi::table_ref> to_fetch;
+    for (const auto& r : rows) {
+      const auto& t = r.row->table;
+      if (st.schemas.count(t)) continue;
+      if (auto cached = schemas_.lookup(t)) {
+        st.schemas[t] = std::move(cached);
+      } else {
+        st.schemas[t] = nullptr;
+        to_fetch.push_back(t);
+      }
     }
-    for (const auto& a : additions) {
-      schemas_.invalidate(a.table);
-      schema_of(a.table);
-    }
-    res.added_columns = additions.size();
+    load_schemas(to_fetch);
   }
+  auto schema_of = [&](const ngsi::table_ref& t) -> const table_schema& { return *st.schemas.at(t); };
 
-  // 3. Plan, stage, write.
   auto fail_row = [&](const ngsi::row& r, const std::vector<std::uint16_t>& cols, const std::string& message) {
     st.errors.push_back(error_log_entry{r.service, 0, message, render_statement(r, cols)});
+    st.error_origin.push_back(flow_service{r.f, r.service});
     ++res.failed[flow_service{r.f, r.service}];
   };
+
+  // 3. Columns for "unknown_columns: add", each in a savepoint: a column
+  // that cannot be added (not the table's owner, 1,600 columns already)
+  // sends the rows that need it to the error log.
+  if (policy_ == unknown_column_policy::add) {
+    std::map<std::pair<ngsi::table_ref, std::string>, std::string> refused;
+    std::vector<ngsi::table_ref> altered;
+    for (const auto& a : missing_columns(rows, schema_of)) {
+      try {
+        in_savepoint(tx, [&] {
+          tx.exec("ALTER TABLE " + qualified(a.table) + " ADD COLUMN IF NOT EXISTS " + quote_ident(a.column) + " " +
+                  a.type);
+        });
+        ++res.added_columns;
+        if (altered.empty() || altered.back() != a.table) altered.push_back(a.table);
+      } catch (const std::exception& e) {
+        if (retryable(kind_of(e))) throw;
+        refused[{a.table, a.column}] = error_message(e);
+      }
+    }
+    std::sort(altered.begin(), altered.end());
+    altered.erase(std::unique(altered.begin(), altered.end()), altered.end());
+    for (const auto& t : altered) schemas_.invalidate(t);
+    load_schemas(altered);
+    if (!refused.empty()) {
+      std::vector<tagged_row> kept;
+      kept.reserve(rows.size());
+      for (const auto& r : rows) {
+        const std::string* why = nullptr;
+        for (const auto& c : r.row->columns) {
+          auto it = refused.find({r.row->table, c.name});
+          if (it != refused.end()) {
+            why = &it->second;
+            break;
+          }
+        }
+        if (why) {
+          fail_row(*r.row, {}, *why);
+        } else {
+          kept.push_back(r);
+        }
+      }
+      rows = std::move(kept);
+    }
+  }
+
+  // 4. Plan, stage, write.
   std::vector<tagged_row> storable;
   storable.reserve(rows.size());
   for (const auto& r : rows) {
@@ -179,19 +273,39 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   // into its table (the fast path); a failure there means bad data, found
   // again by the isolating attempt, which always stages.
   std::vector<bool> direct(plan.groups.size(), false);
+  std::vector<bool> abandoned(plan.groups.size(), false);  // its rows all went to the error log
   std::map<std::string, std::vector<std::size_t>> groups_by_stage;
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
     direct[g] = !isolate && direct_copy_allowed(plan.groups[g]);
     if (!direct[g]) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
   }
+  // Every row of a group fails with one message (a statement-level error).
+  auto fail_group = [&](std::size_t g, const std::string& message) {
+    for (const auto& pr : plan.groups[g].rows) fail_row(*pr.row, pr.value_index, message);
+    abandoned[g] = true;
+  };
   std::vector<int> seq_begin(plan.groups.size(), 0);
   std::vector<std::vector<bool>> unstaged(plan.groups.size());  // rows COPY rejected (isolating only)
-  std::set<std::string> new_stages;
+  std::vector<std::string> new_stages;
   for (const auto& [stage, group_ids] : groups_by_stage) {
     const auto& kinds = plan.groups[group_ids.front()].stage_kinds;
-    if (!stages_.count(stage)) {
-      tx.exec(stage_ddl(kinds));
-      new_stages.insert(stage);
+    if (!stages_.find(stage)) {
+      // A staging table has one column per value of the shape: too many of
+      // them (more than 1,600) is the data's problem, not the batch's.
+      try {
+        if (isolate) {
+          in_savepoint(tx, [&] { tx.exec(stage_ddl(kinds)); });
+        } else {
+          tx.exec(stage_ddl(kinds));
+        }
+      } catch (const std::exception& e) {
+        if (retryable(kind_of(e))) throw;
+        if (!isolate) throw needs_isolation{};
+        const auto message = error_message(e);
+        for (auto g : group_ids) fail_group(g, message);
+        continue;
+      }
+      new_stages.push_back(stage);
     }
     int seq = 0;
     for (auto g : group_ids) {
@@ -214,7 +328,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
       try {
         copy_lines(tx, "pg_temp." + stage, columns, text);
       } catch (const std::exception& e) {
-        if (classify(e) == failure_kind::transient) throw;
+        if (retryable(kind_of(e))) throw;
         throw needs_isolation{};
       }
       continue;
@@ -231,7 +345,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage, columns, text); });
         continue;
       } catch (const std::exception& e) {
-        if (classify(e) == failure_kind::transient) throw;
+        if (retryable(kind_of(e))) throw;
       }
       for (std::size_t i = 0; i < group.rows.size(); ++i) {
         std::string line;
@@ -239,7 +353,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         try {
           in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage, columns, line); });
         } catch (const std::exception& e) {
-          if (classify(e) == failure_kind::transient) throw;
+          if (retryable(kind_of(e))) throw;
           unstaged[g][i] = true;
           fail_row(*group.rows[i].row, group.rows[i].value_index, error_message(e));
         }
@@ -248,8 +362,8 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   }
 
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
+    if (abandoned[g]) continue;
     const auto& group = plan.groups[g];
-    const std::string sql = group_statement(group);
     const int begin = seq_begin[g];
     const int end = begin + static_cast<int>(group.rows.size());
     auto is_staged = [&](int i) {
@@ -262,6 +376,10 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         ++res.written[flow_service{r.f, r.service}];
       }
     };
+    // Folded rows were applied and then superseded within the batch.
+    auto count_folded = [&] {
+      for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service}];
+    };
     if (direct[g]) {
       std::string lines;
       for (const auto& pr : group.rows) {
@@ -272,22 +390,22 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
       try {
         copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines);
       } catch (const std::exception& e) {
-        if (classify(e) == failure_kind::transient) throw;
+        if (retryable(kind_of(e))) throw;
         throw needs_isolation{};
       }
       count_written(begin, end);
       continue;
     }
+    const std::string sql = group_statement(group);
     if (!isolate) {
       try {
         tx.exec_params(sql, begin, end);
       } catch (const std::exception& e) {
-        if (classify(e) == failure_kind::transient) throw;
+        if (retryable(kind_of(e))) throw;
         throw needs_isolation{};
       }
       count_written(begin, end);
-      // Folded rows were applied and then superseded within the batch.
-      if (group.folded) res.written[flow_service{group.flow, group.rows.front().row->service}] += group.folded;
+      count_folded();
       continue;
     }
     // Isolating: run [lo, hi) in a savepoint; on a data error split it.
@@ -299,8 +417,8 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         in_savepoint(tx, [&, lo = lo, hi = hi] { tx.exec_params(sql, lo, hi); });
         count_written(lo, hi);
       } catch (const std::exception& e) {
-        const auto kind = classify(e);
-        if (kind == failure_kind::transient) throw;
+        const auto kind = kind_of(e);
+        if (retryable(kind)) throw;
         if (kind == failure_kind::statement && !st.fetched_now.count(group.table)) throw stale_schema{group.table};
         if (kind == failure_kind::statement || hi - lo == 1) {
           const auto message = error_message(e);
@@ -316,21 +434,37 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         }
       }
     }
-    if (group.folded) res.written[flow_service{group.flow, group.rows.front().row->service}] += group.folded;
+    count_folded();
   }
 
-  // 4. Error log, then commit.
+  // 5. Error log, then commit.
   const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   for (auto& e : st.errors) {
     if (e.timestamp_us == 0) e.timestamp_us = now_us;
   }
-  auto counts = error_log_.write(tx, st.errors);
+  auto counts = error_log_.write(tx, st.errors, unknown_is_data_);
+  for (std::size_t i = 0; i < st.errors.size(); ++i) {
+    if (counts.written[i]) ++res.logged[st.error_origin[i]];
+  }
   res.error_log_rows = counts.per_service + counts.fallback;
   res.error_log_fallback = counts.fallback;
-  tx.commit();
-  stages_.insert(new_stages.begin(), new_stages.end());
+  res.error_log_lost = counts.lost;
+  res.error_log_lost_reason = std::move(counts.lost_reason);
+  try {
+    xact.commit();
+  } catch (const std::exception& e) {
+    // A deferred constraint fails the commit: isolate, with every
+    // constraint checked at its statement.
+    if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
+    throw;
+  }
+  std::vector<std::string> evicted;
+  for (const auto& stage : new_stages) {
+    for (auto& e : stages_.put(stage, true)) evicted.push_back(std::move(e));
+  }
+  drop_staging_tables(xact, evicted);
   return res;
 }
 

@@ -5,18 +5,25 @@
 // together or not at all.
 //
 // Failures:
-//  - transient (connection lost, shutdown, serialization, …): the exception
-//    escapes; nothing was committed; the caller retries the same request.
-//  - data errors: the first attempt runs without savepoints; when a
-//    statement fails, it is rolled back and re-run with every group in a
-//    savepoint, splitting a failing group in halves until the bad rows are
-//    isolated. Those rows go to the error log with PostgreSQL's message and
-//    a statement to re-run; every other row is written.
+//  - transient (connection lost, shutdown, serialization, …) and unknown
+//    ones (no SQLSTATE): the exception escapes; nothing was committed; the
+//    caller retries the same request.
+//  - data errors, whatever statement meets them (staging table DDL, ALTER
+//    TABLE of "unknown_columns: add", COPY, insert, upsert, delete,
+//    error-log insert, a deferred constraint at commit): the first attempt
+//    runs without savepoints; when a statement fails, it is rolled back and
+//    re-run with every statement in a savepoint, splitting a failing group
+//    in halves until the bad rows are isolated. Those rows go to the error
+//    log with PostgreSQL's message and a statement to re-run; every other
+//    row is written. (ALTER TABLE always runs in a savepoint: a column that
+//    cannot be added costs the rows that need it.)
+//  - write_mode::isolate_unknown (the caller's backstop, after the same
+//    batch failed the same unknown way a few times): isolate from the start
+//    and treat unknown failures as data errors.
 
 #include <array>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,17 +31,33 @@
 #include <pqxx/connection>
 
 #include "ngsi/row.hpp"
+#include "postgis/bounded_lru.hpp"
+#include "postgis/error_class.hpp"
 #include "postgis/error_log.hpp"
+#include "postgis/explicit_transaction.hpp"
 #include "postgis/offsets_store.hpp"
 #include "postgis/table_schema.hpp"
 #include "postgis/write_plan.hpp"
 
 namespace kafnus::postgis {
 
+// An error-log entry from a processor (a record or entity that could not
+// become a row), tagged with its source and flow.
+struct request_error {
+  error_log_entry entry;
+  std::size_t tag = 0;
+  ngsi::flow flow = ngsi::flow::historic;
+};
+
 struct write_request {
   std::vector<position_update> sources;  // one per consumed range; rows and errors are tagged with its index
   std::vector<tagged_row> rows;          // in offset order
-  std::vector<std::pair<error_log_entry, std::size_t>> errors;  // from the processors, tagged with a source
+  std::vector<request_error> errors;     // from the processors
+};
+
+enum class write_mode {
+  normal,
+  isolate_unknown,  // isolate from the start; an unknown failure is a data error
 };
 
 struct flow_service {
@@ -43,18 +66,26 @@ struct flow_service {
   friend bool operator<(const flow_service& a, const flow_service& b) {
     return a.flow != b.flow ? a.flow < b.flow : a.service < b.service;
   }
+  friend bool operator==(const flow_service& a, const flow_service& b) {
+    return a.flow == b.flow && a.service == b.service;
+  }
 };
 
 struct write_result {
   std::vector<position_outcome> sources;       // per request source
-  std::map<flow_service, std::int64_t> written;  // rows applied (folded ones included)
-  std::map<flow_service, std::int64_t> failed;   // rows sent to the error log
-  std::size_t error_log_rows = 0;               // all error-log rows (failed rows + processor errors)
+  std::map<flow_service, std::int64_t> written;  // rows applied (folded ones included, each for its own service)
+  std::map<flow_service, std::int64_t> failed;   // rows PostgreSQL rejected (sent to the error log)
+  std::map<flow_service, std::int64_t> logged;   // entries written to an error log (failed rows + processor
+                                                 // errors of sources that advanced)
+  std::size_t error_log_rows = 0;               // all error-log rows written (the sum of `logged`)
   std::size_t error_log_fallback = 0;           // of which went to <kafnus schema>.error_log
+  std::size_t error_log_lost = 0;               // entries no error log could take (counted, logged by the caller)
+  std::string error_log_lost_reason;
   std::array<std::size_t, 3> dropped_attributes{};  // per ngsi::flow
   std::size_t added_columns = 0;
   int attempts = 0;        // transactions started (1 when nothing failed)
-  bool isolated = false;   // bad rows had to be isolated with savepoints
+  bool isolated = false;   // the batch was written in isolating mode (rows may or may not have failed)
+  std::size_t rows_rejected() const;  // sum of `failed`
 };
 
 class batch_writer {
@@ -62,20 +93,30 @@ class batch_writer {
   batch_writer(pqxx::connection& conn, std::string kafnus_schema, std::string group, unknown_column_policy policy,
                table_schema_cache& schemas);
 
-  // Throws on a transient failure (see above); returns otherwise.
-  write_result write(const write_request& request);
+  // Throws on a transient or unknown failure (see above); returns otherwise.
+  write_result write(const write_request& request, write_mode mode = write_mode::normal);
+
+  // Staging tables known to exist on this connection (bounded: shapes come
+  // from message content).
+  std::size_t staging_tables() const { return stages_.size(); }
+  static constexpr std::size_t kMaxStagingTables = 256;
 
  private:
   struct attempt_state;
   write_result attempt(const write_request& request, bool isolate);
+  // The kind of a failure as this writer treats it: transient when the
+  // connection is gone, unknown as a row error in isolate_unknown mode.
+  failure_kind kind_of(const std::exception& e) const;
+  void drop_staging_tables(explicit_transaction& committed, const std::vector<std::string>& names);
 
   pqxx::connection& conn_;
   std::string kafnus_schema_;
   std::string group_;
   unknown_column_policy policy_;
   table_schema_cache& schemas_;
-  std::set<std::string> stages_;  // staging tables created on this connection
+  bounded_lru<std::string, bool> stages_{kMaxStagingTables};  // staging tables created on this connection
   error_log_writer error_log_;
+  bool unknown_is_data_ = false;
 };
 
 }  // namespace kafnus::postgis

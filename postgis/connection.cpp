@@ -46,6 +46,9 @@ std::unique_ptr<pqxx::connection> connect(const config::postgres_settings& pg, c
   auto settings = pg;
   if (!role.empty()) settings.application_name = pg.application_name + "-" + role;
   auto conn = std::make_unique<pqxx::connection>(connection_string(settings));
+  // Errors carry their SQLSTATE in the message ("ERROR:  42501: …"), where
+  // error_class finds it when libpqxx 6.4 drops it from the exception.
+  conn->set_verbosity(pqxx::connection_base::verbose);
   pqxx::nontransaction setup(*conn);
   setup.exec("SET TimeZone = 'UTC'");
   setup.exec("SET standard_conforming_strings = on");

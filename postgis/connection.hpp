@@ -18,7 +18,8 @@ std::string connection_string(const config::postgres_settings& pg);
 std::string describe(const config::postgres_settings& pg);
 
 // Connects and prepares the session: TimeZone UTC (naive timestamp columns
-// hold UTC), standard_conforming_strings on, statement_timeout as configured.
+// hold UTC), standard_conforming_strings on, statement_timeout as configured,
+// verbose error messages (they carry the SQLSTATE).
 // Throws pqxx::broken_connection when the server cannot be reached.
 std::unique_ptr<pqxx::connection> connect(const config::postgres_settings& pg, const std::string& role);
 

@@ -79,7 +79,7 @@ std::string truncate_utf8(const std::string& text, std::size_t max) {
 }
 
 bool error_log_writer::ensure_table(pqxx::transaction_base& tx, const std::string& service) {
-  if (known_.count(service)) return true;
+  if (known_.find(service)) return true;
   const auto table = ngsi::error_log_table(service);
   auto r = tx.exec_params(
       "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), "
@@ -93,40 +93,65 @@ bool error_log_writer::ensure_table(pqxx::transaction_base& tx, const std::strin
     tx.exec("CREATE TABLE IF NOT EXISTS " + qualified(table) +
             " (\"timestamp\" timestamptz NOT NULL, error text NOT NULL, query text NULL)");
   }
-  known_.insert(service);
+  known_.put(service, true);
   return true;
 }
 
-error_log_counts error_log_writer::write(pqxx::dbtransaction& tx, const std::vector<error_log_entry>& entries) {
+error_log_counts error_log_writer::write(pqxx::transaction_base& tx, const std::vector<error_log_entry>& entries,
+                                         bool unknown_is_data) {
+  auto retryable = [&](const std::exception& e) {
+    const auto kind = classify(e);
+    return kind == failure_kind::transient || (kind == failure_kind::unknown && !unknown_is_data);
+  };
   error_log_counts counts;
+  counts.written.assign(entries.size(), false);
   if (entries.empty()) return counts;
-  std::map<std::string, std::vector<const error_log_entry*>> by_service;
-  for (const auto& e : entries) by_service[e.service].push_back(&e);
-  std::vector<const error_log_entry*> fallback;
-  for (const auto& [service, rows] : by_service) {
+  std::map<std::string, std::vector<std::size_t>> by_service;
+  for (std::size_t i = 0; i < entries.size(); ++i) by_service[entries[i].service].push_back(i);
+  auto pointers = [&](const std::vector<std::size_t>& idx) {
+    std::vector<const error_log_entry*> rows;
+    rows.reserve(idx.size());
+    for (auto i : idx) rows.push_back(&entries[i]);
+    return rows;
+  };
+  std::vector<std::size_t> fallback;
+  for (const auto& [service, idx] : by_service) {
     bool written = false;
     try {
       in_savepoint(tx, [&] {
         if (ensure_table(tx, service)) {
           const auto table = ngsi::error_log_table(service);
-          insert_rows(tx, "INSERT INTO " + qualified(table) + " (\"timestamp\", error, query) VALUES ", rows, false);
+          insert_rows(tx, "INSERT INTO " + qualified(table) + " (\"timestamp\", error, query) VALUES ", pointers(idx),
+                      false);
           written = true;
         }
       });
     } catch (const std::exception& e) {
-      if (classify(e) == failure_kind::transient) throw;
+      if (retryable(e)) throw;
       known_.erase(service);  // an unusable table: its rows go to the fallback below
     }
     if (written) {
-      counts.per_service += rows.size();
+      counts.per_service += idx.size();
+      for (auto i : idx) counts.written[i] = true;
     } else {
-      fallback.insert(fallback.end(), rows.begin(), rows.end());
+      fallback.insert(fallback.end(), idx.begin(), idx.end());
     }
   }
   if (!fallback.empty()) {
-    insert_rows(tx, "INSERT INTO " + quote_ident(kafnus_schema_) + ".error_log (\"timestamp\", service, error, query) VALUES ",
-                fallback, true);
-    counts.fallback = fallback.size();
+    try {
+      in_savepoint(tx, [&] {
+        insert_rows(tx,
+                    "INSERT INTO " + quote_ident(kafnus_schema_) +
+                        ".error_log (\"timestamp\", service, error, query) VALUES ",
+                    pointers(fallback), true);
+      });
+      counts.fallback = fallback.size();
+      for (auto i : fallback) counts.written[i] = true;
+    } catch (const std::exception& e) {
+      if (retryable(e)) throw;
+      counts.lost = fallback.size();
+      counts.lost_reason = error_message(e);
+    }
   }
   return counts;
 }

@@ -13,6 +13,15 @@ namespace kafnus::postgis {
 
 void ensure_kafnus_tables(pqxx::connection& conn, const std::string& schema) {
   const auto s = quote_ident(schema);
+  {
+    // Present already (created by an operator or another daemon): nothing to
+    // create, so a role that may write but not create (least privilege)
+    // starts as well.
+    pqxx::nontransaction check(conn);
+    const auto r = check.exec("SELECT to_regclass(" + quote_literal(s + ".offsets") + ") IS NOT NULL AND to_regclass(" +
+                              quote_literal(s + ".error_log") + ") IS NOT NULL");
+    if (r[0][0].as<bool>()) return;
+  }
   pqxx::work tx(conn);
   // Serialize concurrent creators (several daemons starting at once).
   tx.exec("SELECT pg_advisory_xact_lock(hashtext(" + quote_literal("kafnus-ddl:" + schema) + "))");

@@ -16,7 +16,8 @@
 namespace kafnus::postgis {
 
 // Creates <schema> and <schema>.offsets (and <schema>.error_log, the error
-// log of last resort) when missing. Safe to run concurrently.
+// log of last resort) when missing; creates nothing (needs no CREATE
+// privilege) when both tables exist. Safe to run concurrently.
 void ensure_kafnus_tables(pqxx::connection& conn, const std::string& schema);
 
 // Stored next position of each partition of `topic` that has one.

@@ -108,7 +108,7 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 // Whether COPY text input of `kind` into a column of `type` stores what the
 // assignment cast of the staged value would.
 bool same_as_staged(ngsi::value_kind kind, const std::string& type) {
-  const bool text_type = type == "text" || starts_with(type, "character varying") || starts_with(type, "character(");
+  const bool text_type = is_text_type(type);
   switch (kind) {
     case ngsi::value_kind::null: return true;
     case ngsi::value_kind::text: return text_type;
@@ -128,7 +128,7 @@ bool integer_type(const std::string& type) { return type == "bigint" || type == 
 }  // namespace
 
 bool direct_copy_allowed(const statement_group& g) {
-  if (g.op != ngsi::operation::insert) return false;
+  if (g.op != ngsi::operation::insert || !g.copy_into_target) return false;
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     const auto& c = g.columns[i];
     if (!c.target_exists) return false;

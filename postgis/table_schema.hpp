@@ -1,11 +1,15 @@
 #pragma once
-// What Kafnus knows of a target table: whether it exists and its columns.
-// Read from the catalog and cached; a cached entry expires, and is dropped
-// as soon as a statement on the table fails in a way that suggests the
-// table changed (ALTER TABLE, DROP, CREATE by an operator).
+// What Kafnus knows of a target table: whether it exists, what kind of
+// relation it is, and its columns. Read from the catalog and cached; a
+// cached entry expires, and is dropped as soon as a statement on the table
+// fails in a way that suggests the table changed (ALTER TABLE, DROP, CREATE
+// by an operator). Table names come from message content (entity types), so
+// the cache is bounded in size as well as in age.
 
 #include <chrono>
+#include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +17,7 @@
 #include <pqxx/transaction_base>
 
 #include "ngsi/table_name.hpp"
+#include "postgis/bounded_lru.hpp"
 
 namespace kafnus::postgis {
 
@@ -23,39 +28,65 @@ struct column_info {
   bool is_geometry = false;  // PostGIS geometry
 };
 
+// Whether a format_type() names a character type (text, varchar, char).
+bool is_text_type(const std::string& type);
+
+// The kinds of relation Kafnus writes into (pg_class.relkind r, p, v, f).
+enum class relation_kind { table, partitioned_table, view, foreign_table };
+
 struct table_schema {
   bool exists = false;
+  relation_kind kind = relation_kind::table;
   std::vector<column_info> columns;
 
   const column_info* find(const std::string& name) const;
   bool has(const std::string& name) const { return find(name) != nullptr; }
+  // Whether COPY can go straight into the relation: tables only (PostgreSQL
+  // refuses COPY into a view; a view or foreign table is written with
+  // INSERT … SELECT from a staging table).
+  bool accepts_copy() const { return kind == relation_kind::table || kind == relation_kind::partitioned_table; }
 };
 
-// Reads the schema of one table (exists = false when there is no such table).
+// Reads the schemas of tables (exists = false for each that is missing), in
+// one round trip per thousand tables.
+std::map<ngsi::table_ref, table_schema> fetch_table_schemas(pqxx::transaction_base& tx,
+                                                            const std::vector<ngsi::table_ref>& tables);
+
+// Reads the schema of one table.
 table_schema fetch_table_schema(pqxx::transaction_base& tx, const ngsi::table_ref& table);
 
 class table_schema_cache {
  public:
   using clock = std::chrono::steady_clock;
+  static constexpr std::size_t kDefaultCapacity = 4096;
 
   explicit table_schema_cache(std::chrono::milliseconds ttl = std::chrono::seconds(30),
-                              std::chrono::milliseconds missing_ttl = std::chrono::seconds(2))
-      : ttl_(ttl), missing_ttl_(missing_ttl) {}
+                              std::chrono::milliseconds missing_ttl = std::chrono::seconds(2),
+                              std::size_t capacity = kDefaultCapacity)
+      : ttl_(ttl), missing_ttl_(missing_ttl), entries_(capacity) {}
 
-  // The cached schema when still fresh, else nullptr.
-  const table_schema* lookup(const ngsi::table_ref& table, clock::time_point now = clock::now()) const;
-  const table_schema& store(const ngsi::table_ref& table, table_schema schema, clock::time_point now = clock::now());
+  // The cached schema when still fresh, else null. Shared: it stays valid
+  // for its holder when the cache lets it go.
+  std::shared_ptr<const table_schema> lookup(const ngsi::table_ref& table, clock::time_point now = clock::now());
+  // Stores a schema; beyond the capacity the least recently used entry goes,
+  // and entries older than their time to live are swept out now and then.
+  std::shared_ptr<const table_schema> store(const ngsi::table_ref& table, table_schema schema,
+                                            clock::time_point now = clock::now());
   void invalidate(const ngsi::table_ref& table) { entries_.erase(table); }
   void clear() { entries_.clear(); }
+  std::size_t size() const { return entries_.size(); }
 
  private:
   struct entry {
-    table_schema schema;
+    std::shared_ptr<const table_schema> schema;
     clock::time_point loaded;
   };
+  bool expired(const entry& e, clock::time_point now) const;
+
   std::chrono::milliseconds ttl_;
   std::chrono::milliseconds missing_ttl_;
-  std::map<ngsi::table_ref, entry> entries_;
+  bounded_lru<ngsi::table_ref, entry> entries_;
+  clock::time_point last_sweep_{};
 };
 
 }  // namespace kafnus::postgis

@@ -228,13 +228,19 @@ class planner {
     auto& earlier = group.rows[loc.pos];
     switch (tr.row->op) {
       case ngsi::operation::insert: return false;
-      case ngsi::operation::remove: ++group.folded; return true;
+      case ngsi::operation::remove:
+        ++group.folded;
+        group.folded_rows.push_back(tr.row);
+        return true;
       case ngsi::operation::upsert:
         ++group.folded;
         if (later_wins(*earlier.row, *tr.row)) {
+          group.folded_rows.push_back(earlier.row);
           earlier.row = tr.row;
           earlier.tag = tr.tag;
           earlier.value_index = std::move(idx);
+        } else {
+          group.folded_rows.push_back(tr.row);
         }
         return true;
     }
@@ -246,19 +252,24 @@ class planner {
     g.table = r.table;
     g.flow = r.f;
     g.op = r.op;
+    g.copy_into_target = schema.accepts_copy();
     for (auto i : idx) {
       const auto& c = r.columns[i];
       group_column gc;
       gc.name = c.name;
       gc.kind = c.val.kind;
-      if (gc.kind != ngsi::value_kind::null) {
-        gc.stage_index = static_cast<int>(g.stage_kinds.size());
-        g.stage_kinds.push_back(gc.kind);
-      }
       if (const auto* target = schema.find(c.name)) {
         gc.target_exists = true;
         gc.target_is_json = target->is_json;
         gc.target_type = target->type;
+      }
+      if (gc.kind != ngsi::value_kind::null) {
+        gc.stage_index = static_cast<int>(g.stage_kinds.size());
+        // A number into a text column keeps the text it was written as
+        // ("1E5"), as a COPY straight into the table stores it; a double
+        // precision staging column would give "100000".
+        const bool as_text = gc.kind == ngsi::value_kind::number && gc.target_exists && is_text_type(gc.target_type);
+        g.stage_kinds.push_back(as_text ? ngsi::value_kind::text : gc.kind);
       }
       g.columns.push_back(std::move(gc));
     }

@@ -30,7 +30,8 @@ enum class unknown_column_policy { error, drop, add };
 struct group_column {
   std::string name;
   ngsi::value_kind kind;      // null: every row of the group has NULL here
-  int stage_index = -1;       // column of the staging table (c<N>), -1 for null
+  int stage_index = -1;       // column of the staging table (c<N>), -1 for null; its kind is
+                              // `kind`, but text for a number into a text column (stored as written)
   bool target_exists = false;  // false: no such column (unknown-column policy "error": the database reports it)
   bool target_is_json = false;  // json/jsonb column: text and scalars are converted to JSON
   std::string target_type;      // format_type() of the column, when it exists
@@ -50,6 +51,8 @@ struct statement_group {
   std::vector<ngsi::value_kind> stage_kinds;  // kinds of the staging columns, in order
   std::vector<planned_row> rows;              // in offset order (after folding)
   std::size_t folded = 0;                     // rows superseded by a later row of the same key
+  std::vector<const ngsi::row*> folded_rows;  // those rows (each counts as written, for its own service)
+  bool copy_into_target = true;               // the target accepts COPY (a table, not a view)
 };
 
 struct rejected_row {

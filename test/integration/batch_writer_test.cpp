@@ -6,6 +6,7 @@
 
 #include <pqxx/pqxx>
 
+#include "ngsi/transform.hpp"
 #include "postgis/batch_writer.hpp"
 #include "postgis/offsets_store.hpp"
 #include "test/support/pg_client.hpp"
@@ -64,12 +65,41 @@ struct writer_fixture {
   }
 
   postgis::write_result write(std::int64_t expected, std::int64_t next, const std::string& topic = "topic") {
-    postgis::batch_writer w(conn, kafnus_schema, "group", postgis::unknown_column_policy::error, cache);
+    return write_as(conn, postgis::unknown_column_policy::error, expected, next, topic);
+  }
+
+  postgis::write_result write_as(pqxx::connection& c, postgis::unknown_column_policy policy, std::int64_t expected,
+                                 std::int64_t next, const std::string& topic = "topic") {
+    postgis::batch_writer w(c, kafnus_schema, "group", policy, cache);
     postgis::write_request req;
     req.sources.push_back({topic, 0, expected, next});
     for (const auto& r : rows) req.rows.push_back({&r, 0});
     return w.write(req);
   }
+
+  std::string error_log() const { return schema + "." + schema + "_error_log"; }
+};
+
+// A login role for least-privilege tests (trust authentication), dropped
+// with everything it owns or was granted at the end.
+struct login_role {
+  std::string name = kt::unique_name("role");
+  kt::pg_client pg;
+  login_role() { pg.exec("CREATE ROLE " + name + " LOGIN"); }
+  ~login_role() {
+    try {
+      pg.exec("DROP OWNED BY " + name + " CASCADE; DROP ROLE IF EXISTS " + name);
+    } catch (const std::exception&) {
+    }
+  }
+  // The privileges a writer needs on Kafnus's own tables and a service's
+  // schema (its error log included), but none on the target tables.
+  void grant_writer_basics(const std::string& kafnus_schema, const std::string& service_schema) {
+    pg.exec("GRANT USAGE ON SCHEMA " + kafnus_schema + " TO " + name + "; GRANT SELECT, INSERT, UPDATE ON " +
+            kafnus_schema + ".offsets, " + kafnus_schema + ".error_log TO " + name + "; GRANT USAGE, CREATE ON SCHEMA " +
+            service_schema + " TO " + name);
+  }
+  std::string connection_string() const { return kt::pg_connection_string() + " user=" + name; }
 };
 
 }  // namespace
@@ -211,4 +241,234 @@ TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcome
     EXPECT_EQ(r, std::vector<postgis::position_outcome>(2, postgis::position_outcome::advanced));
   }
   EXPECT_EQ(f.pg.scalar("SELECT next_offset FROM " + offsets + " WHERE topic = 'a' AND kafka_partition = 0"), "17");
+}
+
+// Issue 16.3: a missing GRANT on one table costs only that table's rows. libpqxx
+// 6.4 throws insufficient_privilege without its SQLSTATE; it is still a data
+// problem, not a transient one, on the direct COPY path (historic) and on the
+// staged path (lastdata upsert without UPDATE).
+TEST(BatchWriter, ATableWithoutInsertGrantCostsOnlyItsRows) {
+  writer_fixture f;
+  f.pg.exec("CREATE TABLE " + f.schema + ".other (LIKE " + f.schema + ".t)");
+  login_role role;
+  role.grant_writer_basics(f.kafnus_schema, f.schema);
+  role.pg.exec("GRANT SELECT ON " + f.schema + ".t TO " + role.name + "; GRANT SELECT, INSERT ON " + f.schema +
+               ".t_lastdata TO " + role.name + "; GRANT SELECT, INSERT ON " + f.schema + ".other TO " + role.name);
+  for (int i = 0; i < 3; ++i) f.add(ngsi::flow::historic, "H" + std::to_string(i), i, {});
+  for (int i = 0; i < 2; ++i) f.add(ngsi::flow::lastdata, "L" + std::to_string(i), i, {});
+  for (int i = 0; i < 4; ++i) f.add(ngsi::flow::historic, "O" + std::to_string(i), i, {}).table.table = "other";
+  pqxx::connection as_role(role.connection_string());
+  pqxx::nontransaction(as_role).exec("SET TimeZone = 'UTC'");
+  const auto r = f.write_as(as_role, postgis::unknown_column_policy::error, -1, 9);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(f.pg.count(f.schema + ".other"), 4);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 0);
+  EXPECT_EQ(f.pg.count(f.error_log()), 5);
+  EXPECT_EQ(f.pg.count(f.error_log(), "error LIKE '%permission denied for table t'"), 3);
+  EXPECT_EQ(f.pg.count(f.error_log(), "error LIKE '%permission denied for table t\\_lastdata'"), 2);
+}
+
+// Issue 16.5: "unknown_columns: add" without owning the table: the row that
+// needs the column goes to the error log with PostgreSQL's message; the rest
+// is written.
+TEST(BatchWriter, AddingAColumnWithoutOwnershipCostsOnlyThatRow) {
+  writer_fixture f;
+  login_role role;
+  role.grant_writer_basics(f.kafnus_schema, f.schema);
+  role.pg.exec("GRANT SELECT, INSERT ON " + f.schema + ".t TO " + role.name);
+  f.add(ngsi::flow::historic, "plain", 1, {{"temperature", value::number("1")}});
+  f.add(ngsi::flow::historic, "new_attribute", 2, {{"extra", value::text_value("x")}});
+  f.add(ngsi::flow::historic, "plain2", 3, {});
+  pqxx::connection as_role(role.connection_string());
+  const auto r = f.write_as(as_role, postgis::unknown_column_policy::add, -1, 3);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 2);
+  EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid = 'new_attribute'"), 0);
+  ASSERT_EQ(f.pg.count(f.error_log()), 1);
+  EXPECT_THAT(f.pg.scalar("SELECT error || ' / ' || query FROM " + f.error_log()),
+              testing::AllOf(HasSubstr("must be owner of table t"), HasSubstr("'new_attribute'")));
+  EXPECT_EQ(r.added_columns, 0u);
+}
+
+// Issue 16.5: a table already at PostgreSQL's 1,600 columns cannot get
+// another one: that row only goes to the error log.
+TEST(BatchWriter, AddingAColumnToAFullTableCostsOnlyThatRow) {
+  writer_fixture f;
+  std::string cols;
+  for (int i = 0; i < 1591; ++i) cols += std::string(i ? ", " : "") + "ADD COLUMN a" + std::to_string(i) + " boolean";
+  f.pg.exec("ALTER TABLE " + f.schema + ".t " + cols);
+  EXPECT_EQ(f.pg.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = '" + f.schema + ".t'::regclass AND attnum > 0"),
+            "1600");
+  f.add(ngsi::flow::historic, "fits", 1, {{"a7", value::boolean(true)}});
+  f.add(ngsi::flow::historic, "one_too_many", 2, {{"extra", value::text_value("x")}});
+  const auto r = f.write_as(f.conn, postgis::unknown_column_policy::add, -1, 2);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid = 'fits'"), 1);
+  ASSERT_EQ(f.pg.count(f.error_log()), 1);
+  EXPECT_THAT(f.pg.scalar("SELECT error FROM " + f.error_log()), HasSubstr("at most 1600 columns"));
+}
+
+// Issue 16.4: a row wider than a staging table can be (1,600 columns) fails
+// CREATE TEMP TABLE; that is isolated like any other data error.
+TEST(BatchWriter, ARowTooWideForAStagingTableCostsOnlyItself) {
+  writer_fixture f;
+  std::vector<ngsi::column> many;
+  for (int i = 0; i < 1600; ++i) many.push_back({"w" + std::to_string(i), value::number("1")});
+  f.add(ngsi::flow::lastdata, "wide", 1, std::move(many));
+  f.add(ngsi::flow::lastdata, "narrow", 1, {{"temperature", value::number("5")}});
+  f.add(ngsi::flow::historic, "historic", 1, {{"temperature", value::number("5")}});
+  const auto r = f.write(-1, 3);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata", "entityid = 'narrow'"), 1);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 1);
+  ASSERT_EQ(f.pg.count(f.error_log()), 1);
+  EXPECT_THAT(f.pg.scalar("SELECT error FROM " + f.error_log()), HasSubstr("at most 1600 columns"));
+}
+
+// Issue 16.8: a view is not COPied into (PostgreSQL refuses) but staged and
+// inserted at once: one attempt, nothing isolated.
+TEST(BatchWriter, AViewTargetIsWrittenAtOnceWithoutIsolating) {
+  writer_fixture f;
+  f.pg.exec("CREATE VIEW " + f.schema + ".v AS SELECT * FROM " + f.schema + ".t");
+  for (int i = 0; i < 3; ++i) f.add(ngsi::flow::historic, "V" + std::to_string(i), i, {}).table.table = "v";
+  const auto r = f.write(-1, 3);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 3);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.error_log_rows, 0u);
+}
+
+// Issue 16.10: a number into a text column is stored as written, whether
+// the group is COPied straight into the table or goes through staging.
+TEST(BatchWriter, ANumberIntoATextColumnIsStoredAsWrittenOnEveryPath) {
+  writer_fixture f;
+  f.pg.exec("ALTER TABLE " + f.schema + ".t ADD COLUMN note text, ADD COLUMN n bigint");
+  f.pg.exec("ALTER TABLE " + f.schema + ".t_lastdata ADD COLUMN note text");
+  f.add(ngsi::flow::historic, "direct", 1, {{"note", value::number("1E5")}});
+  f.add(ngsi::flow::historic, "staged", 2, {{"note", value::number("1E5")}, {"n", value::number("1.5")}});
+  f.add(ngsi::flow::lastdata, "upsert", 3, {{"note", value::number("1E5")}});
+  f.write(-1, 3);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT note, ',') FROM " + f.schema + ".t"), "1E5");
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 2);
+  EXPECT_EQ(f.pg.scalar("SELECT note FROM " + f.schema + ".t_lastdata"), "1E5");
+}
+
+// Issue 11.7: rows folded within a batch are credited to their own service.
+TEST(BatchWriter, FoldedRowsAreCreditedToTheirOwnService) {
+  writer_fixture f;
+  f.add(ngsi::flow::lastdata, "S", 1, {}).service = "svc_a";
+  f.add(ngsi::flow::lastdata, "S", 2, {}).service = "svc_b";
+  f.add(ngsi::flow::lastdata, "S", 3, {}).service = "svc_b";
+  const auto r = f.write(-1, 3);
+  using fs = postgis::flow_service;
+  EXPECT_EQ(r.written.at(fs{ngsi::flow::lastdata, "svc_a"}), 1);
+  EXPECT_EQ(r.written.at(fs{ngsi::flow::lastdata, "svc_b"}), 2);
+}
+
+// Issue 16.10: a lastdata entity whose TimeInstant is an explicit null is
+// treated as one without TimeInstant: it neither clears the stored
+// TimeInstant nor loses to the freshness rule differently.
+TEST(BatchWriter, ALastdataNullTimeInstantIsTreatedAsMissing) {
+  writer_fixture f;
+  f.pg.exec("CREATE TABLE " + f.schema + "._sensor_lastdata (LIKE " + f.schema + ".t_lastdata INCLUDING ALL)");
+  auto write_notification = [&](const std::string& json, std::int64_t expected, std::int64_t next) {
+    ngsi::transform_options o;
+    o.f = ngsi::flow::lastdata;
+    ngsi::transform_output out;
+    ngsi::transform(json, {{"fiware-service", f.schema}}, o, 1'700'000'000'000'000, out);
+    EXPECT_TRUE(out.errors.empty()) << out.errors.front().message;
+    f.rows = std::move(out.rows);
+    f.write(expected, next);
+  };
+  write_notification(R"({"data":[{"id":"S","type":"Sensor","TimeInstant":{"type":"DateTime","value":"2025-01-01T00:00:10Z"},"temperature":{"type":"Number","value":1}}]})", -1, 1);
+  write_notification(R"({"data":[{"id":"S","type":"Sensor","TimeInstant":{"type":"DateTime","value":null},"temperature":{"type":"Number","value":2}}]})", 1, 2);
+  f.rows.clear();
+  const auto table = f.schema + "._sensor_lastdata";
+  EXPECT_EQ(f.pg.scalar("SELECT timeinstant FROM " + table), "2025-01-01 00:00:10+00");
+  // As without TimeInstant: the attributes are written.
+  EXPECT_EQ(f.pg.scalar("SELECT temperature FROM " + table), "2");
+}
+
+// Issue 11.7: error-log entries are counted when written, for their own
+// flow and service: not those of a source that conflicted (never written).
+TEST(BatchWriter, ErrorLogEntriesAreCountedOnlyWhenWritten) {
+  writer_fixture f;
+  f.pg.exec("INSERT INTO " + f.kafnus_schema +
+            ".offsets (consumer_group, topic, kafka_partition, next_offset) VALUES ('group', 'taken', 0, 50)");
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  postgis::write_request req;
+  req.sources.push_back({"topic", 0, -1, 1});
+  req.sources.push_back({"taken", 0, 10, 11});  // another owner moved it to 50: conflict
+  req.errors.push_back({postgis::error_log_entry{f.schema, 1'700'000'000'000'000, "bad one", "-- q"}, 0,
+                        ngsi::flow::lastdata});
+  req.errors.push_back({postgis::error_log_entry{f.schema, 1'700'000'000'000'000, "bad two", "-- q"}, 1,
+                        ngsi::flow::historic});
+  const auto r = w.write(req);
+  EXPECT_EQ(r.sources[1], postgis::position_outcome::conflict);
+  EXPECT_EQ(f.pg.count(f.error_log()), 1);
+  EXPECT_EQ(r.error_log_rows, 1u);
+  using fs = postgis::flow_service;
+  EXPECT_EQ(r.logged, (std::map<fs, std::int64_t>{{fs{ngsi::flow::lastdata, f.schema}, 1}}));
+}
+
+// An error-log entry no table can take (the role may not create the
+// service's error log nor insert into the fallback) is counted as lost; the
+// rows and positions are still committed.
+TEST(BatchWriter, AnErrorLogNobodyCanWriteDoesNotStopTheRows) {
+  writer_fixture f;
+  login_role role;
+  role.pg.exec("GRANT USAGE ON SCHEMA " + f.kafnus_schema + " TO " + role.name + "; GRANT SELECT, INSERT, UPDATE ON " +
+               f.kafnus_schema + ".offsets TO " + role.name + "; GRANT USAGE ON SCHEMA " + f.schema + " TO " +
+               role.name + "; GRANT SELECT, INSERT ON " + f.schema + ".t TO " + role.name);
+  f.add(ngsi::flow::historic, "good", 1, {});
+  f.add(ngsi::flow::historic, "bad", 2, {{"flag", value::number("3")}});  // number into boolean
+  pqxx::connection as_role(role.connection_string());
+  const auto r = f.write_as(as_role, postgis::unknown_column_policy::error, -1, 2);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 1);
+  EXPECT_EQ(r.error_log_lost, 1u);
+  EXPECT_THAT(r.error_log_lost_reason, HasSubstr("permission denied"));
+  EXPECT_EQ(r.error_log_rows, 0u);
+  EXPECT_TRUE(r.logged.empty());
+}
+
+// A deferred constraint fails the COMMIT, not a statement: the batch is
+// isolated with constraints checked at their statement.
+TEST(BatchWriter, ADeferredConstraintIsIsolatedLikeAnyOther) {
+  writer_fixture f;
+  f.pg.exec("CREATE TABLE " + f.schema + ".d (entityid text, entitytype text, fiwareservicepath text, "
+            "recvtime timestamptz, timeinstant timestamptz, "
+            "CONSTRAINT d_once UNIQUE (entityid) DEFERRABLE INITIALLY DEFERRED)");
+  f.add(ngsi::flow::historic, "A", 1, {}).table.table = "d";
+  f.add(ngsi::flow::historic, "B", 2, {}).table.table = "d";
+  f.add(ngsi::flow::historic, "A", 3, {}).table.table = "d";
+  const auto r = f.write(-1, 3);
+  EXPECT_TRUE(r.isolated);
+  EXPECT_EQ(f.pg.count(f.schema + ".d"), 2);
+  ASSERT_EQ(f.pg.count(f.error_log()), 1);
+  EXPECT_THAT(f.pg.scalar("SELECT error FROM " + f.error_log()), HasSubstr("d_once"));
+}
+
+// Issue 16.7: staging tables are one per row shape, and shapes come from
+// message content: a session keeps at most kMaxStagingTables of them.
+TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  const std::size_t shapes = postgis::batch_writer::kMaxStagingTables + 40;
+  // Shape i: i text values then one number, on the lastdata table (always staged).
+  for (std::size_t i = 0; i < shapes; ++i) {
+    std::vector<ngsi::column> attrs;
+    for (std::size_t k = 0; k < i % 40; ++k) attrs.push_back({"x" + std::to_string(k), value::text_value("t")});
+    for (std::size_t k = 0; k < i / 40; ++k) attrs.push_back({"y" + std::to_string(k), value::boolean(true)});
+    attrs.push_back({"temperature", value::number("1")});
+    f.add(ngsi::flow::lastdata, "E" + std::to_string(i), 1, std::move(attrs));
+  }
+  postgis::write_request req;
+  req.sources.push_back({"topic", 0, -1, 1});
+  for (const auto& r : f.rows) req.rows.push_back({&r, 0});
+  w.write(req);
+  EXPECT_EQ(w.staging_tables(), postgis::batch_writer::kMaxStagingTables);
+  const auto in_session = pqxx::nontransaction(f.conn).exec(
+      "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'kafnus_stage%'");
+  EXPECT_EQ(in_session[0][0].as<std::size_t>(), postgis::batch_writer::kMaxStagingTables);
 }

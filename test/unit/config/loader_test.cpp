@@ -199,6 +199,26 @@ TEST(ConfigLoader, InvalidEnvironmentValueNamesTheVariable) {
   EXPECT_THAT(m, AllOf(HasSubstr("environment KAFNUS_POSTGRES_PORT"), HasSubstr("postgres.port")));
 }
 
+// Issue 11.7: a bad mapping variable does not hide the problems of the
+// variables after it.
+TEST(ConfigLoader, EveryEnvironmentVariableIsCheckedAfterABadMapping) {
+  for (const char* bad : {"no_equals_sign", "svc=dm-no-such-datamodel"}) {
+    auto m = rejection(kMinimal, {{"KAFNUS_DATAMODEL_SERVICES", bad},
+                                  {"KAFNUS_POSTGRES_PORT", "abc"},
+                                  {"KAFNUS_WRITER_UNKNOWN_COLUMNS", "explode"}});
+    EXPECT_THAT(m, AllOf(HasSubstr("environment KAFNUS_DATAMODEL_SERVICES"), HasSubstr("environment KAFNUS_POSTGRES_PORT"),
+                         HasSubstr("environment KAFNUS_WRITER_UNKNOWN_COLUMNS")))
+        << bad;
+  }
+}
+
+TEST(ConfigLoader, MaxAttributesIsBoundByWhatATableCanHold) {
+  EXPECT_EQ(load_string(kMinimal, {}).limits.max_attributes, 1595);
+  EXPECT_EQ(load_string(std::string(kMinimal) + "limits:\n  max_attributes: 1595\n", {}).limits.max_attributes, 1595);
+  EXPECT_THAT(rejection(std::string(kMinimal) + "limits:\n  max_attributes: 1596\n"),
+              AllOf(HasSubstr("limits.max_attributes"), HasSubstr("1595")));
+}
+
 TEST(ConfigLoader, UnknownEnvironmentVariableIsAWarning) {
   auto s = load_string(kMinimal, {{"KAFNUS_POSTGRES_HOTS", "x"}});
   ASSERT_EQ(s.warnings.size(), 1u);

@@ -84,6 +84,22 @@ TEST(Flows, LastdataTimeInstantIsOptional) {
   EXPECT_EQ(out.rows[0].find(kTimeInstant), nullptr);
 }
 
+// Issue 16.10: a lastdata TimeInstant that is an explicit null is treated as
+// a missing one (conformance 004_lastdata/003): no column, so the upsert
+// neither clears the stored TimeInstant nor skips the freshness rule only
+// to overwrite a newer row with NULL.
+TEST(Flows, LastdataNullTimeInstantIsAMissingOne) {
+  for (const char* type : {"DateTime", "ISO8601", "Text"}) {
+    const auto out =
+        run(notification({entity("E", "T", {attr("TimeInstant", type, "null"), kTemp})}), flow::lastdata);
+    ASSERT_EQ(out.rows.size(), 1u) << type;
+    EXPECT_TRUE(out.errors.empty());
+    EXPECT_EQ(out.rows[0].find(kTimeInstant), nullptr) << type;
+    EXPECT_FALSE(out.rows[0].timeinstant_us.has_value());
+    EXPECT_NE(out.rows[0].find("temperature"), nullptr);
+  }
+}
+
 TEST(Flows, TimeInstantIsATimestampWhateverItsType) {
   for (const char* type : {"DateTime", "Text", "ISO8601", "", "Number", "geo:point"}) {
     const auto out =

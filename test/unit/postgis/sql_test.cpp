@@ -1,4 +1,4 @@
-// Quoting, COPY escaping, literals, error classification and the error-log
+// Quoting, COPY escaping, literals and the error-log
 // text helpers.
 
 #include <gtest/gtest.h>
@@ -78,43 +78,6 @@ TEST(Sql, CopyEscapingMatchesTheDefinitionAtEveryPositionAndLength) {
   std::string out;
   append_copy_escaped(out, all);
   EXPECT_EQ(out, copy_escaped_reference(all));
-}
-
-TEST(ErrorClass, SqlstatesDecideTheRetryPolicy) {
-  EXPECT_EQ(classify_sqlstate("08006"), failure_kind::transient);  // connection failure
-  EXPECT_EQ(classify_sqlstate("40001"), failure_kind::transient);  // serialization
-  EXPECT_EQ(classify_sqlstate("40P01"), failure_kind::transient);  // deadlock
-  EXPECT_EQ(classify_sqlstate("53300"), failure_kind::transient);  // too many connections
-  EXPECT_EQ(classify_sqlstate("57P01"), failure_kind::transient);  // admin shutdown
-  EXPECT_EQ(classify_sqlstate("57014"), failure_kind::transient);  // statement timeout
-  EXPECT_EQ(classify_sqlstate("42703"), failure_kind::statement);  // undefined column
-  EXPECT_EQ(classify_sqlstate("42P01"), failure_kind::statement);  // undefined table
-  EXPECT_EQ(classify_sqlstate("42804"), failure_kind::statement);  // datatype mismatch
-  EXPECT_EQ(classify_sqlstate("23505"), failure_kind::row);        // unique violation
-  EXPECT_EQ(classify_sqlstate("23502"), failure_kind::row);        // not null
-  EXPECT_EQ(classify_sqlstate("22003"), failure_kind::row);        // out of range
-  EXPECT_EQ(classify_sqlstate("XX000"), failure_kind::row);        // PostGIS errors
-  EXPECT_EQ(classify_sqlstate(""), failure_kind::transient);
-}
-
-TEST(ErrorClass, ExceptionsOfLibpqxx) {
-  EXPECT_EQ(classify(pqxx::broken_connection("gone")), failure_kind::transient);
-  EXPECT_EQ(classify(pqxx::in_doubt_error("?")), failure_kind::transient);
-  EXPECT_EQ(classify(pqxx::sql_error("ERROR:  x", "q", "23505")), failure_kind::row);
-  EXPECT_EQ(classify(std::runtime_error("unknown")), failure_kind::transient) << "never drop on the unknown";
-}
-
-TEST(ErrorClass, MessagesKeepErrorDetailAndHint) {
-  pqxx::sql_error e(
-      "ERROR:  null value in column \"x\" of relation \"t\" violates not-null constraint\n"
-      "DETAIL:  Failing row contains (1, null).\n",
-      "INSERT …", "23502");
-  EXPECT_EQ(error_message(e),
-            "ERROR: null value in column \"x\" of relation \"t\" violates not-null constraint - DETAIL: Failing row "
-            "contains (1, null).");
-  pqxx::sql_error with_position("ERROR:  column \"y\" does not exist\nLINE 1: SELECT y\n               ^\n", "q",
-                                "42703");
-  EXPECT_EQ(error_message(with_position), "ERROR: column \"y\" does not exist");
 }
 
 TEST(ErrorLog, TextIsMadePrintable) {

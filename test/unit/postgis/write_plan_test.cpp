@@ -356,3 +356,61 @@ TEST(Statements, DirectLinesWriteNullsAsCopyNulls) {
   EXPECT_NE(line.find("\\N"), std::string::npos) << line;
   EXPECT_EQ(postgis::direct_copy_columns(p.groups[0]).front(), "\"entityid\"");
 }
+
+// Issue 16.8: a view takes INSERT but not COPY: its groups are staged.
+TEST(Statements, AViewIsNeverCopiedInto) {
+  planner_fixture f;
+  for (auto& c : f.schema.columns) {
+    if (c.name == "timeinstant" || c.name == "recvtime") c.type = "timestamp with time zone";
+  }
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::text_value("x")}}));
+  EXPECT_TRUE(postgis::direct_copy_allowed(f.plan().groups[0]));
+  f.schema.kind = postgis::relation_kind::view;
+  EXPECT_FALSE(postgis::direct_copy_allowed(f.plan().groups[0]));
+  f.schema.kind = postgis::relation_kind::partitioned_table;
+  EXPECT_TRUE(postgis::direct_copy_allowed(f.plan().groups[0]));
+}
+
+// Issue 16.10: a number into a text column is staged as text, so it is
+// stored as written ("1E5"), as a direct COPY stores it; into a JSON column
+// it stays a number (to_jsonb of a double).
+TEST(WritePlan, ANumberIntoATextColumnIsStagedAsText) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 1, {{"temperature", value::number("1E5")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  const auto& g = p.groups[0];
+  for (const auto& c : g.columns) {
+    if (c.name != "temperature") continue;
+    EXPECT_EQ(c.kind, ngsi::value_kind::number);
+    EXPECT_EQ(g.stage_kinds.at(static_cast<std::size_t>(c.stage_index)), ngsi::value_kind::text);
+  }
+  std::string line;
+  postgis::append_stage_line(line, g, g.rows[0], 0);
+  EXPECT_NE(line.find("\t1E5"), std::string::npos) << line;
+  f.rows[0].columns.back().name = "payload";  // jsonb
+  p = f.plan();
+  for (const auto& c : p.groups[0].columns) {
+    if (c.name == "payload") {
+      EXPECT_EQ(p.groups[0].stage_kinds.at(static_cast<std::size_t>(c.stage_index)), ngsi::value_kind::number);
+    }
+  }
+}
+
+// Issue 11.7: each folded row is known, so it is counted for its own service.
+TEST(WritePlan, FoldedRowsAreKeptForCounting) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 5, {}));
+  f.rows.back().service = "one";
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 3, {}));  // older: loses, folded itself
+  f.rows.back().service = "two";
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 7, {}));  // newer: wins, folds the first
+  f.rows.back().service = "three";
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  EXPECT_EQ(p.groups[0].rows[0].row->service, "three");
+  ASSERT_EQ(p.groups[0].folded_rows.size(), 2u);
+  EXPECT_EQ(p.groups[0].folded, 2u);
+  EXPECT_EQ(p.groups[0].folded_rows[0]->service, "two");
+  EXPECT_EQ(p.groups[0].folded_rows[1]->service, "one");
+}

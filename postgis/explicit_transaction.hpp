@@ -1,0 +1,52 @@
+#pragma once
+// One database transaction that survives its failed statements, for
+// isolating bad rows in savepoints.
+//
+// libpqxx 6.4's pqxx::work aborts itself as soon as a statement sent with
+// exec() fails — the start of a COPY (tablewriter), CREATE, ALTER, INSERT …
+// VALUES — after which even "ROLLBACK TO SAVEPOINT" is refused ("Attempt to
+// activate transaction … which is already closed"), and the failure of one
+// table's statement would fail the whole batch. So the writer sends BEGIN
+// and COMMIT itself on a pqxx::nontransaction, whose failed statements leave
+// it usable; PostgreSQL still sees one transaction.
+
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+
+namespace kafnus::postgis {
+
+class explicit_transaction {
+ public:
+  explicit explicit_transaction(pqxx::connection& conn) : tx_(conn) { tx_.exec("BEGIN"); }
+  ~explicit_transaction() {
+    if (!open_) return;
+    try {
+      tx_.exec("ROLLBACK");
+    } catch (...) {
+      // the connection is gone: so is the transaction
+    }
+  }
+  explicit_transaction(const explicit_transaction&) = delete;
+  explicit_transaction& operator=(const explicit_transaction&) = delete;
+
+  pqxx::transaction_base& tx() { return tx_; }
+
+  // Commits. PostgreSQL answers COMMIT in a failed transaction with a silent
+  // ROLLBACK, so a statement that fails in that state goes first, in the
+  // same round trip: a transaction left failed by mistake is an error here,
+  // never rows quietly lost. Throws what COMMIT throws (a deferred
+  // constraint, a lost connection: then the outcome is unknown, which the
+  // stored positions make safe to retry).
+  void commit() {
+    open_ = false;
+    tx_.exec("SELECT 1; COMMIT");
+  }
+  // Runs a statement after the commit (autocommit).
+  void exec_after_commit(const std::string& sql) { tx_.exec(sql); }
+
+ private:
+  pqxx::nontransaction tx_;
+  bool open_ = true;
+};
+
+}  // namespace kafnus::postgis
