@@ -202,7 +202,7 @@ TEST(Consumer, AnInstanceThatNeverComesBackHandsItsPartitionsOver) {
 
 TEST(Consumer, SigtermAfterACatchUpWithSmallInFlightLimitsExitsWithinTwoSeconds) {
   kt::historic_stream f(4);
-  constexpr int kTotal = 60000;
+  constexpr int kTotal = 200000;
   f.publish(0, kTotal);
   auto cfg = f.config();
   cfg.extra_yaml = "batching:\n  max_rows: 500\n  in_flight_messages: 1000\n";
