@@ -15,7 +15,7 @@
 #include <pqxx/transaction>
 
 #include "actors/failure_log.hpp"
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 #include "config/topic_pattern.hpp"
 #include "kafka/consumer_stats.hpp"
 #include "kafka/kafka_properties.hpp"

@@ -21,7 +21,7 @@
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
 
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
 
 namespace kafnus {

@@ -10,7 +10,7 @@
 #include <caf/scheduled_actor.hpp>
 #include <caf/sec.hpp>
 
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 

@@ -2,8 +2,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/admin_server.hpp"
-#include "actors/log.hpp"
+#include "admin/admin_server.hpp"
+#include "telemetry/log.hpp"
 #include "messages/atoms.hpp"
 
 namespace kafnus {

@@ -15,7 +15,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/local_actor.hpp>
 
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
 
 namespace kafnus {

@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/failure_log.hpp"
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
 #include "ngsi/transform.hpp"

@@ -11,7 +11,7 @@
 #include <caf/actor.hpp>
 #include <caf/local_actor.hpp>
 
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
 #include "ngsi/flow.hpp"
 

@@ -9,7 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/consumer.hpp"
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/processor.hpp"
 #include "actors/writer.hpp"

@@ -16,7 +16,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
 
 namespace kafnus {

@@ -11,9 +11,9 @@
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 
-#include "actors/batch_split.hpp"
+#include "messages/batch_split.hpp"
 #include "actors/failure_log.hpp"
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 #include "actors/retry_policy.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"

@@ -15,8 +15,8 @@
 #include <caf/all.hpp>
 
 #include "kafka/kafka_properties.hpp"
-#include "actors/log.hpp"
-#include "actors/metrics.hpp"
+#include "telemetry/log.hpp"
+#include "telemetry/metrics.hpp"
 #include "actors/supervisor.hpp"
 #include "app/version.hpp"
 #include "messages/atoms.hpp"

@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "actors/admin_server.hpp"
-#include "actors/metrics.hpp"
-#include "http_client.hpp"
+#include "admin/admin_server.hpp"
+#include "telemetry/metrics.hpp"
+#include "test/support/http_client.hpp"
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;

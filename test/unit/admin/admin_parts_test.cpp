@@ -10,13 +10,13 @@
 #include <optional>
 #include <string>
 
-#include "actors/accept_header.hpp"
-#include "actors/admin_routes.hpp"
-#include "actors/bearer_token.hpp"
-#include "actors/config_json.hpp"
-#include "actors/health_report.hpp"
-#include "actors/json_writer.hpp"
-#include "actors/metrics.hpp"
+#include "admin/accept_header.hpp"
+#include "admin/admin_routes.hpp"
+#include "admin/bearer_token.hpp"
+#include "admin/config_json.hpp"
+#include "admin/health_report.hpp"
+#include "telemetry/json_writer.hpp"
+#include "telemetry/metrics.hpp"
 
 using namespace kafnus;
 using testing::HasSubstr;

@@ -10,11 +10,11 @@
 
 #include <simdjson.h>
 
-#include "actors/admin_server.hpp"
-#include "actors/log.hpp"
-#include "actors/metrics.hpp"
+#include "admin/admin_server.hpp"
+#include "telemetry/log.hpp"
+#include "telemetry/metrics.hpp"
 #include "config/loader.hpp"
-#include "http_client.hpp"
+#include "test/support/http_client.hpp"
 
 using kafnus::admin_options;
 using kafnus::admin_server;

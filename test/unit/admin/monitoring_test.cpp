@@ -22,9 +22,9 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include "actors/admin_routes.hpp"
-#include "actors/metrics.hpp"
-#include "promql_names.hpp"
+#include "admin/admin_routes.hpp"
+#include "telemetry/metrics.hpp"
+#include "test/unit/admin/promql_names.hpp"
 
 namespace fs = std::filesystem;
 using kafnus::test::promql_metric_names;

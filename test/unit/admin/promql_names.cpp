@@ -1,4 +1,4 @@
-#include "promql_names.hpp"
+#include "test/unit/admin/promql_names.hpp"
 
 #include <cctype>
 

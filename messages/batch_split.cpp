@@ -1,4 +1,4 @@
-#include "actors/batch_split.hpp"
+#include "messages/batch_split.hpp"
 
 #include <iterator>
 #include <stdexcept>

@@ -1,8 +1,8 @@
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <algorithm>
 
-#include "actors/label_value.hpp"
+#include "telemetry/label_value.hpp"
 #include "app/version.hpp"
 
 namespace kafnus {

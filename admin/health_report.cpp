@@ -1,8 +1,8 @@
-#include "actors/health_report.hpp"
+#include "admin/health_report.hpp"
 
 #include <ctime>
 
-#include "actors/json_writer.hpp"
+#include "telemetry/json_writer.hpp"
 #include "app/version.hpp"
 #include "ngsi/flow.hpp"
 

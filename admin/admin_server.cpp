@@ -1,4 +1,4 @@
-#include "actors/admin_server.hpp"
+#include "admin/admin_server.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <CivetServer.h>
 #include <civetweb.h>
 
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 namespace {

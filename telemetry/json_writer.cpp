@@ -1,4 +1,4 @@
-#include "actors/json_writer.hpp"
+#include "telemetry/json_writer.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -9,8 +9,8 @@
 
 #include <prometheus/text_serializer.h>
 
-#include "actors/label_value.hpp"
-#include "actors/metrics.hpp"
+#include "telemetry/label_value.hpp"
+#include "telemetry/metrics.hpp"
 #include "ngsi/text.hpp"
 
 using kafnus::kMaxLabelBytes;

@@ -1,4 +1,4 @@
-#include "actors/admin_routes.hpp"
+#include "admin/admin_routes.hpp"
 
 #include <chrono>
 #include <exception>
@@ -7,12 +7,12 @@
 #include <prometheus/text_serializer.h>
 #include <simdjson.h>
 
-#include "actors/accept_header.hpp"
-#include "actors/bearer_token.hpp"
-#include "actors/config_json.hpp"
-#include "actors/health_report.hpp"
-#include "actors/json_writer.hpp"
-#include "actors/log.hpp"
+#include "admin/accept_header.hpp"
+#include "admin/bearer_token.hpp"
+#include "admin/config_json.hpp"
+#include "admin/health_report.hpp"
+#include "telemetry/json_writer.hpp"
+#include "telemetry/log.hpp"
 #include "ngsi/text.hpp"
 
 namespace kafnus {

@@ -1,4 +1,4 @@
-#include "actors/accept_header.hpp"
+#include "admin/accept_header.hpp"
 
 #include <cctype>
 #include <cstdlib>

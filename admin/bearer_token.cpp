@@ -1,4 +1,4 @@
-#include "actors/bearer_token.hpp"
+#include "admin/bearer_token.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "actors/label_value.hpp"
+#include "telemetry/label_value.hpp"
 
 #include "ngsi/text.hpp"
 

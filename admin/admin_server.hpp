@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "actors/admin_routes.hpp"
-#include "actors/metrics.hpp"
+#include "admin/admin_routes.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "actors/process_metrics.hpp"
+#include "telemetry/process_metrics.hpp"
 
 namespace {
 

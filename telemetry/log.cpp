@@ -1,6 +1,6 @@
-#include "actors/log.hpp"
+#include "telemetry/log.hpp"
 
-#include "actors/json_writer.hpp"
+#include "telemetry/json_writer.hpp"
 #include "ngsi/text.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>

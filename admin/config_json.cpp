@@ -1,10 +1,10 @@
-#include "actors/config_json.hpp"
+#include "admin/config_json.hpp"
 
 #include <stdexcept>
 
 #include <yaml-cpp/yaml.h>
 
-#include "actors/json_writer.hpp"
+#include "telemetry/json_writer.hpp"
 #include "config/loader.hpp"
 #include "config/schema.hpp"
 

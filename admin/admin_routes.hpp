@@ -25,9 +25,9 @@
 
 #include <prometheus/metric_family.h>
 
-#include "actors/admin_http.hpp"
-#include "actors/metrics.hpp"
-#include "actors/process_metrics.hpp"
+#include "admin/admin_http.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/process_metrics.hpp"
 
 namespace kafnus {
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/batch_split.hpp"
+#include "messages/batch_split.hpp"
 
 using namespace kafnus;
 

@@ -1,4 +1,4 @@
-#include "actors/process_metrics.hpp"
+#include "telemetry/process_metrics.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>

@@ -11,10 +11,10 @@
 
 #include <caf/all.hpp>
 
-#include "actors/admin_server.hpp"
+#include "admin/admin_server.hpp"
 #include "actors/metrics_actor.hpp"
 #include "config/loader.hpp"
-#include "http_client.hpp"
+#include "test/support/http_client.hpp"
 #include "messages/atoms.hpp"
 
 using testing::HasSubstr;
