@@ -69,6 +69,13 @@ std::string names_of(const std::vector<partition_key>& keys) {
   return s;
 }
 
+// The first assignment epoch of a consumer incarnation: 2^32 apart from any
+// other's (the clock's nanoseconds in the high half).
+std::uint64_t incarnation_epoch_base() {
+  const auto now = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return (now & 0xffffffffu) << 32;
+}
+
 // A raw_batch being built from the records of one poll, and the epoch its
 // partition had when its first record was taken.
 struct pending_batch {
@@ -76,20 +83,22 @@ struct pending_batch {
   msg::raw_batch batch;
 };
 
-class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceCb, public RdKafka::EventCb {
+class consumer_impl : public msg::consumer_actor::base, public RdKafka::RebalanceCb, public RdKafka::EventCb {
  public:
-  consumer_actor(caf::actor_config& cfg, consumer_wiring w)
-      : caf::event_based_actor(cfg),
+  consumer_impl(caf::actor_config& cfg, consumer_wiring w)
+      : msg::consumer_actor::base(cfg),
         w_(std::move(w)),
         router_(flow_topics(w_.settings->flows)),
-        ledger_({w_.settings->batching.in_flight_messages, w_.settings->batching.in_flight_bytes}),
+        // Epochs unique across consumer incarnations: the writer outlives a
+        // restarted consumer and acknowledges the old one's batches to it.
+        ledger_({w_.settings->batching.in_flight_messages, w_.settings->batching.in_flight_bytes},
+                incarnation_epoch_base()),
         out_of_range_(kafka::parse_out_of_range_policy(w_.settings->kafka.position_out_of_range)
                           .value_or(kafka::out_of_range_policy::earliest)) {}
 
-  caf::behavior make_behavior() override {
+  behavior_type make_behavior() override {
     set_exception_handler(log_failure("consumer.failed", "consumer"));
     start();
-    schedule_poll();
     delayed_send(this, kTick, msg::tick_atom::value);
     return {
         [this](msg::poll_atom, std::uint64_t generation) {
@@ -97,12 +106,15 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
         },
         [this](msg::write_ack& ack) { on_ack(ack); },
         [this](msg::rewind_atom) { rewind_all("in-flight work was lost with a restarted actor"); },
-        [this](msg::processor_atom, int index, caf::actor p) {
-          w_.processors.at(static_cast<std::size_t>(index)) = std::move(p);
+        [this](msg::wire_atom, std::vector<msg::processor_actor>& pool) {
+          const bool first = processors_.empty();
+          processors_ = std::move(pool);
+          if (first && !processors_.empty()) schedule_poll();  // records have somewhere to go now
         },
-        [this](msg::drain_atom) {
-          drain_requester_ = caf::actor_cast<caf::actor>(current_sender());
+        [this](msg::drain_atom) -> caf::typed_response_promise<msg::drained_atom> {
+          drained_ = make_response_promise<msg::drained_atom>();
           begin_drain();
+          return drained_;
         },
         [this](msg::tick_atom) {
           tick();
@@ -112,6 +124,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   }
 
   void on_exit() override {
+    processors_.clear();  // handles between actors form a cycle; a finished actor lets go of its own
     if (consumer_) close_consumer();
     w_.m->health().consuming = false;
     w_.m->in_flight_messages().Set(0);
@@ -265,7 +278,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   // The processor of a partition: fixed, so batches of a partition are
   // processed, and reach the writer, in order.
   std::size_t processor_of(const partition_key& key) const {
-    return (std::hash<std::string>{}(key.first) * 31 + static_cast<std::size_t>(key.second)) % w_.processors.size();
+    return (std::hash<std::string>{}(key.first) * 31 + static_cast<std::size_t>(key.second)) % processors_.size();
   }
 
   bool over_limit_with(const std::map<partition_key, pending_batch>& pending) const {
@@ -291,7 +304,6 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
       b.source.partition = key.second;
       b.source.first_offset = m.offset();
       b.source.oldest_timestamp_ms = m.timestamp().timestamp;
-      b.ack_to = caf::actor_cast<caf::actor>(this);
     }
     msg::raw_record r;
     r.offset = m.offset();
@@ -332,7 +344,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
       b.source.epoch = claim->epoch;
       b.source.expected_position = claim->expected;
       w_.m->consumed(key.first).Increment(static_cast<double>(b.source.messages));
-      send(w_.processors.at(processor_of(key)), std::move(b));
+      send(processors_.at(processor_of(key)), std::move(b));
     }
     publish_gauges();
   }
@@ -680,7 +692,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   // ----------------------------------------------------------------- drain
   void begin_drain() {
     if (!consumer_) {
-      if (drain_requester_) send(drain_requester_, msg::drained_atom::value);
+      if (drained_.pending()) drained_.deliver(msg::drained_atom::value);
       return;
     }
     w_.m->health().draining = true;
@@ -695,7 +707,7 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
     commit_to_kafka(true);
     close_consumer();
     log::info("kafka.closed", "every in-flight batch committed; closed the consumer");
-    if (drain_requester_) send(drain_requester_, msg::drained_atom::value);
+    if (drained_.pending()) drained_.deliver(msg::drained_atom::value);
   }
 
   // Leaves (or, with static membership, keeps) the group. librdkafka 2.0
@@ -809,7 +821,8 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
   bool joined_ = false;   // a rebalance callback has run: the first group join is over
   bool closing_ = false;  // close() runs the revoke callback: no re-entry
   bool kafka_up_ = false;
-  caf::actor drain_requester_;
+  std::vector<msg::processor_actor> processors_;  // the pool (wired by the supervisor)
+  caf::typed_response_promise<msg::drained_atom> drained_;  // the supervisor's drain request
   std::string fatal_;
   clock::time_point last_position_attempt_{};
   std::map<RdKafka::ErrorCode, clock::time_point> last_error_log_;
@@ -817,8 +830,8 @@ class consumer_actor : public caf::event_based_actor, public RdKafka::RebalanceC
 
 }  // namespace
 
-caf::actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring) {
-  return parent->spawn<consumer_actor, caf::detached>(std::move(wiring));
+msg::consumer_actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring) {
+  return parent->spawn<consumer_impl, caf::detached>(std::move(wiring));
 }
 
 }  // namespace kafnus

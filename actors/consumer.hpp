@@ -13,26 +13,27 @@
 //     its stored position, and ignores acks of the work it abandoned;
 //   - commits acknowledged positions to Kafka too, so lag tools keep working;
 //   - on drain, stops fetching, waits for every in-flight batch, commits and
-//     leaves the group.
+//     closes the consumer (a static member stays in the group until its
+//     session expires; a restart takes its partitions back at once).
 
-#include <vector>
 #include <memory>
 
-#include <caf/actor.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/local_actor.hpp>
 
-#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
+#include "messages/interfaces.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 
 struct consumer_wiring {
   std::shared_ptr<const config::settings> settings;
   std::shared_ptr<metrics> m;
-  std::vector<caf::actor> processors;  // the processor pool
 };
 
-// Spawns the consumer detached (caf::detached), monitored by `parent`'s caller.
-caf::actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring);
+// Spawns the consumer detached (librdkafka's poll blocks). It subscribes at
+// once and starts polling when the supervisor sends it the processor pool
+// (wire_atom).
+msg::consumer_actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring);
 
 }  // namespace kafnus

@@ -8,8 +8,8 @@
 
 namespace kafnus {
 
-caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metrics> m,
-                            std::shared_ptr<const config::settings> settings) {
+msg::metrics_actor::behavior_type metrics_actor(msg::metrics_actor::pointer self, std::shared_ptr<metrics> m,
+                                                std::shared_ptr<const config::settings> settings) {
   // Per-service series only appear once records are consumed, by a consumer
   // the supervisor spawns after this actor.
   m->set_max_services(static_cast<std::size_t>(settings->metrics.max_services));
@@ -27,7 +27,7 @@ caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metric
     // Quitting before returning a behavior ends the actor with this reason.
     log::error("admin.failed", e.what());
     self->quit(caf::make_error(caf::sec::runtime_error, std::string(e.what())));
-    return {};
+    return msg::metrics_actor::behavior_type::make_empty_behavior();
   }
   log::info("admin.listening", "admin server listening",
             {{"address", server->address()}, {"protected", settings->admin.token.empty() ? "no" : "yes"}});
@@ -38,8 +38,8 @@ caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metric
   };
 }
 
-caf::actor spawn_metrics_actor(caf::local_actor* parent, std::shared_ptr<metrics> m,
-                               std::shared_ptr<const config::settings> settings) {
+msg::metrics_actor spawn_metrics_actor(caf::local_actor* parent, std::shared_ptr<metrics> m,
+                                       std::shared_ptr<const config::settings> settings) {
   return parent->spawn(metrics_actor, std::move(m), std::move(settings));
 }
 

@@ -17,13 +17,14 @@
 
 #include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
+#include "messages/interfaces.hpp"
 
 namespace kafnus {
 
-caf::behavior metrics_actor(caf::event_based_actor* self, std::shared_ptr<metrics> m,
-                            std::shared_ptr<const config::settings> settings);
+msg::metrics_actor::behavior_type metrics_actor(msg::metrics_actor::pointer self, std::shared_ptr<metrics> m,
+                                                std::shared_ptr<const config::settings> settings);
 
-caf::actor spawn_metrics_actor(caf::local_actor* parent, std::shared_ptr<metrics> m,
-                               std::shared_ptr<const config::settings> settings);
+msg::metrics_actor spawn_metrics_actor(caf::local_actor* parent, std::shared_ptr<metrics> m,
+                                       std::shared_ptr<const config::settings> settings);
 
 }  // namespace kafnus

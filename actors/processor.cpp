@@ -54,17 +54,19 @@ std::string record_reference(const msg::source_range& src, const msg::raw_record
   return s;
 }
 
-class processor_actor : public caf::event_based_actor {
+class processor_impl : public msg::processor_actor::base {
  public:
-  processor_actor(caf::actor_config& cfg, processor_wiring w) : caf::event_based_actor(cfg), w_(std::move(w)) {
+  processor_impl(caf::actor_config& cfg, processor_wiring w) : msg::processor_actor::base(cfg), w_(std::move(w)) {
     for (auto f : ngsi::kAllFlows) options_[static_cast<std::size_t>(f)] = options_for(*w_.settings, f);
   }
 
-  caf::behavior make_behavior() override {
+  void on_exit() override { writer_ = nullptr; }  // handles between actors form a cycle: let go
+
+  behavior_type make_behavior() override {
     set_exception_handler(log_failure("processor.failed", "processor-" + std::to_string(w_.index)));
     return {
         [this](msg::raw_batch& batch) { process(batch); },
-        [this](msg::writer_atom, caf::actor writer) { w_.writer = std::move(writer); },
+        [this](msg::wire_atom, msg::writer_actor writer) { writer_ = std::move(writer); },
     };
   }
 
@@ -77,7 +79,6 @@ class processor_actor : public caf::event_based_actor {
     msg::row_batch out;
     out.flow = flow;
     out.source = batch.source;
-    out.ack_to = std::move(batch.ack_to);
     out.rows.reserve(batch.records.size());
     out.records.reserve(batch.records.size());
     const auto recv_us = now_us();
@@ -91,7 +92,7 @@ class processor_actor : public caf::event_based_actor {
       for (auto i = errors_before; i < t.errors.size(); ++i) {
         auto& e = t.errors[i];
         std::string query = e.candidate ? postgis::render_statement(*e.candidate) : record_reference(batch.source, r);
-        out.errors.push_back(msg::error_entry{e.service, recv_us, std::move(e.message), std::move(query)});
+        out.errors.push_back(ngsi::error_entry{e.service, recv_us, std::move(e.message), std::move(query)});
       }
       value_bytes += static_cast<std::int64_t>(r.value.size());
       out.records.push_back(msg::record_mark{r.offset + 1, t.rows.size(), out.errors.size(), value_bytes});
@@ -116,17 +117,18 @@ class processor_actor : public caf::event_based_actor {
     health.errors += static_cast<std::int64_t>(out.errors.size());
     health.last_duration_s = last_seconds;
     health.last_processed_ms = recv_us / 1000;
-    send(w_.writer, std::move(out));
+    send(writer_, std::move(out));
   }
 
   processor_wiring w_;
+  msg::writer_actor writer_;
   std::array<ngsi::transform_options, 3> options_;  // by ngsi::flow
 };
 
 }  // namespace
 
-caf::actor spawn_processor(caf::local_actor* parent, processor_wiring wiring) {
-  return parent->spawn<processor_actor>(std::move(wiring));
+msg::processor_actor spawn_processor(caf::local_actor* parent, processor_wiring wiring) {
+  return parent->spawn<processor_impl>(std::move(wiring));
 }
 
 }  // namespace kafnus

@@ -8,12 +8,11 @@
 
 #include <memory>
 
-#include <caf/actor.hpp>
 #include <caf/local_actor.hpp>
 
-#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
-#include "ngsi/flow.hpp"
+#include "messages/interfaces.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 
@@ -21,9 +20,10 @@ struct processor_wiring {
   std::shared_ptr<const config::settings> settings;
   std::shared_ptr<metrics> m;
   int index = 0;  // position in the pool, for logs
-  caf::actor writer;
 };
 
-caf::actor spawn_processor(caf::local_actor* parent, processor_wiring wiring);
+// Spawned unwired: the supervisor sends it the writer (wire_atom) before
+// the consumer can send it anything.
+msg::processor_actor spawn_processor(caf::local_actor* parent, processor_wiring wiring);
 
 }  // namespace kafnus

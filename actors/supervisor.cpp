@@ -9,12 +9,11 @@
 #include <caf/all.hpp>
 
 #include "actors/consumer.hpp"
-#include "telemetry/log.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/processor.hpp"
+#include "actors/retry_policy.hpp"
 #include "actors/writer.hpp"
-#include "messages/atoms.hpp"
-#include "messages/types.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 namespace {
@@ -23,55 +22,58 @@ using clock = std::chrono::steady_clock;
 
 // After the deadline's kill, how long stopped actors get to go down.
 constexpr auto kForceAfter = std::chrono::seconds(2);
+// Failing this soon after the first start means the configuration cannot work.
+constexpr auto kStartGrace = std::chrono::seconds(2);
 
 enum class role { metrics, writer, processor, consumer };
 
 // One supervised actor and its restart history.
 struct child {
   role kind;
-  int index = 0;  // processors: position in the pool
+  int index;  // processors: position in the pool
   std::string name;
-  caf::actor handle;
+  retry_policy backoff;
+  caf::strong_actor_ptr handle;  // null while not running
   clock::time_point started{};
   bool ever_restarted = false;
-  std::deque<clock::time_point> failures;
+  std::deque<clock::time_point> failures;  // within supervisor.window_s
 };
 
-int processor_count(const config::settings& s) {
-  if (s.processing.workers > 0) return s.processing.workers;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-class supervisor_actor : public caf::event_based_actor {
+class supervisor_impl : public msg::supervisor_actor::base {
  public:
-  supervisor_actor(caf::actor_config& cfg, std::shared_ptr<const config::settings> s, std::shared_ptr<metrics> m)
-      : caf::event_based_actor(cfg), settings_(std::move(s)), m_(std::move(m)) {
-    children_.push_back({role::metrics, 0, "metrics", {}, {}, false, {}});
-    children_.push_back({role::writer, 0, "writer", {}, {}, false, {}});
+  supervisor_impl(caf::actor_config& cfg, std::shared_ptr<const config::settings> s, std::shared_ptr<metrics> m,
+                  children_factory f)
+      : msg::supervisor_actor::base(cfg), settings_(std::move(s)), m_(std::move(m)), factory_(std::move(f)) {
+    add(role::metrics, 0, "metrics");
+    add(role::writer, 0, "writer");
     const int n = processor_count(*settings_);
-    for (int i = 0; i < n; ++i) {
-      children_.push_back({role::processor, i, "processor-" + std::to_string(i), {}, {}, false, {}});
-    }
-    children_.push_back({role::consumer, 0, "consumer", {}, {}, false, {}});
+    processors_.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) add(role::processor, i, "processor-" + std::to_string(i));
+    add(role::consumer, 0, "consumer");
   }
 
-  caf::behavior make_behavior() override {
+  void on_exit() override {
+    metrics_ = nullptr;
+    writer_ = nullptr;
+    processors_.clear();
+    consumer_ = nullptr;
+  }
+
+  behavior_type make_behavior() override {
     set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
     for (std::size_t c = 0; c < children_.size(); ++c) start(c);
-    log::info("daemon.started", "pipeline started",
-              {{"processors", std::to_string(children_.size() - 3)}});
+    wire();
+    log::info("daemon.started", "pipeline started", {{"processors", std::to_string(processors_.size())}});
     return {
         [this](msg::restart_atom, std::size_t c) {
-          if (!stopping_) {
-            start(c);
-            rewire(c);
-          }
+          if (stopping_) return;
+          start(c);
+          wire();
+          // The work it held is gone: the consumer seeks back to the stored positions.
+          const auto kind = children_[c].kind;
+          if ((kind == role::writer || kind == role::processor) && consumer_) send(consumer_, msg::rewind_atom::value);
         },
         [this](msg::stop_atom) { begin_stop(); },
-        [this](msg::drained_atom) {
-          log::info("daemon.drained", "in-flight work committed; stopping the actors");
-          stop_children(caf::exit_reason::user_shutdown);
-        },
         [this](msg::deadline_atom) {
           if (stopped_children()) return;
           log::warn("daemon.stop_timeout",
@@ -86,84 +88,82 @@ class supervisor_actor : public caf::event_based_actor {
           if (stopped_children()) return;
           // An actor blocked in a database or broker call cannot take the
           // kill until the call returns: the process exits without it.
-          log::error("daemon.stop_forced", "actors did not stop; exiting without them",
-                     {{"actors", running_names()}});
+          log::error("daemon.stop_forced", "actors did not stop; exiting without them", {{"actors", running_names()}});
           finish_stop();
         },
     };
   }
 
  private:
-  caf::actor& handle_of(role r) {
-    for (auto& c : children_) {
-      if (c.kind == r) return c.handle;
-    }
-    throw std::logic_error("no such child");
-  }
-
-  std::vector<caf::actor> processors() const {
-    std::vector<caf::actor> out;
-    for (const auto& c : children_) {
-      if (c.kind == role::processor) out.push_back(c.handle);
-    }
-    return out;
+  void add(role kind, int index, std::string name) {
+    const auto& sv = settings_->supervisor;
+    children_.push_back(child{kind, index, std::move(name),
+                              retry_policy(std::chrono::milliseconds(sv.backoff_initial_ms),
+                                           std::chrono::milliseconds(sv.backoff_max_ms)),
+                              nullptr, {}, false, {}});
   }
 
   void start(std::size_t i) {
     auto& c = children_[i];
     switch (c.kind) {
-      case role::metrics: c.handle = spawn_metrics_actor(this, m_, settings_); break;
-      case role::writer: c.handle = spawn_writer(this, writer_wiring{settings_, m_}); break;
-      case role::processor:
-        c.handle = spawn_processor(this, processor_wiring{settings_, m_, c.index, handle_of(role::writer)});
+      case role::metrics:
+        metrics_ = factory_.metrics(this);
+        c.handle = caf::actor_cast<caf::strong_actor_ptr>(metrics_);
         break;
-      case role::consumer: c.handle = spawn_consumer(this, consumer_wiring{settings_, m_, processors()}); break;
+      case role::writer:
+        writer_ = factory_.writer(this);
+        c.handle = caf::actor_cast<caf::strong_actor_ptr>(writer_);
+        break;
+      case role::processor: {
+        auto& p = processors_.at(static_cast<std::size_t>(c.index));
+        p = factory_.processor(this, c.index);
+        c.handle = caf::actor_cast<caf::strong_actor_ptr>(p);
+        break;
+      }
+      case role::consumer:
+        consumer_ = factory_.consumer(this);
+        c.handle = caf::actor_cast<caf::strong_actor_ptr>(consumer_);
+        break;
     }
     monitor(c.handle);
     c.started = clock::now();
   }
 
-  // Points the others at a restarted actor; in-flight work it held is gone,
-  // so the consumer seeks back to the stored positions.
-  void rewire(std::size_t i) {
-    const auto& c = children_[i];
-    const auto& consumer = handle_of(role::consumer);
-    if (c.kind == role::writer) {
-      for (const auto& p : children_) {
-        if (p.kind == role::processor && p.handle) send(p.handle, msg::writer_atom::value, c.handle);
-      }
-      if (consumer) send(consumer, msg::rewind_atom::value);
-    } else if (c.kind == role::processor && consumer) {
-      send(consumer, msg::processor_atom::value, c.index, c.handle);
-      send(consumer, msg::rewind_atom::value);
+  // Every actor learns where it sends: processors the writer, the writer the
+  // consumer, and last the consumer the pool (it starts fetching then, so
+  // the others are wired before its first record).
+  void wire() {
+    for (const auto& p : processors_) {
+      if (p && writer_) send(p, msg::wire_atom::value, writer_);
     }
+    if (writer_ && consumer_) send(writer_, msg::wire_atom::value, msg::ack_receiver{consumer_});
+    if (consumer_) send(consumer_, msg::wire_atom::value, processors_);
   }
 
   void on_down(const caf::down_msg& dm) {
     std::size_t i = 0;
-    while (i < children_.size() && children_[i].handle.address() != dm.source) ++i;
+    while (i < children_.size() && children_[i].handle != caf::actor_cast<caf::strong_actor_ptr>(dm.source)) ++i;
     if (i == children_.size()) return;
     auto& c = children_[i];
-    c.handle = caf::actor{};
+    c.handle = nullptr;
+    forget(c);
     if (stopping_) {
       if (stopped_children()) finish_stop();
       return;
     }
     const std::string reason = to_string(dm.reason);
     const auto now = clock::now();
-    // An actor that fails right at the first start cannot work with this
-    // configuration (admin.listen taken, …): no point retrying.
-    if (!c.ever_restarted && now - c.started < std::chrono::seconds(2)) {
+    if (!c.ever_restarted && now - c.started < kStartGrace) {
       log::error("daemon.start_failed", "actor " + c.name + " failed to start; exiting",
                  {{"actor", c.name}, {"reason", reason}});
       give_up();
       return;
     }
     c.ever_restarted = true;
+    const auto window = std::chrono::seconds(settings_->supervisor.window_s);
+    while (!c.failures.empty() && now - c.failures.front() > window) c.failures.pop_front();
+    if (c.failures.empty()) c.backoff.reset();  // a first failure in the window waits the least
     c.failures.push_back(now);
-    while (!c.failures.empty() && now - c.failures.front() > std::chrono::seconds(settings_->supervisor.window_s)) {
-      c.failures.pop_front();
-    }
     const int count = static_cast<int>(c.failures.size());
     if (count > settings_->supervisor.max_restarts) {
       log::error("daemon.giving_up",
@@ -174,15 +174,22 @@ class supervisor_actor : public caf::event_based_actor {
       give_up();
       return;
     }
-    const auto& sv = settings_->supervisor;
-    auto backoff = std::chrono::milliseconds(sv.backoff_initial_ms);
-    for (int k = 1; k < count && backoff.count() < sv.backoff_max_ms; ++k) backoff *= 2;
-    backoff = std::min(backoff, std::chrono::milliseconds(sv.backoff_max_ms));
+    const auto wait = c.backoff.next();
     m_->actor_restarts(c.kind == role::processor ? "processor" : c.name).Increment();
     log::warn("actor.restarting", "actor " + c.name + " failed; restarting it",
-              {{"actor", c.name}, {"reason", reason}, {"restart_in_ms", std::to_string(backoff.count())},
+              {{"actor", c.name}, {"reason", reason}, {"restart_in_ms", std::to_string(wait.count())},
                {"failures_in_window", std::to_string(count)}});
-    delayed_send(this, backoff, msg::restart_atom::value, i);
+    delayed_send(this, wait, msg::restart_atom::value, i);
+  }
+
+  // Drops the typed handle of a child that went down.
+  void forget(const child& c) {
+    switch (c.kind) {
+      case role::metrics: metrics_ = nullptr; break;
+      case role::writer: writer_ = nullptr; break;
+      case role::processor: processors_.at(static_cast<std::size_t>(c.index)) = nullptr; break;
+      case role::consumer: consumer_ = nullptr; break;
+    }
   }
 
   void give_up() {
@@ -204,14 +211,20 @@ class supervisor_actor : public caf::event_based_actor {
     if (stopping_) return;
     stopping_ = true;
     m_->health().draining = true;
-    log::info("daemon.stopping", "graceful stop requested",
-              {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});
+    log::info("daemon.stopping", "graceful stop requested", {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});
     delayed_send(this, std::chrono::seconds(settings_->shutdown.timeout_s), msg::deadline_atom::value);
-    if (const auto& consumer = handle_of(role::consumer)) {
-      send(consumer, msg::drain_atom::value);
-    } else {
-      stop_children(caf::exit_reason::user_shutdown);
-    }
+    if (!consumer_) return stop_children(caf::exit_reason::user_shutdown);
+    request(consumer_, caf::infinite, msg::drain_atom::value)
+        .then(
+            [this](msg::drained_atom) {
+              log::info("daemon.drained", "in-flight work committed; stopping the actors");
+              stop_children(caf::exit_reason::user_shutdown);
+            },
+            [this](caf::error& e) {
+              log::warn("daemon.drain_failed", "the consumer could not drain; stopping the actors",
+                        {{"reason", to_string(e)}});
+              stop_children(caf::exit_reason::user_shutdown);
+            });
   }
 
   // The consumer goes first (it must not hand out work to stopped actors),
@@ -229,8 +242,6 @@ class supervisor_actor : public caf::event_based_actor {
     return std::none_of(children_.begin(), children_.end(), [](const child& c) { return static_cast<bool>(c.handle); });
   }
 
-  // The exit reason tells the daemon its exit code: runtime_error (gave
-  // up: 1), request_timeout (the stop timed out, work left uncommitted: 3).
   void finish_stop() {
     if (gave_up_) {
       quit(caf::make_error(caf::sec::runtime_error));
@@ -244,7 +255,12 @@ class supervisor_actor : public caf::event_based_actor {
 
   std::shared_ptr<const config::settings> settings_;
   std::shared_ptr<metrics> m_;
+  children_factory factory_;
   std::vector<child> children_;
+  msg::metrics_actor metrics_;
+  msg::writer_actor writer_;
+  std::vector<msg::processor_actor> processors_;
+  msg::consumer_actor consumer_;
   bool stopping_ = false;
   bool gave_up_ = false;
   bool timed_out_ = false;
@@ -252,9 +268,25 @@ class supervisor_actor : public caf::event_based_actor {
 
 }  // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const config::settings> settings,
-                            std::shared_ptr<metrics> m) {
-  return sys.spawn<supervisor_actor>(std::move(settings), std::move(m));
+int processor_count(const config::settings& s) {
+  if (s.processing.workers > 0) return s.processing.workers;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+children_factory real_children(std::shared_ptr<const config::settings> settings, std::shared_ptr<metrics> m) {
+  children_factory f;
+  f.metrics = [settings, m](caf::local_actor* parent) { return spawn_metrics_actor(parent, m, settings); };
+  f.writer = [settings, m](caf::local_actor* parent) { return spawn_writer(parent, writer_wiring{settings, m}); };
+  f.processor = [settings, m](caf::local_actor* parent, int index) {
+    return spawn_processor(parent, processor_wiring{settings, m, index});
+  };
+  f.consumer = [settings, m](caf::local_actor* parent) { return spawn_consumer(parent, consumer_wiring{settings, m}); };
+  return f;
+}
+
+msg::supervisor_actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const config::settings> settings,
+                                       std::shared_ptr<metrics> m, children_factory children) {
+  return sys.spawn<supervisor_impl>(std::move(settings), std::move(m), std::move(children));
 }
 
 }  // namespace kafnus

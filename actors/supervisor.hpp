@@ -1,27 +1,50 @@
 #pragma once
-// The supervisor: spawns the metrics actor, the writer, the processor pool
-// (processing.workers) and the consumer; monitors them; restarts a failed one with
-// exponential backoff (rewiring the others to it, and making the consumer
-// seek back to the stored positions when in-flight work was lost); and gives
-// up — quitting with an error that names the actor and its last failure —
-// when one actor fails more than supervisor.max_restarts times within
-// supervisor.window_s, so the service manager restarts the whole daemon.
+// The supervisor: starts the metrics actor, the writer, the processor pool
+// (processing.workers) and the consumer; wires them to each other (one
+// wire_atom message each, sent again whenever one is restarted); monitors
+// them; restarts a failed one with exponential backoff (retry_policy), making
+// the consumer seek back to the stored positions when work in flight was
+// lost with it; and gives up — quitting with an error that names the actor
+// and its last failure — when one actor fails more than
+// supervisor.max_restarts times within supervisor.window_s, so the service
+// manager restarts the whole daemon. An actor that fails within 2 s of its
+// first start cannot work with this configuration: it gives up at once.
 //
-// On stop_atom it stops gracefully: the consumer drains (stops fetching,
-// waits for every in-flight batch to commit, leaves the group), then the
-// others stop; past shutdown.timeout_s it stops them anyway.
+// On stop_atom it stops gracefully: it asks the consumer to drain (stop
+// fetching, wait for every in-flight batch to commit, close), then stops the
+// others. Past shutdown.timeout_s it kills them, and 2 s later it quits
+// without those that are still blocked.
+//
+// Exit reasons (the daemon's exit code): none (0), runtime_error when it
+// gave up (1), request_timeout when the stop timed out (3).
 
+#include <functional>
 #include <memory>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/local_actor.hpp>
 
-#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
+#include "messages/interfaces.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 
-caf::actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const config::settings> settings,
-                            std::shared_ptr<metrics> m);
+// How the supervisor starts each kind of child. The daemon's are the real
+// actors (real_children); a test can start stand-ins.
+struct children_factory {
+  std::function<msg::metrics_actor(caf::local_actor*)> metrics;
+  std::function<msg::writer_actor(caf::local_actor*)> writer;
+  std::function<msg::processor_actor(caf::local_actor*, int index)> processor;
+  std::function<msg::consumer_actor(caf::local_actor*)> consumer;
+};
+
+children_factory real_children(std::shared_ptr<const config::settings> settings, std::shared_ptr<metrics> m);
+
+// processing.workers, 0 resolved to one per CPU core.
+int processor_count(const config::settings& s);
+
+msg::supervisor_actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const config::settings> settings,
+                                       std::shared_ptr<metrics> m, children_factory children);
 
 }  // namespace kafnus

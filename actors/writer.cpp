@@ -36,21 +36,22 @@ postgis::unknown_column_policy policy_of(const std::string& name) {
   return postgis::unknown_column_policy::error;
 }
 
-class writer_actor : public caf::event_based_actor {
+class writer_impl : public msg::writer_actor::base {
  public:
-  writer_actor(caf::actor_config& cfg, writer_wiring w)
-      : caf::event_based_actor(cfg),
+  writer_impl(caf::actor_config& cfg, writer_wiring w)
+      : msg::writer_actor::base(cfg),
         w_(std::move(w)),
         retry_(std::chrono::milliseconds(w_.settings->writer.retry_initial_ms),
                std::chrono::milliseconds(w_.settings->writer.retry_max_ms)),
         size_(w_.settings->batching.max_rows, w_.settings->postgres.statement_timeout_ms) {}
 
-  caf::behavior make_behavior() override {
+  behavior_type make_behavior() override {
     set_exception_handler(log_failure("writer.failed", "writer"));
     ensure_connected();
     delayed_send(this, kHealthCheck, msg::tick_atom::value);
     return {
         [this](msg::row_batch& b) { add(std::move(b)); },
+        [this](msg::wire_atom, msg::ack_receiver consumer) { consumer_ = std::move(consumer); },
         [this](msg::flush_atom, std::uint64_t generation) {
           if (generation != generation_) return;  // an older timer: that batch was already written
           timer_due_.reset();
@@ -68,6 +69,7 @@ class writer_actor : public caf::event_based_actor {
   }
 
   void on_exit() override {
+    consumer_ = nullptr;  // handles between actors form a cycle; a finished actor lets go of its own
     writer_.reset();
     conn_.reset();
     set_db_up(false);
@@ -174,7 +176,7 @@ class writer_actor : public caf::event_based_actor {
       for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, source_of[i]});
       for (const auto& e : b.errors) {
         req.errors.push_back(
-            postgis::request_error{postgis::error_log_entry{e.service, e.timestamp_us, e.error, e.query}, source_of[i], b.flow});
+            postgis::request_error{e, source_of[i], b.flow});
       }
     }
 
@@ -207,7 +209,7 @@ class writer_actor : public caf::event_based_actor {
       if (!conflict && b.source.oldest_timestamp_ms > 0) {
         w_.m->end_to_end_seconds().Observe(static_cast<double>(now_ms - b.source.oldest_timestamp_ms) / 1000.0);
       }
-      send(b.ack_to, msg::write_ack{b.source, conflict ? msg::ack_status::conflict : msg::ack_status::committed});
+      send(consumer_, msg::write_ack{b.source, conflict ? msg::ack_status::conflict : msg::ack_status::committed});
       pending_rows_ -= rows_of(b);
       pending_bytes_ -= b.bytes;
     }
@@ -367,6 +369,7 @@ class writer_actor : public caf::event_based_actor {
   }
 
   writer_wiring w_;
+  msg::ack_receiver consumer_;  // where batches are acknowledged (wired by the supervisor)
   retry_policy retry_;
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<postgis::batch_writer> writer_;
@@ -387,8 +390,8 @@ class writer_actor : public caf::event_based_actor {
 
 }  // namespace
 
-caf::actor spawn_writer(caf::local_actor* parent, writer_wiring wiring) {
-  return parent->spawn<writer_actor, caf::detached>(std::move(wiring));
+msg::writer_actor spawn_writer(caf::local_actor* parent, writer_wiring wiring) {
+  return parent->spawn<writer_impl, caf::detached>(std::move(wiring));
 }
 
 }  // namespace kafnus

@@ -10,11 +10,11 @@
 
 #include <memory>
 
-#include <caf/actor.hpp>
 #include <caf/local_actor.hpp>
 
 #include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
+#include "messages/interfaces.hpp"
 
 namespace kafnus {
 
@@ -23,6 +23,8 @@ struct writer_wiring {
   std::shared_ptr<metrics> m;
 };
 
-caf::actor spawn_writer(caf::local_actor* parent, writer_wiring wiring);
+// Spawned unwired: the supervisor sends it the consumer to acknowledge to
+// (wire_atom) before any batch can reach it.
+msg::writer_actor spawn_writer(caf::local_actor* parent, writer_wiring wiring);
 
 }  // namespace kafnus

@@ -103,7 +103,8 @@ int run_daemon(const config::settings& loaded) {
     auto sys_ptr = std::make_unique<caf::actor_system>(cfg);
     auto& sys = *sys_ptr;
     auto m = std::make_shared<metrics>(static_cast<std::size_t>(s.metrics.max_services));
-    auto supervisor = spawn_supervisor(sys, std::make_shared<const config::settings>(s), m);
+    auto shared = std::make_shared<const config::settings>(s);
+    auto supervisor = spawn_supervisor(sys, shared, m, real_children(shared, m));
 
     std::thread signal_thread([&signals, supervisor] {
       bool stopping = false;

@@ -71,7 +71,10 @@ class partition_ledger {
     work in_flight;
   };
 
-  explicit partition_ledger(flight_limits limits) : limits_(limits) {}
+  // Epochs start after `first_epoch`; a consumer that is restarted gives its
+  // new ledger a base no acknowledgement of the old one can carry.
+  explicit partition_ledger(flight_limits limits, std::uint64_t first_epoch = 0)
+      : limits_(limits), next_epoch_(first_epoch) {}
 
   // ------------------------------------------------------------ assignment
   // A newly assigned partition, waiting for its stored position.

@@ -17,8 +17,7 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor:
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;  // supervisor: graceful stop took too long
 using force_atom = caf::atom_constant<caf::atom("force")>;        // supervisor: stopped actors did not go down
 using status_atom = caf::atom_constant<caf::atom("status")>;      // metrics actor: which address the admin server bound
-using writer_atom = caf::atom_constant<caf::atom("writer")>;     // processor: the writer to send rows to
-using processor_atom = caf::atom_constant<caf::atom("processor")>;  // consumer: the processor at an index of the pool
+using wire_atom = caf::atom_constant<caf::atom("wire")>;          // supervisor: the handles an actor sends to
 using tick_atom = caf::atom_constant<caf::atom("tick")>;          // periodic housekeeping
 
 }  // namespace kafnus::msg

@@ -35,7 +35,6 @@ std::pair<msg::row_batch, msg::row_batch> split_batch(msg::row_batch&& b, std::s
   msg::row_batch first = std::move(b);
   msg::row_batch second;
   second.flow = first.flow;
-  second.ack_to = first.ack_to;
   second.source = first.source;
 
   second.rows = take_tail(first.rows, cut.rows_end);

@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include <caf/actor.hpp>
-
 #include "messages/source_range.hpp"
 #include "ngsi/flow.hpp"
 
@@ -23,7 +21,6 @@ struct raw_record {
 struct raw_batch {
   ngsi::flow flow = ngsi::flow::historic;  // the flow of the source topic
   source_range source;
-  caf::actor ack_to;  // the consumer that fetched the records: the writer acknowledges to it
   std::vector<raw_record> records;
 };
 

@@ -6,20 +6,12 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
-
 #include "messages/source_range.hpp"
+#include "ngsi/error_entry.hpp"
 #include "ngsi/row.hpp"
 
 namespace kafnus::msg {
 
-// A failure that becomes a row of <service>.<service>_error_log.
-struct error_entry {
-  std::string service;      // lower-cased fiware-service
-  std::int64_t timestamp_us = 0;
-  std::string error;        // what went wrong, PostgreSQL's message for database errors
-  std::string query;        // a statement an operator can re-run once the cause is fixed
-};
 
 // Where one record's rows and errors end in its batch: the writer splits a
 // batch too large for one transaction at such a boundary (a record's rows
@@ -34,9 +26,8 @@ struct record_mark {
 struct row_batch {
   ngsi::flow flow = ngsi::flow::historic;
   source_range source;
-  caf::actor ack_to;  // the consumer that fetched the records
   std::vector<ngsi::row> rows;
-  std::vector<error_entry> errors;
+  std::vector<ngsi::error_entry> errors;
   std::int64_t bytes = 0;        // approximate size of rows, for the writer's batching limit
   std::vector<record_mark> records;  // one per record, in offset order (empty: the batch cannot be split)
 };

@@ -82,7 +82,7 @@ void reserve_like_first_line(std::string& text, std::size_t rows) {
 struct batch_writer::attempt_state {
   std::set<ngsi::table_ref> fetched_now;  // schemas read within this attempt (fresh)
   std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;  // of this attempt's tables
-  std::vector<error_log_entry> errors;
+  std::vector<ngsi::error_entry> errors;
   std::vector<flow_service> error_origin;  // per entry of `errors`
   write_result result;
 };
@@ -201,7 +201,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   auto schema_of = [&](const ngsi::table_ref& t) -> const table_schema& { return *st.schemas.at(t); };
 
   auto fail_row = [&](const ngsi::row& r, const std::vector<std::uint16_t>& cols, const std::string& message) {
-    st.errors.push_back(error_log_entry{r.service, 0, message, render_statement(r, cols)});
+    st.errors.push_back(ngsi::error_entry{r.service, 0, message, render_statement(r, cols)});
     st.error_origin.push_back(flow_service{r.f, r.service});
     ++res.failed[flow_service{r.f, r.service}];
   };

@@ -44,7 +44,7 @@ namespace kafnus::postgis {
 // An error-log entry from a processor (a record or entity that could not
 // become a row), tagged with its source and flow.
 struct request_error {
-  error_log_entry entry;
+  ngsi::error_entry entry;
   std::size_t tag = 0;
   ngsi::flow flow = ngsi::flow::historic;
 };

@@ -12,7 +12,7 @@
 namespace kafnus::postgis {
 namespace {
 
-std::string values_row(const error_log_entry& e, bool with_service) {
+std::string values_row(const ngsi::error_entry& e, bool with_service) {
   std::string s = "(" + quote_literal(ngsi::value::timestamp(e.timestamp_us).text) + "::timestamptz, ";
   if (with_service) s += quote_literal(printable_utf8(e.service)) + ", ";
   s += quote_literal(truncate_utf8(printable_utf8(e.error), kMaxErrorChars)) + ", ";
@@ -21,7 +21,7 @@ std::string values_row(const error_log_entry& e, bool with_service) {
 }
 
 // One multi-row INSERT per chunk of entries.
-void insert_rows(pqxx::transaction_base& tx, const std::string& head, const std::vector<const error_log_entry*>& rows,
+void insert_rows(pqxx::transaction_base& tx, const std::string& head, const std::vector<const ngsi::error_entry*>& rows,
                  bool with_service) {
   constexpr std::size_t kChunk = 500;
   for (std::size_t i = 0; i < rows.size(); i += kChunk) {
@@ -97,7 +97,7 @@ bool error_log_writer::ensure_table(pqxx::transaction_base& tx, const std::strin
   return true;
 }
 
-error_log_counts error_log_writer::write(pqxx::transaction_base& tx, const std::vector<error_log_entry>& entries,
+error_log_counts error_log_writer::write(pqxx::transaction_base& tx, const std::vector<ngsi::error_entry>& entries,
                                          bool unknown_is_data) {
   auto retryable = [&](const std::exception& e) {
     const auto kind = classify(e);
@@ -109,7 +109,7 @@ error_log_counts error_log_writer::write(pqxx::transaction_base& tx, const std::
   std::map<std::string, std::vector<std::size_t>> by_service;
   for (std::size_t i = 0; i < entries.size(); ++i) by_service[entries[i].service].push_back(i);
   auto pointers = [&](const std::vector<std::size_t>& idx) {
-    std::vector<const error_log_entry*> rows;
+    std::vector<const ngsi::error_entry*> rows;
     rows.reserve(idx.size());
     for (auto i : idx) rows.push_back(&entries[i]);
     return rows;

@@ -10,16 +10,12 @@
 
 #include <pqxx/transaction_base>
 
+#include "ngsi/error_entry.hpp"
 #include "postgis/bounded_lru.hpp"
 
 namespace kafnus::postgis {
 
-struct error_log_entry {
-  std::string service;  // lower-cased fiware-service
-  std::int64_t timestamp_us = 0;
-  std::string error;
-  std::string query;
-};
+
 
 inline constexpr std::size_t kMaxErrorChars = 4000;
 inline constexpr std::size_t kMaxQueryBytes = 256 * 1024;
@@ -52,7 +48,7 @@ class error_log_writer {
   // the transaction (its rows and positions). A transient failure
   // (connection lost, …) escapes, and so does an unknown one unless
   // `unknown_is_data` (the writer's backstop).
-  error_log_counts write(pqxx::transaction_base& tx, const std::vector<error_log_entry>& entries,
+  error_log_counts write(pqxx::transaction_base& tx, const std::vector<ngsi::error_entry>& entries,
                          bool unknown_is_data = false);
 
   // Forget which tables are known to exist (after a rollback).

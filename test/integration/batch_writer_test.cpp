@@ -187,7 +187,7 @@ TEST(BatchWriter, ErrorLogOfAServiceWithoutSchemaGoesToTheFallback) {
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
   postgis::write_request req;
   req.sources.push_back({"topic", 0, -1, 1});
-  req.errors.push_back({postgis::error_log_entry{"no_such_service_xyz", 1'700'000'000'000'000, "bad", "-- q"}, 0});
+  req.errors.push_back({ngsi::error_entry{"no_such_service_xyz", 1'700'000'000'000'000, "bad", "-- q"}, 0});
   auto r = w.write(req);
   EXPECT_EQ(r.error_log_fallback, 1u);
   EXPECT_EQ(f.pg.count(f.kafnus_schema + ".error_log", "service = 'no_such_service_xyz'"), 1);
@@ -399,9 +399,9 @@ TEST(BatchWriter, ErrorLogEntriesAreCountedOnlyWhenWritten) {
   postgis::write_request req;
   req.sources.push_back({"topic", 0, -1, 1});
   req.sources.push_back({"taken", 0, 10, 11});  // another owner moved it to 50: conflict
-  req.errors.push_back({postgis::error_log_entry{f.schema, 1'700'000'000'000'000, "bad one", "-- q"}, 0,
+  req.errors.push_back({ngsi::error_entry{f.schema, 1'700'000'000'000'000, "bad one", "-- q"}, 0,
                         ngsi::flow::lastdata});
-  req.errors.push_back({postgis::error_log_entry{f.schema, 1'700'000'000'000'000, "bad two", "-- q"}, 1,
+  req.errors.push_back({ngsi::error_entry{f.schema, 1'700'000'000'000'000, "bad two", "-- q"}, 1,
                         ngsi::flow::historic});
   const auto r = w.write(req);
   EXPECT_EQ(r.sources[1], postgis::position_outcome::conflict);
