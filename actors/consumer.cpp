@@ -831,6 +831,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
 }  // namespace
 
 msg::consumer_actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring) {
+  if (!wiring.detached) return parent->spawn<consumer_impl>(std::move(wiring));
   return parent->spawn<consumer_impl, caf::detached>(std::move(wiring));
 }
 

@@ -29,6 +29,7 @@ namespace kafnus {
 struct consumer_wiring {
   std::shared_ptr<const config::settings> settings;
   std::shared_ptr<metrics> m;
+  bool detached = true;  // its own thread (librdkafka's poll blocks); false: on the scheduler, for deterministic tests
 };
 
 // Spawns the consumer detached (librdkafka's poll blocks). It subscribes at

@@ -22,8 +22,6 @@ using clock = std::chrono::steady_clock;
 
 // After the deadline's kill, how long stopped actors get to go down.
 constexpr auto kForceAfter = std::chrono::seconds(2);
-// Failing this soon after the first start means the configuration cannot work.
-constexpr auto kStartGrace = std::chrono::seconds(2);
 
 enum class role { metrics, writer, processor, consumer };
 
@@ -42,8 +40,12 @@ struct child {
 class supervisor_impl : public msg::supervisor_actor::base {
  public:
   supervisor_impl(caf::actor_config& cfg, std::shared_ptr<const config::settings> s, std::shared_ptr<metrics> m,
-                  children_factory f)
-      : msg::supervisor_actor::base(cfg), settings_(std::move(s)), m_(std::move(m)), factory_(std::move(f)) {
+                  children_factory f, std::chrono::milliseconds start_grace)
+      : msg::supervisor_actor::base(cfg),
+        settings_(std::move(s)),
+        m_(std::move(m)),
+        factory_(std::move(f)),
+        start_grace_(start_grace) {
     add(role::metrics, 0, "metrics");
     add(role::writer, 0, "writer");
     const int n = processor_count(*settings_);
@@ -153,7 +155,7 @@ class supervisor_impl : public msg::supervisor_actor::base {
     }
     const std::string reason = to_string(dm.reason);
     const auto now = clock::now();
-    if (!c.ever_restarted && now - c.started < kStartGrace) {
+    if (!c.ever_restarted && now - c.started < start_grace_) {
       log::error("daemon.start_failed", "actor " + c.name + " failed to start; exiting",
                  {{"actor", c.name}, {"reason", reason}});
       give_up();
@@ -256,6 +258,7 @@ class supervisor_impl : public msg::supervisor_actor::base {
   std::shared_ptr<const config::settings> settings_;
   std::shared_ptr<metrics> m_;
   children_factory factory_;
+  std::chrono::milliseconds start_grace_;
   std::vector<child> children_;
   msg::metrics_actor metrics_;
   msg::writer_actor writer_;
@@ -285,8 +288,9 @@ children_factory real_children(std::shared_ptr<const config::settings> settings,
 }
 
 msg::supervisor_actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const config::settings> settings,
-                                       std::shared_ptr<metrics> m, children_factory children) {
-  return sys.spawn<supervisor_impl>(std::move(settings), std::move(m), std::move(children));
+                                       std::shared_ptr<metrics> m, children_factory children,
+                                       std::chrono::milliseconds start_grace) {
+  return sys.spawn<supervisor_impl>(std::move(settings), std::move(m), std::move(children), start_grace);
 }
 
 }  // namespace kafnus

@@ -18,6 +18,7 @@
 // Exit reasons (the daemon's exit code): none (0), runtime_error when it
 // gave up (1), request_timeout when the stop timed out (3).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -44,7 +45,10 @@ children_factory real_children(std::shared_ptr<const config::settings> settings,
 // processing.workers, 0 resolved to one per CPU core.
 int processor_count(const config::settings& s);
 
+// `start_grace`: a child failing this soon after its first start makes the
+// supervisor give up at once (the configuration cannot work).
 msg::supervisor_actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const config::settings> settings,
-                                       std::shared_ptr<metrics> m, children_factory children);
+                                       std::shared_ptr<metrics> m, children_factory children,
+                                       std::chrono::milliseconds start_grace = std::chrono::seconds(2));
 
 }  // namespace kafnus

@@ -391,6 +391,7 @@ class writer_impl : public msg::writer_actor::base {
 }  // namespace
 
 msg::writer_actor spawn_writer(caf::local_actor* parent, writer_wiring wiring) {
+  if (!wiring.detached) return parent->spawn<writer_impl>(std::move(wiring));
   return parent->spawn<writer_impl, caf::detached>(std::move(wiring));
 }
 

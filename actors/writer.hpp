@@ -21,6 +21,7 @@ namespace kafnus {
 struct writer_wiring {
   std::shared_ptr<const config::settings> settings;
   std::shared_ptr<metrics> m;
+  bool detached = true;  // its own thread (libpqxx blocks); false: on the scheduler, for deterministic tests
 };
 
 // Spawned unwired: the supervisor sends it the consumer to acknowledge to

@@ -1,0 +1,243 @@
+// The writer and consumer actors on CAF's deterministic test coordinator, with
+// the real PostgreSQL and Kafka: the writer's group commit and flush timer,
+// and the consumer's poll / stall / ack cycle. Messages run one at a time
+// and timers fire only when the test says so.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <pqxx/pqxx>
+
+#include "actors/consumer.hpp"
+#include "actors/writer.hpp"
+#include "config/loader.hpp"
+#include "postgis/offsets_store.hpp"
+#include "telemetry/log.hpp"
+#include "test/support/kafka_client.hpp"
+#include "test/support/pg_client.hpp"
+#include "test/support/test_env.hpp"
+
+namespace kt = kafnus::test;
+namespace msg = kafnus::msg;
+using namespace kafnus;
+using namespace std::chrono_literals;
+
+namespace {
+
+caf::actor_system_config& testing(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  return cfg;
+}
+
+// An actor system on the test coordinator, and settings for the real services.
+class ActorTest : public ::testing::Test {
+ protected:
+  ActorTest() : sys(testing(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    log::init("error", "text");
+  }
+  ~ActorTest() override {
+    for (const auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
+    sched.run();
+    sys.await_actors_before_shutdown(false);
+  }
+
+  std::shared_ptr<const config::settings> settings(const std::string& extra) {
+    const auto yaml = "kafka:\n  brokers: \"" + kt::brokers() + "\"\n  group_id: " + group +
+                      "\n  properties:\n    session.timeout.ms: \"6000\"\npostgres:\n  host: \"" + kt::pg_host() +
+                      "\"\n  port: " + std::to_string(kt::pg_port()) + "\n  database: \"" + kt::pg_database() +
+                      "\"\n  user: \"" + kt::pg_user() + "\"\n  offsets_schema: " + offsets + "\n" + extra;
+    return std::make_shared<const config::settings>(config::load_string(yaml, {}, "test.yaml"));
+  }
+
+  template <class Handle>
+  Handle keep(Handle h) {
+    actors.push_back(caf::actor_cast<caf::actor>(h));
+    return h;
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  std::shared_ptr<metrics> m = std::make_shared<metrics>();
+  std::string service = kt::unique_name("act");
+  std::string group = kt::unique_name("group");
+  std::string offsets = kt::unique_name("kafnus");
+  std::vector<caf::actor> actors;
+  kt::pg_client pg;
+};
+
+// Receives what the writer acknowledges.
+msg::ack_receiver::behavior_type ack_collector(msg::ack_receiver::pointer,
+                                               std::shared_ptr<std::vector<msg::write_ack>> acks) {
+  return {[acks](msg::write_ack& a) { acks->push_back(a); }};
+}
+
+// Receives what the consumer hands over.
+msg::processor_actor::behavior_type batch_collector(msg::processor_actor::pointer,
+                                                    std::shared_ptr<std::vector<msg::raw_batch>> batches) {
+  return {
+      [batches](msg::raw_batch& b) { batches->push_back(std::move(b)); },
+      [](msg::wire_atom, msg::writer_actor&) {},
+  };
+}
+
+class WriterActorTest : public ActorTest {
+ protected:
+  WriterActorTest() {
+    pg.exec("CREATE SCHEMA " + service);
+    pg.exec("CREATE TABLE " + service +
+            ".t (entityid text, entitytype text, fiwareservicepath text, recvtime timestamptz, "
+            "timeinstant timestamptz, temperature double precision)");
+  }
+  ~WriterActorTest() override {
+    try {
+      pg.exec("DROP SCHEMA IF EXISTS " + service + " CASCADE; DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
+    } catch (const std::exception&) {
+    }
+  }
+
+  // A batch of one row for partition `p`, records [from, from + 1).
+  msg::row_batch batch(int p, std::int64_t from) {
+    msg::row_batch b;
+    b.source = msg::source_range{"t", p, 1, from == 0 ? msg::kNoPosition : from, from + 1, from, 1, 10, 0};
+    ngsi::row r;
+    r.f = ngsi::flow::historic;
+    r.op = ngsi::operation::insert;
+    r.table = {service, "t"};
+    r.service = service;
+    r.entity_id = "E" + std::to_string(p);
+    r.columns = {{"entityid", ngsi::value::text_value(r.entity_id)},
+                 {"timeinstant", ngsi::value::timestamp((1'700'000'000 + from) * 1'000'000)},
+                 {"temperature", ngsi::value::number("21.5")}};
+    b.bytes = static_cast<std::int64_t>(r.byte_size());
+    b.rows.push_back(std::move(r));
+    return b;
+  }
+
+  msg::writer_actor start(const std::string& batching) {
+    auto w = keep(spawn_writer_under_test(settings(batching)));
+    auto collector = keep(sys.spawn(ack_collector, acks));
+    caf::anon_send(w, msg::wire_atom::value, collector);
+    sched.run();
+    return w;
+  }
+
+  msg::writer_actor spawn_writer_under_test(std::shared_ptr<const config::settings> s) {
+    caf::scoped_actor self{sys, true};
+    return spawn_writer(self.ptr(), writer_wiring{std::move(s), m, false});
+  }
+
+  long long rows() { return pg.count(service + ".t"); }
+
+  std::shared_ptr<std::vector<msg::write_ack>> acks = std::make_shared<std::vector<msg::write_ack>>();
+};
+
+using ConsumerActorTest = ActorTest;
+
+}  // namespace
+
+TEST_F(WriterActorTest, BatchesWaitingInTheMailboxGoTogetherInOneTransaction) {
+  auto w = start("batching:\n  min_interval_ms: 0\n");
+  caf::anon_send(w, batch(0, 0));
+  caf::anon_send(w, batch(1, 0));
+  caf::anon_send(w, batch(2, 0));
+  sched.run();
+  ASSERT_EQ(acks->size(), 3u);
+  for (const auto& a : *acks) EXPECT_EQ(a.status, msg::ack_status::committed);
+  EXPECT_EQ(rows(), 3);
+  EXPECT_EQ(m->db_transactions().Value(), 1) << "group commit: the first two waited for the third";
+}
+
+TEST_F(WriterActorTest, ABatchWithinMinIntervalOfTheLastTransactionWaitsForTheTimer) {
+  auto w = start("batching:\n  min_interval_ms: 60000\n  max_delay_ms: 20\n");
+  caf::anon_send(w, batch(0, 0));
+  sched.run();
+  ASSERT_EQ(acks->size(), 1u) << "a lone batch is written at once";
+  caf::anon_send(w, batch(0, 1));
+  sched.run();
+  EXPECT_EQ(acks->size(), 1u) << "the next one waits: transactions that are not full start min_interval_ms apart";
+  EXPECT_EQ(rows(), 1);
+  EXPECT_TRUE(sched.has_pending_timeout());
+  sched.trigger_timeouts();
+  sched.run();
+  ASSERT_EQ(acks->size(), 2u);
+  EXPECT_EQ((*acks)[1].status, msg::ack_status::committed);
+  EXPECT_EQ(rows(), 2);
+  EXPECT_EQ(m->db_transactions().Value(), 2);
+}
+
+TEST_F(WriterActorTest, AFullBatchDoesNotWaitForTheTimer) {
+  auto w = start("batching:\n  min_interval_ms: 60000\n  max_rows: 2\n");
+  caf::anon_send(w, batch(0, 0));
+  sched.run();
+  caf::anon_send(w, batch(1, 0));
+  caf::anon_send(w, batch(2, 0));
+  sched.run();
+  EXPECT_EQ(acks->size(), 3u) << "max_rows reached: written without waiting for min_interval_ms";
+  EXPECT_EQ(rows(), 3);
+}
+
+TEST_F(ConsumerActorTest, TheConsumerStallsAtTheInFlightLimitAndResumesWhenAcksReturnTheCredits) {
+  const auto topic = service + "_historic";
+  kt::create_topics(kt::brokers(), {topic}, 1);
+  {
+    kt::kafka_producer p(kt::brokers());
+    for (int i = 0; i < 50; ++i) p.send(topic, "{}", {}, "", 0);
+    p.flush();
+  }
+  {
+    pqxx::connection c(kt::pg_connection_string());
+    postgis::ensure_kafnus_tables(c, offsets);
+  }
+  auto s = settings("flows:\n  historic:\n    topics: [" + topic +
+                    "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\nbatching:\n  max_rows: 4\n"
+                    "  in_flight_messages: 10\n");
+  auto batches = std::make_shared<std::vector<msg::raw_batch>>();
+  auto collector = keep(sys.spawn(batch_collector, batches));
+  msg::consumer_actor consumer;
+  {
+    caf::scoped_actor self{sys, true};
+    consumer = keep(spawn_consumer(self.ptr(), consumer_wiring{s, m, false}));
+  }
+  caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector});
+  auto handed = [&] {
+    std::int64_t n = 0;
+    for (const auto& b : *batches) n += b.source.messages;
+    return n;
+  };
+  // Poll (each poll blocks up to poll_timeout_ms for real) until the limit.
+  auto drive = [&](std::int64_t until, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (handed() < until && std::chrono::steady_clock::now() < deadline) {
+      if (!sched.try_run_once()) sched.trigger_timeouts();
+    }
+  };
+  drive(10, 30s);
+  ASSERT_EQ(handed(), 10) << "the consumer takes records up to batching.in_flight_messages and stops";
+  for (const auto& b : *batches) EXPECT_LE(b.source.messages, 4) << "batching.max_rows";
+
+  // Stalled: however long it polls, nothing more is taken.
+  for (int i = 0; i < 200; ++i) {
+    if (!sched.try_run_once()) sched.trigger_timeouts();
+  }
+  EXPECT_EQ(handed(), 10) << "over the in-flight limit, no record is taken";
+  EXPECT_EQ(m->in_flight_messages().Value(), 10);
+
+  // The writer acknowledges: credits come back and consumption resumes.
+  const auto first = batches->size();
+  for (std::size_t i = 0; i < first; ++i) {
+    caf::anon_send(consumer, msg::write_ack{(*batches)[i].source, msg::ack_status::committed});
+  }
+  drive(20, 30s);
+  EXPECT_EQ(handed(), 20) << "the acks returned 10 credits, and the next 10 records came";
+  EXPECT_EQ((*batches)[first].source.expected_position, (*batches)[first - 1].source.next_position)
+      << "each batch expects the position the previous one moves to";
+  kt::delete_topics(kt::brokers(), {topic});
+  pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
+}
