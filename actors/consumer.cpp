@@ -93,8 +93,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
         // restarted consumer and acknowledges the old one's batches to it.
         ledger_({w_.settings->batching.in_flight_messages, w_.settings->batching.in_flight_bytes},
                 incarnation_epoch_base()),
-        out_of_range_(kafka::parse_out_of_range_policy(w_.settings->kafka.position_out_of_range)
-                          .value_or(kafka::out_of_range_policy::earliest)) {}
+        out_of_range_(w_.settings->kafka.position_out_of_range) {}
 
   behavior_type make_behavior() override {
     set_exception_handler(log_failure("consumer.failed", "consumer"));
@@ -503,8 +502,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
         chain = s->second;
         target = start_offset(k, s->second, ranges);
       } else {
-        target = w_.settings->kafka.auto_offset_reset == "latest" ? RdKafka::Topic::OFFSET_END
-                                                                  : RdKafka::Topic::OFFSET_BEGINNING;
+        target = w_.settings->kafka.auto_offset_reset == config::offset_reset::latest ? RdKafka::Topic::OFFSET_END
+                                                                                      : RdKafka::Topic::OFFSET_BEGINNING;
         for (auto* c : committed.items) {
           if (c->topic() == k.first && c->partition() == k.second && c->offset() >= 0) target = c->offset();
         }
@@ -597,7 +596,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
                {"resume_at", std::to_string(reset->target)},
                {"records_lost", std::to_string(reset->lost)},
                {"records_skipped", std::to_string(reset->skipped)},
-               {"policy", w_.settings->kafka.position_out_of_range}});
+               {"policy", std::string(config::name_of(out_of_range_))}});
     return reset->target;
   }
 
@@ -809,7 +808,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   consumer_wiring w_;
   kafka::topic_router router_;
   partition_ledger ledger_;
-  kafka::out_of_range_policy out_of_range_;
+  config::out_of_range out_of_range_;
   std::map<std::string, std::optional<ngsi::flow>> routes_;  // topic -> flow, resolved once
   std::set<std::string> unrouted_logged_;
   std::set<std::string> missing_topics_;

@@ -23,13 +23,22 @@ std::int64_t now_us() {
       .count();
 }
 
+// The datamodel as ngsi/ names it (ngsi/ knows nothing of the configuration).
+ngsi::datamodel to_ngsi(config::datamodel dm) {
+  switch (dm) {
+    case config::datamodel::by_entity_type_database: return ngsi::datamodel::by_entity_type_database;
+    case config::datamodel::by_entity_type_database_schema: return ngsi::datamodel::by_entity_type_database_schema;
+    case config::datamodel::by_fixed_entity_type_database_schema:
+      return ngsi::datamodel::by_fixed_entity_type_database_schema;
+  }
+  return ngsi::datamodel::by_entity_type_database;
+}
+
 ngsi::transform_options options_for(const config::settings& s, ngsi::flow f) {
   ngsi::transform_options o;
   o.f = f;
-  if (auto dm = ngsi::parse_datamodel(s.datamodel.default_datamodel)) o.datamodels.fallback = *dm;
-  for (const auto& [service, name] : s.datamodel.services) {
-    if (auto dm = ngsi::parse_datamodel(name)) o.datamodels.per_service[service] = *dm;
-  }
+  o.datamodels.fallback = to_ngsi(s.datamodel.default_datamodel);
+  for (const auto& [service, dm] : s.datamodel.services) o.datamodels.per_service[service] = to_ngsi(dm);
   o.lim.max_message_bytes = static_cast<std::size_t>(s.limits.max_message_bytes);
   o.lim.max_value_bytes = static_cast<std::size_t>(s.limits.max_value_bytes);
   o.lim.max_nesting_depth = s.limits.max_nesting_depth;

@@ -30,12 +30,6 @@ namespace {
 using std::chrono::steady_clock;
 constexpr auto kHealthCheck = std::chrono::seconds(5);
 
-postgis::unknown_column_policy policy_of(const std::string& name) {
-  if (name == "drop") return postgis::unknown_column_policy::drop;
-  if (name == "add") return postgis::unknown_column_policy::add;
-  return postgis::unknown_column_policy::error;
-}
-
 class writer_impl : public msg::writer_actor::base {
  public:
   writer_impl(caf::actor_config& cfg, writer_wiring w)
@@ -322,7 +316,7 @@ class writer_impl : public msg::writer_actor::base {
       conn_ = postgis::connect(pg, "writer");
       postgis::ensure_kafnus_tables(*conn_, pg.offsets_schema);
       writer_ = std::make_unique<postgis::batch_writer>(*conn_, pg.offsets_schema, w_.settings->kafka.group_id,
-                                                        policy_of(w_.settings->writer.unknown_columns), schemas_);
+                                                        w_.settings->writer.unknown_columns, schemas_);
       set_db_up(true);
       log::info("db.connected", "connected to PostgreSQL", {{"database", postgis::describe(pg)}});
       return true;

@@ -42,8 +42,8 @@ void log_start(const config::settings& s) {
              {"lastdata_topics", join(s.flows.lastdata.topics)},
              {"mutable_topics", join(s.flows.mutable_.topics)},
              {"database", postgis::describe(s.postgres)},
-             {"datamodel", s.datamodel.default_datamodel},
-             {"unknown_columns", s.writer.unknown_columns},
+             {"datamodel", std::string(config::name_of(s.datamodel.default_datamodel))},
+             {"unknown_columns", std::string(config::name_of(s.writer.unknown_columns))},
              {"admin", s.admin.listen}});
   for (const auto& w : s.warnings) log::warn("config.warning", w);
 }

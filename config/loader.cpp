@@ -414,66 +414,15 @@ class loader {
 
   // ----------------------------------------------------------- build/check
   const raw_value& at(const std::string& path) const { return values_.at(path); }
-  const std::string& s(const std::string& path) const { return at(path).scalar; }
-  int i(const std::string& path) const { return static_cast<int>(std::stoll(at(path).scalar)); }
-  std::int64_t l(const std::string& path) const { return std::stoll(at(path).scalar); }
 
+  // Every key lands in its field, as the schema binds it.
   settings build() const {
-    settings out;
-    out.kafka.brokers = s("kafka.brokers");
-    out.kafka.group_id = s("kafka.group_id");
-    out.kafka.client_id = s("kafka.client_id");
-    out.kafka.auto_offset_reset = s("kafka.auto_offset_reset");
-    out.kafka.position_out_of_range = s("kafka.position_out_of_range");
-    out.kafka.instance_id = s("kafka.instance_id");
-    out.kafka.poll_timeout_ms = i("kafka.poll_timeout_ms");
-    out.kafka.properties = at("kafka.properties").map;
-    out.flows.historic.topics = at("flows.historic.topics").list;
-    out.flows.lastdata.topics = at("flows.lastdata.topics").list;
-    out.flows.mutable_.topics = at("flows.mutable.topics").list;
-    auto& pg = out.postgres;
-    pg.host = s("postgres.host");
-    pg.port = i("postgres.port");
-    pg.database = s("postgres.database");
-    pg.user = s("postgres.user");
-    pg.password = s("postgres.password");
-    pg.sslmode = s("postgres.sslmode");
-    pg.sslrootcert = s("postgres.sslrootcert");
-    pg.sslcert = s("postgres.sslcert");
-    pg.sslkey = s("postgres.sslkey");
-    pg.connect_timeout_s = i("postgres.connect_timeout_s");
-    pg.application_name = s("postgres.application_name");
-    pg.offsets_schema = s("postgres.offsets_schema");
-    pg.statement_timeout_ms = i("postgres.statement_timeout_ms");
-    out.datamodel.default_datamodel = s("datamodel.default");
-    out.datamodel.services = at("datamodel.services").map;
-    out.processing.workers = i("processing.workers");
-    out.batching.max_rows = i("batching.max_rows");
-    out.batching.max_bytes = l("batching.max_bytes");
-    out.batching.max_delay_ms = i("batching.max_delay_ms");
-    out.batching.min_interval_ms = i("batching.min_interval_ms");
-    out.batching.in_flight_messages = i("batching.in_flight_messages");
-    out.batching.in_flight_bytes = l("batching.in_flight_bytes");
-    out.writer.unknown_columns = s("writer.unknown_columns");
-    out.writer.retry_initial_ms = i("writer.retry_initial_ms");
-    out.writer.retry_max_ms = i("writer.retry_max_ms");
-    out.limits.max_message_bytes = l("limits.max_message_bytes");
-    out.limits.max_value_bytes = l("limits.max_value_bytes");
-    out.limits.max_nesting_depth = i("limits.max_nesting_depth");
-    out.limits.max_attributes = i("limits.max_attributes");
-    out.admin.listen = s("admin.listen");
-    out.admin.token = s("admin.token");
-    out.admin.kafka_down_after_s = i("admin.kafka_down_after_s");
-    out.admin.threads = i("admin.threads");
-    out.admin.request_timeout_ms = i("admin.request_timeout_ms");
-    out.metrics.max_services = i("metrics.max_services");
-    out.log.level = s("log.level");
-    out.log.format = s("log.format");
-    out.supervisor.max_restarts = i("supervisor.max_restarts");
-    out.supervisor.window_s = i("supervisor.window_s");
-    out.supervisor.backoff_initial_ms = i("supervisor.backoff_initial_ms");
-    out.supervisor.backoff_max_ms = i("supervisor.backoff_max_ms");
-    out.shutdown.timeout_s = i("shutdown.timeout_s");
+    settings out{};
+    for (const auto& spec : schema()) {
+      if (!spec.assign) continue;  // consumed by read_secret_files
+      const auto& v = at(spec.path);
+      spec.assign(out, loaded_value{v.scalar, v.list, v.map});
+    }
     return out;
   }
 

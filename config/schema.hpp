@@ -1,13 +1,19 @@
 #pragma once
-// The configuration schema: every key the YAML file may hold, its type, its
-// default, what values are allowed, and whether it is a secret. The loader,
-// the environment overrides and the effective-config printer all read this one
-// table, so a key is declared exactly once.
+// The configuration schema: every key the YAML file may hold — its type, its
+// default, what values are allowed, whether it is a secret, its help text and
+// the field of `settings` it fills. The loader, the environment overrides, the
+// effective-config printer and the tests of config/kafnus.yaml all read this
+// one list, so a key is declared exactly once (its environment variable is
+// derived from its path: env_name).
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "config/settings.hpp"
 
 namespace kafnus::config {
 
@@ -17,6 +23,14 @@ enum class value_type {
   enumeration,  // one of `allowed`
   string_list,  // list of non-empty strings
   string_map,   // mapping of string -> string (values restricted to `allowed` when set)
+};
+
+// A key's value in its canonical text form: what the loader reads from the
+// YAML file or the environment, and what a `settings` holds, written back.
+struct loaded_value {
+  std::string scalar;                     // string, integer (decimal), enumeration (its name)
+  std::vector<std::string> list;          // string_list
+  std::map<std::string, std::string> map;  // string_map (enumeration values by name)
 };
 
 struct key_spec {
@@ -29,6 +43,11 @@ struct key_spec {
   std::int64_t max = 0;
   std::vector<std::string> allowed;
   std::string help;
+  // Where the value lands in `settings`, and what a `settings` holds for it.
+  // Empty for the keys the loader consumes itself (the *_file keys, whose
+  // contents become another key's value).
+  std::function<void(settings&, const loaded_value&)> assign;
+  std::function<loaded_value(const settings&)> read;
 };
 
 // All keys, in the order the effective configuration is printed.

@@ -1,11 +1,15 @@
 #pragma once
 // The daemon's effective configuration: every tunable, validated, with its
-// default applied. Built only by config::load (loader.hpp); read-only after.
+// default applied. Built only by the loader (loader.hpp) from the one list of
+// keys (schema.cpp), which holds every key's default: the fields here have
+// none of their own. Read-only after loading.
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "config/enums.hpp"
 
 namespace kafnus::config {
 
@@ -13,10 +17,10 @@ struct kafka_settings {
   std::string brokers;
   std::string group_id;
   std::string client_id;
-  std::string auto_offset_reset;  // earliest | latest
-  std::string position_out_of_range;  // earliest | latest | fail
+  offset_reset auto_offset_reset;
+  out_of_range position_out_of_range;
   std::string instance_id;  // group.instance.id; "auto" until the daemon resolves it; empty: dynamic membership
-  int poll_timeout_ms = 100;
+  int poll_timeout_ms;
   // Any librdkafka property (security.protocol, sasl.*, ssl.*, ...), already
   // merged with the contents of property_files.
   std::map<std::string, std::string> properties;
@@ -34,7 +38,7 @@ struct flows_settings {
 
 struct postgres_settings {
   std::string host;
-  int port = 5432;
+  int port;
   std::string database;
   std::string user;
   std::string password;  // secret: from password_file, KAFNUS_POSTGRES_PASSWORD or the YAML
@@ -42,55 +46,55 @@ struct postgres_settings {
   std::string sslrootcert;
   std::string sslcert;
   std::string sslkey;
-  int connect_timeout_s = 5;
+  int connect_timeout_s;
   std::string application_name;
   std::string offsets_schema;
-  int statement_timeout_ms = 60000;
+  int statement_timeout_ms;
 };
 
 struct datamodel_settings {
-  std::string default_datamodel;
-  std::map<std::string, std::string> services;  // lower-cased service -> datamodel
+  datamodel default_datamodel;
+  std::map<std::string, datamodel> services;  // lower-cased service -> datamodel
 };
 
 struct processing_settings {
-  int workers = 0;  // resolved by the daemon: 0 means one per CPU core
+  int workers;  // resolved by the daemon: 0 means one per CPU core
 };
 
 struct batching_settings {
-  int max_rows = 5000;
-  std::int64_t max_bytes = 16 << 20;
-  int max_delay_ms = 20;
-  int min_interval_ms = 5;
-  int in_flight_messages = 20000;
-  std::int64_t in_flight_bytes = 32 << 20;
+  int max_rows;
+  std::int64_t max_bytes;
+  int max_delay_ms;
+  int min_interval_ms;
+  int in_flight_messages;
+  std::int64_t in_flight_bytes;
 };
 
 struct writer_settings {
-  std::string unknown_columns;  // error | drop | add
-  int retry_initial_ms = 100;
-  int retry_max_ms = 30000;
+  config::unknown_columns unknown_columns;
+  int retry_initial_ms;
+  int retry_max_ms;
 };
 
 struct limits_settings {
-  std::int64_t max_message_bytes = 16 << 20;
-  std::int64_t max_value_bytes = 4 << 20;
-  int max_nesting_depth = 64;
-  int max_attributes = 1595;
+  std::int64_t max_message_bytes;
+  std::int64_t max_value_bytes;
+  int max_nesting_depth;
+  int max_attributes;
 };
 
 struct admin_settings {
   std::string listen;  // host:port
   std::string host;
-  int port = 8000;
+  int port;
   std::string token;  // secret: protects POST /logLevel when set
-  int kafka_down_after_s = 15;    // Kafka lost longer than this: /health and /readyz are 503
-  int threads = 16;               // civetweb workers
-  int request_timeout_ms = 2000;  // a request head (and each read/write) must arrive within this
+  int kafka_down_after_s;    // Kafka lost longer than this: /health and /readyz are 503
+  int threads;               // civetweb workers
+  int request_timeout_ms;  // a request head (and each read/write) must arrive within this
 };
 
 struct metrics_settings {
-  int max_services = 1000;  // services with their own `service` label; the rest share "_other"
+  int max_services;  // services with their own `service` label; the rest share "_other"
 };
 
 struct log_settings {
@@ -99,14 +103,14 @@ struct log_settings {
 };
 
 struct supervisor_settings {
-  int max_restarts = 5;
-  int window_s = 60;
-  int backoff_initial_ms = 500;
-  int backoff_max_ms = 30000;
+  int max_restarts;
+  int window_s;
+  int backoff_initial_ms;
+  int backoff_max_ms;
 };
 
 struct shutdown_settings {
-  int timeout_s = 30;
+  int timeout_s;
 };
 
 struct settings {

@@ -7,17 +7,14 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
+
+#include "config/enums.hpp"
 
 namespace kafnus::kafka {
 
-enum class out_of_range_policy {
-  earliest,  // read the partition from its oldest record (default)
-  latest,    // skip to its end
-  fail,      // stop the daemon: an operator decides
-};
-
-std::optional<out_of_range_policy> parse_out_of_range_policy(std::string_view name);
+// earliest: read the partition from its oldest record (default); latest:
+// skip to its end; fail: stop the daemon, an operator decides.
+using config::out_of_range;
 
 struct position_reset {
   std::int64_t target = 0;   // where fetching restarts
@@ -30,6 +27,6 @@ struct position_reset {
 // The reset of `position` for a partition holding [low, high): nullopt when
 // the policy is `fail` and the position is indeed outside the range.
 std::optional<position_reset> decide_position_reset(std::int64_t position, std::int64_t low, std::int64_t high,
-                                                    out_of_range_policy policy);
+                                                    out_of_range policy);
 
 }  // namespace kafnus::kafka

@@ -20,12 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "config/enums.hpp"
 #include "ngsi/row.hpp"
 #include "postgis/table_schema.hpp"
 
 namespace kafnus::postgis {
 
-enum class unknown_column_policy { error, drop, add };
+// writer.unknown_columns: error (the row goes to the error log), drop (the
+// attribute is dropped and counted), add (the column is added).
+using unknown_column_policy = config::unknown_columns;
 
 struct group_column {
   std::string name;

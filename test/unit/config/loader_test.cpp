@@ -43,7 +43,7 @@ TEST(ConfigLoader, MinimalConfigGetsEveryDefault) {
   auto s = load_string(kMinimal, {});
   EXPECT_EQ(s.kafka.brokers, "k1:9092");
   EXPECT_EQ(s.kafka.group_id, "kafnus");
-  EXPECT_EQ(s.kafka.auto_offset_reset, "earliest");
+  EXPECT_EQ(s.kafka.auto_offset_reset, kafnus::config::offset_reset::earliest);
   EXPECT_EQ(s.flows.historic.topics, std::vector<std::string>{"smc_raw_historic"});
   EXPECT_EQ(s.flows.lastdata.topics, std::vector<std::string>{"smc_raw_lastdata"});
   EXPECT_EQ(s.flows.mutable_.topics, std::vector<std::string>{"smc_raw_mutable"});
@@ -51,11 +51,11 @@ TEST(ConfigLoader, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(s.postgres.port, 5432);
   EXPECT_EQ(s.postgres.sslmode, "prefer");
   EXPECT_EQ(s.postgres.offsets_schema, "kafnus");
-  EXPECT_EQ(s.datamodel.default_datamodel, "dm-by-entity-type-database");
+  EXPECT_EQ(s.datamodel.default_datamodel, kafnus::config::datamodel::by_entity_type_database);
   EXPECT_EQ(s.batching.max_rows, 5000);
   EXPECT_EQ(s.batching.max_bytes, 16 << 20);
   EXPECT_EQ(s.batching.min_interval_ms, 5);
-  EXPECT_EQ(s.writer.unknown_columns, "error");
+  EXPECT_EQ(s.writer.unknown_columns, kafnus::config::unknown_columns::error);
   EXPECT_EQ(s.admin.host, "0.0.0.0");
   EXPECT_EQ(s.admin.port, 8000);
   EXPECT_EQ(s.log.level, "info");
@@ -190,7 +190,7 @@ TEST(ConfigLoader, EnvironmentOverridesTheFile) {
   EXPECT_EQ(s.postgres.host, "db.internal");
   EXPECT_EQ(s.postgres.port, 6543);
   EXPECT_EQ(s.flows.historic.topics, (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(s.datamodel.services.at("testdatamodel"), "dm-by-entity-type-database-schema");
+  EXPECT_EQ(s.datamodel.services.at("testdatamodel"), kafnus::config::datamodel::by_entity_type_database_schema);
   EXPECT_EQ(s.log.level, "debug");
 }
 
@@ -265,7 +265,7 @@ TEST(ConfigLoader, EffectiveConfigIsValidInputAgain) {
   auto s = load_string(std::string(kMinimal) + "datamodel:\n  services:\n    x: dm-by-entity-type-database-schema\n", {});
   auto again = load_string(s.effective_yaml, {});
   EXPECT_EQ(again.effective_yaml, s.effective_yaml);
-  EXPECT_EQ(again.datamodel.services.at("x"), "dm-by-entity-type-database-schema");
+  EXPECT_EQ(again.datamodel.services.at("x"), kafnus::config::datamodel::by_entity_type_database_schema);
 }
 
 TEST(ConfigSchema, EnvironmentNames) {
@@ -294,7 +294,7 @@ TEST(ConfigLoader, TopicPatternsAreAcceptedAndAnInvalidOneIsRejectedWithItsKey) 
 
 TEST(ConfigLoader, PositionOutOfRangeAndInstanceIdHaveDefaults) {
   auto s = load_string(kMinimal, {}, "test.yaml");
-  EXPECT_EQ(s.kafka.position_out_of_range, "earliest");
+  EXPECT_EQ(s.kafka.position_out_of_range, kafnus::config::out_of_range::earliest);
   EXPECT_EQ(s.kafka.instance_id, "auto");
   EXPECT_THAT(rejection(std::string(kMinimal).replace(std::string(kMinimal).find("kafka:\n") + 7, 0,
                                                       "  position_out_of_range: skip\n")),

@@ -16,7 +16,7 @@ kafnus::config::settings base() {
   s.kafka.brokers = "k:9092";
   s.kafka.group_id = "g";
   s.kafka.client_id = "c";
-  s.kafka.auto_offset_reset = "earliest";
+  s.kafka.auto_offset_reset = kafnus::config::offset_reset::earliest;
   s.kafka.instance_id = "auto";
   s.admin.port = 8123;
   return s;
