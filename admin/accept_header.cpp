@@ -4,20 +4,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "text/ascii.hpp"
+
 namespace kafnus {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::trim;
 
 // The quality of one media range ("text/plain;q=0.5" -> 0.5); 1 when absent.
 double quality(std::string_view params) {
@@ -42,7 +34,7 @@ bool accepts_prometheus_text(std::string_view accept) {
     auto range = accept.substr(0, comma);
     accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
     auto semi = range.find(';');
-    const auto type = lower(trim(range.substr(0, semi)));
+    const auto type = text::to_lower_ascii(trim(range.substr(0, semi)));
     const auto params = semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
     if ((type == "text/plain" || type == "text/*" || type == "*/*") && quality(params) > 0) return true;
   }

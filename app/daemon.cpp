@@ -19,17 +19,13 @@
 #include "telemetry/metrics.hpp"
 #include "actors/supervisor.hpp"
 #include "app/version.hpp"
+#include "text/ascii.hpp"
 #include "messages/atoms.hpp"
 #include "postgis/connection.hpp"
 
 namespace kafnus {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
-}
 
 void log_start(const config::settings& s) {
   log::info("daemon.starting", "Kafnus starting",
@@ -38,9 +34,9 @@ void log_start(const config::settings& s) {
              {"brokers", s.kafka.brokers},
              {"group", s.kafka.group_id},
              {"instance_id", s.kafka.instance_id.empty() ? "(dynamic membership)" : s.kafka.instance_id},
-             {"historic_topics", join(s.flows.historic.topics)},
-             {"lastdata_topics", join(s.flows.lastdata.topics)},
-             {"mutable_topics", join(s.flows.mutable_.topics)},
+             {"historic_topics", text::join(s.flows.historic.topics)},
+             {"lastdata_topics", text::join(s.flows.lastdata.topics)},
+             {"mutable_topics", text::join(s.flows.mutable_.topics)},
              {"database", postgis::describe(s.postgres)},
              {"datamodel", std::string(config::name_of(s.datamodel.default_datamodel))},
              {"unknown_columns", std::string(config::name_of(s.writer.unknown_columns))},

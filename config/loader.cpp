@@ -12,6 +12,7 @@
 
 #include "config/schema.hpp"
 #include "config/topic_pattern.hpp"
+#include "text/ascii.hpp"
 
 extern char** environ;
 
@@ -28,28 +29,10 @@ struct raw_value {
 
 using values = std::map<std::string, raw_value>;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(s);
-  while (std::getline(in, item, sep)) {
-    item = trim(item);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
+// The shared helpers (text/), with the string results the messages here build on.
+std::string lower(std::string_view s) { return text::to_lower_ascii(s); }
+std::string trim(std::string_view s) { return std::string(text::trim(s)); }
+using text::split;
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -85,11 +68,7 @@ bool is_section(const std::string& path) {
   return false;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string s;
-  for (const auto& a : v) s += (s.empty() ? "" : sep) + a;
-  return s;
-}
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") { return text::join(v, sep); }
 
 // Accepts plain integers and, for byte sizes, KiB/MiB/GiB suffixes.
 bool parse_integer(const std::string& text, bool sizes, std::int64_t& out) {

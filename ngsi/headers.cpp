@@ -3,16 +3,7 @@
 #include "ngsi/text.hpp"
 
 namespace kafnus::ngsi {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const auto b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
-}
-
-}  // namespace
+using text::trim;
 
 fiware_context read_fiware_context(const header_list& headers) {
   // Pointers to the last occurrence of each header: later ones win, as with

@@ -1,26 +1,22 @@
 #pragma once
-// Byte-string helpers shared by ngsi/: ASCII case folding, and the excerpts
-// through which error messages quote input.
+// How ngsi/'s error messages quote input (excerpts), and the shared string
+// helpers of text/ under the names ngsi/ uses.
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "text/ascii.hpp"
+#include "text/utf8.hpp"
+
 namespace kafnus::ngsi {
 
-// Case folding is ASCII only, on purpose: header names, NGSI type names and
-// PostgreSQL's own folding of unquoted identifiers are all ASCII, and a
-// byte-wise rule never changes the length of a name.
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-std::string to_lower_ascii(std::string_view s);
-bool iequals(std::string_view a, std::string_view b) noexcept;
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
-
-// The length of the well-formed UTF-8 sequence `s` starts with, or 0.
-std::size_t utf8_sequence_length(std::string_view s) noexcept;
-bool is_valid_utf8(std::string_view s) noexcept;
+using text::ascii_lower;
+using text::iequals;
+using text::is_valid_utf8;
+using text::istarts_with;
+using text::to_lower_ascii;
+using text::utf8_sequence_length;
 
 // How much of a name (entity id, type, attribute) or of a value an error
 // message may quote. A message quotes at most a few of them, which keeps it

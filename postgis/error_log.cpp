@@ -8,6 +8,7 @@
 #include "postgis/error_class.hpp"
 #include "postgis/savepoint.hpp"
 #include "postgis/sql.hpp"
+#include "text/utf8.hpp"
 
 namespace kafnus::postgis {
 namespace {
@@ -37,31 +38,19 @@ void insert_rows(pqxx::transaction_base& tx, const std::string& head, const std:
 }  // namespace
 
 std::string printable_utf8(const std::string& text) {
+  // NUL, which PostgreSQL's text cannot hold, written as \0; every byte that
+  // is not UTF-8 as U+FFFD.
   std::string out;
   out.reserve(text.size());
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  for (std::size_t i = 0; i < n;) {
-    const unsigned char c = p[i];
-    if (c == 0) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '\0') {
       out += "\\0";
       ++i;
       continue;
     }
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = len > 0 && i + len <= n;
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
-    if (ok && len > 1) {
-      // Reject overlong forms and surrogates, as PostgreSQL does.
-      const std::uint32_t cp = len == 2 ? ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu)
-                              : len == 3 ? ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu)
-                                         : ((c & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) |
-                                               ((p[i + 2] & 0x3Fu) << 6) | (p[i + 3] & 0x3Fu);
-      ok = (len == 2 && cp >= 0x80) || (len == 3 && cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) ||
-           (len == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
-    }
-    if (!ok) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
+    const auto len = text::utf8_sequence_length(std::string_view(text).substr(i));
+    if (len == 0) {
+      out += text::kReplacementCharacter;
       ++i;
       continue;
     }
@@ -73,9 +62,8 @@ std::string printable_utf8(const std::string& text) {
 
 std::string truncate_utf8(const std::string& text, std::size_t max) {
   if (text.size() <= max) return text;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "… [truncated " + std::to_string(text.size() - cut) + " bytes]";
+  const auto kept = text::utf8_prefix(text, max);
+  return std::string(kept) + "… [truncated " + std::to_string(text.size() - kept.size()) + " bytes]";
 }
 
 bool error_log_writer::ensure_table(pqxx::transaction_base& tx, const std::string& service) {

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "ngsi/text.hpp"
+#include "text/utf8.hpp"
 
 namespace kafnus {
 
@@ -27,7 +27,7 @@ std::string json_quote(std::string_view s) {
           out += kHex[c & 15];
         } else if (c < 0x80) {
           out += s[i];
-        } else if (const std::size_t len = ngsi::utf8_sequence_length(s.substr(i)); len > 0) {
+        } else if (const std::size_t len = text::utf8_sequence_length(s.substr(i)); len > 0) {
           out.append(s, i, len);
           i += len - 1;
         } else {

@@ -1,7 +1,7 @@
 #include "telemetry/log.hpp"
 
 #include "telemetry/json_writer.hpp"
-#include "ngsi/text.hpp"
+#include "text/utf8.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -60,7 +60,7 @@ void append_text_value(std::string& out, std::string_view s) {
                  const auto u = static_cast<unsigned char>(c);
                  return u < 0x20 || u == 0x7F;
                }) &&
-               ngsi::is_valid_utf8(s);
+               text::is_valid_utf8(s);
   if (plain) {
     out += s;
   } else {

@@ -1,0 +1,47 @@
+// The shared string helpers: ASCII case, trim/split/join, UTF-8.
+
+#include <gtest/gtest.h>
+
+#include "text/ascii.hpp"
+#include "text/utf8.hpp"
+
+using namespace kafnus::text;
+
+TEST(Ascii, CaseFoldingIsAsciiOnly) {
+  EXPECT_EQ(to_lower_ascii("Fiware-Service"), "fiware-service");
+  EXPECT_EQ(to_lower_ascii("\xC3\x89T\xC3\x89"), "\xC3\x89t\xC3\x89") << "bytes beyond ASCII are kept";
+  EXPECT_TRUE(iequals("TimeInstant", "timeinstant"));
+  EXPECT_FALSE(iequals("a", "ab"));
+  EXPECT_TRUE(istarts_with("Bearer xyz", "bearer "));
+}
+
+TEST(Ascii, TrimSplitJoin) {
+  EXPECT_EQ(trim(" \t a b \r\n"), "a b");
+  EXPECT_EQ(trim(" \n "), "");
+  EXPECT_EQ(split(" a, ,b ,", ','), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(split("", ',').empty());
+  EXPECT_EQ(join({"a", "b", "c"}), "a,b,c");
+  EXPECT_EQ(join({"a", "b"}, ", "), "a, b");
+  EXPECT_EQ(join({}), "");
+}
+
+TEST(Utf8, TheOneValidator) {
+  EXPECT_TRUE(is_valid_utf8("plain \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF")) << "overlong";
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80")) << "UTF-16 surrogate";
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80")) << "past U+10FFFF";
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82")) << "cut short";
+  EXPECT_EQ(utf8_sequence_length("\xE2\x82\xAC!"), 3u);
+}
+
+TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
+  EXPECT_EQ(to_valid_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(to_valid_utf8("\xE2\x82\xAC"), "\xE2\x82\xAC");
+  EXPECT_TRUE(is_valid_utf8(to_valid_utf8("\xC0\xAF\xED\xA0\x80\xF4\x90\x80\x80")));
+}
+
+TEST(Utf8, APrefixNeverCutsACharacter) {
+  EXPECT_EQ(utf8_prefix("ab\xE2\x82\xAC", 3), "ab");
+  EXPECT_EQ(utf8_prefix("ab\xE2\x82\xAC", 5), "ab\xE2\x82\xAC");
+  EXPECT_EQ(utf8_prefix("abc", 10), "abc");
+}

@@ -1,0 +1,29 @@
+#pragma once
+// The string helpers every folder shares: ASCII case folding, trimming,
+// splitting and joining. Case folding is ASCII only, on purpose: header
+// names, NGSI type names, configuration names and PostgreSQL's own folding of
+// unquoted identifiers are all ASCII, and a byte-wise rule never changes the
+// length of a name.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kafnus::text {
+
+constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+std::string to_lower_ascii(std::string_view s);
+bool iequals(std::string_view a, std::string_view b) noexcept;
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
+
+// `s` without leading and trailing spaces, tabs, carriage returns and newlines.
+std::string_view trim(std::string_view s) noexcept;
+
+// The trimmed, non-empty items of `s` between `sep`s ("a, ,b" -> {"a", "b"}).
+std::vector<std::string> split(std::string_view s, char sep);
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = ",");
+
+}  // namespace kafnus::text
