@@ -79,12 +79,38 @@ void reserve_like_first_line(std::string& text, std::size_t rows) {
 
 }  // namespace
 
+// What one attempt knows as it goes: its transaction, the rows of the
+// sources that advanced, the schemas of their tables, and the error-log
+// entries gathered so far.
 struct batch_writer::attempt_state {
+  attempt_state(pqxx::transaction_base& t, bool isolating) : tx(t), isolate(isolating) { result.isolated = isolating; }
+
+  const table_schema& schema_of(const ngsi::table_ref& t) const { return *schemas.at(t); }
+
+  // The row goes to the error log with `message` and a statement to re-run.
+  void fail_row(const ngsi::row& r, const std::vector<std::uint16_t>& cols, const std::string& message) {
+    errors.push_back(ngsi::error_entry{r.service, 0, message, render_statement(r, cols)});
+    error_origin.push_back(flow_service{r.f, r.service});
+    ++result.failed[flow_service{r.f, r.service}];
+  }
+
+  pqxx::transaction_base& tx;
+  bool isolate;
+  std::vector<tagged_row> rows;           // of the sources that advanced, still to write
   std::set<ngsi::table_ref> fetched_now;  // schemas read within this attempt (fresh)
   std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;  // of this attempt's tables
   std::vector<ngsi::error_entry> errors;
   std::vector<flow_service> error_origin;  // per entry of `errors`
+  std::vector<std::string> new_stages;     // staging tables this attempt created
   write_result result;
+};
+
+// How the rows of one group of the plan reach their table.
+struct batch_writer::group_state {
+  bool direct = false;     // COPY straight into the table (no conversion needed, not isolating)
+  bool abandoned = false;  // every row went to the error log (its staging table could not be made)
+  int seq_begin = 0;       // first _seq of its rows in the staging table
+  std::vector<bool> unstaged;  // rows COPY rejected (isolating only; empty: all staged)
 };
 
 std::size_t write_result::rows_rejected() const {
@@ -151,145 +177,162 @@ void batch_writer::drop_staging_tables(explicit_transaction& committed, const st
 }
 
 write_result batch_writer::attempt(const write_request& request, bool isolate) {
-  attempt_state st;
-  auto& res = st.result;
-  res.isolated = isolate;
   explicit_transaction xact(conn_);
-  auto& tx = xact.tx();
+  attempt_state st(xact.tx(), isolate);
   // Deferred constraints are checked at their statement while isolating, so
   // that their rows can be found (in the fast attempt they fail the commit).
-  if (isolate) tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
+  if (isolate) st.tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
+  advance_sources(st, request);
+  load_schemas(st);
+  if (policy_ == unknown_column_policy::add) add_missing_columns(st);
+  const write_plan plan = plan_rows(st);
+  auto groups = stage(st, plan);
+  for (std::size_t g = 0; g < plan.groups.size(); ++g) write_group(st, plan.groups[g], groups[g]);
+  write_error_log(st);
+  try {
+    xact.commit();
+  } catch (const std::exception& e) {
+    // A deferred constraint fails the commit: isolate, with every
+    // constraint checked at its statement.
+    if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
+    throw;
+  }
+  std::vector<std::string> evicted;
+  for (const auto& stage_table : st.new_stages) {
+    for (auto& e : stages_.put(stage_table, true)) evicted.push_back(std::move(e));
+  }
+  drop_staging_tables(xact, evicted);
+  return std::move(st.result);
+}
 
-  // 1. Positions first: a conflicting source contributes nothing.
-  res.sources = advance_positions(tx, kafnus_schema_, group_, request.sources);
+// 1. Positions first: a conflicting (or already committed) source
+// contributes neither rows nor error-log entries.
+void batch_writer::advance_sources(attempt_state& st, const write_request& request) {
+  auto& res = st.result;
+  res.sources = advance_positions(st.tx, kafnus_schema_, group_, request.sources);
   auto active = [&](std::size_t tag) { return res.sources[tag] == position_outcome::advanced; };
-
-  std::vector<tagged_row> rows;
-  rows.reserve(request.rows.size());
+  st.rows.reserve(request.rows.size());
   for (const auto& r : request.rows) {
-    if (active(r.tag)) rows.push_back(r);
+    if (active(r.tag)) st.rows.push_back(r);
   }
   for (const auto& e : request.errors) {
     if (!active(e.tag)) continue;
     st.errors.push_back(e.entry);
     st.error_origin.push_back(flow_service{e.flow, e.entry.service});
   }
+}
 
-  // 2. Schemas of the target tables: cached, or read in one query.
-  auto load_schemas = [&](const std::vector<ngsi::table_ref>& tables) {
-    if (tables.empty()) return;
-    auto fetched = fetch_table_schemas(tx, tables);
-    for (auto& [t, schema] : fetched) {
-      st.fetched_now.insert(t);
-      st.schemas[t] = schemas_.store(t, std::move(schema));
-    }
-  };
-  {
-    std::vector<ngsi::table_ref> to_fetch;
-    for (const auto& r : rows) {
-      const auto& t = r.row->table;
-      if (st.schemas.count(t)) continue;
-      if (auto cached = schemas_.lookup(t)) {
-        st.schemas[t] = std::move(cached);
-      } else {
-        st.schemas[t] = nullptr;
-        to_fetch.push_back(t);
-      }
-    }
-    load_schemas(to_fetch);
-  }
-  auto schema_of = [&](const ngsi::table_ref& t) -> const table_schema& { return *st.schemas.at(t); };
-
-  auto fail_row = [&](const ngsi::row& r, const std::vector<std::uint16_t>& cols, const std::string& message) {
-    st.errors.push_back(ngsi::error_entry{r.service, 0, message, render_statement(r, cols)});
-    st.error_origin.push_back(flow_service{r.f, r.service});
-    ++res.failed[flow_service{r.f, r.service}];
-  };
-
-  // 3. Columns for "unknown_columns: add", each in a savepoint: a column
-  // that cannot be added (not the table's owner, 1,600 columns already)
-  // sends the rows that need it to the error log.
-  if (policy_ == unknown_column_policy::add) {
-    std::map<std::pair<ngsi::table_ref, std::string>, std::string> refused;
-    std::vector<ngsi::table_ref> altered;
-    for (const auto& a : missing_columns(rows, schema_of)) {
-      try {
-        in_savepoint(tx, [&] {
-          tx.exec("ALTER TABLE " + qualified(a.table) + " ADD COLUMN IF NOT EXISTS " + quote_ident(a.column) + " " +
-                  a.type);
-        });
-        ++res.added_columns;
-        if (altered.empty() || altered.back() != a.table) altered.push_back(a.table);
-      } catch (const std::exception& e) {
-        if (retryable(kind_of(e))) throw;
-        refused[{a.table, a.column}] = error_message(e);
-      }
-    }
-    std::sort(altered.begin(), altered.end());
-    altered.erase(std::unique(altered.begin(), altered.end()), altered.end());
-    for (const auto& t : altered) schemas_.invalidate(t);
-    load_schemas(altered);
-    if (!refused.empty()) {
-      std::vector<tagged_row> kept;
-      kept.reserve(rows.size());
-      for (const auto& r : rows) {
-        const std::string* why = nullptr;
-        for (const auto& c : r.row->columns) {
-          auto it = refused.find({r.row->table, c.name});
-          if (it != refused.end()) {
-            why = &it->second;
-            break;
-          }
-        }
-        if (why) {
-          fail_row(*r.row, {}, *why);
-        } else {
-          kept.push_back(r);
-        }
-      }
-      rows = std::move(kept);
+// 2. Schemas of the target tables: cached, or read in one query.
+void batch_writer::load_schemas(attempt_state& st) {
+  std::vector<ngsi::table_ref> to_fetch;
+  for (const auto& r : st.rows) {
+    const auto& t = r.row->table;
+    if (st.schemas.count(t)) continue;
+    if (auto cached = schemas_.lookup(t)) {
+      st.schemas[t] = std::move(cached);
+    } else {
+      st.schemas[t] = nullptr;
+      to_fetch.push_back(t);
     }
   }
+  fetch_schemas(st, to_fetch);
+}
 
-  // 4. Plan, stage, write.
+void batch_writer::fetch_schemas(attempt_state& st, const std::vector<ngsi::table_ref>& tables) {
+  if (tables.empty()) return;
+  auto fetched = fetch_table_schemas(st.tx, tables);
+  for (auto& [t, schema] : fetched) {
+    st.fetched_now.insert(t);
+    st.schemas[t] = schemas_.store(t, std::move(schema));
+  }
+}
+
+// 3. Columns for "unknown_columns: add", each in a savepoint: a column that
+// cannot be added (not the table's owner, 1,600 columns already) sends the
+// rows that need it to the error log.
+void batch_writer::add_missing_columns(attempt_state& st) {
+  auto& tx = st.tx;
+  std::map<std::pair<ngsi::table_ref, std::string>, std::string> refused;
+  std::vector<ngsi::table_ref> altered;
+  for (const auto& a : missing_columns(st.rows, [&](const ngsi::table_ref& t) -> const table_schema& {
+         return st.schema_of(t);
+       })) {
+    try {
+      in_savepoint(tx, [&] {
+        tx.exec("ALTER TABLE " + qualified(a.table) + " ADD COLUMN IF NOT EXISTS " + quote_ident(a.column) + " " +
+                a.type);
+      });
+      ++st.result.added_columns;
+      if (altered.empty() || altered.back() != a.table) altered.push_back(a.table);
+    } catch (const std::exception& e) {
+      if (retryable(kind_of(e))) throw;
+      refused[{a.table, a.column}] = error_message(e);
+    }
+  }
+  std::sort(altered.begin(), altered.end());
+  altered.erase(std::unique(altered.begin(), altered.end()), altered.end());
+  for (const auto& t : altered) schemas_.invalidate(t);
+  fetch_schemas(st, altered);
+  if (refused.empty()) return;
+  std::vector<tagged_row> kept;
+  kept.reserve(st.rows.size());
+  for (const auto& r : st.rows) {
+    const std::string* why = nullptr;
+    for (const auto& c : r.row->columns) {
+      auto it = refused.find({r.row->table, c.name});
+      if (it != refused.end()) {
+        why = &it->second;
+        break;
+      }
+    }
+    if (why) {
+      st.fail_row(*r.row, {}, *why);
+    } else {
+      kept.push_back(r);
+    }
+  }
+  st.rows = std::move(kept);
+}
+
+// 4. The plan: rows PostgreSQL could not store (invalid UTF-8, NUL) and rows
+// the unknown-column policy rejects go to the error log; the rest is grouped
+// by table, operation and shape.
+write_plan batch_writer::plan_rows(attempt_state& st) {
   std::vector<tagged_row> storable;
-  storable.reserve(rows.size());
-  for (const auto& r : rows) {
+  storable.reserve(st.rows.size());
+  for (const auto& r : st.rows) {
     auto why = unstorable(*r.row);
     if (why.empty()) {
       storable.push_back(r);
     } else {
-      fail_row(*r.row, {}, why);
+      st.fail_row(*r.row, {}, why);
     }
   }
-  const write_plan plan = build_plan(storable, schema_of, policy_);
-  res.dropped_attributes = plan.dropped_attributes;
-  for (const auto& rej : plan.rejected) fail_row(*rej.row, {}, rej.error);
+  write_plan plan =
+      build_plan(storable, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, policy_);
+  st.result.dropped_attributes = plan.dropped_attributes;
+  for (const auto& rej : plan.rejected) st.fail_row(*rej.row, {}, rej.error);
+  return plan;
+}
 
-  // Staging: every row gets a _seq unique within its staging table; a
-  // group's rows have consecutive _seq values, so a statement (or a half of
-  // one being isolated) selects them by range.
-  // A historic group whose values need no conversion is COPied straight
-  // into its table (the fast path); a failure there means bad data, found
-  // again by the isolating attempt, which always stages.
-  std::vector<bool> direct(plan.groups.size(), false);
-  std::vector<bool> abandoned(plan.groups.size(), false);  // its rows all went to the error log
+// 5. Staging: every row gets a _seq unique within its staging table; a
+// group's rows have consecutive _seq values, so a statement (or a half of
+// one being isolated) selects them by range. A historic group whose values
+// need no conversion is COPied straight into its table instead (the fast
+// path); a failure there means bad data, found again by the isolating
+// attempt, which always stages.
+std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, const write_plan& plan) {
+  auto& tx = st.tx;
+  const bool isolate = st.isolate;
+  std::vector<group_state> groups(plan.groups.size());
   std::map<std::string, std::vector<std::size_t>> groups_by_stage;
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-    direct[g] = !isolate && direct_copy_allowed(plan.groups[g]);
-    if (!direct[g]) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
+    groups[g].direct = !isolate && direct_copy_allowed(plan.groups[g]);
+    if (!groups[g].direct) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
   }
-  // Every row of a group fails with one message (a statement-level error).
-  auto fail_group = [&](std::size_t g, const std::string& message) {
-    for (const auto& pr : plan.groups[g].rows) fail_row(*pr.row, pr.value_index, message);
-    abandoned[g] = true;
-  };
-  std::vector<int> seq_begin(plan.groups.size(), 0);
-  std::vector<std::vector<bool>> unstaged(plan.groups.size());  // rows COPY rejected (isolating only)
-  std::vector<std::string> new_stages;
-  for (const auto& [stage, group_ids] : groups_by_stage) {
+  for (const auto& [stage_table, group_ids] : groups_by_stage) {
     const auto& kinds = plan.groups[group_ids.front()].stage_kinds;
-    if (!stages_.find(stage)) {
+    if (!stages_.find(stage_table)) {
       // A staging table has one column per value of the shape: too many of
       // them (more than 1,600) is the data's problem, not the batch's.
       try {
@@ -302,14 +345,17 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         if (retryable(kind_of(e))) throw;
         if (!isolate) throw needs_isolation{};
         const auto message = error_message(e);
-        for (auto g : group_ids) fail_group(g, message);
+        for (auto g : group_ids) {
+          for (const auto& pr : plan.groups[g].rows) st.fail_row(*pr.row, pr.value_index, message);
+          groups[g].abandoned = true;
+        }
         continue;
       }
-      new_stages.push_back(stage);
+      st.new_stages.push_back(stage_table);
     }
     int seq = 0;
     for (auto g : group_ids) {
-      seq_begin[g] = seq;
+      groups[g].seq_begin = seq;
       seq += static_cast<int>(plan.groups[g].rows.size());
     }
     const auto columns = stage_copy_columns(kinds);
@@ -318,7 +364,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
       std::size_t rows_total = 0;
       for (auto g : group_ids) rows_total += plan.groups[g].rows.size();
       for (auto g : group_ids) {
-        int n = seq_begin[g];
+        int n = groups[g].seq_begin;
         for (const auto& pr : plan.groups[g].rows) {
           const bool first = text.empty();
           append_stage_line(text, plan.groups[g], pr, n++);
@@ -326,7 +372,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
         }
       }
       try {
-        copy_lines(tx, "pg_temp." + stage, columns, text);
+        copy_lines(tx, "pg_temp." + stage_table, columns, text);
       } catch (const std::exception& e) {
         if (retryable(kind_of(e))) throw;
         throw needs_isolation{};
@@ -337,114 +383,120 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
     // value, each row of the group is staged alone to find the bad ones.
     for (auto g : group_ids) {
       const auto& group = plan.groups[g];
-      unstaged[g].assign(group.rows.size(), false);
+      auto& gs = groups[g];
+      gs.unstaged.assign(group.rows.size(), false);
       std::string text;
-      int n = seq_begin[g];
+      int n = gs.seq_begin;
       for (const auto& pr : group.rows) append_stage_line(text, group, pr, n++);
       try {
-        in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage, columns, text); });
+        in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage_table, columns, text); });
         continue;
       } catch (const std::exception& e) {
         if (retryable(kind_of(e))) throw;
       }
       for (std::size_t i = 0; i < group.rows.size(); ++i) {
         std::string line;
-        append_stage_line(line, group, group.rows[i], seq_begin[g] + static_cast<int>(i));
+        append_stage_line(line, group, group.rows[i], gs.seq_begin + static_cast<int>(i));
         try {
-          in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage, columns, line); });
+          in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage_table, columns, line); });
         } catch (const std::exception& e) {
           if (retryable(kind_of(e))) throw;
-          unstaged[g][i] = true;
-          fail_row(*group.rows[i].row, group.rows[i].value_index, error_message(e));
+          gs.unstaged[i] = true;
+          st.fail_row(*group.rows[i].row, group.rows[i].value_index, error_message(e));
         }
       }
     }
   }
+  return groups;
+}
 
-  for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-    if (abandoned[g]) continue;
-    const auto& group = plan.groups[g];
-    const int begin = seq_begin[g];
-    const int end = begin + static_cast<int>(group.rows.size());
-    auto is_staged = [&](int i) {
-      return unstaged[g].empty() || !unstaged[g][static_cast<std::size_t>(i - begin)];
-    };
-    auto count_written = [&](int lo, int hi) {
-      for (int i = lo; i < hi; ++i) {
-        if (!is_staged(i)) continue;
-        const auto& r = *group.rows[static_cast<std::size_t>(i - begin)].row;
-        ++res.written[flow_service{r.f, r.service}];
-      }
-    };
-    // Folded rows were applied and then superseded within the batch.
-    auto count_folded = [&] {
-      for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service}];
-    };
-    if (direct[g]) {
-      std::string lines;
-      for (const auto& pr : group.rows) {
-        const bool first = lines.empty();
-        append_direct_line(lines, group, pr);
-        if (first) reserve_like_first_line(lines, group.rows.size());
-      }
-      try {
-        copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines);
-      } catch (const std::exception& e) {
-        if (retryable(kind_of(e))) throw;
-        throw needs_isolation{};
-      }
-      count_written(begin, end);
-      continue;
+// 6. One group into its table: COPY on the fast path, its statement over its
+// staged rows otherwise; while isolating, the statement runs in savepoints
+// and is split in halves until the rows PostgreSQL rejects are found.
+void batch_writer::write_group(attempt_state& st, const statement_group& group, const group_state& gs) {
+  if (gs.abandoned) return;
+  auto& tx = st.tx;
+  auto& res = st.result;
+  const int begin = gs.seq_begin;
+  const int end = begin + static_cast<int>(group.rows.size());
+  auto is_staged = [&](int i) { return gs.unstaged.empty() || !gs.unstaged[static_cast<std::size_t>(i - begin)]; };
+  auto count_written = [&](int lo, int hi) {
+    for (int i = lo; i < hi; ++i) {
+      if (!is_staged(i)) continue;
+      const auto& r = *group.rows[static_cast<std::size_t>(i - begin)].row;
+      ++res.written[flow_service{r.f, r.service}];
     }
-    const std::string sql = group_statement(group);
-    if (!isolate) {
-      try {
-        tx.exec_params(sql, begin, end);
-      } catch (const std::exception& e) {
-        if (retryable(kind_of(e))) throw;
-        throw needs_isolation{};
-      }
-      count_written(begin, end);
-      count_folded();
-      continue;
+  };
+  // Folded rows were applied and then superseded within the batch.
+  auto count_folded = [&] {
+    for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service}];
+  };
+  if (gs.direct) {
+    std::string lines;
+    for (const auto& pr : group.rows) {
+      const bool first = lines.empty();
+      append_direct_line(lines, group, pr);
+      if (first) reserve_like_first_line(lines, group.rows.size());
     }
-    // Isolating: run [lo, hi) in a savepoint; on a data error split it.
-    std::vector<std::pair<int, int>> ranges{{begin, end}};
-    while (!ranges.empty()) {
-      auto [lo, hi] = ranges.back();
-      ranges.pop_back();
-      try {
-        in_savepoint(tx, [&, lo = lo, hi = hi] { tx.exec_params(sql, lo, hi); });
-        count_written(lo, hi);
-      } catch (const std::exception& e) {
-        const auto kind = kind_of(e);
-        if (retryable(kind)) throw;
-        if (kind == failure_kind::statement && !st.fetched_now.count(group.table)) throw stale_schema{group.table};
-        if (kind == failure_kind::statement || hi - lo == 1) {
-          const auto message = error_message(e);
-          for (int i = lo; i < hi; ++i) {
-            if (!is_staged(i)) continue;
-            const auto& pr = group.rows[static_cast<std::size_t>(i - begin)];
-            fail_row(*pr.row, pr.value_index, message);
-          }
-        } else {
-          const int mid = lo + (hi - lo) / 2;
-          ranges.emplace_back(mid, hi);  // popped second: keeps offset order
-          ranges.emplace_back(lo, mid);
-        }
-      }
+    try {
+      copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines);
+    } catch (const std::exception& e) {
+      if (retryable(kind_of(e))) throw;
+      throw needs_isolation{};
     }
+    count_written(begin, end);
+    return;
+  }
+  const std::string sql = group_statement(group);
+  if (!st.isolate) {
+    try {
+      tx.exec_params(sql, begin, end);
+    } catch (const std::exception& e) {
+      if (retryable(kind_of(e))) throw;
+      throw needs_isolation{};
+    }
+    count_written(begin, end);
     count_folded();
+    return;
   }
+  std::vector<std::pair<int, int>> ranges{{begin, end}};
+  while (!ranges.empty()) {
+    auto [lo, hi] = ranges.back();
+    ranges.pop_back();
+    try {
+      in_savepoint(tx, [&, lo = lo, hi = hi] { tx.exec_params(sql, lo, hi); });
+      count_written(lo, hi);
+    } catch (const std::exception& e) {
+      const auto kind = kind_of(e);
+      if (retryable(kind)) throw;
+      if (kind == failure_kind::statement && !st.fetched_now.count(group.table)) throw stale_schema{group.table};
+      if (kind == failure_kind::statement || hi - lo == 1) {
+        const auto message = error_message(e);
+        for (int i = lo; i < hi; ++i) {
+          if (!is_staged(i)) continue;
+          const auto& pr = group.rows[static_cast<std::size_t>(i - begin)];
+          st.fail_row(*pr.row, pr.value_index, message);
+        }
+      } else {
+        const int mid = lo + (hi - lo) / 2;
+        ranges.emplace_back(mid, hi);  // popped second: keeps offset order
+        ranges.emplace_back(lo, mid);
+      }
+    }
+  }
+  count_folded();
+}
 
-  // 5. Error log, then commit.
+// 7. The error log, in the same transaction as the rows.
+void batch_writer::write_error_log(attempt_state& st) {
+  auto& res = st.result;
   const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   for (auto& e : st.errors) {
     if (e.timestamp_us == 0) e.timestamp_us = now_us;
   }
-  auto counts = error_log_.write(tx, st.errors, unknown_is_data_);
+  auto counts = error_log_.write(st.tx, st.errors, unknown_is_data_);
   for (std::size_t i = 0; i < st.errors.size(); ++i) {
     if (counts.written[i]) ++res.logged[st.error_origin[i]];
   }
@@ -452,20 +504,6 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   res.error_log_fallback = counts.fallback;
   res.error_log_lost = counts.lost;
   res.error_log_lost_reason = std::move(counts.lost_reason);
-  try {
-    xact.commit();
-  } catch (const std::exception& e) {
-    // A deferred constraint fails the commit: isolate, with every
-    // constraint checked at its statement.
-    if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
-    throw;
-  }
-  std::vector<std::string> evicted;
-  for (const auto& stage : new_stages) {
-    for (auto& e : stages_.put(stage, true)) evicted.push_back(std::move(e));
-  }
-  drop_staging_tables(xact, evicted);
-  return res;
 }
 
 }  // namespace kafnus::postgis

@@ -103,7 +103,17 @@ class batch_writer {
 
  private:
   struct attempt_state;
+  struct group_state;
+  // One transaction, in the steps below (numbered as they run).
   write_result attempt(const write_request& request, bool isolate);
+  void advance_sources(attempt_state& st, const write_request& request);
+  void load_schemas(attempt_state& st);
+  void fetch_schemas(attempt_state& st, const std::vector<ngsi::table_ref>& tables);
+  void add_missing_columns(attempt_state& st);
+  write_plan plan_rows(attempt_state& st);
+  std::vector<group_state> stage(attempt_state& st, const write_plan& plan);
+  void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
+  void write_error_log(attempt_state& st);
   // The kind of a failure as this writer treats it: transient when the
   // connection is gone, unknown as a row error in isolate_unknown mode.
   failure_kind kind_of(const std::exception& e) const;
