@@ -301,7 +301,6 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       pb.epoch = ledger_.find(key)->epoch;
       b.source.topic = key.first;
       b.source.partition = key.second;
-      b.source.first_offset = m.offset();
       b.source.oldest_timestamp_ms = m.timestamp().timestamp;
     }
     msg::raw_record r;
@@ -370,7 +369,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       log::error("kafka.topic_unrouted",
                  "records of an assigned topic that no flow claims are skipped and counted "
                  "(kafnus_unrouted_records_total); check the patterns in flows.*.topics",
-                 {{"topic", key.first}, {"first_offset", std::to_string(b.source.first_offset)}});
+                 {{"topic", key.first}, {"first_offset", std::to_string(b.records.front().offset)}});
     }
   }
 

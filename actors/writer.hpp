@@ -1,12 +1,15 @@
 #pragma once
 // The writer actor (detached: libpqxx blocks): owns the database connection
 // and commits row_batches — rows, error-log entries and the new stored
-// positions in one transaction each (postgis::batch_writer). Batches from
-// every flow are combined until batching.max_rows / max_bytes is reached or
-// batching.max_delay_ms passes. A transient failure is retried with capped
-// exponential backoff for as long as it lasts, holding the batches (and so
-// the consumer's credits: consumption pauses); each batch is acknowledged
-// to its consumer only once committed.
+// positions in one transaction each (postgis::batch_writer). Group commit:
+// it writes as soon as no other batch waits in its mailbox, at most
+// batching.max_rows / max_bytes per transaction, transactions that are not
+// full at least batching.min_interval_ms apart. A transient failure is
+// retried with capped exponential backoff for as long as it lasts, the same
+// leading batches each time (never more; a statement timeout twice halves
+// them); repeated non-transient failures switch to isolating rows. Each batch
+// is acknowledged (write_ack) to the consumer the supervisor wired it to,
+// only once committed or found conflicting.
 
 #include <memory>
 

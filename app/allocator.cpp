@@ -8,7 +8,9 @@
 // thread caches and per-size slabs make both cheap (+20 % historic catch-up
 // on two cores, bench/README.md).
 //
-// The settings bound resident memory: one arena per core (not four), dirty
+// The settings bound resident memory: two arenas (jemalloc's default is four
+// per core; two is one per core on the two-core machines it was tuned on,
+// and the allocating threads are few: processors, writer, consumer), dirty
 // pages returned to the kernel after a second (not ten) by a background
 // thread, so a drained backlog gives its memory back. MALLOC_CONF in the
 // environment still overrides any of them.

@@ -50,7 +50,6 @@ std::pair<msg::row_batch, msg::row_batch> split_batch(msg::row_batch&& b, std::s
   first.source.messages = static_cast<std::int64_t>(records);
   first.source.bytes = cut.value_bytes_end;
   second.source.expected_position = cut.next_position;
-  second.source.first_offset = cut.next_position;
   second.source.messages -= first.source.messages;
   second.source.bytes -= first.source.bytes;
 

@@ -1,5 +1,6 @@
 #pragma once
-// consumer -> flow processor: consecutive Kafka records of one partition.
+// consumer -> processor: consecutive Kafka records of one partition, and the
+// flow they feed. A partition always goes to the same processor of the pool.
 
 #include <cstdint>
 #include <string>

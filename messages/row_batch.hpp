@@ -1,6 +1,7 @@
 #pragma once
-// flow processor -> writer: the rows and error-log entries of one raw_batch.
-// Rows are ngsi::row, a plain std-only struct (ngsi/row.hpp).
+// processor -> writer: the rows and error-log entries of one raw_batch, with
+// the source range whose position they move. Rows are ngsi::row and entries
+// ngsi::error_entry, plain std-only structs.
 
 #include <cstdint>
 #include <string>

@@ -11,7 +11,6 @@ fiware_context read_fiware_context(const header_list& headers) {
   const std::string* service = nullptr;
   const std::string* servicepath = nullptr;
   const std::string* dm = nullptr;
-  const std::string* correlator = nullptr;
   for (const auto& [name, val] : headers) {
     if (iequals(name, "fiware-service")) {
       service = &val;
@@ -19,8 +18,6 @@ fiware_context read_fiware_context(const header_list& headers) {
       servicepath = &val;
     } else if (iequals(name, "fiware-datamodel")) {
       dm = &val;
-    } else if (iequals(name, "fiware-correlator")) {
-      correlator = &val;
     }
   }
   fiware_context ctx;
@@ -33,7 +30,6 @@ fiware_context read_fiware_context(const header_list& headers) {
     }
   }
   if (dm) ctx.datamodel = std::string(trim(*dm));
-  if (correlator) ctx.correlator = *correlator;
   return ctx;
 }
 

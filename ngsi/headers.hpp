@@ -8,15 +8,14 @@
 
 namespace kafnus::ngsi {
 
-// Kafka record headers as (name, value) in record order. Plain std types so
-// messages/ can carry them without depending on ngsi/.
+// Kafka record headers as (name, value) in record order: the type
+// msg::raw_record carries, as the consumer copied them from librdkafka.
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 struct fiware_context {
   std::string service = "default";  // fiware-service, lower-cased; "default" when absent or empty
   std::string servicepath = "/";    // fiware-servicepath, lower-cased, leading '/' added; "/" when absent or empty
   std::string datamodel;            // fiware-datamodel as sent (trimmed); empty when absent
-  std::string correlator;           // fiware-correlator; empty when absent
 };
 
 // Header names are matched case-insensitively; when a header is repeated the

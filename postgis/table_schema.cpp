@@ -63,7 +63,6 @@ std::map<ngsi::table_ref, table_schema> fetch_table_schemas(pqxx::transaction_ba
       c.type = row[3].as<std::string>();
       const auto typname = row[4].as<std::string>();
       c.is_json = typname == "json" || typname == "jsonb";
-      c.is_geometry = typname == "geometry";
       s.columns.push_back(std::move(c));
     }
   }

@@ -25,7 +25,6 @@ struct column_info {
   std::string name;
   std::string type;  // format_type(): "double precision", "geometry(Point,4326)", "jsonb", …
   bool is_json = false;      // json or jsonb
-  bool is_geometry = false;  // PostGIS geometry
 };
 
 // Whether a format_type() names a character type (text, varchar, char).

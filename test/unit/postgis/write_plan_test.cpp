@@ -47,9 +47,9 @@ postgis::table_schema full_schema() {
   postgis::table_schema s;
   s.exists = true;
   for (const char* c : {"entityid", "entitytype", "fiwareservicepath", "recvtime", "timeinstant", "temperature"}) {
-    s.columns.push_back({c, "text", false, false});
+    s.columns.push_back({c, "text", false});
   }
-  s.columns.push_back({"payload", "jsonb", true, false});
+  s.columns.push_back({"payload", "jsonb", true});
   return s;
 }
 
@@ -321,8 +321,8 @@ TEST(Statements, StageNamesAreStableAndShort) {
 
 TEST(Statements, DirectCopyOnlyWhenNoValueNeedsConverting) {
   planner_fixture f;
-  f.schema.columns.push_back({"count", "bigint", false, false});
-  f.schema.columns.push_back({"seen", "timestamp without time zone", false, false});
+  f.schema.columns.push_back({"count", "bigint", false});
+  f.schema.columns.push_back({"seen", "timestamp without time zone", false});
   for (auto& c : f.schema.columns) {
     if (c.name == "temperature") c.type = "double precision";
     if (c.name == "timeinstant" || c.name == "recvtime") c.type = "timestamp with time zone";
