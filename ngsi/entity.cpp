@@ -119,7 +119,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   r.service = rc.ctx.service;
   r.entity_id = std::string(id);
 
-  if (f == flow::lastdata && is_delete(tree, entity)) {
+  if (deletes_on_entity_delete(f) && is_delete(tree, entity)) {
     r.op = operation::remove;
     r.columns.push_back({kEntityId, value::text_value(r.entity_id)});
     out.rows.push_back(std::move(r));
@@ -196,10 +196,11 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     }
     value v = std::move(typed).value();
     if (a.column == kTimeInstant && v.kind == value_kind::timestamp) r.timeinstant_us = v.micros;
-    // A lastdata TimeInstant that is null is one that is missing: without
-    // the column, the upsert leaves the stored TimeInstant alone (a NULL
-    // would clear a newer row's). Historic and mutable reject it below.
-    if (a.column == kTimeInstant && v.kind == value_kind::null && f == flow::lastdata) continue;
+    // A null TimeInstant where it is not part of the key (lastdata) is one
+    // that is missing: without the column, the upsert leaves the stored
+    // TimeInstant alone (a NULL would clear a newer row's). Where it keys the
+    // row, the entity is rejected below.
+    if (a.column == kTimeInstant && v.kind == value_kind::null && !keyed_by_time(f)) continue;
     r.columns.push_back({std::move(a.column), std::move(v)});
   }
 
@@ -209,7 +210,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     reject(std::move(message), std::move(r));
     return;
   }
-  if (f != flow::lastdata && !r.timeinstant_us) {
+  if (keyed_by_time(f) && !r.timeinstant_us) {
     const bool null_one = r.find(kTimeInstant) != nullptr;
     reject(name() + (null_one ? " has a null TimeInstant" : " has no TimeInstant") + "; the " +
                std::string(to_string(f)) +

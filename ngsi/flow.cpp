@@ -27,4 +27,9 @@ std::string_view table_suffix(flow f) noexcept {
   return "";
 }
 
+std::vector<std::string_view> key_columns(flow f) {
+  if (keyed_by_time(f)) return {"entityid", "timeinstant"};
+  return {"entityid"};
+}
+
 }  // namespace kafnus::ngsi

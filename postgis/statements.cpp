@@ -7,12 +7,7 @@ namespace {
 
 const char* const kTarget = "kafnus_target";
 
-std::vector<std::string> conflict_keys(ngsi::flow f) {
-  if (f == ngsi::flow::lastdata) return {ngsi::kEntityId};
-  return {ngsi::kEntityId, ngsi::kTimeInstant};
-}
-
-bool is_key(const std::vector<std::string>& keys, const std::string& name) {
+bool is_key(const std::vector<std::string_view>& keys, const std::string& name) {
   for (const auto& k : keys) {
     if (k == name) return true;
   }
@@ -47,9 +42,9 @@ std::string column_list(const statement_group& g) {
 // ON CONFLICT clause of an upsert; `target_prefix` qualifies the stored row.
 std::string conflict_clause(ngsi::flow f, const std::vector<std::string>& names, bool freshness,
                             const std::string& target_prefix) {
-  const auto keys = conflict_keys(f);
+  const auto keys = ngsi::key_columns(f);
   std::string s = " ON CONFLICT (";
-  for (std::size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + quote_ident(keys[i]);
+  for (std::size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + quote_ident(std::string(keys[i]));
   s += ")";
   std::string set;
   for (const auto& n : names) {
@@ -185,7 +180,7 @@ std::string group_statement(const statement_group& g) {
   s += " (" + column_list(g) + ") SELECT " + select + " FROM " + stage + range + " ORDER BY _seq";
   if (g.op == ngsi::operation::upsert) {
     bool freshness = false;
-    if (g.flow == ngsi::flow::lastdata) {
+    if (ngsi::checks_freshness(g.flow)) {
       for (const auto& c : g.columns) {
         if (c.name == ngsi::kTimeInstant && c.kind == ngsi::value_kind::timestamp && c.target_exists) freshness = true;
       }
@@ -223,7 +218,7 @@ std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t
   if (r.op == ngsi::operation::upsert) s += " AS " + std::string(kTarget);
   s += " (" + cols + ") VALUES (" + vals + ")";
   if (r.op == ngsi::operation::upsert) {
-    s += conflict_clause(r.f, names, r.f == ngsi::flow::lastdata && has_time, std::string(kTarget) + ".");
+    s += conflict_clause(r.f, names, ngsi::checks_freshness(r.f) && has_time, std::string(kTarget) + ".");
   }
   return s;
 }

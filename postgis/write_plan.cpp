@@ -107,10 +107,7 @@ std::string shape_signature(const ngsi::row& r, const std::vector<std::uint16_t>
 
 // Whether a later upsert of the same key replaces an earlier one.
 bool later_wins(const ngsi::row& earlier, const ngsi::row& later) {
-  if (later.f == ngsi::flow::lastdata && earlier.timeinstant_us && later.timeinstant_us) {
-    return *later.timeinstant_us >= *earlier.timeinstant_us;
-  }
-  return true;
+  return ngsi::replaces(later.f, earlier.timeinstant_us, later.timeinstant_us);
 }
 
 class planner {
@@ -185,7 +182,7 @@ class planner {
     plan_.dropped_attributes[static_cast<std::size_t>(r.f)] += sh.dropped;
 
     row_key key{sh.table_id, r.entity_id, 0, 0};
-    if (r.f != ngsi::flow::lastdata) {
+    if (ngsi::keyed_by_time(r.f)) {
       key.time_state = r.timeinstant_us ? 2 : 1;
       key.time = r.timeinstant_us.value_or(0);
     }

@@ -196,3 +196,18 @@ TEST(Flows, DeleteStillNeedsARoutableTable) {
 
 }  // namespace
 }  // namespace kafnus::ngsi
+
+TEST(FlowRules, KeyFreshnessAndDeletesAreThereOnce) {
+  using kafnus::ngsi::flow;
+  EXPECT_TRUE(kafnus::ngsi::keyed_by_time(flow::historic));
+  EXPECT_TRUE(kafnus::ngsi::keyed_by_time(flow::mutable_));
+  EXPECT_FALSE(kafnus::ngsi::keyed_by_time(flow::lastdata));
+  EXPECT_EQ(kafnus::ngsi::key_columns(flow::lastdata), (std::vector<std::string_view>{"entityid"}));
+  EXPECT_EQ(kafnus::ngsi::key_columns(flow::mutable_), (std::vector<std::string_view>{"entityid", "timeinstant"}));
+  EXPECT_TRUE(kafnus::ngsi::replaces(flow::lastdata, 10, 10)) << "not older: replaces";
+  EXPECT_FALSE(kafnus::ngsi::replaces(flow::lastdata, 10, 9)) << "older: kept out";
+  EXPECT_TRUE(kafnus::ngsi::replaces(flow::lastdata, 10, std::nullopt)) << "no TimeInstant is never older";
+  EXPECT_TRUE(kafnus::ngsi::replaces(flow::mutable_, 10, 9)) << "mutable: last write wins";
+  EXPECT_TRUE(kafnus::ngsi::deletes_on_entity_delete(flow::lastdata));
+  EXPECT_FALSE(kafnus::ngsi::deletes_on_entity_delete(flow::historic));
+}
