@@ -16,7 +16,7 @@ apt_packages=(
   libcli11-dev libcivetweb-dev libjemalloc-dev
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15
   prometheus
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format clang-tidy shellcheck
   default-jre-headless maven
   python3 kcat
 )

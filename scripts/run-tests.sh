@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the built tests against services that are already up (scripts/test.sh
+# starts them through scripts/with-services.sh): ctest in build/, then, with
+# --sanitize, the unit and integration tests of build-asan/ and the unit
+# tests of build-tsan/. Other arguments go to the first ctest.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+sanitize=0
+ctest_args=()
+for a in "$@"; do
+  if [ "$a" = "--sanitize" ]; then sanitize=1; else ctest_args+=("$a"); fi
+done
+
+(cd "$root/build" && ctest --output-on-failure --timeout 900 "${ctest_args[@]+"${ctest_args[@]}"}")
+[ "$sanitize" = 1 ] || exit 0
+
+echo "[test] unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+(cd "$root/build-asan" &&
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure --timeout 900 -L 'unit|integration')
+
+echo "[test] actor and admin tests under ThreadSanitizer (build-tsan/, suppressions in test/tsan.supp)"
+(cd "$root/build-tsan" &&
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$root/test/tsan.supp" ctest --output-on-failure --timeout 900 -L unit)
