@@ -9,7 +9,7 @@
 namespace kafnus {
 
 msg::metrics_actor::behavior_type metrics_actor(msg::metrics_actor::pointer self, std::shared_ptr<metrics> m,
-                                                std::shared_ptr<const config::settings> settings) {
+                                                const std::shared_ptr<const config::settings>& settings) {
   // Per-service series only appear once records are consumed, by a consumer
   // the supervisor spawns after this actor.
   m->set_max_services(static_cast<std::size_t>(settings->metrics.max_services));

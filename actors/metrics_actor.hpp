@@ -22,7 +22,7 @@
 namespace kafnus {
 
 msg::metrics_actor::behavior_type metrics_actor(msg::metrics_actor::pointer self, std::shared_ptr<metrics> m,
-                                                std::shared_ptr<const config::settings> settings);
+                                                const std::shared_ptr<const config::settings>& settings);
 
 msg::metrics_actor spawn_metrics_actor(caf::local_actor* parent, std::shared_ptr<metrics> m,
                                        std::shared_ptr<const config::settings> settings);

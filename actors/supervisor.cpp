@@ -276,7 +276,8 @@ int processor_count(const config::settings& s) {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-children_factory real_children(std::shared_ptr<const config::settings> settings, std::shared_ptr<metrics> m) {
+children_factory real_children(const std::shared_ptr<const config::settings>& settings,
+                               const std::shared_ptr<metrics>& m) {
   children_factory f;
   f.metrics = [settings, m](caf::local_actor* parent) { return spawn_metrics_actor(parent, m, settings); };
   f.writer = [settings, m](caf::local_actor* parent) { return spawn_writer(parent, writer_wiring{settings, m}); };

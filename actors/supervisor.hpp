@@ -40,7 +40,8 @@ struct children_factory {
   std::function<msg::consumer_actor(caf::local_actor*)> consumer;
 };
 
-children_factory real_children(std::shared_ptr<const config::settings> settings, std::shared_ptr<metrics> m);
+children_factory real_children(const std::shared_ptr<const config::settings>& settings,
+                               const std::shared_ptr<metrics>& m);
 
 // processing.workers, 0 resolved to one per CPU core.
 int processor_count(const config::settings& s);

@@ -24,7 +24,7 @@ namespace kafnus {
 namespace {
 
 // POST /logLevel needs a few bytes; anything much larger is refused unread.
-constexpr long long kMaxBodyBytes = 64 * 1024;
+constexpr long long kMaxBodyBytes = 64LL * 1024;
 constexpr unsigned kIPv6Feature = 8;  // mg_check_feature bit
 constexpr const char* kTooLarge = R"({"error":"PayloadTooLarge","description":"the body is limited to 64 KiB"})";
 
@@ -189,7 +189,7 @@ struct admin_server::impl : CivetHandler {
   std::vector<std::string> startup_errors;
 };
 
-admin_server::admin_server(std::shared_ptr<metrics> m, const std::string& host, int port, admin_options options)
+admin_server::admin_server(std::shared_ptr<metrics> m, const std::string& host, int port, const admin_options& options)
     : impl_(std::make_unique<impl>(admin_routes(std::move(m), options))), host_(host), port_(port) {
   const auto listening = listening_ports(host, port);
   // Probes must answer within a second while slow or idle clients come and

@@ -26,7 +26,7 @@ class admin_server {
  public:
   // Binds host:port (port 0: any free port, see port()) and starts serving.
   // A host name is resolved to its first address; only that address is bound.
-  admin_server(std::shared_ptr<metrics> m, const std::string& host, int port, admin_options options);
+  admin_server(std::shared_ptr<metrics> m, const std::string& host, int port, const admin_options& options);
   ~admin_server();
   admin_server(const admin_server&) = delete;
   admin_server& operator=(const admin_server&) = delete;

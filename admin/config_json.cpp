@@ -30,7 +30,7 @@ bool is_secret(const config::key_spec* spec, const config::key_spec* map_spec, c
 }
 
 void write_scalar(json_writer& w, const YAML::Node& node, const config::key_spec* spec, bool secret) {
-  const auto text = node.Scalar();
+  const auto& text = node.Scalar();
   long long number = 0;
   if (secret && !text.empty()) {
     w.string(config::kMasked);

@@ -6,7 +6,7 @@
 //   3  the stop took longer than shutdown.timeout_s: work in flight was not
 //      committed (it is consumed again at the next start; nothing is lost)
 
-#include <signal.h>
+#include <csignal>
 
 #include "config/settings.hpp"
 

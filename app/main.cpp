@@ -16,7 +16,8 @@
 namespace {
 
 std::string default_config_path() {
-  const char* env = std::getenv("KAFNUS_CONFIG");
+  // The environment is read before any thread starts and never written.
+  const char* env = std::getenv("KAFNUS_CONFIG");  // NOLINT(concurrency-mt-unsafe)
   return env && *env ? env : "/etc/kafnus/kafnus.yaml";
 }
 

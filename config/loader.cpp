@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "config/schema.hpp"
 #include "config/topic_pattern.hpp"
@@ -336,7 +337,7 @@ class loader {
   bool read_first_line(const std::string& key, const std::string& path, std::string& out) {
     std::ifstream in(path);
     if (!in) {
-      problems_.push_back(key + ": cannot read '" + path + "': " + std::strerror(errno));
+      problems_.push_back(key + ": cannot read '" + path + "': " + std::generic_category().message(errno));
       return false;
     }
     std::getline(in, out);
@@ -559,7 +560,7 @@ settings load_string(const std::string& yaml, const environment& env, const std:
 settings load_file(const std::string& path, const environment& env) {
   std::ifstream in(path);
   if (!in) {
-    throw config_error({path + ": cannot open the configuration file: " + std::strerror(errno) +
+    throw config_error({path + ": cannot open the configuration file: " + std::generic_category().message(errno) +
                         " (give another one with --config FILE)"});
   }
   std::stringstream buffer;

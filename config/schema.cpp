@@ -80,7 +80,8 @@ key_spec bound(key_spec k, At at) {
 }
 
 // The field of `settings` a key fills, e.g. KAFNUS_AT(postgres.port).
-#define KAFNUS_AT(member) [](auto& s) -> auto& { return s.member; }
+// (A member path cannot take parentheses.)
+#define KAFNUS_AT(member) [](auto& s) -> auto& { return s.member; }  // NOLINT(bugprone-macro-parentheses)
 
 template <class At>
 key_spec str(std::string path, std::string def, std::string help, At at) {

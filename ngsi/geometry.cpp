@@ -156,12 +156,12 @@ class builder {
 void append_hex_le(std::string& out, std::uint64_t v, int bytes) {
   static const char* digits = "0123456789ABCDEF";
   char buf[16];
-  for (int i = 0; i < bytes; ++i) {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(bytes); ++i) {
     const auto b = static_cast<std::uint8_t>(v >> (8 * i));
     buf[2 * i] = digits[b >> 4];
     buf[2 * i + 1] = digits[b & 15];
   }
-  out.append(buf, static_cast<std::size_t>(2 * bytes));
+  out.append(buf, 2 * static_cast<std::size_t>(bytes));
 }
 
 void append_f64(std::string& out, double d) {

@@ -152,7 +152,7 @@ result<std::int64_t> parse_iso8601(std::string_view text) {
     if (!c.done()) return make_error("unexpected text after the time; expected the end, 'Z' or an offset like +02:00");
   }
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t local_seconds = days * 86400 + hour * 3600 + minute * 60 + second;
+  const std::int64_t local_seconds = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   const std::int64_t utc_micros =
       (local_seconds - static_cast<std::int64_t>(offset_minutes) * 60) * kMicrosPerSecond + fraction_us;
   if (utc_micros < kMinMicros || utc_micros > kMaxMicros) {

@@ -330,7 +330,9 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
     groups[g].direct = !isolate && direct_copy_allowed(plan.groups[g]);
     if (!groups[g].direct) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
   }
-  for (const auto& [stage_table, group_ids] : groups_by_stage) {
+  for (const auto& stage_entry : groups_by_stage) {
+    const auto& stage_table = stage_entry.first;  // (named, not bound: lambdas below capture them)
+    const auto& group_ids = stage_entry.second;
     const auto& kinds = plan.groups[group_ids.front()].stage_kinds;
     if (!stages_.find(stage_table)) {
       // A staging table has one column per value of the shape: too many of

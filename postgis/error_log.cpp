@@ -103,7 +103,9 @@ error_log_counts error_log_writer::write(pqxx::transaction_base& tx, const std::
     return rows;
   };
   std::vector<std::size_t> fallback;
-  for (const auto& [service, idx] : by_service) {
+  for (const auto& entry : by_service) {
+    const auto& service = entry.first;  // (named, not bound: a lambda below captures them)
+    const auto& idx = entry.second;
     bool written = false;
     try {
       in_savepoint(tx, [&] {
