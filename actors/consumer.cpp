@@ -9,13 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include <caf/all.hpp>
 #include <librdkafka/rdkafkacpp.h>
+#include <caf/all.hpp>
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
 #include "actors/failure_log.hpp"
-#include "telemetry/log.hpp"
 #include "config/topic_pattern.hpp"
 #include "kafka/consumer_stats.hpp"
 #include "kafka/kafka_properties.hpp"
@@ -26,6 +25,7 @@
 #include "messages/types.hpp"
 #include "postgis/connection.hpp"
 #include "postgis/offsets_store.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 namespace {
@@ -36,10 +36,10 @@ using clock = std::chrono::steady_clock;
 
 constexpr auto kTick = std::chrono::milliseconds(500);
 constexpr auto kPositionRetry = std::chrono::seconds(2);
-constexpr auto kStallPoll = std::chrono::milliseconds(50);     // housekeeping while no credit is left
+constexpr auto kStallPoll = std::chrono::milliseconds(50);       // housekeeping while no credit is left
 constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see kafka::idle_fetcher_needs_restart
-constexpr auto kLongStall = std::chrono::seconds(10);         // then partitions are paused (see poll())
-constexpr int kBrokerTimeoutMs = 5000;                        // watermark and committed-offset requests
+constexpr auto kLongStall = std::chrono::seconds(10);            // then partitions are paused (see poll())
+constexpr int kBrokerTimeoutMs = 5000;                           // watermark and committed-offset requests
 
 // Owns the TopicPartition pointers librdkafka's vector API wants.
 struct partition_list {
@@ -309,9 +309,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     if (m.payload()) r.value.assign(static_cast<const char*>(m.payload()), m.len());
     if (const RdKafka::Headers* h = m.headers()) {
       for (const auto& header : h->get_all()) {
-        r.headers.emplace_back(header.key(), header.value() ? std::string(static_cast<const char*>(header.value()),
-                                                                           header.value_size())
-                                                            : std::string());
+        r.headers.emplace_back(
+            header.key(), header.value() ? std::string(static_cast<const char*>(header.value()), header.value_size())
+                                         : std::string());
       }
     }
     b.source.next_position = m.offset() + 1;
@@ -335,8 +335,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       // A rebalance inside this poll may have revoked the partition, or a
       // conflict repositioned it: its records are consumed again from the
       // stored position by whoever owns it now.
-      const auto claim = ledger_.dispatch(key, pb.epoch, b.source.next_position,
-                                          kafka::work{b.source.messages, b.source.bytes});
+      const auto claim =
+          ledger_.dispatch(key, pb.epoch, b.source.next_position, kafka::work{b.source.messages, b.source.bytes});
       if (!claim) continue;
       b.flow = *flow;
       b.source.epoch = claim->epoch;
@@ -501,8 +501,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
         chain = s->second;
         target = start_offset(k, s->second, ranges);
       } else {
-        target = w_.settings->kafka.auto_offset_reset == config::offset_reset::latest ? RdKafka::Topic::OFFSET_END
-                                                                                      : RdKafka::Topic::OFFSET_BEGINNING;
+        target = w_.settings->kafka.auto_offset_reset == config::offset_reset::latest
+                     ? RdKafka::Topic::OFFSET_END
+                     : RdKafka::Topic::OFFSET_BEGINNING;
         for (auto* c : committed.items) {
           if (c->topic() == k.first && c->partition() == k.second && c->offset() >= 0) target = c->offset();
         }
@@ -579,7 +580,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       fatal_ = "the position " + std::to_string(position) + " of " + kafka::to_string(k) +
                " lies outside the partition's records [" + std::to_string(r.low) + ", " + std::to_string(r.high) +
                ") and kafka.position_out_of_range is fail: set it to earliest or latest, or move the stored "
-               "position in " + w_.settings->postgres.offsets_schema + ".offsets";
+               "position in " +
+               w_.settings->postgres.offsets_schema + ".offsets";
       return std::nullopt;
     }
     if (reset->lost > 0) w_.m->records_lost(k.first).Increment(static_cast<double>(reset->lost));
@@ -606,8 +608,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // True when the record may be taken.
   bool continue_after_jump(const partition_key& k, std::int64_t expected, std::int64_t got) {
     range r;
-    if (consumer_->get_watermark_offsets(k.first, k.second, &r.low, &r.high) != RdKafka::ERR_NO_ERROR ||
-        r.low < 0 || r.high < 0) {
+    if (consumer_->get_watermark_offsets(k.first, k.second, &r.low, &r.high) != RdKafka::ERR_NO_ERROR || r.low < 0 ||
+        r.high < 0) {
       if (consumer_->query_watermark_offsets(k.first, k.second, &r.low, &r.high, kBrokerTimeoutMs) !=
           RdKafka::ERR_NO_ERROR) {
         return got > expected;  // cannot tell: keep the old rule (below is a duplicate)
@@ -641,8 +643,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   void on_ack(const msg::write_ack& ack) {
     const partition_key key{ack.source.topic, ack.source.partition};
     const auto outcome =
-        ledger_.ack(key, ack.source.epoch, ack.source.next_position,
-                    kafka::work{ack.source.messages, ack.source.bytes}, ack.status == msg::ack_status::committed);
+        ledger_.ack(key, ack.source.epoch, ack.source.next_position, kafka::work{ack.source.messages, ack.source.bytes},
+                    ack.status == msg::ack_status::committed);
     if (outcome == partition_ledger::ack_outcome::conflict) {
       w_.m->position_conflicts().Increment();
       log::warn("kafka.position_conflict",
@@ -716,8 +718,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   void close_consumer() {
     closing_ = true;
     const auto settle_until =
-        clock::now() + std::min<clock::duration>(std::chrono::seconds(w_.settings->shutdown.timeout_s) / 3,
-                                                 std::chrono::seconds(10));
+        clock::now() +
+        std::min<clock::duration>(std::chrono::seconds(w_.settings->shutdown.timeout_s) / 3, std::chrono::seconds(10));
     while (!joined_ && clock::now() < settle_until && fatal_.empty()) {
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(50));
       (void)m;  // records taken now are not handed over: their positions were never committed
@@ -819,7 +821,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   bool joined_ = false;   // a rebalance callback has run: the first group join is over
   bool closing_ = false;  // close() runs the revoke callback: no re-entry
   bool kafka_up_ = false;
-  std::vector<msg::processor_actor> processors_;  // the pool (wired by the supervisor)
+  std::vector<msg::processor_actor> processors_;            // the pool (wired by the supervisor)
   caf::typed_response_promise<msg::drained_atom> drained_;  // the supervisor's drain request
   std::string fatal_;
   clock::time_point last_position_attempt_{};

@@ -16,7 +16,7 @@ namespace kafnus {
 
 inline caf::scheduled_actor::exception_handler log_failure(std::string event, std::string actor) {
   return [event = std::move(event), actor = std::move(actor)](caf::scheduled_actor*,
-                                                               std::exception_ptr& eptr) -> caf::error {
+                                                              std::exception_ptr& eptr) -> caf::error {
     try {
       std::rethrow_exception(eptr);
     } catch (const std::exception& e) {

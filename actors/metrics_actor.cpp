@@ -3,8 +3,8 @@
 #include <caf/all.hpp>
 
 #include "admin/admin_server.hpp"
-#include "telemetry/log.hpp"
 #include "messages/atoms.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 
@@ -21,8 +21,8 @@ msg::metrics_actor::behavior_type metrics_actor(msg::metrics_actor::pointer self
   options.request_timeout_ms = settings->admin.request_timeout_ms;
   std::shared_ptr<admin_server> server;
   try {
-    server = std::make_shared<admin_server>(std::move(m), settings->admin.host, settings->admin.port,
-                                            std::move(options));
+    server =
+        std::make_shared<admin_server>(std::move(m), settings->admin.host, settings->admin.port, std::move(options));
   } catch (const std::exception& e) {
     // Quitting before returning a behavior ends the actor with this reason.
     log::error("admin.failed", e.what());

@@ -1,9 +1,8 @@
 #pragma once
 // The metrics actor: owns the metrics object's lifetime and the admin HTTP
-// server (admin_server.hpp), and applies metrics.max_services when it starts. The server starts when the actor is spawned and
-// stops when it exits. If admin.listen cannot be bound, the actor fails
-// right away with an error naming admin.listen and the OS error, which the
-// supervisor reports.
+// server (admin_server.hpp), and applies metrics.max_services when it starts. The server starts when the actor is
+// spawned and stops when it exits. If admin.listen cannot be bound, the actor fails right away with an error naming
+// admin.listen and the OS error, which the supervisor reports.
 //
 // The other actors update the metrics directly (prometheus-cpp metrics are
 // thread-safe), so no message is needed per update. The one message handled:
@@ -15,9 +14,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/local_actor.hpp>
 
-#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
 #include "messages/interfaces.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 

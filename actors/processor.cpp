@@ -6,11 +6,11 @@
 #include <caf/all.hpp>
 
 #include "actors/failure_log.hpp"
-#include "telemetry/log.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
 #include "ngsi/transform.hpp"
 #include "postgis/statements.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 namespace {
@@ -18,8 +18,7 @@ namespace {
 using std::chrono::steady_clock;
 
 std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -55,9 +54,12 @@ std::string record_reference(const msg::source_range& src, const msg::raw_record
   const auto n = std::min(r.value.size(), kExcerpt);
   for (std::size_t i = 0; i < n; ++i) {
     const char c = r.value[i];
-    if (c == '\n') s += "\\n";
-    else if (c == '\r') s += "\\r";
-    else s += c;
+    if (c == '\n')
+      s += "\\n";
+    else if (c == '\r')
+      s += "\\r";
+    else
+      s += c;
   }
   if (r.value.size() > kExcerpt) s += "…";
   return s;

@@ -99,10 +99,15 @@ class supervisor_impl : public msg::supervisor_actor::base {
  private:
   void add(role kind, int index, std::string name) {
     const auto& sv = settings_->supervisor;
-    children_.push_back(child{kind, index, std::move(name),
-                              retry_policy(std::chrono::milliseconds(sv.backoff_initial_ms),
-                                           std::chrono::milliseconds(sv.backoff_max_ms)),
-                              nullptr, {}, false, {}});
+    children_.push_back(child{
+        kind,
+        index,
+        std::move(name),
+        retry_policy(std::chrono::milliseconds(sv.backoff_initial_ms), std::chrono::milliseconds(sv.backoff_max_ms)),
+        nullptr,
+        {},
+        false,
+        {}});
   }
 
   void start(std::size_t i) {
@@ -179,7 +184,9 @@ class supervisor_impl : public msg::supervisor_actor::base {
     const auto wait = c.backoff.next();
     m_->actor_restarts(c.kind == role::processor ? "processor" : c.name).Increment();
     log::warn("actor.restarting", "actor " + c.name + " failed; restarting it",
-              {{"actor", c.name}, {"reason", reason}, {"restart_in_ms", std::to_string(wait.count())},
+              {{"actor", c.name},
+               {"reason", reason},
+               {"restart_in_ms", std::to_string(wait.count())},
                {"failures_in_window", std::to_string(count)}});
     delayed_send(this, wait, msg::restart_atom::value, i);
   }
@@ -213,7 +220,8 @@ class supervisor_impl : public msg::supervisor_actor::base {
     if (stopping_) return;
     stopping_ = true;
     m_->health().draining = true;
-    log::info("daemon.stopping", "graceful stop requested", {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});
+    log::info("daemon.stopping", "graceful stop requested",
+              {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});
     delayed_send(this, std::chrono::seconds(settings_->shutdown.timeout_s), msg::deadline_atom::value);
     if (!consumer_) return stop_children(caf::exit_reason::user_shutdown);
     request(consumer_, caf::infinite, msg::drain_atom::value)

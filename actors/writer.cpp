@@ -11,11 +11,10 @@
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 
-#include "messages/batch_split.hpp"
 #include "actors/failure_log.hpp"
-#include "telemetry/log.hpp"
 #include "actors/retry_policy.hpp"
 #include "messages/atoms.hpp"
+#include "messages/batch_split.hpp"
 #include "messages/types.hpp"
 #include "postgis/batch_writer.hpp"
 #include "postgis/connection.hpp"
@@ -23,6 +22,7 @@
 #include "postgis/offsets_store.hpp"
 #include "postgis/retry_backstop.hpp"
 #include "postgis/transaction_size.hpp"
+#include "telemetry/log.hpp"
 
 namespace kafnus {
 namespace {
@@ -164,13 +164,12 @@ class writer_impl : public msg::writer_actor::base {
         source_of[i] = req.sources.size();
         last_source[key] = req.sources.size();
         source_epoch.push_back(b.source.epoch);
-        req.sources.push_back(postgis::position_update{b.source.topic, b.source.partition,
-                                                       b.source.expected_position, b.source.next_position});
+        req.sources.push_back(postgis::position_update{b.source.topic, b.source.partition, b.source.expected_position,
+                                                       b.source.next_position});
       }
       for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, source_of[i]});
       for (const auto& e : b.errors) {
-        req.errors.push_back(
-            postgis::request_error{e, source_of[i], b.flow});
+        req.errors.push_back(postgis::request_error{e, source_of[i], b.flow});
       }
     }
 
@@ -194,9 +193,9 @@ class writer_impl : public msg::writer_actor::base {
     const auto committed_rows = inflight_rows();
     size_.on_commit(committed_rows, seconds);
 
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     for (std::size_t i = 0; i < inflight_; ++i) {
       auto& b = pending_[i];
       const bool conflict = res.sources[source_of[i]] == postgis::position_outcome::conflict;

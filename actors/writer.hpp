@@ -15,9 +15,9 @@
 
 #include <caf/local_actor.hpp>
 
-#include "telemetry/metrics.hpp"
 #include "config/settings.hpp"
 #include "messages/interfaces.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace kafnus {
 

@@ -11,9 +11,9 @@
 #include "admin/bearer_token.hpp"
 #include "admin/config_json.hpp"
 #include "admin/health_report.hpp"
+#include "ngsi/text.hpp"
 #include "telemetry/json_writer.hpp"
 #include "telemetry/log.hpp"
-#include "ngsi/text.hpp"
 
 namespace kafnus {
 namespace {
@@ -158,8 +158,8 @@ http_response admin_routes::log_level(const http_request& request) const {
   if (request.method != "POST") return method_not_allowed("GET, POST");
   if (!bearer_authorized(request.authorization, options_.token)) {
     log::warn("admin.unauthorized", "POST /logLevel without the admin token");
-    auto r = error_response(401, "Unauthorized",
-                            "POST /logLevel requires the header 'Authorization: Bearer <admin.token>'");
+    auto r =
+        error_response(401, "Unauthorized", "POST /logLevel requires the header 'Authorization: Bearer <admin.token>'");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kafnus\"");
     return r;
   }

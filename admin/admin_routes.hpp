@@ -32,11 +32,11 @@
 namespace kafnus {
 
 struct admin_options {
-  std::string token;           // empty: POST /logLevel is not protected
-  std::string effective_yaml;  // settings::effective_yaml, secrets already masked
+  std::string token;                          // empty: POST /logLevel is not protected
+  std::string effective_yaml;                 // settings::effective_yaml, secrets already masked
   std::chrono::seconds kafka_down_after{15};  // admin.kafka_down_after_s: Kafka lost longer is DOWN
-  int threads = 16;                            // admin.threads: civetweb workers
-  int request_timeout_ms = 2000;               // admin.request_timeout_ms: whole request head, each read/write
+  int threads = 16;                           // admin.threads: civetweb workers
+  int request_timeout_ms = 2000;              // admin.request_timeout_ms: whole request head, each read/write
 };
 
 class admin_routes {

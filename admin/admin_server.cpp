@@ -200,10 +200,10 @@ admin_server::admin_server(std::shared_ptr<metrics> m, const std::string& host, 
   // for each read or write after it. Keep-alive would let an idle client
   // keep its worker.
   const std::vector<std::string> civet_options = {
-      "listening_ports", listening,
-      "num_threads", std::to_string(options.threads),
+      "listening_ports",    listening,
+      "num_threads",        std::to_string(options.threads),
       "request_timeout_ms", std::to_string(options.request_timeout_ms),
-      "enable_keep_alive", "no",
+      "enable_keep_alive",  "no",
   };
   CivetCallbacks callbacks;
   callbacks.log_message = &impl::on_message;

@@ -4,9 +4,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "telemetry/json_writer.hpp"
 #include "config/loader.hpp"
 #include "config/schema.hpp"
+#include "telemetry/json_writer.hpp"
 
 namespace kafnus {
 namespace {

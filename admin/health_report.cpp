@@ -2,9 +2,9 @@
 
 #include <ctime>
 
-#include "telemetry/json_writer.hpp"
 #include "app/version.hpp"
 #include "ngsi/flow.hpp"
+#include "telemetry/json_writer.hpp"
 
 namespace kafnus {
 namespace {

@@ -5,27 +5,26 @@
 #include <csignal>
 
 #include <algorithm>
-#include <cstdlib>
 #include <condition_variable>
-#include <mutex>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <caf/all.hpp>
 
-#include "kafka/kafka_properties.hpp"
-#include "telemetry/log.hpp"
-#include "telemetry/metrics.hpp"
 #include "actors/supervisor.hpp"
 #include "app/version.hpp"
-#include "text/ascii.hpp"
+#include "kafka/kafka_properties.hpp"
 #include "messages/atoms.hpp"
 #include "postgis/connection.hpp"
+#include "telemetry/log.hpp"
+#include "telemetry/metrics.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus {
 namespace {
-
 
 void log_start(const config::settings& s) {
   log::info("daemon.starting", "Kafnus starting",
@@ -150,8 +149,9 @@ int run_daemon(const config::settings& loaded) {
     watchdog.join();
   }
   const char* how = code == 0 ? "exited cleanly"
-                    : code == 3 ? "stop timed out; work in flight was not committed (it is consumed again at the next start)"
-                                : "exited after a failure";
+                    : code == 3
+                        ? "stop timed out; work in flight was not committed (it is consumed again at the next start)"
+                        : "exited after a failure";
   log::info("daemon.exit", how, {{"code", std::to_string(code)}});
   return code;
 }

@@ -8,10 +8,10 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "kafka/kafka_properties.hpp"
 #include "app/daemon.hpp"
 #include "app/version.hpp"
 #include "config/loader.hpp"
+#include "kafka/kafka_properties.hpp"
 
 namespace {
 
@@ -38,9 +38,12 @@ int main(int argc, char** argv) {
 
   std::string config_path = default_config_path();
   auto* run = app.add_subcommand("run", "run the daemon");
-  run->add_option("-c,--config", config_path, "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
-  auto* check = app.add_subcommand("check-config", "validate a configuration and print the effective one, secrets masked");
-  check->add_option("-c,--config", config_path, "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
+  run->add_option("-c,--config", config_path,
+                  "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
+  auto* check =
+      app.add_subcommand("check-config", "validate a configuration and print the effective one, secrets masked");
+  check->add_option("-c,--config", config_path,
+                    "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
 
   try {
     app.parse(argc, argv);

@@ -186,13 +186,16 @@ double copy_limit(kb::workload& w, const std::string& flow, std::uint64_t n) {
       copy.write_raw_line(lines);
       copy.complete();
       if (flow == "lastdata") {
-        tx.exec("INSERT INTO " + table + " SELECT DISTINCT ON (entityid) * FROM bench_stage ORDER BY entityid, "
+        tx.exec("INSERT INTO " + table +
+                " SELECT DISTINCT ON (entityid) * FROM bench_stage ORDER BY entityid, "
                 "timeinstant DESC ON CONFLICT (entityid) DO UPDATE SET timeinstant = EXCLUDED.timeinstant, "
                 "temperature = EXCLUDED.temperature, humidity = EXCLUDED.humidity, level = EXCLUDED.level, "
                 "status = EXCLUDED.status, config = EXCLUDED.config, location = EXCLUDED.location, area = "
-                "EXCLUDED.area WHERE EXCLUDED.timeinstant >= " + table + ".timeinstant");
+                "EXCLUDED.area WHERE EXCLUDED.timeinstant >= " +
+                table + ".timeinstant");
       } else if (flow == "mutable") {
-        tx.exec("INSERT INTO " + table + " SELECT * FROM bench_stage ON CONFLICT (entityid, timeinstant) DO UPDATE "
+        tx.exec("INSERT INTO " + table +
+                " SELECT * FROM bench_stage ON CONFLICT (entityid, timeinstant) DO UPDATE "
                 "SET temperature = EXCLUDED.temperature, humidity = EXCLUDED.humidity, level = EXCLUDED.level, "
                 "status = EXCLUDED.status, config = EXCLUDED.config, location = EXCLUDED.location, area = "
                 "EXCLUDED.area");
@@ -310,10 +313,13 @@ latency latency_of(kt::pg_client& pg, kb::workload& w, std::uint64_t from, std::
                " WHERE timeinstant >= '" + kb::workload::time_instant(from) + "' AND timeinstant < '" +
                kb::workload::time_instant(to) + "'");
   }
-  auto row = pg.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
-                      "(ORDER BY ms), max(ms) FROM (" + unions + ") l");
-  if (!row[0][0]) throw std::runtime_error("no latency sample between notifications " + std::to_string(from) +
-                                           " and " + std::to_string(to));
+  auto row = pg.query(
+      "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
+      "(ORDER BY ms), max(ms) FROM (" +
+      unions + ") l");
+  if (!row[0][0])
+    throw std::runtime_error("no latency sample between notifications " + std::to_string(from) + " and " +
+                             std::to_string(to));
   return latency{std::stod(*row[0][0]), std::stod(*row[0][1]), std::stod(*row[0][2])};
 }
 
@@ -388,12 +394,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
-    if (a == "--notifications") o.notifications = std::stoull(next());
-    else if (a == "--rate") o.rate = std::stoi(next());
-    else if (a == "--steady-seconds") o.steady_seconds = std::stoi(next());
-    else if (a == "--warmup-seconds") o.warmup_seconds = std::stoi(next());
-    else if (a == "--partitions") o.partitions = std::stoi(next());
-    else if (a == "--out") o.out = next();
+    if (a == "--notifications")
+      o.notifications = std::stoull(next());
+    else if (a == "--rate")
+      o.rate = std::stoi(next());
+    else if (a == "--steady-seconds")
+      o.steady_seconds = std::stoi(next());
+    else if (a == "--warmup-seconds")
+      o.warmup_seconds = std::stoi(next());
+    else if (a == "--partitions")
+      o.partitions = std::stoi(next());
+    else if (a == "--out")
+      o.out = next();
     else if (a == "--flows") {
       o.flows.clear();
       std::istringstream list(next());
@@ -456,17 +468,16 @@ int main(int argc, char** argv) {
       table << "| " << r.flow << " | " << fmt(r.copy_rows_per_s) << " | " << fmt(r.daemon_per_s) << " | "
             << fmt(r.daemon_per_s / r.copy_rows_per_s, 2) << " | " << fmt(r.daemon_per_s / kafka, 2) << " | "
             << fmt(r.catchup_seconds, 1) << " | " << fmt(r.startup_seconds, 1) << " | " << fmt(r.cpu_s_per_100k, 2)
-            << " | " << fmt(r.rows_per_transaction) << " | "
-            << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
+            << " | " << fmt(r.rows_per_transaction) << " | " << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1)
+            << " |\n";
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
           << "steady " << o.rate << "/s for " << o.steady_seconds << " s: latency p50 " << fmt(s.measured.p50_ms, 1)
-          << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1)
-          << " ms; steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; "
-          << fmt(s.rows_per_transaction, 1) << " rows per transaction\n"
-          << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 "
-          << fmt(s.warmup.p50_ms, 1) << " ms, p99 " << fmt(s.warmup.p99_ms, 1) << " ms, max "
-          << fmt(s.warmup.max_ms, 1) << " ms\n";
+          << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1) << " ms; steady RSS "
+          << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
+          << " rows per transaction\n"
+          << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 " << fmt(s.warmup.p50_ms, 1)
+          << " ms, p99 " << fmt(s.warmup.p99_ms, 1) << " ms, max " << fmt(s.warmup.max_ms, 1) << " ms\n";
     std::cout << table.str();
 
     std::filesystem::create_directories(o.out);
@@ -479,11 +490,13 @@ int main(int argc, char** argv) {
          << ",\n  \"kafka_limit_records_per_s\": " << fmt(kafka) << ",\n  \"flows\": [";
     for (std::size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
-      json << (i ? "," : "") << "\n    {\"flow\": \"" << r.flow << "\", \"copy_limit_rows_per_s\": "
-           << fmt(r.copy_rows_per_s) << ", \"daemon_notifications_per_s\": " << fmt(r.daemon_per_s)
+      json << (i ? "," : "") << "\n    {\"flow\": \"" << r.flow
+           << "\", \"copy_limit_rows_per_s\": " << fmt(r.copy_rows_per_s)
+           << ", \"daemon_notifications_per_s\": " << fmt(r.daemon_per_s)
            << ", \"ratio_copy\": " << fmt(r.daemon_per_s / r.copy_rows_per_s, 3)
-           << ", \"ratio_kafka\": " << fmt(r.daemon_per_s / kafka, 3) << ", \"catchup_seconds\": "
-           << fmt(r.catchup_seconds, 2) << ", \"startup_seconds\": " << fmt(r.startup_seconds, 2)
+           << ", \"ratio_kafka\": " << fmt(r.daemon_per_s / kafka, 3)
+           << ", \"catchup_seconds\": " << fmt(r.catchup_seconds, 2)
+           << ", \"startup_seconds\": " << fmt(r.startup_seconds, 2)
            << ", \"cpu_seconds_per_100k\": " << fmt(r.cpu_s_per_100k, 3)
            << ", \"rows_per_transaction\": " << fmt(r.rows_per_transaction, 1)
            << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";

@@ -13,13 +13,16 @@ namespace {
 
 const char* const kServices[] = {"smartcity", "environment", "mobility", "energy", "water", "waste"};
 const char* const kPaths[] = {"/north", "/south", "/centre", "/east", "/west"};
-const char* const kTypes[] = {"ParkingSpot",   "WeatherObserved", "AirQualityObserved", "Streetlight",
-                              "TrafficFlow",   "NoiseLevel",      "WaterQuality",       "WasteContainer",
-                              "EnergyMeter",   "Bus",             "BikeStation",        "ChargingPoint",
-                              "Sensor",        "Device",          "Building",           "Camera",
-                              "FloodSensor",   "Irrigation",      "PublicToilet",       "Beach",
-                              "Tree",          "GasMeter",        "Elevator",           "DoorSensor",
-                              "SmokeDetector", "Thermostat",      "Pump",               "Valve"};
+const char* const kTypes[] = {"ParkingSpot",   "WeatherObserved", "AirQualityObserved",
+                              "Streetlight",   "TrafficFlow",     "NoiseLevel",
+                              "WaterQuality",  "WasteContainer",  "EnergyMeter",
+                              "Bus",           "BikeStation",     "ChargingPoint",
+                              "Sensor",        "Device",          "Building",
+                              "Camera",        "FloodSensor",     "Irrigation",
+                              "PublicToilet",  "Beach",           "Tree",
+                              "GasMeter",      "Elevator",        "DoorSensor",
+                              "SmokeDetector", "Thermostat",      "Pump",
+                              "Valve"};
 
 // Splitmix64: a stateless, seedable hash so notification i is reproducible
 // without generating 0..i-1.
@@ -38,7 +41,6 @@ std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
-
 
 }  // namespace
 
@@ -117,8 +119,8 @@ workload::notification workload::make(std::uint64_t i, std::int64_t sent_us) con
       R"("sentAt":{"type":"Number","value":%lld,"metadata":{}}}]})",
       static_cast<int>(kind), id, k.type.c_str(), test::iso_time(when, kStart).c_str(), temperature, unit(mix(h + 4)),
       static_cast<unsigned long long>(mix(h + 5) % 100000), (h & 1) ? "ok" : "warning", k.type.c_str(), entity,
-      (h & 2) ? "true" : "false", (h & 4) ? "eco" : "full", static_cast<int>(h % 100), lat, lon, lon, lat,
-      lon + 0.001, lat, lon + 0.001, lat + 0.001, lon, lat, static_cast<long long>(sent_us));
+      (h & 2) ? "true" : "false", (h & 4) ? "eco" : "full", static_cast<int>(h % 100), lat, lon, lon, lat, lon + 0.001,
+      lat, lon + 0.001, lat + 0.001, lon, lat, static_cast<long long>(sent_us));
   n.body = buf;
   return n;
 }

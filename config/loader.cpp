@@ -177,8 +177,8 @@ class loader {
       }
     }
     problem("", node,
-            "unknown key '" + path + "'" + hint + "; allowed " + (section.empty() ? "sections" : "keys in '" + section + "'") +
-                ": " + join(allowed));
+            "unknown key '" + path + "'" + hint + "; allowed " +
+                (section.empty() ? "sections" : "keys in '" + section + "'") + ": " + join(allowed));
   }
 
   void read_leaf(const key_spec& spec, const YAML::Node& node) {
@@ -241,8 +241,8 @@ class loader {
       case value_type::integer: {
         std::int64_t n = 0;
         if (!parse_integer(value, ends_with(spec.path, "_bytes"), n) || n < spec.min || n > spec.max) {
-          report("expected " + describe_allowed(spec) + (ends_with(spec.path, "_bytes") ? " (KiB, MiB, GiB allowed)" : "") +
-                 ", got '" + value + "'");
+          report("expected " + describe_allowed(spec) +
+                 (ends_with(spec.path, "_bytes") ? " (KiB, MiB, GiB allowed)" : "") + ", got '" + value + "'");
           return false;
         }
         value = std::to_string(n);
@@ -429,8 +429,9 @@ class loader {
       }
     }
     if (owner.empty()) {
-      fail("flows: no topic is configured; give at least one of flows.historic.topics, flows.lastdata.topics, "
-           "flows.mutable.topics");
+      fail(
+          "flows: no topic is configured; give at least one of flows.historic.topics, flows.lastdata.topics, "
+          "flows.mutable.topics");
     }
     // Kafnus owns these librdkafka properties.
     static const std::map<std::string, std::string> managed = {
@@ -450,8 +451,8 @@ class loader {
     const auto& listen = out.admin.listen;
     auto colon = listen.rfind(':');
     std::int64_t port = 0;
-    if (colon == std::string::npos || colon == 0 || !parse_integer(listen.substr(colon + 1), false, port) ||
-        port < 1 || port > 65535) {
+    if (colon == std::string::npos || colon == 0 || !parse_integer(listen.substr(colon + 1), false, port) || port < 1 ||
+        port > 65535) {
       fail("admin.listen: expected host:port (e.g. 0.0.0.0:8000 or 127.0.0.1:8000), got '" + listen + "'");
     } else {
       out.admin.host = listen.substr(0, colon);
@@ -474,9 +475,8 @@ class loader {
     }
     const auto& schema_name = out.postgres.offsets_schema;
     if (schema_name.empty() || schema_name.size() > 63 ||
-        !std::all_of(schema_name.begin(), schema_name.end(), [](unsigned char c) {
-          return std::islower(c) || std::isdigit(c) || c == '_';
-        })) {
+        !std::all_of(schema_name.begin(), schema_name.end(),
+                     [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '_'; })) {
       fail("postgres.offsets_schema: expected a lower-case name of letters, digits and '_' (at most 63), got '" +
            schema_name + "'");
     }

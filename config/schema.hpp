@@ -28,8 +28,8 @@ enum class value_type {
 // A key's value in its canonical text form: what the loader reads from the
 // YAML file or the environment, and what a `settings` holds, written back.
 struct loaded_value {
-  std::string scalar;                     // string, integer (decimal), enumeration (its name)
-  std::vector<std::string> list;          // string_list
+  std::string scalar;                      // string, integer (decimal), enumeration (its name)
+  std::vector<std::string> list;           // string_list
   std::map<std::string, std::string> map;  // string_map (enumeration values by name)
 };
 

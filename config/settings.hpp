@@ -87,9 +87,9 @@ struct admin_settings {
   std::string listen;  // host:port
   std::string host;
   int port;
-  std::string token;  // secret: protects POST /logLevel when set
-  int kafka_down_after_s;    // Kafka lost longer than this: /health and /readyz are 503
-  int threads;               // civetweb workers
+  std::string token;       // secret: protects POST /logLevel when set
+  int kafka_down_after_s;  // Kafka lost longer than this: /health and /readyz are 503
+  int threads;             // civetweb workers
   int request_timeout_ms;  // a request head (and each read/write) must arrive within this
 };
 

@@ -18,7 +18,7 @@ struct partition_lag {
 };
 
 struct consumer_stats {
-  std::optional<bool> broker_up;  // nullopt: the document lists no brokers
+  std::optional<bool> broker_up;    // nullopt: the document lists no brokers
   std::vector<partition_lag> lags;  // partitions with a known lag (consumer_lag >= 0)
 };
 

@@ -41,7 +41,7 @@ std::map<std::string, std::string> consumer_properties(const config::kafka_setti
   // the consumer checks it at assignment and notices librdkafka's resets.
   p["auto.offset.reset"] = std::string(config::name_of(kafka.auto_offset_reset));
   if (!kafka.instance_id.empty() && kafka.instance_id != "auto") p["group.instance.id"] = kafka.instance_id;
-  p["enable.auto.commit"] = "false";        // positions live in PostgreSQL, with the rows
+  p["enable.auto.commit"] = "false";  // positions live in PostgreSQL, with the rows
   p["enable.auto.offset.store"] = "false";
   return p;
 }

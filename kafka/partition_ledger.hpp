@@ -107,8 +107,7 @@ class partition_ledger {
     std::uint64_t epoch;
     std::int64_t expected;  // stored position before the batch
   };
-  std::optional<claim> dispatch(const partition_key& k, std::uint64_t epoch, std::int64_t next_position,
-                                const work& w);
+  std::optional<claim> dispatch(const partition_key& k, std::uint64_t epoch, std::int64_t next_position, const work& w);
 
   // ------------------------------------------------------------------ acks
   enum class ack_outcome {

@@ -21,7 +21,7 @@ namespace kafnus::kafka {
 class topic_router {
  public:
   struct route {
-    std::optional<ngsi::flow> flow;      // nullopt: no flow claims the topic
+    std::optional<ngsi::flow> flow;        // nullopt: no flow claims the topic
     std::vector<ngsi::flow> also_matched;  // other flows whose patterns match too (ignored)
   };
 

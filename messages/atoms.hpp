@@ -6,11 +6,14 @@
 
 namespace kafnus::msg {
 
-using poll_atom = caf::atom_constant<caf::atom("poll")>;          // consumer: poll the broker once more (with its loop generation)
-using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: the batch delay expired
-using retry_atom = caf::atom_constant<caf::atom("retry")>;        // writer: retry after a transient failure
-using rewind_atom = caf::atom_constant<caf::atom("rewind")>;      // consumer: in-flight work was lost, seek to stored positions
-using drain_atom = caf::atom_constant<caf::atom("drain")>;        // consumer: stop fetching, finish in-flight work, leave the group
+using poll_atom =
+    caf::atom_constant<caf::atom("poll")>;  // consumer: poll the broker once more (with its loop generation)
+using flush_atom = caf::atom_constant<caf::atom("flush")>;  // writer: the batch delay expired
+using retry_atom = caf::atom_constant<caf::atom("retry")>;  // writer: retry after a transient failure
+using rewind_atom =
+    caf::atom_constant<caf::atom("rewind")>;  // consumer: in-flight work was lost, seek to stored positions
+using drain_atom =
+    caf::atom_constant<caf::atom("drain")>;  // consumer: stop fetching, finish in-flight work, leave the group
 using drained_atom = caf::atom_constant<caf::atom("drained")>;    // consumer -> supervisor: drain finished
 using stop_atom = caf::atom_constant<caf::atom("stop")>;          // supervisor: graceful stop requested
 using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor: restart a failed actor

@@ -24,32 +24,31 @@ namespace kafnus::msg {
 // consumer, seen through the one message the writer sends it.
 using ack_receiver = caf::typed_actor<caf::reacts_to<write_ack>>;
 
-using writer_actor = caf::typed_actor<
-    caf::reacts_to<row_batch>,                      // rows to commit with their positions
-    caf::reacts_to<wire_atom, ack_receiver>,        // the consumer to acknowledge to
-    caf::reacts_to<flush_atom, std::uint64_t>,      // self: the batch delay expired (timer generation)
-    caf::reacts_to<retry_atom>,                     // self: retry after a transient failure
-    caf::reacts_to<tick_atom>>;                     // self: connection health check
+using writer_actor =
+    caf::typed_actor<caf::reacts_to<row_batch>,                  // rows to commit with their positions
+                     caf::reacts_to<wire_atom, ack_receiver>,    // the consumer to acknowledge to
+                     caf::reacts_to<flush_atom, std::uint64_t>,  // self: the batch delay expired (timer generation)
+                     caf::reacts_to<retry_atom>,                 // self: retry after a transient failure
+                     caf::reacts_to<tick_atom>>;                 // self: connection health check
 
-using processor_actor = caf::typed_actor<
-    caf::reacts_to<raw_batch>,                      // records to turn into rows
-    caf::reacts_to<wire_atom, writer_actor>>;       // the writer to hand rows to
+using processor_actor = caf::typed_actor<caf::reacts_to<raw_batch>,                 // records to turn into rows
+                                         caf::reacts_to<wire_atom, writer_actor>>;  // the writer to hand rows to
 
-using consumer_actor = caf::typed_actor<
-    caf::reacts_to<write_ack>,                            // a batch is committed, or its position conflicted
-    caf::reacts_to<wire_atom, std::vector<processor_actor>>,  // the processor pool
-    caf::reacts_to<rewind_atom>,                          // in-flight work was lost with a restarted actor
-    caf::replies_to<drain_atom>::with<drained_atom>,      // stop fetching, commit, close; answer when done
-    caf::reacts_to<poll_atom, std::uint64_t>,             // self: poll the broker (loop generation)
-    caf::reacts_to<tick_atom>>;                           // self: housekeeping
+using consumer_actor =
+    caf::typed_actor<caf::reacts_to<write_ack>,  // a batch is committed, or its position conflicted
+                     caf::reacts_to<wire_atom, std::vector<processor_actor>>,  // the processor pool
+                     caf::reacts_to<rewind_atom>,                      // in-flight work was lost with a restarted actor
+                     caf::replies_to<drain_atom>::with<drained_atom>,  // stop fetching, commit, close; answer when done
+                     caf::reacts_to<poll_atom, std::uint64_t>,         // self: poll the broker (loop generation)
+                     caf::reacts_to<tick_atom>>;                       // self: housekeeping
 
-using metrics_actor = caf::typed_actor<
-    caf::replies_to<status_atom>::with<std::string>>;     // the admin address actually bound
+using metrics_actor =
+    caf::typed_actor<caf::replies_to<status_atom>::with<std::string>>;  // the admin address actually bound
 
-using supervisor_actor = caf::typed_actor<
-    caf::reacts_to<stop_atom>,                      // graceful stop requested (a signal)
-    caf::reacts_to<restart_atom, std::size_t>,      // self: restart a failed child after its backoff
-    caf::reacts_to<deadline_atom>,                  // self: the graceful stop took too long
-    caf::reacts_to<force_atom>>;                    // self: stopped children did not go down
+using supervisor_actor =
+    caf::typed_actor<caf::reacts_to<stop_atom>,                  // graceful stop requested (a signal)
+                     caf::reacts_to<restart_atom, std::size_t>,  // self: restart a failed child after its backoff
+                     caf::reacts_to<deadline_atom>,              // self: the graceful stop took too long
+                     caf::reacts_to<force_atom>>;                // self: stopped children did not go down
 
 }  // namespace kafnus::msg

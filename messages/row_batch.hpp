@@ -13,14 +13,13 @@
 
 namespace kafnus::msg {
 
-
 // Where one record's rows and errors end in its batch: the writer splits a
 // batch too large for one transaction at such a boundary (a record's rows
 // share one position, so a record is never split).
 struct record_mark {
-  std::int64_t next_position = 0;  // the record's offset + 1
-  std::size_t rows_end = 0;        // rows of this and earlier records
-  std::size_t errors_end = 0;      // errors of this and earlier records
+  std::int64_t next_position = 0;    // the record's offset + 1
+  std::size_t rows_end = 0;          // rows of this and earlier records
+  std::size_t errors_end = 0;        // errors of this and earlier records
   std::int64_t value_bytes_end = 0;  // Kafka value bytes of this and earlier records (credits)
 };
 
@@ -29,7 +28,7 @@ struct row_batch {
   source_range source;
   std::vector<ngsi::row> rows;
   std::vector<ngsi::error_entry> errors;
-  std::int64_t bytes = 0;        // approximate size of rows, for the writer's batching limit
+  std::int64_t bytes = 0;            // approximate size of rows, for the writer's batching limit
   std::vector<record_mark> records;  // one per record, in offset order (empty: the batch cannot be split)
 };
 

@@ -171,7 +171,8 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       continue;
     }
     if (is_base_column(a.column)) {
-      problem(label() + " collides with column " + quoted(a.column) + ", which Kafnus fills itself; rename the attribute");
+      problem(label() + " collides with column " + quoted(a.column) +
+              ", which Kafnus fills itself; rename the attribute");
       continue;
     }
     if (an.type != json_type::object) {

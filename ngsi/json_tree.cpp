@@ -175,8 +175,7 @@ class json_tree_builder {
     const auto e = doc.current_location().get(loc);
     if (e == simdjson::OUT_OF_BOUNDS) return true;
     if (e) return fail(e, nodes_[idx].end);
-    error_ = "is not valid JSON: unexpected content after the top-level object at byte " +
-             std::to_string(loc - base_);
+    error_ = "is not valid JSON: unexpected content after the top-level object at byte " + std::to_string(loc - base_);
     return false;
   }
 
@@ -390,8 +389,8 @@ result<const json_tree*> parse_json_object(std::string_view text, int max_depth)
       std::max<std::size_t>(simdjson::DEFAULT_MAX_DEPTH,
                             std::min<std::size_t>(static_cast<std::size_t>(std::max(max_depth, 1)), text.size()) + 8);
   if (!text.empty() && (st.parser.max_depth() < depth_needed || st.parser.capacity() < text.size())) {
-    const auto e = st.parser.allocate(std::max(st.parser.capacity(), text.size()),
-                                      std::max(st.parser.max_depth(), depth_needed));
+    const auto e =
+        st.parser.allocate(std::max(st.parser.capacity(), text.size()), std::max(st.parser.max_depth(), depth_needed));
     if (e) return make_error(describe_error(e));
   }
   st.tree.nodes_.clear();

@@ -84,9 +84,9 @@ result<table_ref> table_for(datamodel dm, const fiware_context& ctx, std::string
   }
   ref.table += table_suffix(f);
   if (ref.schema.size() > kMaxIdentifierBytes) {
-    return too_long("schema name", ref.schema,
-                    dm == datamodel::by_entity_type_database ? "shorten the fiware-service"
-                                                             : "shorten the fiware-servicepath");
+    return too_long(
+        "schema name", ref.schema,
+        dm == datamodel::by_entity_type_database ? "shorten the fiware-service" : "shorten the fiware-servicepath");
   }
   if (ref.table.size() > kMaxIdentifierBytes) {
     return too_long("table name", ref.table,

@@ -27,8 +27,8 @@ result<value> instant(std::string_view text, const char* note) {
 
 }  // namespace
 
-result<value> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree,
-                         std::uint32_t node, const limits& lim) {
+result<value> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
+                         const limits& lim) {
   if (node == json_tree::npos) return value::null();
   const json_node& n = tree.at(node);
   const std::size_t size = n.end - n.begin;

@@ -27,7 +27,7 @@ namespace kafnus::ngsi {
 // lim.max_value_bytes, and strings holding U+0000 (which PostgreSQL text and
 // jsonb cannot store), are errors. Errors say what is wrong with the value;
 // the caller names the entity and attribute.
-result<value> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree,
-                         std::uint32_t node, const limits& lim);
+result<value> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
+                         const limits& lim);
 
 }  // namespace kafnus::ngsi

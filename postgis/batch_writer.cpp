@@ -107,9 +107,9 @@ struct batch_writer::attempt_state {
 
 // How the rows of one group of the plan reach their table.
 struct batch_writer::group_state {
-  bool direct = false;     // COPY straight into the table (no conversion needed, not isolating)
-  bool abandoned = false;  // every row went to the error log (its staging table could not be made)
-  int seq_begin = 0;       // first _seq of its rows in the staging table
+  bool direct = false;         // COPY straight into the table (no conversion needed, not isolating)
+  bool abandoned = false;      // every row went to the error log (its staging table could not be made)
+  int seq_begin = 0;           // first _seq of its rows in the staging table
   std::vector<bool> unstaged;  // rows COPY rejected (isolating only; empty: all staged)
 };
 
@@ -254,9 +254,8 @@ void batch_writer::add_missing_columns(attempt_state& st) {
   auto& tx = st.tx;
   std::map<std::pair<ngsi::table_ref, std::string>, std::string> refused;
   std::vector<ngsi::table_ref> altered;
-  for (const auto& a : missing_columns(st.rows, [&](const ngsi::table_ref& t) -> const table_schema& {
-         return st.schema_of(t);
-       })) {
+  for (const auto& a :
+       missing_columns(st.rows, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); })) {
     try {
       in_savepoint(tx, [&] {
         tx.exec("ALTER TABLE " + qualified(a.table) + " ADD COLUMN IF NOT EXISTS " + quote_ident(a.column) + " " +
@@ -308,8 +307,8 @@ write_plan batch_writer::plan_rows(attempt_state& st) {
       st.fail_row(*r.row, {}, why);
     }
   }
-  write_plan plan =
-      build_plan(storable, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, policy_);
+  write_plan plan = build_plan(
+      storable, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, policy_);
   st.result.dropped_attributes = plan.dropped_attributes;
   for (const auto& rej : plan.rejected) st.fail_row(*rej.row, {}, rej.error);
   return plan;
@@ -492,9 +491,9 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
 // 7. The error log, in the same transaction as the rows.
 void batch_writer::write_error_log(attempt_state& st) {
   auto& res = st.result;
-  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   for (auto& e : st.errors) {
     if (e.timestamp_us == 0) e.timestamp_us = now_us;
   }

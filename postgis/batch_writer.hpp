@@ -72,19 +72,19 @@ struct flow_service {
 };
 
 struct write_result {
-  std::vector<position_outcome> sources;       // per request source
+  std::vector<position_outcome> sources;         // per request source
   std::map<flow_service, std::int64_t> written;  // rows applied (folded ones included, each for its own service)
   std::map<flow_service, std::int64_t> failed;   // rows PostgreSQL rejected (sent to the error log)
   std::map<flow_service, std::int64_t> logged;   // entries written to an error log (failed rows + processor
                                                  // errors of sources that advanced)
-  std::size_t error_log_rows = 0;               // all error-log rows written (the sum of `logged`)
-  std::size_t error_log_fallback = 0;           // of which went to <kafnus schema>.error_log
-  std::size_t error_log_lost = 0;               // entries no error log could take (counted, logged by the caller)
+  std::size_t error_log_rows = 0;                // all error-log rows written (the sum of `logged`)
+  std::size_t error_log_fallback = 0;            // of which went to <kafnus schema>.error_log
+  std::size_t error_log_lost = 0;                // entries no error log could take (counted, logged by the caller)
   std::string error_log_lost_reason;
   std::array<std::size_t, 3> dropped_attributes{};  // per ngsi::flow
   std::size_t added_columns = 0;
-  int attempts = 0;        // transactions started (1 when nothing failed)
-  bool isolated = false;   // the batch was written in isolating mode (rows may or may not have failed)
+  int attempts = 0;                   // transactions started (1 when nothing failed)
+  bool isolated = false;              // the batch was written in isolating mode (rows may or may not have failed)
   std::size_t rows_rejected() const;  // sum of `failed`
 };
 

@@ -43,11 +43,11 @@ std::string sqlstate_of_class(const std::exception& e) {
 failure_kind classify_sqlstate(std::string_view s) {
   if (!is_sqlstate(s)) return failure_kind::unknown;
   const auto cls = s.substr(0, 2);
-  if (cls == "08" ||  // connection exception
+  if (cls == "08" ||                                   // connection exception
       s == "40001" || s == "40P01" || s == "40003" ||  // serialization failure, deadlock, completion unknown
-      cls == "53" ||  // insufficient resources: too many connections, disk full, out of memory
-      cls == "57" ||  // operator intervention: shutdown, cannot connect now, query canceled (statement_timeout)
-      cls == "58" ||  // system error (I/O)
+      cls == "53" ||   // insufficient resources: too many connections, disk full, out of memory
+      cls == "57" ||   // operator intervention: shutdown, cannot connect now, query canceled (statement_timeout)
+      cls == "58" ||   // system error (I/O)
       s == "55P03" ||  // lock not available (lock_timeout)
       s == "55006" ||  // object in use
       s == "25006" ||  // read-only transaction: a standby, or a failover in progress

@@ -2,7 +2,6 @@
 
 #include <map>
 
-
 #include "ngsi/table_name.hpp"
 #include "ngsi/value.hpp"
 #include "postgis/error_class.hpp"
@@ -130,10 +129,10 @@ error_log_counts error_log_writer::write(pqxx::transaction_base& tx, const std::
   if (!fallback.empty()) {
     try {
       in_savepoint(tx, [&] {
-        insert_rows(tx,
-                    "INSERT INTO " + quote_ident(kafnus_schema_) +
-                        ".error_log (\"timestamp\", service, error, query) VALUES ",
-                    pointers(fallback), true);
+        insert_rows(
+            tx,
+            "INSERT INTO " + quote_ident(kafnus_schema_) + ".error_log (\"timestamp\", service, error, query) VALUES ",
+            pointers(fallback), true);
       });
       counts.fallback = fallback.size();
       for (auto i : fallback) counts.written[i] = true;

@@ -15,8 +15,6 @@
 
 namespace kafnus::postgis {
 
-
-
 inline constexpr std::size_t kMaxErrorChars = 4000;
 inline constexpr std::size_t kMaxQueryBytes = 256 * 1024;
 

@@ -59,9 +59,9 @@ namespace {
 // (this very transaction committed before its outcome was lost) or elsewhere.
 position_outcome not_advanced(pqxx::transaction_base& tx, const std::string& table, const std::string& group,
                               const position_update& u) {
-  auto cur = tx.exec_params("SELECT next_offset FROM " + table +
-                                " WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3",
-                            group, u.topic, u.partition);
+  auto cur = tx.exec_params(
+      "SELECT next_offset FROM " + table + " WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3", group,
+      u.topic, u.partition);
   if (!cur.empty() && cur[0][0].as<std::int64_t>() == u.next) return position_outcome::already_committed;
   return position_outcome::conflict;
 }
@@ -111,12 +111,21 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
   // Known partitions move by compare-and-set, new ones are inserted unless
   // someone else inserted them first; the statement returns which moved.
   const auto r = tx.exec(
-      "WITH v (i, topic, kafka_partition, expected, next) AS (VALUES " + values + "), "
-      "upd AS (UPDATE " + table + " o SET next_offset = v.next, updated_at = now() FROM v "
-      "WHERE v.expected >= 0 AND o.consumer_group = " + g + " AND o.topic = v.topic "
+      "WITH v (i, topic, kafka_partition, expected, next) AS (VALUES " + values +
+      "), "
+      "upd AS (UPDATE " +
+      table +
+      " o SET next_offset = v.next, updated_at = now() FROM v "
+      "WHERE v.expected >= 0 AND o.consumer_group = " +
+      g +
+      " AND o.topic = v.topic "
       "AND o.kafka_partition = v.kafka_partition AND o.next_offset = v.expected RETURNING v.i), "
-      "ins AS (INSERT INTO " + table + " (consumer_group, topic, kafka_partition, next_offset) "
-      "SELECT " + g + ", v.topic, v.kafka_partition, v.next FROM v WHERE v.expected < 0 "
+      "ins AS (INSERT INTO " +
+      table +
+      " (consumer_group, topic, kafka_partition, next_offset) "
+      "SELECT " +
+      g +
+      ", v.topic, v.kafka_partition, v.next FROM v WHERE v.expected < 0 "
       "ON CONFLICT DO NOTHING RETURNING topic, kafka_partition) "
       "SELECT i FROM upd UNION ALL SELECT v.i FROM v JOIN ins USING (topic, kafka_partition) WHERE v.expected < 0");
   std::vector<bool> moved(updates.size(), false);

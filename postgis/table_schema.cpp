@@ -43,16 +43,16 @@ std::map<ngsi::table_ref, table_schema> fetch_table_schemas(pqxx::transaction_ba
                 quote_literal(tables[i].table) + ")";
     }
     // Ordinary, partitioned and foreign tables and views all accept INSERT.
-    const auto r = tx.exec(
-        "WITH wanted (i, nspname, relname) AS (VALUES " + wanted +
-        ") SELECT w.i, c.relkind::text, a.attname, format_type(a.atttypid, a.atttypmod), t.typname "
-        "FROM wanted w "
-        "JOIN pg_catalog.pg_namespace n ON n.nspname = w.nspname "
-        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.relname "
-        "AND c.relkind IN ('r', 'p', 'v', 'f') "
-        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-        "LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
-        "ORDER BY w.i, a.attnum");
+    const auto r =
+        tx.exec("WITH wanted (i, nspname, relname) AS (VALUES " + wanted +
+                ") SELECT w.i, c.relkind::text, a.attname, format_type(a.atttypid, a.atttypmod), t.typname "
+                "FROM wanted w "
+                "JOIN pg_catalog.pg_namespace n ON n.nspname = w.nspname "
+                "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.relname "
+                "AND c.relkind IN ('r', 'p', 'v', 'f') "
+                "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+                "ORDER BY w.i, a.attnum");
     for (const auto& row : r) {
       auto& s = out[tables.at(row[0].as<std::size_t>())];
       s.exists = true;

@@ -23,8 +23,8 @@ namespace kafnus::postgis {
 
 struct column_info {
   std::string name;
-  std::string type;  // format_type(): "double precision", "geometry(Point,4326)", "jsonb", …
-  bool is_json = false;      // json or jsonb
+  std::string type;      // format_type(): "double precision", "geometry(Point,4326)", "jsonb", …
+  bool is_json = false;  // json or jsonb
 };
 
 // Whether a format_type() names a character type (text, varchar, char).

@@ -12,8 +12,7 @@ transaction_cut choose_cut(const std::vector<batch_extent>& pending, std::int64_
     std::int64_t rows = std::min(first.rows, max_rows);
     if (first.bytes > max_bytes && first.bytes > 0) {
       // Bytes are spread over the rows about evenly.
-      rows = std::min(rows, static_cast<std::int64_t>(static_cast<double>(first.rows) *
-                                                      static_cast<double>(max_bytes) /
+      rows = std::min(rows, static_cast<std::int64_t>(static_cast<double>(first.rows) * static_cast<double>(max_bytes) /
                                                       static_cast<double>(first.bytes)));
     }
     cut.split_rows = std::max<std::int64_t>(rows, 1);

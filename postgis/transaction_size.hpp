@@ -19,7 +19,7 @@
 namespace kafnus::postgis {
 
 struct batch_extent {
-  std::int64_t rows = 0;   // rows and error-log entries
+  std::int64_t rows = 0;  // rows and error-log entries
   std::int64_t bytes = 0;
 };
 

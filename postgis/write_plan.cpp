@@ -315,8 +315,7 @@ const char* column_type_for(ngsi::value_kind kind) {
 }
 
 std::vector<column_addition> missing_columns(
-    const std::vector<tagged_row>& rows,
-    const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of) {
+    const std::vector<tagged_row>& rows, const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of) {
   std::vector<column_addition> out;
   std::vector<bool> typed;  // whether out[i].type came from a non-null value
   for (const auto& tr : rows) {

@@ -32,17 +32,17 @@ using unknown_column_policy = config::unknown_columns;
 
 struct group_column {
   std::string name;
-  ngsi::value_kind kind;      // null: every row of the group has NULL here
-  int stage_index = -1;       // column of the staging table (c<N>), -1 for null; its kind is
-                              // `kind`, but text for a number into a text column (stored as written)
-  bool target_exists = false;  // false: no such column (unknown-column policy "error": the database reports it)
+  ngsi::value_kind kind;        // null: every row of the group has NULL here
+  int stage_index = -1;         // column of the staging table (c<N>), -1 for null; its kind is
+                                // `kind`, but text for a number into a text column (stored as written)
+  bool target_exists = false;   // false: no such column (unknown-column policy "error": the database reports it)
   bool target_is_json = false;  // json/jsonb column: text and scalars are converted to JSON
   std::string target_type;      // format_type() of the column, when it exists
 };
 
 struct planned_row {
   const ngsi::row* row = nullptr;
-  std::size_t tag = 0;  // caller's tag (the source the row came from)
+  std::size_t tag = 0;                     // caller's tag (the source the row came from)
   std::vector<std::uint16_t> value_index;  // for each group column, index into row->columns
 };
 
@@ -65,8 +65,8 @@ struct rejected_row {
 };
 
 struct write_plan {
-  std::vector<statement_group> groups;  // execute in this order
-  std::vector<rejected_row> rejected;   // cannot be written at all (table missing)
+  std::vector<statement_group> groups;              // execute in this order
+  std::vector<rejected_row> rejected;               // cannot be written at all (table missing)
   std::array<std::size_t, 3> dropped_attributes{};  // per ngsi::flow: unknown-column policy "drop"
 };
 
@@ -87,8 +87,8 @@ struct column_addition {
   std::string type;  // SQL type derived from the value kind
 };
 
-std::vector<column_addition> missing_columns(const std::vector<tagged_row>& rows,
-                                             const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of);
+std::vector<column_addition> missing_columns(
+    const std::vector<tagged_row>& rows, const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of);
 
 // SQL type a new column gets for a value kind (policy "add").
 const char* column_type_for(ngsi::value_kind kind);

@@ -6,7 +6,7 @@ namespace kafnus {
 namespace {
 
 constexpr std::string_view kReplacement = text::kReplacementCharacter;
-constexpr std::string_view kEllipsis = "\xE2\x80\xA6";     // …
+constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // …
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
 

@@ -40,12 +40,18 @@ spdlog::level::level_enum to_spd(level l) {
 bool parse(std::string_view name, spdlog::level::level_enum& out) {
   std::string lower;
   for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "trace") out = spdlog::level::trace;
-  else if (lower == "debug") out = spdlog::level::debug;
-  else if (lower == "info") out = spdlog::level::info;
-  else if (lower == "warn" || lower == "warning") out = spdlog::level::warn;
-  else if (lower == "error") out = spdlog::level::err;
-  else return false;
+  if (lower == "trace")
+    out = spdlog::level::trace;
+  else if (lower == "debug")
+    out = spdlog::level::debug;
+  else if (lower == "info")
+    out = spdlog::level::info;
+  else if (lower == "warn" || lower == "warning")
+    out = spdlog::level::warn;
+  else if (lower == "error")
+    out = spdlog::level::err;
+  else
+    return false;
   return true;
 }
 
@@ -56,10 +62,11 @@ void append_json_string(std::string& out, std::string_view s) { out += json_quot
 // so a line stays one parseable, valid UTF-8 line.
 void append_text_value(std::string& out, std::string_view s) {
   bool plain = !s.empty() && s.find_first_of(" \"=") == std::string_view::npos &&
-               std::none_of(s.begin(), s.end(), [](char c) {
-                 const auto u = static_cast<unsigned char>(c);
-                 return u < 0x20 || u == 0x7F;
-               }) &&
+               std::none_of(s.begin(), s.end(),
+                            [](char c) {
+                              const auto u = static_cast<unsigned char>(c);
+                              return u < 0x20 || u == 0x7F;
+                            }) &&
                text::is_valid_utf8(s);
   if (plain) {
     out += s;

@@ -26,10 +26,20 @@ struct field {
 
 void write(level l, std::string_view event, std::string_view message, std::initializer_list<field> fields = {});
 
-inline void trace(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) { write(level::trace, e, m, f); }
-inline void debug(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) { write(level::debug, e, m, f); }
-inline void info(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) { write(level::info, e, m, f); }
-inline void warn(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) { write(level::warn, e, m, f); }
-inline void error(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) { write(level::error, e, m, f); }
+inline void trace(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) {
+  write(level::trace, e, m, f);
+}
+inline void debug(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) {
+  write(level::debug, e, m, f);
+}
+inline void info(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) {
+  write(level::info, e, m, f);
+}
+inline void warn(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) {
+  write(level::warn, e, m, f);
+}
+inline void error(std::string_view e, std::string_view m, std::initializer_list<field> f = {}) {
+  write(level::error, e, m, f);
+}
 
 }  // namespace kafnus::log

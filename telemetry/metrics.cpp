@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "telemetry/label_value.hpp"
 #include "app/version.hpp"
+#include "telemetry/label_value.hpp"
 
 namespace kafnus {
 namespace {
@@ -57,11 +57,11 @@ metrics::metrics(std::size_t max_services)
                       .Help("Attributes dropped because their column does not exist (writer.unknown_columns: drop)")
                       .Register(*registry_);
   const prometheus::Histogram::BucketBoundaries fine = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
-                                                         0.001,   0.0025,   0.005,   0.01,   0.025,   0.1};
+                                                        0.001,   0.0025,   0.005,   0.01,   0.025,   0.1};
   for (auto f : ngsi::kAllFlows) {
     const prometheus::Labels labels{{"flow", std::string(ngsi::to_string(f))}};
     flows_[static_cast<std::size_t>(f)] = flow_metrics{
-        &processed.Add(labels), &last_time.Add(labels), &duration.Add(labels, fine),
+        &processed.Add(labels), &last_time.Add(labels),     &duration.Add(labels, fine),
         &entities.Add(labels),  &record_errors.Add(labels), &dropped.Add(labels),
     };
   }
@@ -88,8 +88,9 @@ metrics::metrics(std::size_t max_services)
                           .Register(*registry_);
   position_resets_family_ = &prometheus::BuildCounter()
                                  .Name("kafnus_position_resets_total")
-                                 .Help("Partitions whose position lay outside their records (a re-created topic, "
-                                       "retention), reset per kafka.position_out_of_range")
+                                 .Help(
+                                     "Partitions whose position lay outside their records (a re-created topic, "
+                                     "retention), reset per kafka.position_out_of_range")
                                  .Register(*registry_);
   records_lost_family_ = &prometheus::BuildCounter()
                               .Name("kafnus_records_lost_total")
@@ -109,12 +110,12 @@ metrics::metrics(std::size_t max_services)
                            .Help("Duration of one writer transaction, from BEGIN to COMMIT")
                            .Register(*registry_)
                            .Add({}, seconds_buckets());
-  db_batch_rows_ = &prometheus::BuildHistogram()
-                        .Name("kafnus_db_batch_rows")
-                        .Help("Rows per writer transaction")
-                        .Register(*registry_)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 250, 500, 1000, 2500, 5000,
-                                                                          10000, 25000});
+  db_batch_rows_ =
+      &prometheus::BuildHistogram()
+           .Name("kafnus_db_batch_rows")
+           .Help("Rows per writer transaction")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000});
   db_retries_ = &prometheus::BuildCounter()
                      .Name("kafnus_db_transaction_retries_total")
                      .Help("Writer transactions retried after a transient database failure")
@@ -167,8 +168,9 @@ metrics::metrics(std::size_t max_services)
                              .Add({});
   service_overflow_ = &prometheus::BuildCounter()
                            .Name("kafnus_service_label_overflow_total")
-                           .Help("Updates of per-service series for services beyond metrics.max_services, counted "
-                                 "under service=\"_other\"")
+                           .Help(
+                               "Updates of per-service series for services beyond metrics.max_services, counted "
+                               "under service=\"_other\"")
                            .Register(*registry_)
                            .Add({});
   service_labels_ = &prometheus::BuildGauge()

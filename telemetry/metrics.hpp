@@ -29,10 +29,10 @@ namespace kafnus {
 
 // Live state behind /health, written by the actors that know it.
 struct health_state {
-  std::atomic<bool> kafka_connected{false};   // consumer has a working broker connection
-  std::atomic<bool> db_connected{false};      // writer has a working database connection
-  std::atomic<bool> consuming{false};         // subscribed and assigned (or waiting for an assignment)
-  std::atomic<bool> draining{false};          // graceful stop in progress
+  std::atomic<bool> kafka_connected{false};  // consumer has a working broker connection
+  std::atomic<bool> db_connected{false};     // writer has a working database connection
+  std::atomic<bool> consuming{false};        // subscribed and assigned (or waiting for an assignment)
+  std::atomic<bool> draining{false};         // graceful stop in progress
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   // Since when the consumer has had no working broker connection, in ms
   // since the epoch; 0 while connected. It starts at the daemon's start: a
@@ -65,12 +65,12 @@ class metrics {
   health_state& health() { return health_; }
 
   struct flow_metrics {
-    prometheus::Counter* messages_processed;        // messages_processed_total{flow} (original stack's name)
-    prometheus::Gauge* last_processing_seconds;     // message_processing_time_seconds{flow}
-    prometheus::Histogram* processing_seconds;      // kafnus_processing_duration_seconds{flow}
-    prometheus::Counter* entities;                  // kafnus_entities_total{flow}
-    prometheus::Counter* record_errors;             // kafnus_record_errors_total{flow}
-    prometheus::Counter* dropped_attributes;        // kafnus_dropped_attributes_total{flow}
+    prometheus::Counter* messages_processed;     // messages_processed_total{flow} (original stack's name)
+    prometheus::Gauge* last_processing_seconds;  // message_processing_time_seconds{flow}
+    prometheus::Histogram* processing_seconds;   // kafnus_processing_duration_seconds{flow}
+    prometheus::Counter* entities;               // kafnus_entities_total{flow}
+    prometheus::Counter* record_errors;          // kafnus_record_errors_total{flow}
+    prometheus::Counter* dropped_attributes;     // kafnus_dropped_attributes_total{flow}
   };
   flow_metrics& flow(ngsi::flow f) { return flows_[static_cast<std::size_t>(f)]; }
 

@@ -101,8 +101,8 @@ std::vector<prometheus::MetricFamily> process_collector::Collect() const {
                          MetricType::Counter, s->cpu_seconds));
     out.push_back(family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
                          s->resident_bytes));
-    out.push_back(family("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
-                         s->virtual_bytes));
+    out.push_back(
+        family("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, s->virtual_bytes));
     if (auto boot = boot_time()) {
       out.push_back(family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
                            MetricType::Gauge, *boot + s->start_seconds));

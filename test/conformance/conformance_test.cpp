@@ -18,8 +18,8 @@
 #include <sstream>
 #include <thread>
 
-#include <pqxx/pqxx>
 #include <simdjson.h>
+#include <pqxx/pqxx>
 
 #include "test/conformance/expectation.hpp"
 #include "test/support/daemon_process.hpp"

@@ -53,8 +53,9 @@ bool is_geojson_geometry(element e) {
 }
 
 bool is_wkt(const std::string& s) {
-  static const std::regex wkt(R"(^\s*(POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|GEOMETRYCOLLECTION)\b)",
-                              std::regex::icase);
+  static const std::regex wkt(
+      R"(^\s*(POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|GEOMETRYCOLLECTION)\b)",
+      std::regex::icase);
   return std::regex_search(s, wkt);
 }
 
@@ -65,7 +66,8 @@ bool is_null_or_empty(element e) {
 
 // JSON equality, numbers compared numerically.
 bool json_equal(element a, element b) {
-  if (is_number(a) && is_number(b)) return std::fabs(as_double(a) - as_double(b)) <= 1e-9 * std::max(1.0, std::fabs(as_double(a)));
+  if (is_number(a) && is_number(b))
+    return std::fabs(as_double(a) - as_double(b)) <= 1e-9 * std::max(1.0, std::fabs(as_double(a)));
   if (a.type() != b.type()) return false;
   switch (a.type()) {
     case element_type::ARRAY: {

@@ -95,25 +95,29 @@ TEST(Hostile, BadRecordsGoToTheErrorLogGoodOnesAroundThemAreWritten) {
   const std::vector<hostile> bad = {
       {"invalid JSON", "{\"data\": [", good},
       {"invalid UTF-8", std::string("{\"subscriptionId\":\"\xff\xfe\",\"data\":[]}"), good},
-      {"10 MB value", R"({"data":[)" + entity_json("Big", "Sensor", R"(,"temperature":{"type":"Text","value":")" +
-                                                                        ten_mb + R"("})") + "]}",
+      {"10 MB value",
+       R"({"data":[)" + entity_json("Big", "Sensor", R"(,"temperature":{"type":"Text","value":")" + ten_mb + R"("})") +
+           "]}",
        good},
       {"10,000 attributes", R"({"data":[)" + entity_json("Many", "Sensor", many_attrs) + "]}", good},
       {"deep nesting", R"({"data":)" + deep, good},
-      {"unknown datamodel", kt::sensor_notification("D1", "Sensor", kt::iso_time(1), 1),
+      {"unknown datamodel",
+       kt::sensor_notification("D1", "Sensor", kt::iso_time(1), 1),
        {{"Fiware-Service", s.service()}, {"Fiware-ServicePath", "/s"}, {"fiware-datamodel", "dm-by-magic"}}},
-      {"SQL in service", kt::sensor_notification("I1", "Sensor", kt::iso_time(1), 1),
+      {"SQL in service",
+       kt::sensor_notification("I1", "Sensor", kt::iso_time(1), 1),
        {{"Fiware-Service", "x\"; DROP SCHEMA public CASCADE; --"}, {"Fiware-ServicePath", "/s"}}},
-      {"SQL in servicepath", kt::sensor_notification("I2", "Sensor", kt::iso_time(1), 1),
+      {"SQL in servicepath",
+       kt::sensor_notification("I2", "Sensor", kt::iso_time(1), 1),
        {{"Fiware-Service", s.service()}, {"Fiware-ServicePath", "/s'; DROP TABLE x; --"}}},
       {"SQL in type", kt::sensor_notification("I3", "Sensor\"; DROP TABLE s_sensor; --", kt::iso_time(1), 1), good},
       {"SQL in attribute name",
-       R"({"data":[)" + entity_json("I4", "Sensor", R"(,"temp\"; DROP TABLE s_sensor; --":{"type":"Number","value":1})") +
-           "]}",
+       R"({"data":[)" +
+           entity_json("I4", "Sensor", R"(,"temp\"; DROP TABLE s_sensor; --":{"type":"Number","value":1})") + "]}",
        good},
       {"headers missing", kt::sensor_notification("H1", "Sensor", kt::iso_time(1), 1), {}},
-      {"historic without TimeInstant", R"({"data":[{"id":"N1","type":"Sensor","temperature":{"type":"Number","value":1}}]})",
-       good},
+      {"historic without TimeInstant",
+       R"({"data":[{"id":"N1","type":"Sensor","temperature":{"type":"Number","value":1}}]})", good},
   };
   kt::kafka_producer p(kt::brokers());
   int good_count = 0;
@@ -186,7 +190,8 @@ TEST(Hostile, ServiceNamesCannotBreakOrFloodTheMetrics) {
 
   // Notifications for services without a schema: their rows go to the error
   // log, counted in kafnus_error_log_rows_total{service}.
-  const std::vector<std::string> hostile = {svc + "\xFF\xFE", svc + "\"q\\b", svc + "\nnl", svc + std::string(10000, 'l')};
+  const std::vector<std::string> hostile = {svc + "\xFF\xFE", svc + "\"q\\b", svc + "\nnl",
+                                            svc + std::string(10000, 'l')};
   kt::kafka_producer p(kt::brokers());
   for (std::size_t i = 0; i < hostile.size(); ++i) {
     p.send(topic, kt::sensor_notification("H" + std::to_string(i), "Sensor", kt::iso_time(1), 1),

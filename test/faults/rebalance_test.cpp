@@ -70,7 +70,8 @@ TEST(Rebalance, PausedForCreditsThenEveryPartitionLostResumesWhenTheyComeBack) {
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(f.rows(), kTotal);
   EXPECT_EQ(f.distinct_rows(), kTotal);
-  EXPECT_THAT(d.log(), HasSubstr("partitions lost")) << "the outage did not take the partitions: the test proves nothing";
+  EXPECT_THAT(d.log(), HasSubstr("partitions lost"))
+      << "the outage did not take the partitions: the test proves nothing";
   EXPECT_THAT(d.log(), Not(HasSubstr("consumer.failed")));
 }
 
@@ -159,8 +160,9 @@ TEST(Rebalance, SigtermWhileTheWriterIsBlockedEndsWithinTheStopTimeout) {
   // The writer is now waiting for the lock inside its transaction.
   bool blocked = false;
   for (int i = 0; i < 100 && !blocked; ++i) {
-    blocked = f.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                          "application_name LIKE 'kafnus%writer'") != "0";
+    blocked = f.pg.scalar(
+                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                  "application_name LIKE 'kafnus%writer'") != "0";
     if (!blocked) std::this_thread::sleep_for(100ms);
   }
   ASSERT_TRUE(blocked) << d.log();

@@ -121,9 +121,9 @@ TEST(Security, KafkaSaslSettingsPassThrough) {
   bad_cfg.offsets_schema.clear();
   kt::daemon_process bad(bad_cfg);
   bad.start();
-  for (const char* v : {"KAFNUS_KAFKA_BROKERS", "KAFNUS_KAFKA_PROPERTY_SECURITY_PROTOCOL",
-                        "KAFNUS_KAFKA_PROPERTY_SASL_MECHANISMS", "KAFNUS_KAFKA_PROPERTY_SASL_USERNAME",
-                        "KAFNUS_KAFKA_PROPERTY_SASL_PASSWORD"}) {
+  for (const char* v :
+       {"KAFNUS_KAFKA_BROKERS", "KAFNUS_KAFKA_PROPERTY_SECURITY_PROTOCOL", "KAFNUS_KAFKA_PROPERTY_SASL_MECHANISMS",
+        "KAFNUS_KAFKA_PROPERTY_SASL_USERNAME", "KAFNUS_KAFKA_PROPERTY_SASL_PASSWORD"}) {
     unsetenv(v);
   }
   ASSERT_TRUE(good.wait_ready(60s)) << good.log();

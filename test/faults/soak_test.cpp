@@ -153,7 +153,6 @@ TEST(Soak, ASteadyStreamThroughRandomFaultsEndsExactlyOnceWithBoundedMemory) {
   EXPECT_LT(peak_rss.load(), 256 * 1024) << "peak RSS " << peak_rss.load() << " KiB";
   std::cout << "soak: " << minutes << " min, " << total << " notifications x 3 flows, faults:";
   for (const auto& [name, n] : injected) std::cout << " " << name << "=" << n;
-  std::cout << ", peak RSS " << peak_rss.load() / 1024 << " MiB, catch-up after the last record " << catch_up
-            << " s\n";
+  std::cout << ", peak RSS " << peak_rss.load() / 1024 << " MiB, catch-up after the last record " << catch_up << " s\n";
   EXPECT_TRUE(d.running()) << d.log();
 }

@@ -116,14 +116,17 @@ bool stream::wait_complete(int total, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (count("s_sensor") >= sensors && count("s_meter") >= meters && count("s_sensor_mutable") >= sensors &&
-        count("s_meter_mutable") >= meters && count("s_sensor_lastdata") + count("s_meter_lastdata") >=
-                                                   std::min<long long>(total, kEntities)) {
+        count("s_meter_mutable") >= meters &&
+        count("s_sensor_lastdata") + count("s_meter_lastdata") >= std::min<long long>(total, kEntities)) {
       // Lastdata converges last: wait until every entity shows its final TimeInstant.
-      const auto stale = pg_.scalar(
-          "SELECT count(*) FROM (SELECT entityid, timeinstant FROM " + service_ + ".s_sensor_lastdata UNION ALL " +
-          "SELECT entityid, timeinstant FROM " + service_ + ".s_meter_lastdata) l WHERE timeinstant < (SELECT "
-          "max(timeinstant) FROM (SELECT entityid, timeinstant FROM " + service_ + ".s_sensor UNION ALL SELECT "
-          "entityid, timeinstant FROM " + service_ + ".s_meter) h WHERE h.entityid = l.entityid)");
+      const auto stale = pg_.scalar("SELECT count(*) FROM (SELECT entityid, timeinstant FROM " + service_ +
+                                    ".s_sensor_lastdata UNION ALL " + "SELECT entityid, timeinstant FROM " + service_ +
+                                    ".s_meter_lastdata) l WHERE timeinstant < (SELECT "
+                                    "max(timeinstant) FROM (SELECT entityid, timeinstant FROM " +
+                                    service_ +
+                                    ".s_sensor UNION ALL SELECT "
+                                    "entityid, timeinstant FROM " +
+                                    service_ + ".s_meter) h WHERE h.entityid = l.entityid)");
       if (stale == "0") return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -149,8 +152,8 @@ void stream::expect_exactly_once(int total) {
 
 std::string stream::describe() {
   std::ostringstream o;
-  for (const char* t : {"s_sensor", "s_meter", "s_sensor_lastdata", "s_meter_lastdata", "s_sensor_mutable",
-                        "s_meter_mutable"}) {
+  for (const char* t :
+       {"s_sensor", "s_meter", "s_sensor_lastdata", "s_meter_lastdata", "s_sensor_mutable", "s_meter_mutable"}) {
     o << t << "=" << count(t) << " ";
   }
   return o.str() + "\n";

@@ -48,7 +48,7 @@ class stream {
   std::string service_;
   std::string topic_[3];
   std::vector<std::string> extra_topics_;
-  mutable std::mutex mutex_;  // guards historic_topic_
+  mutable std::mutex mutex_;    // guards historic_topic_
   std::string historic_topic_;  // where publish() sends the historic notifications
   pg_client pg_;
 };

@@ -24,12 +24,12 @@ namespace {
 using namespace kafnus::ngsi;
 
 // A broken promise: say which one, then abort so libFuzzer keeps the input.
-#define KAFNUS_CHECK(cond)                                                    \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
+#define KAFNUS_CHECK(cond)                                                 \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
       std::fprintf(stderr, "kafnus_ngsi_fuzz: check failed: %s\n", #cond); \
-      std::abort();                                                           \
-    }                                                                         \
+      std::abort();                                                        \
+    }                                                                      \
   } while (false)
 
 bool is_identifier(const std::string& s) {

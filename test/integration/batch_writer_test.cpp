@@ -96,8 +96,8 @@ struct login_role {
   // schema (its error log included), but none on the target tables.
   void grant_writer_basics(const std::string& kafnus_schema, const std::string& service_schema) {
     pg.exec("GRANT USAGE ON SCHEMA " + kafnus_schema + " TO " + name + "; GRANT SELECT, INSERT, UPDATE ON " +
-            kafnus_schema + ".offsets, " + kafnus_schema + ".error_log TO " + name + "; GRANT USAGE, CREATE ON SCHEMA " +
-            service_schema + " TO " + name);
+            kafnus_schema + ".offsets, " + kafnus_schema + ".error_log TO " + name +
+            "; GRANT USAGE, CREATE ON SCHEMA " + service_schema + " TO " + name);
   }
   std::string connection_string() const { return kt::pg_connection_string() + " user=" + name; }
 };
@@ -106,9 +106,11 @@ struct login_role {
 
 TEST(BatchWriter, WritesRowsAndMovesThePositionTogether) {
   writer_fixture f;
-  f.add(ngsi::flow::historic, "A", 1, {{"temperature", value::number("21.5")}, {"flag", value::boolean(true)},
-                                       {"doc", value::json("{\"a\":[1,2]}")},
-                                       {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")}});
+  f.add(ngsi::flow::historic, "A", 1,
+        {{"temperature", value::number("21.5")},
+         {"flag", value::boolean(true)},
+         {"doc", value::json("{\"a\":[1,2]}")},
+         {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")}});
   f.add(ngsi::flow::historic, "B", 2, {{"temperature", value::null()}});
   auto r = f.write(-1, 10);
   ASSERT_EQ(r.sources.size(), 1u);
@@ -142,7 +144,7 @@ TEST(BatchWriter, AnotherOwnersPositionIsAConflictAndNothingIsWritten) {
 TEST(BatchWriter, BadRowsAreIsolatedAndLoggedTheRestIsWritten) {
   writer_fixture f;
   for (int i = 0; i < 10; ++i) f.add(ngsi::flow::historic, "E" + std::to_string(i), i, {});
-  f.add(ngsi::flow::historic, "E3", 3, {});  // duplicate key of the fourth row
+  f.add(ngsi::flow::historic, "E3", 3, {});                                          // duplicate key of the fourth row
   auto& bad = f.add(ngsi::flow::historic, "X", 99, {{"flag", value::number("3")}});  // number into boolean
   (void)bad;
   auto r = f.write(-1, 12);
@@ -212,26 +214,28 @@ TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcome
   const auto offsets = f.kafnus_schema + ".offsets";
   {
     pqxx::work tx(f.conn);
-    auto first = postgis::advance_positions(tx, f.kafnus_schema, "g",
-                                            {{"a", 0, -1, 10}, {"a", 1, -1, 20}, {"b", 0, -1, 30}});
+    auto first =
+        postgis::advance_positions(tx, f.kafnus_schema, "g", {{"a", 0, -1, 10}, {"a", 1, -1, 20}, {"b", 0, -1, 30}});
     tx.commit();
     EXPECT_EQ(first, std::vector<postgis::position_outcome>(3, postgis::position_outcome::advanced));
   }
-  f.pg.exec("INSERT INTO " + offsets + " (consumer_group, topic, kafka_partition, next_offset) VALUES ('g', 'c', 0, 7)");
+  f.pg.exec("INSERT INTO " + offsets +
+            " (consumer_group, topic, kafka_partition, next_offset) VALUES ('g', 'c', 0, 7)");
   {
     pqxx::work tx(f.conn);
     auto r = postgis::advance_positions(tx, f.kafnus_schema, "g",
-                                        {{"a", 0, 10, 15},     // known, as expected: moves
-                                         {"a", 1, 5, 25},      // someone else moved it: conflict
-                                         {"b", 0, 25, 30},     // already at next: committed before
-                                         {"c", 0, -1, 9},      // inserted meanwhile by another owner
-                                         {"d", 3, -1, 4}});    // new: inserted
+                                        {{"a", 0, 10, 15},   // known, as expected: moves
+                                         {"a", 1, 5, 25},    // someone else moved it: conflict
+                                         {"b", 0, 25, 30},   // already at next: committed before
+                                         {"c", 0, -1, 9},    // inserted meanwhile by another owner
+                                         {"d", 3, -1, 4}});  // new: inserted
     tx.commit();
     using o = postgis::position_outcome;
     EXPECT_EQ(r, (std::vector<o>{o::advanced, o::conflict, o::already_committed, o::conflict, o::advanced}));
   }
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(topic || kafka_partition || '=' || next_offset, ',' ORDER BY topic, "
-                        "kafka_partition) FROM " + offsets + " WHERE consumer_group = 'g'"),
+                        "kafka_partition) FROM " +
+                        offsets + " WHERE consumer_group = 'g'"),
             "a0=15,a1=20,b0=30,c0=7,d3=4");
   {
     // Two updates of one partition apply in order, as one by one.
@@ -297,8 +301,9 @@ TEST(BatchWriter, AddingAColumnToAFullTableCostsOnlyThatRow) {
   std::string cols;
   for (int i = 0; i < 1591; ++i) cols += std::string(i ? ", " : "") + "ADD COLUMN a" + std::to_string(i) + " boolean";
   f.pg.exec("ALTER TABLE " + f.schema + ".t " + cols);
-  EXPECT_EQ(f.pg.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = '" + f.schema + ".t'::regclass AND attnum > 0"),
-            "1600");
+  EXPECT_EQ(
+      f.pg.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = '" + f.schema + ".t'::regclass AND attnum > 0"),
+      "1600");
   f.add(ngsi::flow::historic, "fits", 1, {{"a7", value::boolean(true)}});
   f.add(ngsi::flow::historic, "one_too_many", 2, {{"extra", value::text_value("x")}});
   const auto r = f.write_as(f.conn, postgis::unknown_column_policy::add, -1, 2);
@@ -380,8 +385,12 @@ TEST(BatchWriter, ALastdataNullTimeInstantIsTreatedAsMissing) {
     f.rows = std::move(out.rows);
     f.write(expected, next);
   };
-  write_notification(R"({"data":[{"id":"S","type":"Sensor","TimeInstant":{"type":"DateTime","value":"2025-01-01T00:00:10Z"},"temperature":{"type":"Number","value":1}}]})", -1, 1);
-  write_notification(R"({"data":[{"id":"S","type":"Sensor","TimeInstant":{"type":"DateTime","value":null},"temperature":{"type":"Number","value":2}}]})", 1, 2);
+  write_notification(
+      R"({"data":[{"id":"S","type":"Sensor","TimeInstant":{"type":"DateTime","value":"2025-01-01T00:00:10Z"},"temperature":{"type":"Number","value":1}}]})",
+      -1, 1);
+  write_notification(
+      R"({"data":[{"id":"S","type":"Sensor","TimeInstant":{"type":"DateTime","value":null},"temperature":{"type":"Number","value":2}}]})",
+      1, 2);
   f.rows.clear();
   const auto table = f.schema + "._sensor_lastdata";
   EXPECT_EQ(f.pg.scalar("SELECT timeinstant FROM " + table), "2025-01-01 00:00:10+00");
@@ -399,10 +408,10 @@ TEST(BatchWriter, ErrorLogEntriesAreCountedOnlyWhenWritten) {
   postgis::write_request req;
   req.sources.push_back({"topic", 0, -1, 1});
   req.sources.push_back({"taken", 0, 10, 11});  // another owner moved it to 50: conflict
-  req.errors.push_back({ngsi::error_entry{f.schema, 1'700'000'000'000'000, "bad one", "-- q"}, 0,
-                        ngsi::flow::lastdata});
-  req.errors.push_back({ngsi::error_entry{f.schema, 1'700'000'000'000'000, "bad two", "-- q"}, 1,
-                        ngsi::flow::historic});
+  req.errors.push_back(
+      {ngsi::error_entry{f.schema, 1'700'000'000'000'000, "bad one", "-- q"}, 0, ngsi::flow::lastdata});
+  req.errors.push_back(
+      {ngsi::error_entry{f.schema, 1'700'000'000'000'000, "bad two", "-- q"}, 1, ngsi::flow::historic});
   const auto r = w.write(req);
   EXPECT_EQ(r.sources[1], postgis::position_outcome::conflict);
   EXPECT_EQ(f.pg.count(f.error_log()), 1);
@@ -436,7 +445,8 @@ TEST(BatchWriter, AnErrorLogNobodyCanWriteDoesNotStopTheRows) {
 // isolated with constraints checked at their statement.
 TEST(BatchWriter, ADeferredConstraintIsIsolatedLikeAnyOther) {
   writer_fixture f;
-  f.pg.exec("CREATE TABLE " + f.schema + ".d (entityid text, entitytype text, fiwareservicepath text, "
+  f.pg.exec("CREATE TABLE " + f.schema +
+            ".d (entityid text, entitytype text, fiwareservicepath text, "
             "recvtime timestamptz, timeinstant timestamptz, "
             "CONSTRAINT d_once UNIQUE (entityid) DEFERRABLE INITIALLY DEFERRED)");
   f.add(ngsi::flow::historic, "A", 1, {}).table.table = "d";

@@ -60,7 +60,8 @@ TEST(CheckConfig, RejectsAValueOutsideTheAllowedOnes) {
 TEST(CheckConfig, RejectsAnUnknownLibrdkafkaProperty) {
   auto r = check_config(kValid + "kafka_extra: 1\n");
   EXPECT_EQ(r.code, 2);
-  auto r2 = check_config("kafka:\n  brokers: b:1\n  properties:\n    sasl.mechanismz: PLAIN\npostgres:\n  database: t\n");
+  auto r2 =
+      check_config("kafka:\n  brokers: b:1\n  properties:\n    sasl.mechanismz: PLAIN\npostgres:\n  database: t\n");
   EXPECT_EQ(r2.code, 2);
   EXPECT_THAT(r2.output, HasSubstr("kafka.properties.sasl.mechanismz"));
 }

@@ -66,7 +66,8 @@ TEST(Metrics, CountsMatchWhatWasSentAndLagReturnsToZero) {
   {
     kt::kafka_producer p(kt::brokers());
     const kt::headers h{{"Fiware-Service", service}, {"Fiware-ServicePath", "/s"}};
-    for (int i = 0; i < kGood; ++i) p.send(topic, kt::sensor_notification("E" + std::to_string(i), "Sensor", kt::iso_time(i), i), h);
+    for (int i = 0; i < kGood; ++i)
+      p.send(topic, kt::sensor_notification("E" + std::to_string(i), "Sensor", kt::iso_time(i), i), h);
     for (int i = 0; i < kBad; ++i) p.send(topic, "not json " + std::to_string(i), h);
     p.flush();
   }

@@ -216,7 +216,8 @@ TEST(NeverStops, AViewTargetIsWrittenAtOnce) {
   kt::daemon_process d(cfg);
   d.start();
   ASSERT_TRUE(d.wait_ready(60s)) << d.log();
-  for (int i = 0; i < 30; ++i) f.send(f.historic_topic, notification_of({entity_json("V" + std::to_string(i), "Sensor", i)}));
+  for (int i = 0; i < 30; ++i)
+    f.send(f.historic_topic, notification_of({entity_json("V" + std::to_string(i), "Sensor", i)}));
   f.producer.flush();
   EXPECT_TRUE(eventually([&] { return f.count("base") == 30; }, 20s)) << d.log();
   std::this_thread::sleep_for(500ms);
@@ -243,8 +244,8 @@ struct slow_table_fixture : flows_fixture {
 
   kt::daemon_config config(int max_rows, int statement_timeout_ms) const {
     auto c = flows_fixture::config();
-    c.postgres_yaml = "  application_name: \"" + app + "\"\n  statement_timeout_ms: " +
-                      std::to_string(statement_timeout_ms) + "\n";
+    c.postgres_yaml =
+        "  application_name: \"" + app + "\"\n  statement_timeout_ms: " + std::to_string(statement_timeout_ms) + "\n";
     c.extra_yaml = "batching:\n  max_rows: " + std::to_string(max_rows) + "\nwriter:\n  retry_max_ms: 1000\n";
     return c;
   }
@@ -258,8 +259,8 @@ struct slow_table_fixture : flows_fixture {
 
   long long rows() { return count("s_sensor"); }
   long long distinct_rows() {
-    return std::stoll(pg.scalar("SELECT count(*) FROM (SELECT DISTINCT entityid, timeinstant FROM " + table("s_sensor") +
-                                ") d"));
+    return std::stoll(
+        pg.scalar("SELECT count(*) FROM (SELECT DISTINCT entityid, timeinstant FROM " + table("s_sensor") + ") d"));
   }
 };
 
@@ -284,7 +285,8 @@ TEST(NeverStops, ASlowTableResumesWithinSecondsAfterAConnectionKill) {
   const auto at_kill = f.rows();
   ASSERT_LT(at_kill, kTotal - 1000) << "the backlog was written before the kill; the test proves nothing";
   EXPECT_TRUE(eventually([&] { return f.rows() >= at_kill + 500; }, 10s))
-      << "no progress within 10 s of the kill; rows: " << f.rows() << "\n" << d.log();
+      << "no progress within 10 s of the kill; rows: " << f.rows() << "\n"
+      << d.log();
   EXPECT_TRUE(eventually([&] { return f.rows() >= kTotal; }, 40s)) << "rows: " << f.rows() << "\n" << d.log();
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(f.rows(), kTotal);
@@ -358,7 +360,8 @@ TEST(NeverStops, TwoHundredThousandEntityTypesKeepMemoryFlat) {
   for (int step = 0; step < 4; ++step) {
     publish_types(50000);
     ASSERT_TRUE(eventually([&] { return f.pg.count(f.error_log()) >= next_type; }, 60s))
-        << "error-log rows: " << f.pg.count(f.error_log()) << " of " << next_type << "\n" << d.log();
+        << "error-log rows: " << f.pg.count(f.error_log()) << " of " << next_type << "\n"
+        << d.log();
     // jemalloc returns freed pages after a second (app/allocator.cpp):
     // measure what stays.
     std::this_thread::sleep_for(2500ms);

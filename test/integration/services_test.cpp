@@ -14,8 +14,8 @@ TEST(Services, KafkaCarriesRecordsWithHeaders) {
   kt::create_topics(kt::brokers(), {topic}, 2);
   {
     kt::kafka_producer p(kt::brokers());
-    p.send(topic, R"({"subscriptionId":"s","data":[]})", {{"Fiware-Service", "test"}, {"Fiware-ServicePath", "/x"}},
-           "", 1);
+    p.send(topic, R"({"subscriptionId":"s","data":[]})", {{"Fiware-Service", "test"}, {"Fiware-ServicePath", "/x"}}, "",
+           1);
     p.flush();
   }
   auto records = kt::read_records(kt::brokers(), topic, 1, 30000);

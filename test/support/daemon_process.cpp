@@ -60,8 +60,7 @@ std::string daemon_config::yaml() const {
     << "  database: \"" << pg_database() << "\"\n"
     << "  user: \"" << (pg_user.empty() ? kafnus::test::pg_user() : pg_user) << "\"\n"
     << "  offsets_schema: \"" << offsets_schema << "\"\n"
-    << postgres_yaml
-    << "admin:\n"
+    << postgres_yaml << "admin:\n"
     << "  listen: \"127.0.0.1:" << admin_port << "\"\n"
     << "log:\n"
     << "  level: " << log_level << "\n";

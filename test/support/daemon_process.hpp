@@ -21,12 +21,12 @@ struct daemon_config {
   std::string offsets_schema;  // default: unique
   int admin_port = 0;          // default: a free port
   std::string log_level = "info";
-  std::string kafka_yaml;      // more keys of the kafka section ("position_out_of_range: fail\n")
+  std::string kafka_yaml;  // more keys of the kafka section ("position_out_of_range: fail\n")
   // librdkafka properties, over the test defaults (session.timeout.ms 6000, heartbeat.interval.ms 1000)
   std::map<std::string, std::string> kafka_properties;
-  std::string pg_user;         // default: test_env's pg_user()
-  std::string postgres_yaml;   // more keys of the postgres section ("  key: value\n" lines), verbatim
-  std::string extra_yaml;      // more top-level sections, appended verbatim
+  std::string pg_user;        // default: test_env's pg_user()
+  std::string postgres_yaml;  // more keys of the postgres section ("  key: value\n" lines), verbatim
+  std::string extra_yaml;     // more top-level sections, appended verbatim
 
   std::string yaml() const;
 };

@@ -179,10 +179,9 @@ std::vector<group_member> group_members(const std::string& brokers, const std::s
           for (size_t i = 0; i < members; ++i) {
             const auto* m = rd_kafka_ConsumerGroupDescription_member(groups[g], i);
             auto text = [](const char* s) { return s ? std::string(s) : std::string(); };
-            out.push_back(group_member{text(rd_kafka_MemberDescription_consumer_id(m)),
-                                       text(rd_kafka_MemberDescription_group_instance_id(m)),
-                                       text(rd_kafka_MemberDescription_client_id(m)),
-                                       text(rd_kafka_MemberDescription_host(m))});
+            out.push_back(group_member{
+                text(rd_kafka_MemberDescription_consumer_id(m)), text(rd_kafka_MemberDescription_group_instance_id(m)),
+                text(rd_kafka_MemberDescription_client_id(m)), text(rd_kafka_MemberDescription_host(m))});
           }
         }
         return {};

@@ -11,11 +11,11 @@
 
 #include <caf/all.hpp>
 
-#include "admin/admin_server.hpp"
 #include "actors/metrics_actor.hpp"
+#include "admin/admin_server.hpp"
 #include "config/loader.hpp"
-#include "test/support/http_client.hpp"
 #include "messages/atoms.hpp"
+#include "test/support/http_client.hpp"
 
 using testing::HasSubstr;
 
@@ -23,8 +23,8 @@ namespace {
 
 std::shared_ptr<const kafnus::config::settings> settings_on(int port) {
   auto s = kafnus::config::load_string(
-      "kafka:\n  brokers: k:9092\npostgres:\n  database: tests\nadmin:\n  listen: \"127.0.0.1:" +
-          std::to_string(port) + "\"\n",
+      "kafka:\n  brokers: k:9092\npostgres:\n  database: tests\nadmin:\n  listen: \"127.0.0.1:" + std::to_string(port) +
+          "\"\n",
       {});
   return std::make_shared<const kafnus::config::settings>(std::move(s));
 }

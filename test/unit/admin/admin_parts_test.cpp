@@ -187,8 +187,9 @@ TEST(HealthReport, HealthAndReadinessBodiesSayWhy) {
   health = health_json(h, lost + seconds(22), kGrace);
   EXPECT_THAT(health, HasSubstr(R"("status":"UP","reasons":[])"));
   EXPECT_THAT(health, HasSubstr(R"("kafka":{"connected":true,"downSince":null})"));
-  EXPECT_EQ(readiness_json(h, lost + seconds(22), kGrace),
-            R"({"status":"UP","reasons":[],"consuming":true,"kafka":{"connected":true},"postgres":{"connected":true}})");
+  EXPECT_EQ(
+      readiness_json(h, lost + seconds(22), kGrace),
+      R"({"status":"UP","reasons":[],"consuming":true,"kafka":{"connected":true},"postgres":{"connected":true}})");
 }
 
 TEST(AdminRoutes, HealthAndReadyzAre503AfterTheKafkaGraceHealthzStays200) {
@@ -222,7 +223,9 @@ TEST(HealthReport, FormatsTimesAsIso8601Utc) {
 
 TEST(JsonWriter, WritesValidUtf8WhateverTheInput) {
   EXPECT_EQ(json_quote("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
-  EXPECT_EQ(json_quote("a\xFF" "b\xC3"), R"("a\ufffdb\ufffd")");
+  EXPECT_EQ(json_quote("a\xFF"
+                       "b\xC3"),
+            R"("a\ufffdb\ufffd")");
   EXPECT_EQ(json_quote("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate is not UTF-8
   EXPECT_EQ(json_quote("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");
 }
@@ -238,10 +241,9 @@ TEST(ConfigJson, TypesIntegersAndKeepsListsAndMaps) {
       "kafka:\n  brokers: k:9092\n  poll_timeout_ms: 100\n  properties:\n    client.rack: '7'\n"
       "flows:\n  historic:\n    topics: [a, '1']\n  lastdata:\n    topics: []\n"
       "datamodel:\n  services:\n    tokens_service: dm-by-entity-type-database\n");
-  EXPECT_EQ(json,
-            R"({"kafka":{"brokers":"k:9092","poll_timeout_ms":100,"properties":{"client.rack":"7"}},)"
-            R"("flows":{"historic":{"topics":["a","1"]},"lastdata":{"topics":[]}},)"
-            R"("datamodel":{"services":{"tokens_service":"dm-by-entity-type-database"}}})");
+  EXPECT_EQ(json, R"({"kafka":{"brokers":"k:9092","poll_timeout_ms":100,"properties":{"client.rack":"7"}},)"
+                  R"("flows":{"historic":{"topics":["a","1"]},"lastdata":{"topics":[]}},)"
+                  R"("datamodel":{"services":{"tokens_service":"dm-by-entity-type-database"}}})");
 }
 
 TEST(ConfigJson, MasksSecretsEvenIfTheYamlHoldsThem) {

@@ -11,9 +11,9 @@
 #include <simdjson.h>
 
 #include "admin/admin_server.hpp"
+#include "config/loader.hpp"
 #include "telemetry/log.hpp"
 #include "telemetry/metrics.hpp"
-#include "config/loader.hpp"
 #include "test/support/http_client.hpp"
 
 using kafnus::admin_options;
@@ -254,8 +254,8 @@ TEST_F(AdminServer, LogLevelIsReadAndChangedLive) {
 
 TEST_F(AdminServer, LogLevelRejectsBadBodiesNamingTheAllowedLevels) {
   start();
-  for (const char* body : {"{not json", "", R"(["debug"])", R"({"lvl":"debug"})", R"({"level":5})",
-                           R"({"level":"verbose"})"}) {
+  for (const char* body :
+       {"{not json", "", R"(["debug"])", R"({"lvl":"debug"})", R"({"level":5})", R"({"level":"verbose"})"}) {
     auto r = post_level(body);
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(string_at(parse(parser_, r.body), "/error"), "BadRequest") << body;

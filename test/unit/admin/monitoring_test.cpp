@@ -63,9 +63,7 @@ std::set<std::string> exported_names() {
       case prometheus::MetricType::Histogram:
         names.insert({f.name + "_bucket", f.name + "_sum", f.name + "_count"});
         break;
-      case prometheus::MetricType::Summary:
-        names.insert({f.name, f.name + "_sum", f.name + "_count"});
-        break;
+      case prometheus::MetricType::Summary: names.insert({f.name, f.name + "_sum", f.name + "_count"}); break;
       default: names.insert(f.name);
     }
   }
@@ -171,8 +169,8 @@ TEST(Monitoring, EveryMetricInTheDashboardsAndRulesIsExported) {
     for (const auto& name : names) {
       used.insert(name);
       if (name == "up") continue;  // Prometheus's own
-      EXPECT_TRUE(exported.count(name)) << e.where << " reads '" << name
-                                        << "', which the daemon does not export:\n" << e.promql;
+      EXPECT_TRUE(exported.count(name)) << e.where << " reads '" << name << "', which the daemon does not export:\n"
+                                        << e.promql;
     }
   }
   // The seed's panels and the issue's must-haves are on a dashboard or in a rule.
@@ -263,9 +261,9 @@ TEST(Monitoring, ServiceNamesFromMessagesCannotBreakPromtoolCheckMetrics) {
   if (!have_promtool()) GTEST_SKIP() << "promtool not installed";
   auto m = metrics_with_every_family();
   const auto hist = kafnus::ngsi::flow::historic;
-  const std::vector<std::string> hostile = {"bad\xFF\xFEutf8", "quote\"d",   "back\\slash",
-                                            "new\nline",       "cr\rtab\t", std::string("nul\0x", 5),
-                                            "\xC0\xAF",         "\xED\xA0\x80", std::string(10000, 's')};
+  const std::vector<std::string> hostile = {"bad\xFF\xFEutf8", "quote\"d",     "back\\slash",
+                                            "new\nline",       "cr\rtab\t",    std::string("nul\0x", 5),
+                                            "\xC0\xAF",        "\xED\xA0\x80", std::string(10000, 's')};
   for (const auto& service : hostile) {
     m->rows_written(hist, service).Increment();
     m->error_log_rows(hist, service).Increment();

@@ -28,8 +28,8 @@ std::size_t skip_group(std::string_view s, std::size_t i, char open, char close)
 
 const std::set<std::string_view> kLabelListKeywords = {"by", "without", "on", "ignoring", "group_left", "group_right"};
 const std::set<std::string_view> kOperators = {"and", "or", "unless", "bool", "offset", "atan2"};
-const std::set<std::string_view> kAggregations = {"sum",    "min",   "max",         "avg",  "group",   "stddev",
-                                                 "stdvar", "count", "count_values", "topk", "bottomk", "quantile"};
+const std::set<std::string_view> kAggregations = {"sum",    "min",   "max",          "avg",  "group",   "stddev",
+                                                  "stdvar", "count", "count_values", "topk", "bottomk", "quantile"};
 
 }  // namespace
 

@@ -128,7 +128,8 @@ TEST(ConfigLoader, MissingRequiredValueNamesTheKeyAndTheVariable) {
 
 TEST(ConfigLoader, InvalidEnumerationListsTheAllowedValues) {
   auto m = rejection(std::string(kMinimal) + "  sslmode: sometimes\n");
-  EXPECT_THAT(m, AllOf(HasSubstr("postgres.sslmode"), HasSubstr("disable, allow, prefer, require, verify-ca, verify-full")));
+  EXPECT_THAT(
+      m, AllOf(HasSubstr("postgres.sslmode"), HasSubstr("disable, allow, prefer, require, verify-ca, verify-full")));
 }
 
 TEST(ConfigLoader, ListWhereAScalarIsGivenIsRejected) {
@@ -143,8 +144,8 @@ TEST(ConfigLoader, UnknownDatamodelForAServiceIsRejected) {
 }
 
 TEST(ConfigLoader, ATopicInTwoFlowsIsRejected) {
-  auto m = rejection(std::string(kMinimal) +
-                     "flows:\n  historic:\n    topics: [raw]\n  lastdata:\n    topics: [raw]\n");
+  auto m =
+      rejection(std::string(kMinimal) + "flows:\n  historic:\n    topics: [raw]\n  lastdata:\n    topics: [raw]\n");
   EXPECT_THAT(m, AllOf(HasSubstr("topic 'raw'"), HasSubstr("already consumed by flow 'historic'")));
 }
 
@@ -155,7 +156,8 @@ TEST(ConfigLoader, NoTopicAtAllIsRejected) {
 }
 
 TEST(ConfigLoader, PropertiesKafnusManagesAreRejected) {
-  auto m = rejection("kafka:\n  brokers: k:1\n  properties:\n    enable.auto.commit: 'true'\npostgres:\n  database: t\n");
+  auto m =
+      rejection("kafka:\n  brokers: k:1\n  properties:\n    enable.auto.commit: 'true'\npostgres:\n  database: t\n");
   EXPECT_THAT(m, AllOf(HasSubstr("kafka.properties.enable.auto.commit"), HasSubstr("Kafnus")));
 }
 
@@ -206,8 +208,9 @@ TEST(ConfigLoader, EveryEnvironmentVariableIsCheckedAfterABadMapping) {
     auto m = rejection(kMinimal, {{"KAFNUS_DATAMODEL_SERVICES", bad},
                                   {"KAFNUS_POSTGRES_PORT", "abc"},
                                   {"KAFNUS_WRITER_UNKNOWN_COLUMNS", "explode"}});
-    EXPECT_THAT(m, AllOf(HasSubstr("environment KAFNUS_DATAMODEL_SERVICES"), HasSubstr("environment KAFNUS_POSTGRES_PORT"),
-                         HasSubstr("environment KAFNUS_WRITER_UNKNOWN_COLUMNS")))
+    EXPECT_THAT(m,
+                AllOf(HasSubstr("environment KAFNUS_DATAMODEL_SERVICES"), HasSubstr("environment KAFNUS_POSTGRES_PORT"),
+                      HasSubstr("environment KAFNUS_WRITER_UNKNOWN_COLUMNS")))
         << bad;
   }
 }
@@ -262,7 +265,8 @@ TEST(ConfigLoader, InlinePasswordIsMasked) {
 }
 
 TEST(ConfigLoader, EffectiveConfigIsValidInputAgain) {
-  auto s = load_string(std::string(kMinimal) + "datamodel:\n  services:\n    x: dm-by-entity-type-database-schema\n", {});
+  auto s =
+      load_string(std::string(kMinimal) + "datamodel:\n  services:\n    x: dm-by-entity-type-database-schema\n", {});
   auto again = load_string(s.effective_yaml, {});
   EXPECT_EQ(again.effective_yaml, s.effective_yaml);
   EXPECT_EQ(again.datamodel.services.at("x"), kafnus::config::datamodel::by_entity_type_database_schema);

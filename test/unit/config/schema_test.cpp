@@ -27,7 +27,9 @@ loaded_value distinct_value(const key_spec& k, std::size_t i) {
   const auto tag = std::to_string(i);
   switch (k.type) {
     case value_type::string: v.scalar = "v" + tag; break;
-    case value_type::integer: v.scalar = std::to_string(std::min(k.max, k.min + 1 + static_cast<std::int64_t>(i))); break;
+    case value_type::integer:
+      v.scalar = std::to_string(std::min(k.max, k.min + 1 + static_cast<std::int64_t>(i)));
+      break;
     case value_type::enumeration: v.scalar = k.allowed.at(i % k.allowed.size()); break;
     case value_type::string_list: v.list = {"t" + tag, "u" + tag}; break;
     case value_type::string_map:
@@ -104,7 +106,8 @@ TEST(SettingsList, TheDocumentedFileListsEveryKeyWithItsDefault) {
   const auto documented = kafnus::config::load_string(text, {}, path);
   std::string required;
   for (const auto& k : schema()) {
-    if (k.required) required += k.path.substr(0, k.path.find('.')) + ":\n  " + k.path.substr(k.path.find('.') + 1) + ": x\n";
+    if (k.required)
+      required += k.path.substr(0, k.path.find('.')) + ":\n  " + k.path.substr(k.path.find('.') + 1) + ": x\n";
   }
   const auto defaults = kafnus::config::load_string(required, {}, "defaults.yaml");
   for (const auto& k : schema()) {

@@ -4,9 +4,9 @@
 
 #include "kafka/position_reset.hpp"
 
-using kafnus::kafka::decide_position_reset;
 using kafnus::config::out_of_range;
 using kafnus::config::parse_enum;
+using kafnus::kafka::decide_position_reset;
 
 TEST(PositionReset, BeyondTheEndOfARecreatedTopicReadsItFromItsStart) {
   auto r = decide_position_reset(20, 0, 10, out_of_range::earliest);

@@ -37,9 +37,8 @@ TEST(TopicRouter, ATopicMatchingSeveralFlowsGoesToTheFirstAndSaysWhichElseMatche
 }
 
 TEST(TopicRouter, TheSubscriptionListsEveryNameAndPattern) {
-  EXPECT_EQ(router().subscription(),
-            (std::vector<std::string>{"smc_raw_historic", "^smc_.*_historic$", "^smc_.*_lastdata$", "^smc_",
-                                      "smc_raw_mutable"}));
+  EXPECT_EQ(router().subscription(), (std::vector<std::string>{"smc_raw_historic", "^smc_.*_historic$",
+                                                               "^smc_.*_lastdata$", "^smc_", "smc_raw_mutable"}));
 }
 
 TEST(TopicRouter, AnInvalidPatternIsRefusedWithItsName) {

@@ -127,7 +127,8 @@ std::vector<fs::path> case_dirs() {
   std::vector<fs::path> dirs;
   const fs::path root = fs::path(KAFNUS_CONFORMANCE_DIR) / "cases";
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file() && entry.path().filename() == "messages.jsonl") dirs.push_back(entry.path().parent_path());
+    if (entry.is_regular_file() && entry.path().filename() == "messages.jsonl")
+      dirs.push_back(entry.path().parent_path());
   }
   std::sort(dirs.begin(), dirs.end());
   return dirs;

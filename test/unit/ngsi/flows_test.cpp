@@ -9,9 +9,9 @@
 namespace kafnus::ngsi {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::attr;
 using testing::entity;
+using ::testing::HasSubstr;
 using testing::notification;
 using testing::run;
 using testing::time_instant;
@@ -52,7 +52,8 @@ TEST(Flows, LastdataUpserts) {
 
 TEST(Flows, HistoricAndMutableNeedATimeInstant) {
   for (auto f : {flow::historic, flow::mutable_}) {
-    const auto out = run(notification({entity("FLOW0", "AZUL", {kTemp})}), f, testing::orion_headers("test", "/notimeinstant"));
+    const auto out =
+        run(notification({entity("FLOW0", "AZUL", {kTemp})}), f, testing::orion_headers("test", "/notimeinstant"));
     EXPECT_TRUE(out.rows.empty());
     ASSERT_EQ(out.errors.size(), 1u);
     const auto& e = out.errors[0];
@@ -90,8 +91,7 @@ TEST(Flows, LastdataTimeInstantIsOptional) {
 // to overwrite a newer row with NULL.
 TEST(Flows, LastdataNullTimeInstantIsAMissingOne) {
   for (const char* type : {"DateTime", "ISO8601", "Text"}) {
-    const auto out =
-        run(notification({entity("E", "T", {attr("TimeInstant", type, "null"), kTemp})}), flow::lastdata);
+    const auto out = run(notification({entity("E", "T", {attr("TimeInstant", type, "null"), kTemp})}), flow::lastdata);
     ASSERT_EQ(out.rows.size(), 1u) << type;
     EXPECT_TRUE(out.errors.empty());
     EXPECT_EQ(out.rows[0].find(kTimeInstant), nullptr) << type;
@@ -162,8 +162,8 @@ TEST(Flows, EveryDeleteOfANotificationIsARemove) {
 }
 
 TEST(Flows, DeleteIgnoresProblemsOfTheOtherAttributes) {
-  const auto out = run(
-      notification({entity("A", "Sensor", {attr("when", "DateTime", "\"not a date\""), kDelete})}), flow::lastdata);
+  const auto out =
+      run(notification({entity("A", "Sensor", {attr("when", "DateTime", "\"not a date\""), kDelete})}), flow::lastdata);
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].op, operation::remove);
 }
@@ -179,8 +179,10 @@ TEST(Flows, DeletesOnlyMatterToLastdata) {
 
 TEST(Flows, OtherAlterationTypesAreUpserts) {
   for (const char* a : {"entityCreate", "entityUpdate", "entityChange", "deleteEntity", ""}) {
-    const auto out = run(notification({entity("A", "Sensor", {time_instant(), attr("alterationType", "Text", testing::json_string(a))})}),
-                         flow::lastdata);
+    const auto out =
+        run(notification(
+                {entity("A", "Sensor", {time_instant(), attr("alterationType", "Text", testing::json_string(a))})}),
+            flow::lastdata);
     ASSERT_EQ(out.rows.size(), 1u) << a;
     EXPECT_EQ(out.rows[0].op, operation::upsert) << a;
   }

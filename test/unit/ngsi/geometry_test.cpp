@@ -62,7 +62,10 @@ TEST(Geometry, PointHexDecodedByHand) {
   // POINT(-3.7 40.4) SRID 4326: little-endian marker 01, type 1 | SRID flag,
   // SRID 4326 (E6100000), then x = longitude, y = latitude.
   const auto v = geometry_of("geo:point", "\"40.4, -3.7\"");
-  EXPECT_EQ(v.text, "0101000020E6100000" "9A99999999990DC0" "3333333333334440");
+  EXPECT_EQ(v.text,
+            "0101000020E6100000"
+            "9A99999999990DC0"
+            "3333333333334440");
   const ewkb g(v.text);
   EXPECT_EQ(g.byte(0), 1);
   EXPECT_EQ(g.u32(1), kSridFlag | 1u);
@@ -73,7 +76,10 @@ TEST(Geometry, PointHexDecodedByHand) {
 
 TEST(Geometry, PointCornerHexDecodedByHand) {
   // POINT(180 90): 180.0 = 0x4066800000000000, 90.0 = 0x4056800000000000.
-  EXPECT_EQ(geometry_of("geo:point", "\"90,180\"").text, "0101000020E6100000" "0000000000806640" "0000000000805640");
+  EXPECT_EQ(geometry_of("geo:point", "\"90,180\"").text,
+            "0101000020E6100000"
+            "0000000000806640"
+            "0000000000805640");
 }
 
 TEST(Geometry, HexIsUpperCase) {
@@ -190,18 +196,19 @@ TEST(Geometry, GeoJsonEveryGeometryType) {
     const char* json;
     std::uint32_t type;
   };
-  for (const auto& s : std::vector<sample>{
-           {R"({"type":"LineString","coordinates":[[-1.7038,1.4168],[-1.7028,1.4178]]})", 2},
-           {R"({"type":"Polygon","coordinates":[[[-1.704,1.4168],[-1.703,1.4175],[-1.702,1.4162],[-1.704,1.4168]]]})",
-            3},
-           {R"({"type":"MultiPoint","coordinates":[[-1.7038,1.4168],[-1.7028,1.4178]]})", 4},
-           {R"({"type":"MultiLineString","coordinates":[[[-1.7038,1.4168],[-1.7028,1.4178]],[[-1.7018,1.4188],[-1.7008,1.4198]]]})",
-            5},
-           {R"({"type":"MultiPolygon","coordinates":[[[[-1.704,1.4168],[-1.703,1.4175],[-1.702,1.4162],[-1.704,1.4168]]],[[[-1.714,1.4268],[-1.713,1.4275],[-1.712,1.4262],[-1.714,1.4268]]]]})",
-            6},
-           {R"({"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"LineString","coordinates":[[0,0],[1,1]]}]})",
-            7},
-       }) {
+  for (
+      const auto& s : std::vector<sample>{
+          {R"({"type":"LineString","coordinates":[[-1.7038,1.4168],[-1.7028,1.4178]]})", 2},
+          {R"({"type":"Polygon","coordinates":[[[-1.704,1.4168],[-1.703,1.4175],[-1.702,1.4162],[-1.704,1.4168]]]})",
+           3},
+          {R"({"type":"MultiPoint","coordinates":[[-1.7038,1.4168],[-1.7028,1.4178]]})", 4},
+          {R"({"type":"MultiLineString","coordinates":[[[-1.7038,1.4168],[-1.7028,1.4178]],[[-1.7018,1.4188],[-1.7008,1.4198]]]})",
+           5},
+          {R"({"type":"MultiPolygon","coordinates":[[[[-1.704,1.4168],[-1.703,1.4175],[-1.702,1.4162],[-1.704,1.4168]]],[[[-1.714,1.4268],[-1.713,1.4275],[-1.712,1.4262],[-1.714,1.4268]]]]})",
+           6},
+          {R"({"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"LineString","coordinates":[[0,0],[1,1]]}]})",
+           7},
+      }) {
     const ewkb g(geometry_of("geo:json", s.json).text);
     EXPECT_EQ(g.u32(1), kSridFlag | s.type) << s.json;
     EXPECT_EQ(g.u32(5), 4326u);
@@ -239,11 +246,13 @@ TEST(Geometry, FeatureWithNullGeometryIsNull) {
 }
 
 TEST(Geometry, FeatureCollectionOfOneGivesThatGeometry) {
-  const char* polygon = R"({"type":"Polygon","coordinates":[[[-3.704,3.4168],[-3.703,3.4175],[-3.702,3.4162],[-3.704,3.4168]]]})";
-  EXPECT_EQ(geometry_of("geo:json", std::string(R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":)") +
-                                        polygon + R"(,"properties":{"level":"A"}}]})")
-                .text,
-            geometry_of("geo:json", polygon).text);
+  const char* polygon =
+      R"({"type":"Polygon","coordinates":[[[-3.704,3.4168],[-3.703,3.4175],[-3.702,3.4162],[-3.704,3.4168]]]})";
+  EXPECT_EQ(
+      geometry_of("geo:json", std::string(R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":)") +
+                                  polygon + R"(,"properties":{"level":"A"}}]})")
+          .text,
+      geometry_of("geo:json", polygon).text);
 }
 
 TEST(Geometry, FeatureCollectionOfSeveralGivesAGeometryCollection) {
@@ -259,16 +268,17 @@ TEST(Geometry, FeatureCollectionOfSeveralGivesAGeometryCollection) {
 TEST(Geometry, FeatureCollectionEdgeCases) {
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"FeatureCollection","features":[]})"), HasSubstr("no features"));
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"FeatureCollection"})"), HasSubstr("\"features\" array"));
-  EXPECT_THAT(geometry_error("geo:json", R"({"type":"FeatureCollection","features":[{"type":"Point","coordinates":[1,2]}]})"),
-              HasSubstr("expected a Feature"));
-  const auto all_null = type_one("geo:json", R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":null}]})");
+  EXPECT_THAT(
+      geometry_error("geo:json", R"({"type":"FeatureCollection","features":[{"type":"Point","coordinates":[1,2]}]})"),
+      HasSubstr("expected a Feature"));
+  const auto all_null =
+      type_one("geo:json", R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":null}]})");
   ASSERT_TRUE(all_null.ok) << all_null.error;
   EXPECT_EQ(all_null.val.kind, value_kind::null);
 }
 
 TEST(Geometry, GeoJsonErrorsNameTheProblem) {
-  EXPECT_THAT(geometry_error("geo:json", R"({"type":"Point","coordinates":[[1,2]]})"),
-              HasSubstr("coordinate"));
+  EXPECT_THAT(geometry_error("geo:json", R"({"type":"Point","coordinates":[[1,2]]})"), HasSubstr("coordinate"));
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"Point","coordinates":[1]})"), HasSubstr("2 or 3 numbers"));
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"Point","coordinates":[1,2,3,4]})"), HasSubstr("2 or 3 numbers"));
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"Point","coordinates":["1","2"]})"),
@@ -293,15 +303,16 @@ TEST(Geometry, GeoJsonErrorsNameTheProblem) {
               HasSubstr("outer ring is empty"));
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"MultiPolygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]})"),
               HasSubstr("MultiPolygon"));
-  EXPECT_THAT(geometry_error("geo:json", R"({"type":"GeometryCollection","geometries":[{"type":"Feature","geometry":null}]})"),
-              HasSubstr("geometries[0]"));
+  EXPECT_THAT(
+      geometry_error("geo:json", R"({"type":"GeometryCollection","geometries":[{"type":"Feature","geometry":null}]})"),
+      HasSubstr("geometries[0]"));
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"Feature"})"), HasSubstr("no \"geometry\""));
 }
 
 TEST(Geometry, EmptyGeometriesAreValid) {
-  for (const char* json : {R"({"type":"LineString","coordinates":[]})", R"({"type":"Polygon","coordinates":[]})",
-                           R"({"type":"MultiPoint","coordinates":[]})",
-                           R"({"type":"GeometryCollection","geometries":[]})"}) {
+  for (const char* json :
+       {R"({"type":"LineString","coordinates":[]})", R"({"type":"Polygon","coordinates":[]})",
+        R"({"type":"MultiPoint","coordinates":[]})", R"({"type":"GeometryCollection","geometries":[]})"}) {
     geometry_of("geo:json", json);
   }
 }

@@ -74,8 +74,7 @@ TEST(Headers, UnrelatedHeadersAreIgnored) {
   EXPECT_EQ(ctx.servicepath, "/");
 }
 
-TEST(Headers, CorrelatorIsKeptAsSent) {
-}
+TEST(Headers, CorrelatorIsKeptAsSent) {}
 
 TEST(Headers, NonAsciiBytesAreKept) {
   // Only ASCII letters fold; sanitize() later maps the rest for identifiers.

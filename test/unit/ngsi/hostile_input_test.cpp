@@ -10,11 +10,11 @@
 namespace kafnus::ngsi {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::attr;
 using testing::entity;
+using ::testing::HasSubstr;
 using testing::json_string;
+using ::testing::Not;
 using testing::notification;
 using testing::run;
 using testing::time_instant;
@@ -31,8 +31,8 @@ const std::string kInjection = "x\"; DROP TABLE test.simple_sensor; --";
 const std::string kQuoteInjection = "x'); DELETE FROM t WHERE ''='";
 
 TEST(HostileInput, SqlInjectionInEveryNameGivesSanitizedIdentifiersAndVerbatimValues) {
-  for (auto dm : {"dm-by-entity-type-database", "dm-by-entity-type-database-schema",
-                  "dm-by-fixed-entity-type-database-schema"}) {
+  for (auto dm :
+       {"dm-by-entity-type-database", "dm-by-entity-type-database-schema", "dm-by-fixed-entity-type-database-schema"}) {
     const header_list h = {{"fiware-service", "svc\"; DROP SCHEMA public; --"},
                            {"fiware-servicepath", "/p'; DELETE FROM x; --"},
                            {"fiware-datamodel", dm}};
@@ -63,8 +63,8 @@ TEST(HostileInput, AttributeNamesAreKeptNotSanitizedButNeverIdentifiersOfTables)
 
 TEST(HostileInput, TenMegabyteValueIsAnErrorNotACrash) {
   const std::string big = json_string(std::string(10u << 20, 'A'));
-  const auto out = run(notification({entity("E", "T", {time_instant(), attr("blob", "Text", big)}),
-                                     entity("F", "T", {time_instant()})}));
+  const auto out = run(notification(
+      {entity("E", "T", {time_instant(), attr("blob", "Text", big)}), entity("F", "T", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].entity_id, "F");
   ASSERT_EQ(out.errors.size(), 1u);
@@ -77,8 +77,8 @@ TEST(HostileInput, TenMegabyteGeometryIsAnErrorNotACrash) {
   std::string coords = "[";
   while (coords.size() < (10u << 20)) coords += "[1.0000001,2.0000001],";
   coords += "[1,2]]";
-  const auto out = run(notification(
-      {entity("E", "T", {time_instant(), attr("g", "geo:json", R"({"type":"LineString","coordinates":)" + coords + "}")})}));
+  const auto out = run(notification({entity(
+      "E", "T", {time_instant(), attr("g", "geo:json", R"({"type":"LineString","coordinates":)" + coords + "}")})}));
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message, HasSubstr("limits.max_value_bytes"));
 }
@@ -149,10 +149,10 @@ TEST(HostileInput, NestingLimitCanBeRaisedFarWithoutCrashing) {
 
 TEST(HostileInput, HugeNumbersAreKeptAsText) {
   const std::string digits(5000, '9');
-  const auto out = run(notification({entity(
-      "E", "T",
-      {time_instant(), attr("big", "Number", digits), attr("exp", "Number", "1e999999999"),
-       attr("neg", "Number", "-" + digits + "." + digits + "E-99999")})}));
+  const auto out =
+      run(notification({entity("E", "T",
+                               {time_instant(), attr("big", "Number", digits), attr("exp", "Number", "1e999999999"),
+                                attr("neg", "Number", "-" + digits + "." + digits + "E-99999")})}));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].find("big")->val, value::number(digits));
   EXPECT_EQ(out.rows[0].find("exp")->val, value::number("1e999999999"));
@@ -165,7 +165,8 @@ TEST(HostileInput, NulCharactersAreRejectedWhereverTheyWouldBeStored) {
   };
   for (const auto& s : std::vector<sample>{
            {entity("E", "T", {time_instant(), attr("a", "Text", R"("\u0000")")}), "NUL"},
-           {entity("E", "T", {time_instant(), attr("a\\u0000b", "Text", R"("x")")}), "NUL character (\\u0000) in its name"},
+           {entity("E", "T", {time_instant(), attr("a\\u0000b", "Text", R"("x")")}),
+            "NUL character (\\u0000) in its name"},
            {entity("E\\u0000", "T", {time_instant()}), "NUL"},
            {entity("E", "T\\u0000", {time_instant()}), "NUL"},
            {entity("E", "T", {time_instant(), attr("a", "json", R"({"k\u0000":1})")}), "NUL"},

@@ -9,9 +9,9 @@
 namespace kafnus::ngsi {
 namespace {
 
+using testing::entity;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::entity;
 using testing::notification;
 using testing::run;
 using testing::time_instant;
@@ -114,9 +114,9 @@ TEST(Notification, NotJson) {
 TEST(Notification, InvalidJsonInsideIgnoredPartsIsStillAnError) {
   // On Demand would skip unread values; every byte is validated here.
   EXPECT_THAT(record_error(R"({"subscriptionId":tru,"data":[]})"), HasSubstr("not valid JSON"));
-  EXPECT_THAT(
-      record_error(notification({entity("E", "T", {time_instant(), R"("a":{"type":"Text","value":"x","metadata":{"m":01}})"})})),
-      HasSubstr("malformed number"));
+  EXPECT_THAT(record_error(notification(
+                  {entity("E", "T", {time_instant(), R"("a":{"type":"Text","value":"x","metadata":{"m":01}})"})})),
+              HasSubstr("malformed number"));
 }
 
 TEST(Notification, TrailingContentIsAnError) {
@@ -142,9 +142,9 @@ TEST(Notification, EmptyPayload) {
 
 TEST(Notification, InvalidUtf8) {
   for (const std::string& bad : {std::string("{\"data\":[\"\xFF\"]}"), std::string("{\"data\":[\"\xC3\"]}"),
-                                std::string("{\"data\":[\"\xED\xA0\x80\"]}"),  // a UTF-16 surrogate
-                                std::string("{\"data\":[\"\xC0\xAF\"]}"),      // overlong '/'
-                                std::string("{\"d\xFF\":[]}")}) {
+                                 std::string("{\"data\":[\"\xED\xA0\x80\"]}"),  // a UTF-16 surrogate
+                                 std::string("{\"data\":[\"\xC0\xAF\"]}"),      // overlong '/'
+                                 std::string("{\"d\xFF\":[]}")}) {
     EXPECT_THAT(record_error(bad), HasSubstr("not valid UTF-8"));
   }
 }
@@ -211,8 +211,8 @@ TEST(Notification, ParserStateIsReusedAcrossRecords) {
   transform_options o;
   o.lim.max_message_bytes = 64u << 20;
   o.lim.max_value_bytes = 64u << 20;
-  const std::string big = notification(
-      {entity("Big", "T", {time_instant(), testing::attr("blob", "Text", testing::json_string(std::string(20u << 20, 'b')))})});
+  const std::string big = notification({entity(
+      "Big", "T", {time_instant(), testing::attr("blob", "Text", testing::json_string(std::string(20u << 20, 'b')))})});
   EXPECT_EQ(run(big, o).rows.size(), 1u);
   for (int i = 0; i < 3; ++i) {
     const auto out = run(notification({entity("S" + std::to_string(i), "T", {time_instant()})}));

@@ -71,8 +71,7 @@ TEST(ChooseDatamodel, ServiceDefaultThenFallback) {
   datamodel_rules rules;
   rules.fallback = datamodel::by_fixed_entity_type_database_schema;
   rules.per_service["testdatamodel"] = datamodel::by_entity_type_database_schema;
-  EXPECT_EQ(choose_datamodel(context("testdatamodel", "/s"), rules).value(),
-            datamodel::by_entity_type_database_schema);
+  EXPECT_EQ(choose_datamodel(context("testdatamodel", "/s"), rules).value(), datamodel::by_entity_type_database_schema);
   EXPECT_EQ(choose_datamodel(context("other", "/s"), rules).value(), datamodel::by_fixed_entity_type_database_schema);
   EXPECT_EQ(choose_datamodel(context("other", "/s"), datamodel_rules{}).value(), datamodel::by_entity_type_database);
 }

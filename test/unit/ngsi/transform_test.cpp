@@ -9,10 +9,10 @@
 namespace kafnus::ngsi {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::attr;
+using ::testing::ElementsAre;
 using testing::entity;
+using ::testing::HasSubstr;
 using testing::notification;
 using testing::run;
 using testing::time_instant;
@@ -24,9 +24,9 @@ std::vector<std::string> column_names(const row& r) {
 }
 
 TEST(Transform, BaseColumnsThenAttributesInNotificationOrder) {
-  const auto out = run(notification({entity(
-      "Sensor1", "Sensor",
-      {attr("zeta", "Number", "1"), time_instant(), attr("Alpha", "Text", "\"a\""), attr("mIxEd", "Boolean", "true")})}));
+  const auto out = run(notification({entity("Sensor1", "Sensor",
+                                            {attr("zeta", "Number", "1"), time_instant(),
+                                             attr("Alpha", "Text", "\"a\""), attr("mIxEd", "Boolean", "true")})}));
   ASSERT_EQ(out.rows.size(), 1u);
   const row& r = out.rows[0];
   EXPECT_THAT(column_names(r), ElementsAre("entityid", "entitytype", "fiwareservicepath", "recvtime", "zeta",
@@ -49,18 +49,18 @@ TEST(Transform, EntityIdAndTypeAreKeptAsSent) {
 }
 
 TEST(Transform, RootServicepathColumnIsSlash) {
-  const auto out = run(notification({entity("S", "Sensor", {time_instant()})}), flow::historic,
-                       {{"Fiware-Service", "test"}});
+  const auto out =
+      run(notification({entity("S", "Sensor", {time_instant()})}), flow::historic, {{"Fiware-Service", "test"}});
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].find("fiwareservicepath")->val.text, "/");
   EXPECT_EQ(out.rows[0].table, (table_ref{"test", "_sensor"}));
 }
 
 TEST(Transform, IdTypeAndAlterationTypeAreNotAttributes) {
-  const auto out = run(notification({entity(
-      "S", "T",
-      {time_instant(), attr("alterationType", "Text", "\"entityUpdate\""), attr("ID", "Text", "\"x\""),
-       attr("Type", "Text", "\"y\""), attr("ALTERATIONTYPE", "Text", "\"z\"")})}));
+  const auto out = run(notification(
+      {entity("S", "T",
+              {time_instant(), attr("alterationType", "Text", "\"entityUpdate\""), attr("ID", "Text", "\"x\""),
+               attr("Type", "Text", "\"y\""), attr("ALTERATIONTYPE", "Text", "\"z\"")})}));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_THAT(column_names(out.rows[0]),
               ElementsAre("entityid", "entitytype", "fiwareservicepath", "recvtime", "timeinstant"));
@@ -129,8 +129,8 @@ TEST(Transform, EntityWithoutUsableIdOrType) {
 }
 
 TEST(Transform, AttributeThatIsNotAnObjectIsAnEntityError) {
-  const auto out = run(notification({entity("E1", "T", {time_instant(), R"("temperature":25)"}),
-                                     entity("E2", "T", {time_instant()})}));
+  const auto out = run(
+      notification({entity("E1", "T", {time_instant(), R"("temperature":25)"}), entity("E2", "T", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].entity_id, "E2");
   ASSERT_EQ(out.errors.size(), 1u);
@@ -148,8 +148,8 @@ TEST(Transform, AttributeTypeThatIsNotAString) {
 }
 
 TEST(Transform, AttributeNamesThatFoldToTheSameColumn) {
-  const auto out = run(notification(
-      {entity("E1", "T", {time_instant(), attr("Temp", "Number", "1"), attr("temp", "Number", "2")})}));
+  const auto out = run(
+      notification({entity("E1", "T", {time_instant(), attr("Temp", "Number", "1"), attr("temp", "Number", "2")})}));
   EXPECT_TRUE(out.rows.empty());
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message, HasSubstr("attributes 'Temp' and 'temp' both map to column 'temp'"));
@@ -190,9 +190,9 @@ TEST(Transform, EmptyAttributeName) {
 }
 
 TEST(Transform, OnlyTheFirstProblemIsToldWithACountOfTheRest) {
-  const auto out = run(notification({entity(
-      "E1", "T",
-      {time_instant(), attr("a", "DateTime", "\"x\""), attr("b", "DateTime", "\"y\""), attr("c", "geo:point", "\"z\"")})}));
+  const auto out = run(notification({entity("E1", "T",
+                                            {time_instant(), attr("a", "DateTime", "\"x\""),
+                                             attr("b", "DateTime", "\"y\""), attr("c", "geo:point", "\"z\"")})}));
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message, HasSubstr("attribute 'a'"));
   EXPECT_THAT(out.errors[0].message, HasSubstr("(and 2 more problem(s) in this entity)"));
@@ -218,8 +218,8 @@ TEST(Transform, ReservedMembersDoNotCountAsAttributes) {
 }
 
 TEST(Transform, TableErrorsAreEntityErrorsWithoutCandidate) {
-  const auto out = run(notification({entity("E1", std::string(70, 'T'), {time_instant()}),
-                                     entity("E2", "Short", {time_instant()})}));
+  const auto out = run(
+      notification({entity("E1", std::string(70, 'T'), {time_instant()}), entity("E2", "Short", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 1u);
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message, HasSubstr("entity 'E1'"));
@@ -252,7 +252,8 @@ TEST(Transform, SchemaDatamodelWithoutServicepathIsAnErrorPerEntity) {
 }
 
 TEST(Transform, RowByteSizeAndFind) {
-  const auto out = run(notification({entity("E1", "T", {time_instant(), attr("blob", "Text", testing::json_string(std::string(1000, 'x')))})}));
+  const auto out = run(notification(
+      {entity("E1", "T", {time_instant(), attr("blob", "Text", testing::json_string(std::string(1000, 'x')))})}));
   ASSERT_EQ(out.rows.size(), 1u);
   const row& r = out.rows[0];
   EXPECT_GT(r.byte_size(), 1000u);
@@ -265,7 +266,8 @@ TEST(Transform, RowByteSizeAndFind) {
 }
 
 TEST(Transform, TheStreetlightEntityOfTheConformanceCase) {
-  const std::string payload = R"({"subscriptionId": "000000000000000000000004", "data": [{"id": "ENT-LUM-001", "type": "Streetlight",
+  const std::string payload =
+      R"({"subscriptionId": "000000000000000000000004", "data": [{"id": "ENT-LUM-001", "type": "Streetlight",
     "TimeInstant": {"type": "DateTime", "value": "2025-01-01T05:15:00.000Z", "metadata": {}},
     "location": {"type": "geo:json", "value": {"type": "Point", "coordinates": [-1.350063, 1.054448]}, "metadata": {}},
     "address": {"type": "Text", "value": "Calle X, X. XXXX X, X", "metadata": {}},
@@ -285,8 +287,10 @@ TEST(Transform, TheStreetlightEntityOfTheConformanceCase) {
   EXPECT_EQ(r.find("illuminancelevel")->val, value::number("0.5"));
   EXPECT_EQ(r.find("enablehistoriccommand")->val, value::boolean(true));
   EXPECT_EQ(r.find("variables")->val, value::json(R"({"duration":"20 days"})"));
-  EXPECT_EQ(r.find("fixtureconfiguration")->val,
-            value::json(R"({"modes":["high-efficiency","dynamic-color"],"sensors":{"motion":true,"ambient_light":false},"zigbee_channel":25})"));
+  EXPECT_EQ(
+      r.find("fixtureconfiguration")->val,
+      value::json(
+          R"({"modes":["high-efficiency","dynamic-color"],"sensors":{"motion":true,"ambient_light":false},"zigbee_channel":25})"));
   EXPECT_EQ(r.find("wattageconsumption")->val, value::number("198900.0"));
   EXPECT_EQ(r.find("dimminglevels")->val, value::json("[10,25,50,75,100]"));
 }

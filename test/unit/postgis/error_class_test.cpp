@@ -17,18 +17,18 @@ TEST(ErrorClass, OnlyKnownTransientSqlstatesAreRetriedAsAWhole) {
                         "57P02", "57P03", "57014", "55P03", "55006", "58030", "25006", "XX001"}) {
     EXPECT_EQ(classify_sqlstate(s), failure_kind::transient) << s;
   }
-  for (const char* s : {"42501",    // insufficient privilege (a missing GRANT, "must be owner")
-                        "42703",    // undefined column
-                        "42P01",    // undefined table
-                        "42804",    // datatype mismatch
-                        "42809",    // wrong object type (COPY into a view)
-                        "54011",    // too many columns
-                        "0A000",    // feature not supported
+  for (const char* s : {"42501",     // insufficient privilege (a missing GRANT, "must be owner")
+                        "42703",     // undefined column
+                        "42P01",     // undefined table
+                        "42804",     // datatype mismatch
+                        "42809",     // wrong object type (COPY into a view)
+                        "54011",     // too many columns
+                        "0A000",     // feature not supported
                         "3F000"}) {  // invalid schema name
     EXPECT_EQ(classify_sqlstate(s), failure_kind::statement) << s;
   }
-  for (const char* s : {"23505", "23502", "23514", "22003", "22P02", "XX000", "54000", "40002", "P0001", "2F000",
-                        "25P02"}) {
+  for (const char* s :
+       {"23505", "23502", "23514", "22003", "22P02", "XX000", "54000", "40002", "P0001", "2F000", "25P02"}) {
     EXPECT_EQ(classify_sqlstate(s), failure_kind::row) << s;
   }
   EXPECT_EQ(classify_sqlstate(""), failure_kind::unknown);

@@ -84,7 +84,7 @@ TEST(ErrorLog, TextIsMadePrintable) {
   EXPECT_EQ(printable_utf8("ok é"), "ok é");
   EXPECT_EQ(printable_utf8(std::string("a\0b", 3)), "a\\0b");
   EXPECT_EQ(printable_utf8("\xff"), "\xEF\xBF\xBD");
-  EXPECT_EQ(printable_utf8("\xC0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong NUL
+  EXPECT_EQ(printable_utf8("\xC0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong NUL
   EXPECT_EQ(printable_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
 }
 

@@ -36,8 +36,8 @@ TEST(TransactionCut, SplitsAtARecordBoundary) {
   EXPECT_EQ(split_point(ends, 5), 3u);
   EXPECT_EQ(split_point(ends, 8), 3u);
   EXPECT_EQ(split_point(ends, 9), 4u);
-  EXPECT_EQ(split_point(ends, 1), 1u);   // a record is never split: at least one
-  EXPECT_EQ(split_point(ends, 100), 5u);  // everything fits: no split
+  EXPECT_EQ(split_point(ends, 1), 1u);     // a record is never split: at least one
+  EXPECT_EQ(split_point(ends, 100), 5u);   // everything fits: no split
   EXPECT_EQ(split_point({7000}, 10), 1u);  // one record: cannot split
 }
 

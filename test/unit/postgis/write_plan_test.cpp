@@ -85,12 +85,12 @@ TEST(WritePlan, RowsOfOneTableAndShapeMakeOneGroup) {
 
 TEST(WritePlan, TheSameColumnsInAnotherOrderJoinTheGroupEachRowMappedByName) {
   planner_fixture f;
-  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1,
-                            {{"temperature", value::number("1")}, {"payload", value::json("{}")}}));
-  f.rows.push_back(make_row(ngsi::flow::historic, "B", 2,
-                            {{"payload", value::json("[2]")}, {"temperature", value::number("2")}}));
-  f.rows.push_back(make_row(ngsi::flow::historic, "C", 3,
-                            {{"temperature", value::number("3")}, {"payload", value::json("[3]")}}));
+  f.rows.push_back(
+      make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("1")}, {"payload", value::json("{}")}}));
+  f.rows.push_back(
+      make_row(ngsi::flow::historic, "B", 2, {{"payload", value::json("[2]")}, {"temperature", value::number("2")}}));
+  f.rows.push_back(
+      make_row(ngsi::flow::historic, "C", 3, {{"temperature", value::number("3")}, {"payload", value::json("[3]")}}));
   auto p = f.plan();
   ASSERT_EQ(p.groups.size(), 1u);
   const auto& g = p.groups[0];
@@ -109,10 +109,10 @@ TEST(WritePlan, TheSameColumnsInAnotherOrderJoinTheGroupEachRowMappedByName) {
 
 TEST(WritePlan, AKeyFoldsAcrossColumnOrdersAndEachTableKeepsItsOwnKeys) {
   planner_fixture f;
-  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 10,
-                            {{"temperature", value::number("1")}, {"payload", value::json("{}")}}));
-  f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 20,
-                            {{"payload", value::json("[2]")}, {"temperature", value::number("2")}}));
+  f.rows.push_back(
+      make_row(ngsi::flow::lastdata, "S", 10, {{"temperature", value::number("1")}, {"payload", value::json("{}")}}));
+  f.rows.push_back(
+      make_row(ngsi::flow::lastdata, "S", 20, {{"payload", value::json("[2]")}, {"temperature", value::number("2")}}));
   // The same entity in another table is another key.
   f.rows.push_back(make_row(ngsi::flow::lastdata, "S", 5, {{"temperature", value::number("9")}}, "other"));
   auto p = f.plan();
@@ -223,9 +223,8 @@ TEST(WritePlan, UnknownAttributesFollowThePolicy) {
   for (const auto& c : drop.groups[0].columns) EXPECT_NE(c.name, "humidity");
 
   std::vector<postgis::tagged_row> tagged{{&f.rows[0], 0}};
-  auto add = postgis::missing_columns(tagged, [&](const ngsi::table_ref&) -> const postgis::table_schema& {
-    return f.schema;
-  });
+  auto add = postgis::missing_columns(tagged,
+                                      [&](const ngsi::table_ref&) -> const postgis::table_schema& { return f.schema; });
   ASSERT_EQ(add.size(), 1u);
   EXPECT_EQ(add[0].column, "humidity");
   EXPECT_EQ(add[0].type, "double precision");
@@ -327,8 +326,8 @@ TEST(Statements, DirectCopyOnlyWhenNoValueNeedsConverting) {
     if (c.name == "temperature") c.type = "double precision";
     if (c.name == "timeinstant" || c.name == "recvtime") c.type = "timestamp with time zone";
   }
-  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("21.5")},
-                                                          {"count", value::number("7")}}));
+  f.rows.push_back(
+      make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("21.5")}, {"count", value::number("7")}}));
   EXPECT_TRUE(postgis::direct_copy_allowed(f.plan().groups[0]));
 
   // 1.5 into bigint: the staged cast rounds it, a direct COPY would fail.

@@ -9,9 +9,9 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "ngsi/text.hpp"
 #include "telemetry/label_value.hpp"
 #include "telemetry/metrics.hpp"
-#include "ngsi/text.hpp"
 
 using kafnus::kMaxLabelBytes;
 using kafnus::label_value;
@@ -45,11 +45,13 @@ TEST(LabelValue, KeepsPrintableUtf8QuotesAndBackslashes) {
 }
 
 TEST(LabelValue, ReplacesBytesThatAreNotUtf8) {
-  EXPECT_EQ(label_value("a\xFF" "b"), "a" + kFffd + "b");
-  EXPECT_EQ(label_value("\xC3"), kFffd);                     // truncated sequence
-  EXPECT_EQ(label_value("\x80\x80"), kFffd + kFffd);         // stray continuation bytes
-  EXPECT_EQ(label_value("\xC0\xAF"), kFffd + kFffd);         // overlong '/'
-  EXPECT_EQ(label_value("\xED\xA0\x80"), kFffd + kFffd + kFffd);  // UTF-16 surrogate
+  EXPECT_EQ(label_value("a\xFF"
+                        "b"),
+            "a" + kFffd + "b");
+  EXPECT_EQ(label_value("\xC3"), kFffd);                                // truncated sequence
+  EXPECT_EQ(label_value("\x80\x80"), kFffd + kFffd);                    // stray continuation bytes
+  EXPECT_EQ(label_value("\xC0\xAF"), kFffd + kFffd);                    // overlong '/'
+  EXPECT_EQ(label_value("\xED\xA0\x80"), kFffd + kFffd + kFffd);        // UTF-16 surrogate
   EXPECT_EQ(label_value("\xF4\x90\x80\x80").size(), 4 * kFffd.size());  // past U+10FFFF
   for (const std::string raw : {"\xFE\xFF", "x\xE2\x82", "\xF0\x9F\x98", "ok\xA0ok"}) {
     EXPECT_TRUE(is_valid_utf8(label_value(raw))) << raw;
