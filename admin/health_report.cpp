@@ -17,7 +17,10 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-void write_reasons(json_writer& w, const readiness& r) {
+// Opens the object of /health and /readyz with their verdict: status and reasons.
+void begin_verdict(json_writer& w, const readiness& r) {
+  w.begin_object();
+  w.key("status").string(r.ready ? "UP" : "DOWN");
   w.key("reasons").begin_array();
   for (const auto& reason : r.reasons) w.string(reason);
   w.end_array();
@@ -85,11 +88,8 @@ std::string iso8601_utc(std::int64_t ms_since_epoch) {
 
 std::string health_json(const health_state& h, std::chrono::system_clock::time_point now,
                         std::chrono::seconds kafka_grace) {
-  const auto verdict = assess(h, now, kafka_grace);
   json_writer w;
-  w.begin_object();
-  w.key("status").string(verdict.ready ? "UP" : "DOWN");
-  write_reasons(w, verdict);
+  begin_verdict(w, assess(h, now, kafka_grace));
   w.key("timestamp").string(iso8601_utc(epoch_ms(now)));
   w.key("uptimeSeconds").number(uptime_seconds(h, now));
   w.key("version").string(kVersion);
@@ -131,11 +131,8 @@ std::string liveness_json(const health_state& h, std::chrono::system_clock::time
 
 std::string readiness_json(const health_state& h, std::chrono::system_clock::time_point now,
                            std::chrono::seconds kafka_grace) {
-  const auto verdict = assess(h, now, kafka_grace);
   json_writer w;
-  w.begin_object();
-  w.key("status").string(verdict.ready ? "UP" : "DOWN");
-  write_reasons(w, verdict);
+  begin_verdict(w, assess(h, now, kafka_grace));
   w.key("consuming").boolean(h.consuming.load());
   w.key("kafka").begin_object().key("connected").boolean(h.kafka_connected.load()).end_object();
   w.key("postgres").begin_object().key("connected").boolean(h.db_connected.load()).end_object();

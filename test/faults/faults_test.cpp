@@ -17,6 +17,7 @@
 #include "test/faults/stream.hpp"
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/metrics_text.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
 
@@ -90,7 +91,7 @@ TEST(Faults, PostgresDownUnderLoadPausesThenResumesAlone) {
       auto h = d.http("GET", "/health");
       reported = reported || (h.status == 503 && h.body.find("\"connected\":false") != std::string::npos);
       auto m = d.http("GET", "/metrics");
-      max_in_flight = std::max(max_in_flight, kt::metric_value(m.body, "kafnus_in_flight_messages"));
+      max_in_flight = std::max(max_in_flight, kt::metric_sample(m.body, "kafnus_in_flight_messages"));
       std::this_thread::sleep_for(500ms);
     }
     EXPECT_TRUE(reported) << "/health did not report the outage";
@@ -188,12 +189,9 @@ TEST(Faults, KafkaDownTurnsHealthDownAfterTheGraceWhileLivenessStaysUp) {
 TEST(Faults, TwoDaemonsShareAGroupOneKilledAndRestarted) {
   const int total = long_tests() ? 30000 : 10000;
   kt::stream s(8);
-  auto cfg = s.config();
-  cfg.group = kt::unique_name("shared_group");
-  cfg.offsets_schema = kt::unique_name("shared_kafnus");
-  kt::daemon_process a(cfg);
-  cfg.admin_port = kt::free_port();
-  kt::daemon_process b(cfg);  // same group and offsets schema, its own admin port
+  const auto [first, second] = kt::two_instances(s.config());
+  kt::daemon_process a(first);
+  kt::daemon_process b(second);
   a.start();
   b.start();
   ASSERT_TRUE(a.wait_ready(60s)) << a.log();

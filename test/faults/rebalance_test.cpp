@@ -83,12 +83,9 @@ TEST(Rebalance, TwoDaemonsOneStoppedAndStartedFiftyTimesAtRandomMomentsDuringASt
   const int cycles = std::getenv("KAFNUS_LONG_TESTS") ? 100 : 50;
   kt::historic_stream f(6);
   const int total = 120000;
-  auto cfg = f.config();
-  cfg.group = kt::unique_name("cycled_group");
-  cfg.offsets_schema = kt::unique_name("cycled_kafnus");
-  kt::daemon_process a(cfg);
-  cfg.admin_port = kt::free_port();
-  kt::daemon_process b(cfg);
+  const auto [first, second] = kt::two_instances(f.config());
+  kt::daemon_process a(first);
+  kt::daemon_process b(second);
   a.start();
   ASSERT_TRUE(a.wait_ready(60s)) << a.log();
   std::atomic<bool> publishing{true};
@@ -134,7 +131,7 @@ TEST(Rebalance, TwoDaemonsOneStoppedAndStartedFiftyTimesAtRandomMomentsDuringASt
     EXPECT_THAT(d->log(), Not(HasSubstr("actor.restarting")));
   }
   // Static members: one per instance id, however often b came and went.
-  const auto members = kt::group_members(kt::brokers(), cfg.group);
+  const auto members = kt::group_members(kt::brokers(), first.group);
   EXPECT_LE(members.size(), 2u);
   for (const auto& m : members) EXPECT_FALSE(m.instance_id.empty()) << m.member_id;
   a.signal(SIGTERM);

@@ -13,6 +13,7 @@
 #include "test/faults/stream.hpp"
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/metrics_text.hpp"
 #include "test/support/notifications.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
@@ -129,12 +130,12 @@ TEST(Security, KafkaSaslSettingsPassThrough) {
   ASSERT_TRUE(good.wait_ready(60s)) << good.log();
   s.publish(0, 20);
   EXPECT_TRUE(s.wait_complete(20, 60s)) << s.describe() << good.log();
-  EXPECT_EQ(kt::metric_value(good.http("GET", "/metrics").body, "kafnus_kafka_up"), 1);
+  EXPECT_EQ(kt::metric_sample(good.http("GET", "/metrics").body, "kafnus_kafka_up"), 1);
   EXPECT_THAT(good.log(), Not(HasSubstr("kafnus-secret")));
 
   std::this_thread::sleep_for(5s);
   EXPECT_TRUE(bad.running());
-  EXPECT_EQ(kt::metric_value(bad.http("GET", "/metrics").body, "kafnus_kafka_up"), 0);
+  EXPECT_EQ(kt::metric_sample(bad.http("GET", "/metrics").body, "kafnus_kafka_up"), 0);
   EXPECT_THAT(bad.log(), HasSubstr("Authentication failed"));
   EXPECT_THAT(bad.log(), Not(HasSubstr("wrong-password")));
 }

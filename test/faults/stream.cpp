@@ -159,13 +159,4 @@ std::string stream::describe() {
   return o.str() + "\n";
 }
 
-double metric_value(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, name.size() + 1, name + " ") == 0) return std::stod(line.substr(name.size() + 1));
-  }
-  return 0;
-}
-
 }  // namespace kafnus::test

@@ -53,7 +53,4 @@ class stream {
   pg_client pg_;
 };
 
-// The value of an unlabelled metric in Prometheus text, or 0.
-double metric_value(const std::string& text, const std::string& name);
-
 }  // namespace kafnus::test

@@ -14,6 +14,7 @@
 #include "test/support/daemon_process.hpp"
 #include "test/support/historic_stream.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/metrics_text.hpp"
 #include "test/support/test_env.hpp"
 
 namespace kt = kafnus::test;
@@ -25,19 +26,6 @@ namespace {
 using steady = std::chrono::steady_clock;
 
 double seconds_since(steady::time_point t) { return std::chrono::duration<double>(steady::now() - t).count(); }
-
-// The value of a metric line starting with `prefix` (name and labels) in Prometheus text, or 0.
-double metric(const std::string& text, const std::string& prefix) {
-  std::size_t at = 0;
-  while ((at = text.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') {
-      const auto space = text.find(' ', at + prefix.size());
-      return std::stod(text.substr(space + 1, text.find('\n', space) - space - 1));
-    }
-    at += prefix.size();
-  }
-  return 0;
-}
 
 // Writes 20 notifications through the daemon, stops it, deletes the topic
 // and creates it again with the same name and 10 new records: the stored
@@ -70,7 +58,7 @@ TEST(Consumer, ATopicDeletedAndRecreatedIsReadFromItsStart) {
   EXPECT_THAT(d.log(), HasSubstr("event=kafka.position_reset"));
   EXPECT_THAT(d.log(), HasSubstr("position=20 low_watermark=0 high_watermark=10 resume_at=0"));
   const auto page = d.http("GET", "/metrics").body;
-  EXPECT_EQ(metric(page, "kafnus_position_resets_total{topic=\"" + f.topic + "\"}"), 1) << page;
+  EXPECT_EQ(kt::metric_sample(page, "kafnus_position_resets_total{topic=\"" + f.topic + "\"}"), 1) << page;
 }
 
 TEST(Consumer, RecordsDeletedByRetentionBeforeTheyWereReadAreCountedAndTheRestIsRead) {
@@ -89,7 +77,7 @@ TEST(Consumer, RecordsDeletedByRetentionBeforeTheyWereReadAreCountedAndTheRestIs
   EXPECT_EQ(f.rows(), 25);
   EXPECT_THAT(d.log(), HasSubstr("records_lost=15"));
   const auto page = d.http("GET", "/metrics").body;
-  EXPECT_EQ(metric(page, "kafnus_records_lost_total{topic=\"" + f.topic + "\"}"), 15) << page;
+  EXPECT_EQ(kt::metric_sample(page, "kafnus_records_lost_total{topic=\"" + f.topic + "\"}"), 15) << page;
 }
 
 TEST(Consumer, PositionOutOfRangeFailStopsTheDaemonNamingThePartitionAndTheFix) {
@@ -176,12 +164,9 @@ TEST(Consumer, ARestartedInstanceWritesAgainWithinFiveSecondsOfItsStart) {
 TEST(Consumer, AnInstanceThatNeverComesBackHandsItsPartitionsOver) {
   kt::historic_stream f(4);
   constexpr int kTotal = 6000;
-  auto cfg = f.config();
-  cfg.group = kt::unique_name("shared_group");
-  cfg.offsets_schema = kt::unique_name("shared_kafnus");
-  kt::daemon_process a(cfg);
-  cfg.admin_port = kt::free_port();
-  kt::daemon_process b(cfg);
+  const auto [first, second] = kt::two_instances(f.config());
+  kt::daemon_process a(first);
+  kt::daemon_process b(second);
   a.start();
   b.start();
   ASSERT_TRUE(a.wait_ready(60s)) << a.log();

@@ -10,6 +10,7 @@
 
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/metrics_text.hpp"
 #include "test/support/notifications.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
@@ -21,15 +22,8 @@ using testing::Not;
 
 namespace {
 
-// The value of the sample `series` (name with labels, as exported), or -1.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, series.size() + 1, series + " ") == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
+using kafnus::test::metric_sample;
+double sample(const std::string& text, const std::string& series) { return metric_sample(text, series); }
 
 // Sum of every sample of a metric name (any labels).
 double total(const std::string& text, const std::string& name) {

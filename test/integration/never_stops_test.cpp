@@ -14,6 +14,7 @@
 #include "postgis/offsets_store.hpp"
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/metrics_text.hpp"
 #include "test/support/notifications.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
@@ -315,20 +316,6 @@ TEST(NeverStops, AStatementTimeoutTwiceHalvesTheTransaction) {
   EXPECT_THAT(log, HasSubstr("transient=true"));
 }
 
-namespace {
-
-// The value of a sample without labels in /metrics text, or -1.
-double metric(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, name.size() + 1, name + " ") == 0) return std::stod(line.substr(name.size() + 1));
-  }
-  return -1;
-}
-
-}  // namespace
-
 // Issue 16.7: table names come from entity types, and what the writer keeps
 // per name is bounded: 200,000 distinct types (no table for any of them: each
 // entity goes to the error log) leave the daemon's memory flat after the
@@ -355,7 +342,9 @@ TEST(NeverStops, TwoHundredThousandEntityTypesKeepMemoryFlat) {
     }
     f.producer.flush();
   };
-  auto rss_mb = [&] { return metric(d.http("GET", "/metrics").body, "process_resident_memory_bytes") / 1048576.0; };
+  auto rss_mb = [&] {
+    return kt::metric_sample(d.http("GET", "/metrics").body, "process_resident_memory_bytes") / 1048576.0;
+  };
   std::vector<double> rss;
   for (int step = 0; step < 4; ++step) {
     publish_types(50000);

@@ -67,6 +67,15 @@ std::string daemon_config::yaml() const {
   return y.str() + extra_yaml;
 }
 
+std::pair<daemon_config, daemon_config> two_instances(daemon_config c) {
+  c.group = unique_name("shared_group");
+  c.offsets_schema = unique_name("shared_kafnus");
+  c.admin_port = free_port();
+  auto other = c;
+  other.admin_port = free_port();
+  return {c, other};
+}
+
 daemon_process::daemon_process(daemon_config cfg) : cfg_(std::move(cfg)) {
   if (cfg_.group.empty()) cfg_.group = unique_name("group");
   if (cfg_.offsets_schema.empty()) cfg_.offsets_schema = unique_name("kafnus");

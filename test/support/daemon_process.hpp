@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kafnus::test {
@@ -30,6 +31,10 @@ struct daemon_config {
 
   std::string yaml() const;
 };
+
+// Two instances of one deployment: the same group and offsets schema (both
+// made unique to the test), each its own admin port.
+std::pair<daemon_config, daemon_config> two_instances(daemon_config c);
 
 // An HTTP response from the admin endpoint.
 struct http_response {

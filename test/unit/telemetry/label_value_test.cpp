@@ -12,6 +12,7 @@
 #include "ngsi/text.hpp"
 #include "telemetry/label_value.hpp"
 #include "telemetry/metrics.hpp"
+#include "test/support/metrics_text.hpp"
 
 using kafnus::kMaxLabelBytes;
 using kafnus::label_value;
@@ -25,15 +26,8 @@ namespace {
 const std::string kFffd = "\xEF\xBF\xBD";
 const std::string kEllipsis = "\xE2\x80\xA6";
 
-// The value of the unlabelled series `name` in a metrics text, or -1.
-double sample(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, name.size() + 1, name + " ") == 0) return std::stod(line.substr(name.size() + 1));
-  }
-  return -1;
-}
+using kafnus::test::metric_sample;
+double sample(const std::string& text, const std::string& name) { return metric_sample(text, name); }
 
 }  // namespace
 
