@@ -219,6 +219,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   void poll() {
     if (!consumer_) return;
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
+    w_.m->health().last_poll_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     switch (ledger_.decide(clock::now(), kLongStall)) {
       case partition_ledger::poll_action::wait:
         // Back-pressure without pause(): no record is taken, so librdkafka's

@@ -14,6 +14,7 @@
 #include "actors/retry_policy.hpp"
 #include "actors/writer.hpp"
 #include "telemetry/log.hpp"
+#include "telemetry/service_manager.hpp"
 
 namespace kafnus {
 namespace {
@@ -219,6 +220,7 @@ class supervisor_impl : public msg::supervisor_actor::base {
   void begin_stop() {
     if (stopping_) return;
     stopping_ = true;
+    service_manager::notify("STOPPING=1");
     m_->health().draining = true;
     log::info("daemon.stopping", "graceful stop requested",
               {{"timeout_s", std::to_string(settings_->shutdown.timeout_s)}});

@@ -43,7 +43,8 @@ using consumer_actor =
                      caf::reacts_to<tick_atom>>;                       // self: housekeeping
 
 using metrics_actor =
-    caf::typed_actor<caf::replies_to<status_atom>::with<std::string>>;  // the admin address actually bound
+    caf::typed_actor<caf::replies_to<status_atom>::with<std::string>,  // the admin address actually bound
+                     caf::reacts_to<tick_atom>>;  // self: tell systemd how the daemon is (READY=1, WATCHDOG=1)
 
 using supervisor_actor =
     caf::typed_actor<caf::reacts_to<stop_atom>,                  // graceful stop requested (a signal)

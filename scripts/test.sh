@@ -7,7 +7,7 @@
 #                                   again under AddressSanitizer + UndefinedBehaviorSanitizer
 #                                   (build-asan/) and the actor and admin tests under
 #                                   ThreadSanitizer (build-tsan/); what CI runs
-#   scripts/test.sh -L unit         only a label: unit | integration | conformance | faults | scripts
+#   scripts/test.sh -L unit         only a label: unit | integration | conformance | faults | scripts | deploy
 #   KAFNUS_LONG_TESTS=1 scripts/test.sh -L faults   the long fault variants too
 # Other arguments go to ctest.
 set -euo pipefail

@@ -33,6 +33,7 @@ struct health_state {
   std::atomic<bool> db_connected{false};     // writer has a working database connection
   std::atomic<bool> consuming{false};        // subscribed and assigned (or waiting for an assignment)
   std::atomic<bool> draining{false};         // graceful stop in progress
+  std::atomic<std::int64_t> last_poll_ms{0};  // the consumer's last poll (wall clock): its loop is alive
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   // Since when the consumer has had no working broker connection, in ms
   // since the epoch; 0 while connected. It starts at the daemon's start: a

@@ -113,6 +113,7 @@ void daemon_process::start() {
       ::dup2(fd, 2);
       ::close(fd);
     }
+    for (const auto& [name, value] : cfg_.env) ::setenv(name.c_str(), value.c_str(), 1);
     ::execl(KAFNUS_DAEMON_BINARY, KAFNUS_DAEMON_BINARY, "run", "--config", config_path_.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);
@@ -237,7 +238,7 @@ command_result run_command(const std::vector<std::string>& argv, const std::vect
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execvp(args[0], args.data());  // a bare name is looked up in PATH
     ::_exit(127);
   }
   ::close(pipefd[1]);

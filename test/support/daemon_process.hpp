@@ -28,6 +28,7 @@ struct daemon_config {
   std::string pg_user;        // default: test_env's pg_user()
   std::string postgres_yaml;  // more keys of the postgres section ("  key: value\n" lines), verbatim
   std::string extra_yaml;     // more top-level sections, appended verbatim
+  std::vector<std::pair<std::string, std::string>> env;  // more environment variables of the daemon
 
   std::string yaml() const;
 };
@@ -81,7 +82,8 @@ class daemon_process {
 http_response http_request(int port, const std::string& method, const std::string& path, const std::string& body = "",
                            const std::vector<std::string>& headers = {});
 
-// Runs a command line, returns its exit code and combined output.
+// Runs a command line (a bare program name is looked up in PATH), returns its
+// exit code and combined output.
 struct command_result {
   int code = -1;
   std::string output;

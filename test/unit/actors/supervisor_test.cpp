@@ -69,7 +69,7 @@ msg::consumer_actor::behavior_type consumer_standin(msg::consumer_actor::pointer
 // (An argument, as every actor function of the daemon has: CAF 0.17 binds an
 // empty argument tuple through a null pointer, which UBSan reports.)
 msg::metrics_actor::behavior_type metrics_standin(msg::metrics_actor::pointer, std::shared_ptr<seen>) {
-  return {[](msg::status_atom) { return std::string("127.0.0.1:0"); }};
+  return {[](msg::status_atom) { return std::string("127.0.0.1:0"); }, [](msg::tick_atom) {}};
 }
 
 kafnus::children_factory standins(const std::shared_ptr<seen>& s) {
