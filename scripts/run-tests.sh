@@ -15,9 +15,9 @@ done
 (cd "$root/build" && ctest --output-on-failure --timeout 900 "${ctest_args[@]+"${ctest_args[@]}"}")
 [ "$sanitize" = 1 ] || exit 0
 
-echo "[test] unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+echo "[test] unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, leak suppressions in test/lsan.supp)"
 (cd "$root/build-asan" &&
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$root/test/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure --timeout 900 -L 'unit|integration')
 
 echo "[test] actor and admin tests under ThreadSanitizer (build-tsan/, suppressions in test/tsan.supp)"
