@@ -1,14 +1,17 @@
 // kafnus: persists FIWARE Orion NGSI v2 notifications from Kafka into PostGIS.
 //   kafnus run --config FILE           run the daemon
 //   kafnus check-config --config FILE  validate a configuration and print it, secrets masked
+//   kafnus healthcheck --config FILE   exit 0 when the running daemon's /readyz says ready
 //   kafnus --version
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
 #include "app/daemon.hpp"
+#include "app/healthcheck.hpp"
 #include "app/version.hpp"
 #include "config/loader.hpp"
 #include "kafka/kafka_properties.hpp"
@@ -45,6 +48,14 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config_path,
                     "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
 
+  auto* health = app.add_subcommand(
+      "healthcheck", "ask the running daemon's /readyz on admin.listen: exit 0 when ready, 1 when not");
+  health->add_option("-c,--config", config_path,
+                     "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
+  int timeout_ms = 3000;
+  health->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer (default 3000)")
+      ->check(CLI::Range(1, 600000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,7 +66,7 @@ int main(int argc, char** argv) {
     std::cout << "kafnus " << kafnus::kVersion << " (" << kafnus::kGitRevision << ")\n";
     return 0;
   }
-  if (!*run && !*check) {
+  if (!*run && !*check && !*health) {
     std::cerr << app.help();
     return 2;
   }
@@ -64,9 +75,13 @@ int main(int argc, char** argv) {
   try {
     settings = kafnus::config::load_file(config_path, kafnus::config::process_environment());
   } catch (const kafnus::config::config_error& e) {
-    return print_config_errors(e);
+    // A container runtime reads 1 as unhealthy and reserves 2.
+    return *health ? (print_config_errors(e), 1) : print_config_errors(e);
   }
 
+  if (*health) {
+    return kafnus::run_healthcheck(settings.admin, std::chrono::milliseconds(timeout_ms), std::cout, std::cerr);
+  }
   if (*check) {
     if (auto problems = kafnus::kafka::check_consumer_properties(settings.kafka); !problems.empty()) {
       return print_config_errors(kafnus::config::config_error(problems));

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "admin/http_client.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
 
@@ -179,49 +181,17 @@ http_response daemon_process::http(const std::string& method, const std::string&
 
 http_response http_request(int port, const std::string& method, const std::string& path, const std::string& body,
                            const std::vector<std::string>& headers) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed: " + std::strerror(errno));
+  kafnus::outgoing_request request{method, path, {}, body};
+  for (const auto& h : headers) {
+    const auto colon = h.find(':');
+    const auto value_at = h.find_first_not_of(' ', colon + 1);
+    request.headers[h.substr(0, colon)] = value_at == std::string::npos ? "" : h.substr(value_at);
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (const auto& h : headers) req += h + "\r\n";
-  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
+  const auto reply = http_exchange("127.0.0.1", port, request, std::chrono::seconds(10));
   http_response r;
-  auto head_end = raw.find("\r\n\r\n");
-  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) {
-    throw std::runtime_error("not an HTTP response: " + raw.substr(0, 200));
-  }
-  r.status = std::stoi(raw.substr(raw.find(' ') + 1, 3));
-  r.headers = raw.substr(0, head_end);
-  r.body = raw.substr(head_end + 4);
-  // Chunked transfer encoding: join the chunks.
-  if (r.headers.find("Transfer-Encoding: chunked") != std::string::npos) {
-    std::string joined;
-    std::size_t pos = 0;
-    while (pos < r.body.size()) {
-      auto eol = r.body.find("\r\n", pos);
-      if (eol == std::string::npos) break;
-      std::size_t len = std::stoul(r.body.substr(pos, eol - pos), nullptr, 16);
-      if (len == 0) break;
-      joined += r.body.substr(eol + 2, len);
-      pos = eol + 2 + len + 2;
-    }
-    r.body = joined;
-  }
+  r.status = reply.status;
+  for (const auto& [name, value] : reply.headers) r.headers += name + ": " + value + "\r\n";
+  r.body = reply.body;
   return r;
 }
 

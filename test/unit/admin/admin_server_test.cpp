@@ -402,3 +402,25 @@ TEST_F(AdminServer, StopClosesTheListeningSocket) {
 }
 
 }  // namespace
+
+// ------------------------------------------------------- the client of kafnus healthcheck
+
+TEST_F(AdminServer, TheClientReachesAWildcardListenAddressOnLoopback) {
+  start();
+  m_->health().consuming = true;
+  m_->health().db_connected = true;
+  const auto r = kafnus::http_exchange("0.0.0.0", server_->port(), kafnus::outgoing_request{"GET", "/readyz", {}, {}},
+                                       std::chrono::seconds(2));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(string_at(parse(parser_, r.body), "/status"), "UP");
+}
+
+TEST_F(AdminServer, TheClientNamesTheAddressItCouldNotReach) {
+  const int port = kafnus::test::free_port();
+  try {
+    kafnus::http_exchange("127.0.0.1", port, kafnus::outgoing_request{}, std::chrono::seconds(2));
+    FAIL() << "nothing listens on " << port;
+  } catch (const kafnus::http_client_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("127.0.0.1:" + std::to_string(port) + ": connect: Connection refused"));
+  }
+}
