@@ -40,6 +40,7 @@ constexpr auto kStallPoll = std::chrono::milliseconds(50);       // housekeeping
 constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see kafka::idle_fetcher_needs_restart
 constexpr auto kLongStall = std::chrono::seconds(10);            // then partitions are paused (see poll())
 constexpr int kBrokerTimeoutMs = 5000;                           // watermark and committed-offset requests
+constexpr int kMetadataTimeoutMs = 2000;                         // at close: does any subscribed topic exist?
 
 // Owns the TopicPartition pointers librdkafka's vector API wants.
 struct partition_list {
@@ -718,18 +719,36 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // (rdkafka_sticky_assignor.c: 'assignor_state'), so while no rebalance
   // callback has run yet, the join is given time to settle first, serving
   // its callbacks; bounded well inside shutdown.timeout_s.
+  // librdkafka starts no join while none of the subscribed topics exists, so
+  // then there is nothing to settle (a stop before Orion created its topics
+  // is immediate).
   void close_consumer() {
     closing_ = true;
     const auto settle_until =
         clock::now() +
         std::min<clock::duration>(std::chrono::seconds(w_.settings->shutdown.timeout_s) / 3, std::chrono::seconds(10));
-    while (!joined_ && clock::now() < settle_until && fatal_.empty()) {
+    const bool may_be_joining = !joined_ && any_subscribed_topic_may_exist();
+    while (may_be_joining && !joined_ && clock::now() < settle_until && fatal_.empty()) {
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(50));
       (void)m;  // records taken now are not handed over: their positions were never committed
     }
     consumer_->close();  // serves the final revoke callback
     consumer_.reset();
     w_.m->health().consuming = false;
+  }
+
+  // False only when the broker's metadata says no existing topic is
+  // subscribed (by name or pattern); true when it cannot tell.
+  bool any_subscribed_topic_may_exist() {
+    RdKafka::Metadata* raw = nullptr;
+    if (consumer_->metadata(true, nullptr, &raw, kMetadataTimeoutMs) != RdKafka::ERR_NO_ERROR || raw == nullptr) {
+      return true;
+    }
+    const std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    for (const auto* t : *metadata->topics()) {
+      if (t->err() == RdKafka::ERR_NO_ERROR && router_.resolve(t->topic()).flow) return true;
+    }
+    return false;
   }
 
   // ------------------------------------------------------------ periodic

@@ -19,6 +19,7 @@ apt_packages=(
   clang libclang-rt-14-dev clang-format clang-tidy shellcheck
   default-jre-headless maven
   python3 kcat
+  podman runc mmdebstrap docker-compose
 )
 
 log() { printf '[install-deps] %s\n' "$*"; }

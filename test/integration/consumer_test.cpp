@@ -202,3 +202,24 @@ TEST(Consumer, SigtermAfterACatchUpWithSmallInFlightLimitsExitsWithinTwoSeconds)
   std::cout << "SIGTERM -> exit: " << took << " s\n";
   EXPECT_LT(took, 2.0) << d.log();
 }
+
+// Started before Orion created any of its topics, a daemon stops at once:
+// no group join can be under way, so there is nothing to wait for (it used
+// to wait 10 s for a join that never starts).
+TEST(Consumer, SigtermBeforeAnySubscribedTopicExistsExitsWithinTwoSeconds) {
+  kt::daemon_config cfg;
+  const auto prefix = kt::unique_name("absent");
+  cfg.historic_topics = {prefix + "_historic"};
+  cfg.lastdata_topics = {prefix + "_lastdata"};
+  cfg.mutable_topics = {"^" + prefix + "_m.*$"};
+  kt::daemon_process d(cfg);
+  d.start();
+  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
+  ASSERT_TRUE(d.wait_for_log("kafka.connected", 30s)) << d.log();
+  const auto t0 = steady::now();
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+  const double took = seconds_since(t0);
+  std::cout << "SIGTERM -> exit with no subscribed topic: " << took << " s\n";
+  EXPECT_LT(took, 2.0) << d.log();
+}

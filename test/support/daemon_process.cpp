@@ -115,9 +115,21 @@ void daemon_process::start() {
       ::dup2(fd, 2);
       ::close(fd);
     }
-    for (const auto& [name, value] : cfg_.env) ::setenv(name.c_str(), value.c_str(), 1);
-    ::execl(KAFNUS_DAEMON_BINARY, KAFNUS_DAEMON_BINARY, "run", "--config", config_path_.c_str(),
-            static_cast<char*>(nullptr));
+    std::string names;
+    for (const auto& [name, value] : cfg_.env) {
+      ::setenv(name.c_str(), value.c_str(), 1);
+      names += (names.empty() ? "" : ",") + name;
+    }
+    // The deploy tests run the daemon of a container image: the wrapper gets
+    // the same arguments (and the names of the daemon's own variables).
+    const char* wrapper = std::getenv("KAFNUS_TEST_DAEMON_WRAPPER");  // NOLINT(concurrency-mt-unsafe)
+    if (wrapper != nullptr && *wrapper != '\0') {
+      ::setenv("KAFNUS_TEST_DAEMON_ENV_NAMES", names.c_str(), 1);
+      ::execl(wrapper, wrapper, "run", "--config", config_path_.c_str(), static_cast<char*>(nullptr));
+    } else {
+      ::execl(KAFNUS_DAEMON_BINARY, KAFNUS_DAEMON_BINARY, "run", "--config", config_path_.c_str(),
+              static_cast<char*>(nullptr));
+    }
     ::_exit(127);
   }
 }

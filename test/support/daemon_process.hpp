@@ -1,6 +1,8 @@
 #pragma once
 // The real `kafnus` binary, run as a child process by a test: its config
-// file, its log, its admin endpoint, signals.
+// file, its log, its admin endpoint, signals. With KAFNUS_TEST_DAEMON_WRAPPER
+// set, that program is run instead with the same arguments (the deploy tests
+// run the daemon of a container image this way; test/deploy/run-in-image.sh).
 
 #include <sys/types.h>
 
