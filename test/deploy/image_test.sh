@@ -15,14 +15,8 @@ set -euo pipefail
 kafnus_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:?usage: image_test.sh <build dir>}"
 
-if ! command -v podman >/dev/null 2>&1 && ! command -v docker >/dev/null 2>&1; then
-  echo "SKIPPED: no container engine (apt-get install podman runc mmdebstrap)"; exit 77
-fi
-# shellcheck source=scripts/container-engine.sh
-source "$kafnus_root/scripts/container-engine.sh"
-if ! "${engine[@]}" info >/dev/null 2>&1; then
-  echo "SKIPPED: $engine_name cannot run here: $("${engine[@]}" info 2>&1 | tail -1)"; exit 77
-fi
+# shellcheck source=test/deploy/engine-or-skip.sh
+source "$kafnus_root/test/deploy/engine-or-skip.sh"
 # shellcheck disable=SC1091
 source "$kafnus_root/.deps/services.env"
 
@@ -36,7 +30,6 @@ cleanup() { "${engine[@]}" rm -f --filter label=kafnus-test=1 >/dev/null 2>&1 ||
 trap cleanup EXIT
 
 "$kafnus_root/scripts/image.sh" "$image"
-ensure_base_images  # names the base image scripts/image.sh used
 
 revision="$(git -C "$kafnus_root" rev-parse --short HEAD)"
 version_line="$("${engine[@]}" run --rm "${engine_run_flags[@]}" "$image" --version)"
