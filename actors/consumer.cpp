@@ -58,12 +58,6 @@ struct partition_list {
   bool empty() const { return items.empty(); }
 };
 
-std::vector<std::pair<ngsi::flow, std::vector<std::string>>> flow_topics(const config::flows_settings& f) {
-  return {{ngsi::flow::historic, f.historic.topics},
-          {ngsi::flow::lastdata, f.lastdata.topics},
-          {ngsi::flow::mutable_, f.mutable_.topics}};
-}
-
 std::string names_of(const std::vector<partition_key>& keys) {
   std::string s;
   for (const auto& k : keys) s += (s.empty() ? "" : ",") + kafka::to_string(k);
@@ -89,7 +83,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   consumer_impl(caf::actor_config& cfg, consumer_wiring w)
       : msg::consumer_actor::base(cfg),
         w_(std::move(w)),
-        router_(flow_topics(w_.settings->flows)),
+        router_(w_.settings->flows),
         // Epochs unique across consumer incarnations: the writer outlives a
         // restarted consumer and acknowledges the old one's batches to it.
         ledger_({w_.settings->batching.in_flight_messages, w_.settings->batching.in_flight_bytes},
@@ -331,8 +325,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   void dispatch(std::map<partition_key, pending_batch>& batches) {
     for (auto& [key, pb] : batches) {
       auto& b = pb.batch;
-      const auto flow = flow_of(key.first);
-      if (!flow) {
+      const auto& flows = flows_of(key.first);
+      if (flows.empty()) {
         skip_unrouted(key, b);
         continue;
       }
@@ -342,7 +336,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       const auto claim =
           ledger_.dispatch(key, pb.epoch, b.source.next_position, kafka::work{b.source.messages, b.source.bytes});
       if (!claim) continue;
-      b.flow = *flow;
+      b.flows = flows;
       b.source.epoch = claim->epoch;
       b.source.expected_position = claim->expected;
       w_.m->consumed(key.first).Increment(static_cast<double>(b.source.messages));
@@ -351,18 +345,17 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     publish_gauges();
   }
 
-  // The flow of a topic (cached: patterns are matched once per topic).
-  std::optional<ngsi::flow> flow_of(const std::string& topic) {
+  // The flows of a topic (cached: patterns are matched once per topic).
+  const std::vector<ngsi::flow>& flows_of(const std::string& topic) {
     auto it = routes_.find(topic);
     if (it != routes_.end()) return it->second;
     const auto r = router_.resolve(topic);
-    if (r.flow && !r.also_matched.empty()) {
-      std::string others;
-      for (auto f : r.also_matched) others += (others.empty() ? "" : ",") + std::string(ngsi::to_string(f));
-      log::warn("kafka.topic_ambiguous", "topic matches the topics of several flows; it feeds the first one",
-                {{"topic", topic}, {"flow", std::string(ngsi::to_string(*r.flow))}, {"also_matched", others}});
+    if (!r.flows.empty() && !r.also_matched.empty()) {
+      log::warn(
+          "kafka.topic_ambiguous", "topic matches the patterns of several flows; it feeds the first one's",
+          {{"topic", topic}, {"flows", ngsi::flow_names(r.flows)}, {"also_matched", ngsi::flow_names(r.also_matched)}});
     }
-    return routes_.emplace(topic, r.flow).first->second;
+    return routes_.emplace(topic, r.flows).first->second;
   }
 
   // Records of an assigned topic that no flow claims (librdkafka's pattern
@@ -746,7 +739,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     }
     const std::unique_ptr<RdKafka::Metadata> metadata(raw);
     for (const auto* t : *metadata->topics()) {
-      if (t->err() == RdKafka::ERR_NO_ERROR && router_.resolve(t->topic()).flow) return true;
+      if (t->err() == RdKafka::ERR_NO_ERROR && !router_.resolve(t->topic()).flows.empty()) return true;
     }
     return false;
   }
@@ -832,7 +825,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   kafka::topic_router router_;
   partition_ledger ledger_;
   config::out_of_range out_of_range_;
-  std::map<std::string, std::optional<ngsi::flow>> routes_;  // topic -> flow, resolved once
+  std::map<std::string, std::vector<ngsi::flow>> routes_;  // topic -> its flows, resolved once
   std::set<std::string> unrouted_logged_;
   std::set<std::string> missing_topics_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

@@ -82,52 +82,66 @@ class processor_impl : public msg::processor_actor::base {
   }
 
  private:
+  // Every record becomes the rows of each flow its topic feeds (each flow's
+  // rows and errors of a record kept together, so a batch splits only
+  // between records: a record's flows share one position).
   void process(msg::raw_batch& batch) {
-    const auto flow = batch.flow;
-    const auto& options = options_[static_cast<std::size_t>(flow)];
-    auto& fm = w_.m->flow(flow);
-    auto& health = w_.m->health().flows[static_cast<std::size_t>(flow)];
+    struct flow_tally {
+      std::int64_t entities = 0;
+      std::int64_t errors = 0;
+      double last_seconds = 0;
+    };
+    std::array<flow_tally, 3> tally{};
     msg::row_batch out;
-    out.flow = flow;
     out.source = batch.source;
-    out.rows.reserve(batch.records.size());
     out.records.reserve(batch.records.size());
     const auto recv_us = now_us();
     std::int64_t value_bytes = 0;
     ngsi::transform_output t;
-    double last_seconds = 0;
+    t.rows.reserve(batch.records.size() * batch.flows.size());
     for (const auto& r : batch.records) {
-      const auto t0 = steady_clock::now();
-      const auto errors_before = t.errors.size();
-      ngsi::transform(r.value, r.headers, options, recv_us, t);
-      for (auto i = errors_before; i < t.errors.size(); ++i) {
-        auto& e = t.errors[i];
-        std::string query = e.candidate ? postgis::render_statement(*e.candidate) : record_reference(batch.source, r);
-        out.errors.push_back(ngsi::error_entry{e.service, recv_us, std::move(e.message), std::move(query)});
+      for (const auto flow : batch.flows) {
+        const auto i = static_cast<std::size_t>(flow);
+        const auto t0 = steady_clock::now();
+        const auto errors_before = t.errors.size();
+        const auto entities_before = t.entities;
+        ngsi::transform(r.value, r.headers, options_[i], recv_us, t);
+        for (auto e = errors_before; e < t.errors.size(); ++e) {
+          auto& err = t.errors[e];
+          std::string query =
+              err.candidate ? postgis::render_statement(*err.candidate) : record_reference(batch.source, r);
+          out.errors.push_back(
+              msg::flow_error{flow, ngsi::error_entry{err.service, recv_us, std::move(err.message), std::move(query)}});
+        }
+        tally[i].entities += static_cast<std::int64_t>(t.entities - entities_before);
+        tally[i].errors += static_cast<std::int64_t>(t.errors.size() - errors_before);
+        tally[i].last_seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
+        w_.m->flow(flow).processing_seconds->Observe(tally[i].last_seconds);
       }
       value_bytes += static_cast<std::int64_t>(r.value.size());
       out.records.push_back(msg::record_mark{r.offset + 1, t.rows.size(), out.errors.size(), value_bytes});
-      last_seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
-      fm.processing_seconds->Observe(last_seconds);
     }
     for (auto& row : t.rows) out.bytes += static_cast<std::int64_t>(row.byte_size());
     out.rows = std::move(t.rows);
 
-    const auto n = static_cast<double>(batch.records.size());
-    fm.messages_processed->Increment(n);
-    fm.last_processing_seconds->Set(last_seconds);
-    fm.entities->Increment(static_cast<double>(t.entities));
-    if (!out.errors.empty()) {
-      fm.record_errors->Increment(static_cast<double>(out.errors.size()));
-      log::debug("processor.record_errors", "records or entities could not become rows; they go to the error log",
-                 {{"flow", std::string(ngsi::to_string(flow))},
-                  {"count", std::to_string(out.errors.size())},
-                  {"first", out.errors.front().error}});
+    const auto n = static_cast<std::int64_t>(batch.records.size());
+    for (const auto flow : batch.flows) {
+      const auto& f = tally[static_cast<std::size_t>(flow)];
+      auto& fm = w_.m->flow(flow);
+      fm.messages_processed->Increment(static_cast<double>(n));
+      fm.last_processing_seconds->Set(f.last_seconds);
+      fm.entities->Increment(static_cast<double>(f.entities));
+      auto& health = w_.m->health().flows[static_cast<std::size_t>(flow)];
+      health.messages += n;
+      health.errors += f.errors;
+      health.last_duration_s = f.last_seconds;
+      health.last_processed_ms = recv_us / 1000;
+      if (f.errors > 0) {
+        fm.record_errors->Increment(static_cast<double>(f.errors));
+        log::debug("processor.record_errors", "records or entities could not become rows; they go to the error log",
+                   {{"flow", std::string(ngsi::to_string(flow))}, {"count", std::to_string(f.errors)}});
+      }
     }
-    health.messages += static_cast<std::int64_t>(batch.records.size());
-    health.errors += static_cast<std::int64_t>(out.errors.size());
-    health.last_duration_s = last_seconds;
-    health.last_processed_ms = recv_us / 1000;
     send(writer_, std::move(out));
   }
 

@@ -169,7 +169,7 @@ class writer_impl : public msg::writer_actor::base {
       }
       for (const auto& r : b.rows) req.rows.push_back(postgis::tagged_row{&r, source_of[i]});
       for (const auto& e : b.errors) {
-        req.errors.push_back(postgis::request_error{e, source_of[i], b.flow});
+        req.errors.push_back(postgis::request_error{e.entry, source_of[i], e.flow});
       }
     }
 

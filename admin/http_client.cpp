@@ -134,7 +134,8 @@ http_reply http_exchange(const std::string& host, int port, const outgoing_reque
   const timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
   const socket_fd s(connect_to(target_host, port, tv, where));
 
-  std::string text = request.method + " " + request.target + " HTTP/1.1\r\nHost: " + where + "\r\nConnection: close\r\n";
+  std::string text =
+      request.method + " " + request.target + " HTTP/1.1\r\nHost: " + where + "\r\nConnection: close\r\n";
   for (const auto& [name, value] : request.headers) text += name + ": " + value + "\r\n";
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
     text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
@@ -150,9 +151,10 @@ http_reply http_exchange(const std::string& host, int port, const outgoing_reque
   for (;;) {
     const auto n = ::recv(s.get(), buf, sizeof buf, 0);
     if (n < 0) {
-      throw http_client_error(where + ": " + (errno == EAGAIN || errno == EWOULDBLOCK
-                                                  ? "no answer within " + std::to_string(ms) + " ms"
-                                                  : errno_text("recv")));
+      throw http_client_error(where + ": " +
+                              (errno == EAGAIN || errno == EWOULDBLOCK
+                                   ? "no answer within " + std::to_string(ms) + " ms"
+                                   : errno_text("recv")));
     }
     if (n == 0) break;
     raw.append(buf, static_cast<std::size_t>(n));

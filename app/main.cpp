@@ -14,7 +14,9 @@
 #include "app/healthcheck.hpp"
 #include "app/version.hpp"
 #include "config/loader.hpp"
+#include "config/topic_pattern.hpp"
 #include "kafka/kafka_properties.hpp"
+#include "kafka/topic_router.hpp"
 
 namespace {
 
@@ -48,8 +50,8 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config_path,
                     "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
 
-  auto* health = app.add_subcommand(
-      "healthcheck", "ask the running daemon's /readyz on admin.listen: exit 0 when ready, 1 when not");
+  auto* health = app.add_subcommand("healthcheck",
+                                    "ask the running daemon's /readyz on admin.listen: exit 0 when ready, 1 when not");
   health->add_option("-c,--config", config_path,
                      "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
   int timeout_ms = 3000;
@@ -87,7 +89,14 @@ int main(int argc, char** argv) {
       return print_config_errors(kafnus::config::config_error(problems));
     }
     for (const auto& w : settings.warnings) std::cerr << "kafnus: warning: " << w << "\n";
-    std::cout << "# " << config_path << ": valid\n" << settings.effective_yaml;
+    std::cout << "# " << config_path << ": valid\n";
+    // Which flows each topic (or pattern) feeds.
+    const kafnus::kafka::topic_router router(settings.flows);
+    for (const auto& topic : router.subscription()) {
+      std::cout << "# " << (kafnus::config::is_topic_pattern(topic) ? "pattern " : "topic ") << topic << " feeds "
+                << kafnus::ngsi::flow_names(router.flows_listing(topic)) << "\n";
+    }
+    std::cout << settings.effective_yaml;
     return 0;
   }
   return kafnus::run_daemon(settings);

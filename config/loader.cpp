@@ -408,8 +408,9 @@ class loader {
 
   void check(settings& out) {
     auto fail = [&](const std::string& m) { problems_.push_back(origin_ + ": " + m); };
-    // A topic belongs to exactly one flow.
-    std::map<std::string, std::string> owner;
+    // Patterns must compile; a topic may be listed under several flows (it
+    // feeds each of them).
+    std::set<std::string> owner;
     const std::pair<const char*, const flow_settings*> flows[] = {
         {"historic", &out.flows.historic}, {"lastdata", &out.flows.lastdata}, {"mutable", &out.flows.mutable_}};
     for (const auto& [name, f] : flows) {
@@ -418,14 +419,8 @@ class loader {
           if (auto problem = topic_pattern_problem(t); !problem.empty()) {
             fail("flows." + std::string(name) + ".topics: " + problem);
           }
-          owner.emplace(t, name);
-          continue;
         }
-        auto [it, inserted] = owner.emplace(t, name);
-        if (!inserted && it->second != name) {
-          fail("flows." + std::string(name) + ".topics: topic '" + t + "' is already consumed by flow '" + it->second +
-               "'; a topic belongs to one flow");
-        }
+        owner.insert(t);
       }
     }
     if (owner.empty()) {

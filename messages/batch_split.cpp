@@ -34,7 +34,6 @@ std::pair<msg::row_batch, msg::row_batch> split_batch(msg::row_batch&& b, std::s
   const msg::record_mark cut = b.records[records - 1];
   msg::row_batch first = std::move(b);
   msg::row_batch second;
-  second.flow = first.flow;
   second.source = first.source;
 
   second.rows = take_tail(first.rows, cut.rows_end);

@@ -20,7 +20,7 @@ struct raw_record {
 };
 
 struct raw_batch {
-  ngsi::flow flow = ngsi::flow::historic;  // the flow of the source topic
+  std::vector<ngsi::flow> flows{ngsi::flow::historic};  // the flows of the source topic (each record feeds all)
   source_range source;
   std::vector<raw_record> records;
 };

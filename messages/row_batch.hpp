@@ -1,6 +1,6 @@
 #pragma once
-// processor -> writer: the rows and error-log entries of one raw_batch, with
-// the source range whose position they move. Rows are ngsi::row and entries
+// processor -> writer: the rows and error-log entries of one raw_batch (of
+// every flow its topic feeds), with the source range whose position they move. Rows are ngsi::row and entries
 // ngsi::error_entry, plain std-only structs.
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 
 #include "messages/source_range.hpp"
 #include "ngsi/error_entry.hpp"
+#include "ngsi/flow.hpp"
 #include "ngsi/row.hpp"
 
 namespace kafnus::msg {
@@ -23,11 +24,17 @@ struct record_mark {
   std::int64_t value_bytes_end = 0;  // Kafka value bytes of this and earlier records (credits)
 };
 
-struct row_batch {
+// An error-log entry and the flow it failed in (a record of a topic that
+// feeds several flows may fail in one and become rows in the others).
+struct flow_error {
   ngsi::flow flow = ngsi::flow::historic;
+  ngsi::error_entry entry;
+};
+
+struct row_batch {
   source_range source;
-  std::vector<ngsi::row> rows;
-  std::vector<ngsi::error_entry> errors;
+  std::vector<ngsi::row> rows;  // each row names its flow
+  std::vector<flow_error> errors;
   std::int64_t bytes = 0;            // approximate size of rows, for the writer's batching limit
   std::vector<record_mark> records;  // one per record, in offset order (empty: the batch cannot be split)
 };

@@ -11,6 +11,15 @@ std::string_view to_string(flow f) noexcept {
   return "historic";
 }
 
+std::string flow_names(const std::vector<flow>& flows) {
+  std::string out;
+  for (auto f : flows) {
+    if (!out.empty()) out += ',';
+    out += to_string(f);
+  }
+  return out;
+}
+
 std::optional<flow> parse_flow(std::string_view name) noexcept {
   for (flow f : kAllFlows) {
     if (to_string(f) == name) return f;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,8 @@ inline constexpr flow kAllFlows[] = {flow::historic, flow::lastdata, flow::mutab
 // "historic", "lastdata", "mutable"
 std::string_view to_string(flow f) noexcept;
 std::optional<flow> parse_flow(std::string_view name) noexcept;
+// "historic,lastdata": names joined by commas, for logs and messages.
+std::string flow_names(const std::vector<flow>& flows);
 
 // Suffix appended to the table name: "", "_lastdata", "_mutable".
 std::string_view table_suffix(flow f) noexcept;

@@ -4,8 +4,9 @@
 // bootstrap.sql once; per case its setup.sql, its messages published in
 // file order, then expected.json polled until it holds (or a timeout).
 //
-// The case topics smc_raw_{historic,lastdata,mutable} are renamed with a
-// per-run prefix so no other run's records are ever consumed.
+// The case topics smc_raw_{historic,lastdata,mutable} (and smc_raw_all, which
+// feeds the three flows) are renamed with a per-run prefix so no other run's
+// records are ever consumed.
 
 #include <gtest/gtest.h>
 
@@ -32,7 +33,8 @@ namespace kt = kafnus::test;
 
 namespace {
 
-const char* const kFlowTopics[] = {"smc_raw_historic", "smc_raw_lastdata", "smc_raw_mutable"};
+// The topic of each flow, then one listed under all three (one subscription, three flows).
+const char* const kFlowTopics[] = {"smc_raw_historic", "smc_raw_lastdata", "smc_raw_mutable", "smc_raw_all"};
 
 fs::path conformance_dir() {
   const char* env = std::getenv("KAFNUS_CONFORMANCE_DIR");
@@ -76,9 +78,9 @@ class Conformance : public testing::TestWithParam<std::string> {
     pg.exec(slurp(conformance_dir() / "bootstrap.sql"));
 
     kt::daemon_config cfg;
-    cfg.historic_topics = {topics[0]};
-    cfg.lastdata_topics = {topics[1]};
-    cfg.mutable_topics = {topics[2]};
+    cfg.historic_topics = {topics[0], topics[3]};
+    cfg.lastdata_topics = {topics[1], topics[3]};
+    cfg.mutable_topics = {topics[2], topics[3]};
     cfg.extra_yaml =
         "datamodel:\n"
         "  default: dm-by-entity-type-database\n"
@@ -221,6 +223,6 @@ INSTANTIATE_TEST_SUITE_P(Cases, Conformance, testing::ValuesIn(case_names()),
                            return name;
                          });
 
-TEST(ConformanceCases, AreFound) { EXPECT_GE(case_names().size(), 15u) << conformance_dir(); }
+TEST(ConformanceCases, AreFound) { EXPECT_GE(case_names().size(), 17u) << conformance_dir(); }
 
 }  // namespace

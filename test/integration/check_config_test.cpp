@@ -83,3 +83,13 @@ TEST(CheckConfig, VersionPrintsTheVersion) {
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.output, HasSubstr("kafnus 0."));
 }
+
+TEST(CheckConfig, PrintsWhichFlowsEachTopicFeeds) {
+  auto r = check_config(kValid +
+                        "flows:\n  historic:\n    topics: [smc_raw, \"^city_.*$\"]\n"
+                        "  lastdata:\n    topics: [smc_raw, \"^city_.*$\"]\n  mutable:\n    topics: [smc_raw, m]\n");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("# topic smc_raw feeds historic,lastdata,mutable\n"));
+  EXPECT_THAT(r.output, HasSubstr("# pattern ^city_.*$ feeds historic,lastdata\n"));
+  EXPECT_THAT(r.output, HasSubstr("# topic m feeds mutable\n"));
+}

@@ -12,7 +12,8 @@ namespace kafnus::test {
 
 http_reply http_call(int port, const std::string& method, const std::string& target,
                      const std::map<std::string, std::string>& extra_headers, const std::string& body) {
-  return http_exchange("127.0.0.1", port, outgoing_request{method, target, extra_headers, body}, std::chrono::seconds(10));
+  return http_exchange("127.0.0.1", port, outgoing_request{method, target, extra_headers, body},
+                       std::chrono::seconds(10));
 }
 
 int free_port() {

@@ -143,10 +143,14 @@ TEST(ConfigLoader, UnknownDatamodelForAServiceIsRejected) {
                        HasSubstr("dm-by-entity-type-database-schema")));
 }
 
-TEST(ConfigLoader, ATopicInTwoFlowsIsRejected) {
-  auto m =
-      rejection(std::string(kMinimal) + "flows:\n  historic:\n    topics: [raw]\n  lastdata:\n    topics: [raw]\n");
-  EXPECT_THAT(m, AllOf(HasSubstr("topic 'raw'"), HasSubstr("already consumed by flow 'historic'")));
+TEST(ConfigLoader, ATopicMayFeedSeveralFlows) {
+  auto s = load_string(std::string(kMinimal) +
+                           "flows:\n  historic:\n    topics: [raw]\n  lastdata:\n    topics: [raw]\n"
+                           "  mutable:\n    topics: [raw, other]\n",
+                       {});
+  EXPECT_EQ(s.flows.historic.topics, std::vector<std::string>{"raw"});
+  EXPECT_EQ(s.flows.lastdata.topics, std::vector<std::string>{"raw"});
+  EXPECT_EQ(s.flows.mutable_.topics, (std::vector<std::string>{"raw", "other"}));
 }
 
 TEST(ConfigLoader, NoTopicAtAllIsRejected) {

@@ -28,7 +28,7 @@ msg::row_batch five_records() {
       row.entity_id = "R" + std::to_string(r) + "_" + std::to_string(i);
       b.rows.push_back(row);
     }
-    if (r == 1) b.errors.push_back(ngsi::error_entry{"s", 0, "bad", "q"});
+    if (r == 1) b.errors.push_back(msg::flow_error{ngsi::flow::historic, ngsi::error_entry{"s", 0, "bad", "q"}});
     b.records.push_back(msg::record_mark{100 + r + 1, b.rows.size(), b.errors.size(), 10 * (r + 1)});
   }
   for (const auto& row : b.rows) b.bytes += static_cast<std::int64_t>(row.byte_size());
