@@ -1,6 +1,6 @@
 #pragma once
 // consumer -> processor: consecutive Kafka records of one partition, and the
-// flow they feed. A partition always goes to the same processor of the pool.
+// flows they feed (a topic may feed several). A partition always goes to the same processor of the pool.
 
 #include <cstdint>
 #include <string>
