@@ -232,7 +232,13 @@ class writer_impl : public msg::writer_actor::base {
     // Entries actually written to an error log: rejected rows, and the
     // processors' errors of sources that advanced (not those of a conflicting
     // or already committed source, which were never written).
-    for (const auto& [fs, n] : res.logged) m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
+    for (const auto& [fs, n] : res.logged) {
+      m.error_log_rows(fs.flow, fs.service).Increment(static_cast<double>(n));
+      m.health().error_log_last_hour.add(fs.service, n);
+    }
+    m.health().last_commit_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     for (auto f : ngsi::kAllFlows) {
       const auto dropped = res.dropped_attributes[static_cast<std::size_t>(f)];
       if (dropped) m.flow(f).dropped_attributes->Increment(static_cast<double>(dropped));

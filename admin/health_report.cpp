@@ -98,6 +98,15 @@ std::string health_json(const health_state& h, std::chrono::system_clock::time_p
   w.key("postgres").begin_object().key("connected").boolean(h.db_connected.load()).end_object();
   w.key("consuming").boolean(h.consuming.load());
   w.key("draining").boolean(h.draining.load());
+  w.key("lastCommitAt");  // the last committed transaction
+  if (const auto commit_ms = h.last_commit_ms.load(); commit_ms != 0) {
+    w.string(iso8601_utc(commit_ms));
+  } else {
+    w.null();
+  }
+  w.key("errorLogLastHour").begin_object();  // error-log rows written per service
+  for (const auto& [service, n] : h.error_log_last_hour.last_hour(now)) w.key(service).integer(n);
+  w.end_object();
   w.key("flows").begin_array();
   for (auto f : ngsi::kAllFlows) {
     const auto& fs = h.flows[static_cast<std::size_t>(f)];

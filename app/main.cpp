@@ -2,6 +2,7 @@
 //   kafnus run --config FILE           run the daemon
 //   kafnus check-config --config FILE  validate a configuration and print it, secrets masked
 //   kafnus healthcheck --config FILE   exit 0 when the running daemon's /readyz says ready
+//   kafnus status [--url URL] [--json] one screen of a running daemon's state
 //   kafnus --version
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 
 #include "app/daemon.hpp"
 #include "app/healthcheck.hpp"
+#include "app/status.hpp"
 #include "app/version.hpp"
 #include "config/loader.hpp"
 #include "config/topic_pattern.hpp"
@@ -58,6 +60,15 @@ int main(int argc, char** argv) {
   health->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer (default 3000)")
       ->check(CLI::Range(1, 600000));
 
+  kafnus::status_options status_options;
+  auto* status = app.add_subcommand(
+      "status", "one screen of a running daemon: readiness, rates, lag, last commit, recent error-log rows");
+  status->add_option("--url", status_options.url, "the daemon's admin address (default http://127.0.0.1:8000)");
+  status->add_flag("--json", status_options.json, "print JSON instead of text");
+  int interval_ms = 2000;
+  status->add_option("--interval-ms", interval_ms, "between the two samples the rates come from (default 2000)")
+      ->check(CLI::Range(100, 600000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,6 +78,10 @@ int main(int argc, char** argv) {
   if (version) {
     std::cout << "kafnus " << kafnus::kVersion << " (" << kafnus::kGitRevision << ")\n";
     return 0;
+  }
+  if (*status) {
+    status_options.interval = std::chrono::milliseconds(interval_ms);
+    return kafnus::run_status(status_options, std::cout, std::cerr);
   }
   if (!*run && !*check && !*health) {
     std::cerr << app.help();

@@ -24,15 +24,16 @@
 #include <prometheus/registry.h>
 
 #include "ngsi/flow.hpp"
+#include "telemetry/recent_counts.hpp"
 
 namespace kafnus {
 
 // Live state behind /health, written by the actors that know it.
 struct health_state {
-  std::atomic<bool> kafka_connected{false};  // consumer has a working broker connection
-  std::atomic<bool> db_connected{false};     // writer has a working database connection
-  std::atomic<bool> consuming{false};        // subscribed and assigned (or waiting for an assignment)
-  std::atomic<bool> draining{false};         // graceful stop in progress
+  std::atomic<bool> kafka_connected{false};   // consumer has a working broker connection
+  std::atomic<bool> db_connected{false};      // writer has a working database connection
+  std::atomic<bool> consuming{false};         // subscribed and assigned (or waiting for an assignment)
+  std::atomic<bool> draining{false};          // graceful stop in progress
   std::atomic<std::int64_t> last_poll_ms{0};  // the consumer's last poll (wall clock): its loop is alive
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   // Since when the consumer has had no working broker connection, in ms
@@ -48,7 +49,9 @@ struct health_state {
     std::atomic<std::int64_t> last_processed_ms{0};  // wall clock, ms since epoch; 0 = never
     std::atomic<double> last_duration_s{0.0};
   };
-  std::array<flow_state, 3> flows;  // indexed by ngsi::flow
+  std::array<flow_state, 3> flows;              // indexed by ngsi::flow
+  std::atomic<std::int64_t> last_commit_ms{0};  // the writer's last committed transaction; 0 = none yet
+  recent_counts error_log_last_hour;            // error-log rows written, per service
 
   // The consumer reports its broker connection here, as often as it likes:
   // `true` clears the outage, `false` starts one unless one is already

@@ -424,3 +424,21 @@ TEST_F(AdminServer, TheClientNamesTheAddressItCouldNotReach) {
     EXPECT_THAT(e.what(), HasSubstr("127.0.0.1:" + std::to_string(port) + ": connect: Connection refused"));
   }
 }
+
+TEST_F(AdminServer, HealthReportsTheLastCommitAndTheErrorLogRowsOfTheLastHour) {
+  start();
+  auto doc = parse(parser_, get("/health").body);
+  EXPECT_TRUE(doc["lastCommitAt"].is_null());
+  simdjson::dom::object none;
+  ASSERT_EQ(doc["errorLogLastHour"].get(none), simdjson::SUCCESS);
+  EXPECT_EQ(none.size(), 0u);
+
+  m_->health().last_commit_ms = 1714564800123;  // 2024-05-01T12:00:00.123Z
+  m_->health().error_log_last_hour.add("smartcity", 3);
+  m_->health().error_log_last_hour.add("smartcity", 2);
+  doc = parse(parser_, get("/health").body);
+  EXPECT_EQ(string_at(doc, "/lastCommitAt"), "2024-05-01T12:00:00.123Z");
+  std::int64_t n = 0;
+  ASSERT_EQ(doc.at_pointer("/errorLogLastHour/smartcity").get(n), simdjson::SUCCESS);
+  EXPECT_EQ(n, 5);
+}
