@@ -29,6 +29,25 @@ using stream_fixture = kt::historic_stream;
 
 std::string services_script() { return std::string(KAFNUS_SOURCE_DIR) + "/scripts/services.sh"; }
 
+// Streams `total` notifications at 2,000/s into a daemon started with
+// `cfg`, kill -9s it a quarter of the way, restarts it and waits for every
+// historic row. Returns the historic rows at the kill.
+long long stream_through_a_sigkill(stream_fixture& f, const kt::daemon_config& cfg, int total) {
+  kt::daemon_process d(cfg);
+  d.start();
+  std::thread publisher = f.publish_paced(total);
+  EXPECT_TRUE(f.wait_rows(total / 4, 60s)) << d.log();
+  d.signal(SIGKILL);
+  EXPECT_EQ(d.wait_exit(10s), 128 + SIGKILL);
+  const auto at_kill = f.rows();
+  d.start();
+  publisher.join();
+  EXPECT_LT(at_kill, total) << "the stream finished before the kill; the test proves nothing";
+  EXPECT_TRUE(f.wait_rows(total, 120s)) << "rows: " << f.rows() << "\n" << d.log();
+  std::this_thread::sleep_for(1s);
+  return at_kill;
+}
+
 }  // namespace
 
 TEST(Pipeline, ABadRowCostsOnlyItself) {
@@ -90,18 +109,7 @@ TEST(Pipeline, SigkillMidStreamThenRestartGivesExactlyOneRowPerNotification) {
   constexpr int kTotal = 6000;
   auto cfg = f.config();
   cfg.extra_yaml = "batching:\n  max_rows: 200\n";
-  kt::daemon_process d(cfg);
-  d.start();
-  std::thread publisher = f.publish_paced(kTotal);
-  ASSERT_TRUE(f.wait_rows(kTotal / 4, 60s)) << d.log();
-  d.signal(SIGKILL);
-  EXPECT_EQ(d.wait_exit(10s), 128 + SIGKILL);
-  const auto at_kill = f.rows();
-  d.start();
-  publisher.join();
-  EXPECT_LT(at_kill, kTotal) << "the stream finished before the kill; the test proves nothing";
-  EXPECT_TRUE(f.wait_rows(kTotal, 120s)) << "rows: " << f.rows() << "\n" << d.log();
-  std::this_thread::sleep_for(1s);
+  stream_through_a_sigkill(f, cfg, kTotal);
   EXPECT_EQ(f.rows(), kTotal);
   EXPECT_EQ(f.distinct_rows(), kTotal);
 }
@@ -140,18 +148,7 @@ TEST(Pipeline, OneTopicFeedingThreeFlowsSurvivesSigkillExactlyOnceInEach) {
   cfg.lastdata_topics = {f.topic};
   cfg.mutable_topics = {f.topic};
   cfg.extra_yaml = "batching:\n  max_rows: 200\n";
-  kt::daemon_process d(cfg);
-  d.start();
-  std::thread publisher = f.publish_paced(kTotal);
-  ASSERT_TRUE(f.wait_rows(kTotal / 4, 60s)) << d.log();
-  d.signal(SIGKILL);
-  EXPECT_EQ(d.wait_exit(10s), 128 + SIGKILL);
-  const auto at_kill = f.rows();
-  d.start();
-  publisher.join();
-  EXPECT_LT(at_kill, kTotal) << "the stream finished before the kill; the test proves nothing";
-  EXPECT_TRUE(f.wait_rows(kTotal, 120s)) << "rows: " << f.rows() << "\n" << d.log();
-  std::this_thread::sleep_for(1s);
+  stream_through_a_sigkill(f, cfg, kTotal);
   EXPECT_EQ(f.rows(), kTotal) << "historic: one row per notification";
   EXPECT_EQ(f.distinct_rows(), kTotal);
   EXPECT_EQ(f.pg.count(f.table + "_mutable"), kTotal) << "mutable: one row per entity and TimeInstant";
