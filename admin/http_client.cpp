@@ -7,8 +7,8 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <memory>
+#include <system_error>
 
 namespace kafnus {
 namespace {
@@ -42,7 +42,7 @@ std::string reachable_host(const std::string& host) {
   return host;
 }
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::system_category().message(errno); }
 
 // The body of a chunked answer, its chunks joined (extensions and trailers ignored).
 std::string unchunk(const std::string& chunked, const std::string& where) {
