@@ -113,6 +113,13 @@ with open(mounts["/etc/prometheus/prometheus.yml"]) as f:
     prom = yaml.safe_load(f)
 targets = [t for job in prom["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
 check("Prometheus scrapes kafnus:8000", "kafnus:8000" in targets)
+with open(os.path.join(root, "monitoring", "prometheus.yml")) as f:
+    reference = yaml.safe_load(f)
+for job in reference["scrape_configs"]:
+    for sc in job["static_configs"]:
+        sc["targets"] = ["kafnus:8000" if t == "localhost:8000" else t for t in sc["targets"]]
+check("the stack's prometheus.yml is monitoring/prometheus.yml with the stack's target", prom == reference,
+      "they differ: change both")
 
 # Grafana: datasource and dashboards, where the provisioning reads them.
 with open(mounts["/etc/grafana/provisioning/datasources/kafnus.yml"]) as f:
