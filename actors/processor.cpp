@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <string>
 
 #include <caf/all.hpp>
 
@@ -90,6 +91,7 @@ class processor_impl : public msg::processor_actor::base {
       std::int64_t entities = 0;
       std::int64_t errors = 0;
       double last_seconds = 0;
+      std::string first_error;  // for the log
     };
     std::array<flow_tally, 3> tally{};
     msg::row_batch out;
@@ -112,6 +114,9 @@ class processor_impl : public msg::processor_actor::base {
               err.candidate ? postgis::render_statement(*err.candidate) : record_reference(batch.source, r);
           out.errors.push_back(
               msg::flow_error{flow, ngsi::error_entry{err.service, recv_us, std::move(err.message), std::move(query)}});
+        }
+        if (tally[i].first_error.empty() && t.errors.size() > errors_before) {
+          tally[i].first_error = out.errors[out.errors.size() - (t.errors.size() - errors_before)].entry.error;
         }
         tally[i].entities += static_cast<std::int64_t>(t.entities - entities_before);
         tally[i].errors += static_cast<std::int64_t>(t.errors.size() - errors_before);
@@ -139,7 +144,9 @@ class processor_impl : public msg::processor_actor::base {
       if (f.errors > 0) {
         fm.record_errors->Increment(static_cast<double>(f.errors));
         log::debug("processor.record_errors", "records or entities could not become rows; they go to the error log",
-                   {{"flow", std::string(ngsi::to_string(flow))}, {"count", std::to_string(f.errors)}});
+                   {{"flow", std::string(ngsi::to_string(flow))},
+                    {"count", std::to_string(f.errors)},
+                    {"first", f.first_error}});
       }
     }
     send(writer_, std::move(out));
