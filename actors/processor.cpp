@@ -106,6 +106,7 @@ class processor_impl : public msg::processor_actor::base {
         const auto i = static_cast<std::size_t>(flow);
         const auto t0 = steady_clock::now();
         const auto errors_before = t.errors.size();
+        const auto out_errors_before = out.errors.size();
         const auto entities_before = t.entities;
         ngsi::transform(r.value, r.headers, options_[i], recv_us, t);
         for (auto e = errors_before; e < t.errors.size(); ++e) {
@@ -115,8 +116,8 @@ class processor_impl : public msg::processor_actor::base {
           out.errors.push_back(
               msg::flow_error{flow, ngsi::error_entry{err.service, recv_us, std::move(err.message), std::move(query)}});
         }
-        if (tally[i].first_error.empty() && t.errors.size() > errors_before) {
-          tally[i].first_error = out.errors[out.errors.size() - (t.errors.size() - errors_before)].entry.error;
+        if (tally[i].first_error.empty() && out.errors.size() > out_errors_before) {
+          tally[i].first_error = out.errors[out_errors_before].entry.error;
         }
         tally[i].entities += static_cast<std::int64_t>(t.entities - entities_before);
         tally[i].errors += static_cast<std::int64_t>(t.errors.size() - errors_before);

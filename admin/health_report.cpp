@@ -26,17 +26,22 @@ void begin_verdict(json_writer& w, const readiness& r) {
   w.end_array();
 }
 
+// A moment in ms since the epoch as ISO-8601, or null when it is 0 (never).
+void write_moment(json_writer& w, std::int64_t ms) {
+  if (ms == 0) {
+    w.null();
+  } else {
+    w.string(iso8601_utc(ms));
+  }
+}
+
 void write_kafka(json_writer& w, const health_state& h) {
   const bool connected = h.kafka_connected.load();
   const auto since = h.kafka_down_since_ms.load();
   w.key("kafka").begin_object();
   w.key("connected").boolean(connected);
   w.key("downSince");  // when the outage (or the wait for a first connection) began
-  if (!connected && since != 0) {
-    w.string(iso8601_utc(since));
-  } else {
-    w.null();
-  }
+  write_moment(w, connected ? 0 : since);
   w.end_object();
 }
 
@@ -99,28 +104,19 @@ std::string health_json(const health_state& h, std::chrono::system_clock::time_p
   w.key("consuming").boolean(h.consuming.load());
   w.key("draining").boolean(h.draining.load());
   w.key("lastCommitAt");  // the last committed transaction
-  if (const auto commit_ms = h.last_commit_ms.load(); commit_ms != 0) {
-    w.string(iso8601_utc(commit_ms));
-  } else {
-    w.null();
-  }
+  write_moment(w, h.last_commit_ms.load());
   w.key("errorLogLastHour").begin_object();  // error-log rows written per service
   for (const auto& [service, n] : h.error_log_last_hour.last_hour(now)) w.key(service).integer(n);
   w.end_object();
   w.key("flows").begin_array();
   for (auto f : ngsi::kAllFlows) {
     const auto& fs = h.flows[static_cast<std::size_t>(f)];
-    const auto last_ms = fs.last_processed_ms.load();
     w.begin_object();
     w.key("flow").string(ngsi::to_string(f));
     w.key("messages").integer(fs.messages.load());
     w.key("errors").integer(fs.errors.load());
     w.key("lastProcessedAt");
-    if (last_ms == 0) {
-      w.null();
-    } else {
-      w.string(iso8601_utc(last_ms));
-    }
+    write_moment(w, fs.last_processed_ms.load());
     w.key("lastDurationSeconds").number(fs.last_duration_s.load());
     w.end_object();
   }

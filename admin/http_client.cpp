@@ -5,10 +5,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <memory>
 #include <system_error>
+
+#include "text/ascii.hpp"
 
 namespace kafnus {
 namespace {
@@ -28,11 +29,6 @@ class socket_fd {
  private:
   int fd_;
 };
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // A wildcard listen address is reached through the loopback one.
 std::string reachable_host(const std::string& host) {
@@ -85,14 +81,13 @@ http_reply parse(const std::string& raw, const std::string& where) {
     const std::string line = raw.substr(pos + 2, next - pos - 2);
     const auto colon = line.find(':');
     if (colon != std::string::npos) {
-      auto value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      r.headers[lower(line.substr(0, colon))] = value;
+      r.headers[text::to_lower_ascii(line.substr(0, colon))] = std::string(text::trim(line.substr(colon + 1)));
     }
     pos = next;
   }
   r.body = raw.substr(end + 4);
-  if (lower(r.header("transfer-encoding")).find("chunked") != std::string::npos) r.body = unchunk(r.body, where);
+  if (text::to_lower_ascii(r.header("transfer-encoding")).find("chunked") != std::string::npos)
+    r.body = unchunk(r.body, where);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "admin/http_client.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus {
 
@@ -10,8 +11,7 @@ int run_healthcheck(const config::admin_settings& admin, std::chrono::millisecon
                     std::ostream& err) {
   try {
     const auto reply = http_exchange(admin.host, admin.port, outgoing_request{"GET", "/readyz", {}, {}}, timeout);
-    std::string body = reply.body;
-    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    const auto body = text::trim(reply.body);
     if (reply.status == 200) {
       out << body << "\n";
       return 0;

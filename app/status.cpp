@@ -154,6 +154,11 @@ std::string ago(const std::string& iso) {
   return " (" + std::to_string(seconds / 3600) + " h ago)";
 }
 
+// "2026-12-01T20:49:42.651Z (4 s ago)", or `otherwise` when it never happened.
+std::string moment(const std::optional<std::string>& iso, const char* otherwise) {
+  return iso ? *iso + ago(*iso) : std::string(otherwise);
+}
+
 std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -176,14 +181,12 @@ void print_text(const status_report& r, const std::string& url, std::ostream& ou
   for (const auto& reason : r.reasons) out << "  ! " << reason << "\n";
   out << "  Kafka        " << (r.kafka ? "connected" : "NOT connected") << "\n";
   out << "  PostgreSQL   " << (r.postgres ? "connected" : "NOT connected") << "\n";
-  out << "  last commit  " << (r.last_commit ? *r.last_commit + ago(*r.last_commit) : std::string("none yet"))
-      << "\n\n";
+  out << "  last commit  " << moment(r.last_commit, "none yet") << "\n\n";
   out << "  " << pad("flow", 10) << pad_left("rate/s", 10) << pad_left("messages", 12) << pad_left("errors", 9)
       << "  last processed\n";
   for (const auto& f : r.flows) {
     out << "  " << pad(f.flow, 10) << pad_left(fixed(f.rate, 1), 10) << pad_left(std::to_string(f.messages), 12)
-        << pad_left(std::to_string(f.errors), 9) << "  "
-        << (f.last_processed ? *f.last_processed + ago(*f.last_processed) : std::string("never")) << "\n";
+        << pad_left(std::to_string(f.errors), 9) << "  " << moment(f.last_processed, "never") << "\n";
   }
   out << "\n  lag per topic (messages)\n";
   if (r.lag.empty()) out << "    no partition assigned\n";
@@ -191,6 +194,14 @@ void print_text(const status_report& r, const std::string& url, std::ostream& ou
   out << "\n  error-log rows in the last hour\n";
   if (r.error_log.empty()) out << "    none\n";
   for (const auto& [service, n] : r.error_log) out << "    " << pad(service, 40) << " " << n << "\n";
+}
+
+void write_optional(json_writer& w, const std::optional<std::string>& v) {
+  if (v) {
+    w.string(*v);
+  } else {
+    w.null();
+  }
 }
 
 void print_json(const status_report& r, const std::string& url, std::ostream& out) {
@@ -206,12 +217,7 @@ void print_json(const status_report& r, const std::string& url, std::ostream& ou
   w.key("uptimeSeconds").number(r.uptime_s);
   w.key("kafka").begin_object().key("connected").boolean(r.kafka).end_object();
   w.key("postgres").begin_object().key("connected").boolean(r.postgres).end_object();
-  w.key("lastCommitAt");
-  if (r.last_commit) {
-    w.string(*r.last_commit);
-  } else {
-    w.null();
-  }
+  write_optional(w.key("lastCommitAt"), r.last_commit);
   w.key("flows").begin_array();
   for (const auto& f : r.flows) {
     w.begin_object();
@@ -219,12 +225,7 @@ void print_json(const status_report& r, const std::string& url, std::ostream& ou
     w.key("ratePerSecond").number(f.rate);
     w.key("messages").integer(f.messages);
     w.key("errors").integer(f.errors);
-    w.key("lastProcessedAt");
-    if (f.last_processed) {
-      w.string(*f.last_processed);
-    } else {
-      w.null();
-    }
+    write_optional(w.key("lastProcessedAt"), f.last_processed);
     w.end_object();
   }
   w.end_array();

@@ -12,10 +12,7 @@ using config::topic_pattern_problem;
 namespace {
 
 void add_flow(std::vector<ngsi::flow>& flows, ngsi::flow f) {
-  for (auto g : flows) {
-    if (g == f) return;
-  }
-  flows.push_back(f);
+  if (std::find(flows.begin(), flows.end(), f) == flows.end()) flows.push_back(f);
 }
 
 }  // namespace
@@ -23,9 +20,7 @@ void add_flow(std::vector<ngsi::flow>& flows, ngsi::flow f) {
 topic_router::topic_router(const std::vector<std::pair<ngsi::flow, std::vector<std::string>>>& flows) {
   for (const auto& [flow, topics] : flows) {
     for (const auto& t : topics) {
-      bool listed = false;
-      for (const auto& s : subscription_) listed = listed || s == t;
-      if (!listed) subscription_.push_back(t);
+      if (std::find(subscription_.begin(), subscription_.end(), t) == subscription_.end()) subscription_.push_back(t);
       if (!is_topic_pattern(t)) {
         add_flow(exact_[t], flow);
         continue;

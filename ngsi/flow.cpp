@@ -1,5 +1,7 @@
 #include "ngsi/flow.hpp"
 
+#include "text/ascii.hpp"
+
 namespace kafnus::ngsi {
 
 std::string_view to_string(flow f) noexcept {
@@ -12,12 +14,10 @@ std::string_view to_string(flow f) noexcept {
 }
 
 std::string flow_names(const std::vector<flow>& flows) {
-  std::string out;
-  for (auto f : flows) {
-    if (!out.empty()) out += ',';
-    out += to_string(f);
-  }
-  return out;
+  std::vector<std::string> names;
+  names.reserve(flows.size());
+  for (auto f : flows) names.emplace_back(to_string(f));
+  return text::join(names);
 }
 
 std::optional<flow> parse_flow(std::string_view name) noexcept {
