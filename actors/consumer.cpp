@@ -644,9 +644,13 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
                     ack.status == msg::ack_status::committed);
     if (outcome == partition_ledger::ack_outcome::conflict) {
       w_.m->position_conflicts().Increment();
+      const auto m = last_recorded_mover(key);
       log::warn("kafka.position_conflict",
-                "another consumer moved this partition's stored position; seeking back to it",
-                {{"partition", kafka::to_string(key)}, {"expected", std::to_string(ack.source.expected_position)}});
+                "another consumer or an operator moved this partition's stored position; seeking back to it",
+                {{"partition", kafka::to_string(key)},
+                 {"expected", std::to_string(ack.source.expected_position)},
+                 {"last_recorded_move_by", m.moved_by},
+                 {"last_recorded_move_at", m.moved_at}});
       reposition(key);
     }
     // Credits are back whatever the ack's epoch: a pause of the old
@@ -749,6 +753,78 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     if (!consumer_) return;
     commit_to_kafka(false);
     if (ledger_.any_awaiting() && clock::now() - last_position_attempt_ >= kPositionRetry) resolve_waiting();
+    if (clock::now() - last_move_check_ >= std::chrono::milliseconds(w_.settings->kafka.position_check_interval_ms)) {
+      follow_moved_positions();
+    }
+  }
+
+  // Stored positions moved by someone else (`kafnus positions set`, another
+  // owner of the partition) while this instance had nothing in flight for
+  // them: no compare-and-set would tell until the partition receives a
+  // record, so they are read every kafka.position_check_interval_ms and
+  // followed. One small query; a database that does not answer is the
+  // writer's to report, so this only retries.
+  void follow_moved_positions() {
+    last_move_check_ = clock::now();
+    if (ledger_.settled().empty()) return;
+    struct move {
+      partition_key k;
+      std::int64_t to;
+      postgis::position_move by;
+    };
+    std::vector<move> moves;
+    try {
+      if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
+      pqxx::read_transaction tx(*db_);
+      std::map<partition_key, std::int64_t> stored;
+      for (const auto& [k, p] :
+           postgis::read_group_positions(tx, w_.settings->postgres.offsets_schema, w_.settings->kafka.group_id)) {
+        stored[k] = p.next;
+      }
+      for (const auto& k : ledger_.moved(stored)) moves.push_back({k, stored.at(k), mover(tx, k, stored.at(k))});
+    } catch (const std::exception& e) {
+      db_.reset();
+      log::debug("positions.check_failed", "cannot compare stored positions; will retry", {{"error", e.what()}});
+      return;
+    }
+    for (const auto& m : moves) {
+      log::warn("kafka.position_moved", "the stored position was moved outside this instance; consuming from there",
+                {{"partition", kafka::to_string(m.k)},
+                 {"from", std::to_string(ledger_.find(m.k)->chain)},
+                 {"to", std::to_string(m.to)},
+                 {"moved_by", m.by.moved_by},
+                 {"moved_at", m.by.moved_at},
+                 {"reason", m.by.reason}});
+      if (ledger_.reposition(m.k)) apply_pause({m.k});
+    }
+    resolve_waiting();  // reads the stored positions again and seeks there
+  }
+
+  // The last move of k that `kafnus positions set` recorded (a conflict does
+  // not say where the position went; the log shows when that move was).
+  postgis::position_move last_recorded_mover(const partition_key& k) {
+    try {
+      if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
+      pqxx::read_transaction tx(*db_);
+      return mover(tx, k, -1);
+    } catch (const std::exception& e) {
+      db_.reset();
+      postgis::position_move unknown;
+      unknown.moved_by = std::string("unknown: ") + e.what();
+      return unknown;
+    }
+  }
+
+  // Who moved k's position to `to`, as `kafnus positions set` recorded it
+  // (the last recorded move of k when `to` is negative).
+  postgis::position_move mover(pqxx::transaction_base& tx, const partition_key& k, std::int64_t to) {
+    const auto& schema = w_.settings->postgres.offsets_schema;
+    auto m = postgis::last_position_move(tx, schema, w_.settings->kafka.group_id, k.first, k.second, to);
+    if (m) return *m;
+    postgis::position_move unknown;
+    unknown.moved_by = "unknown: no move recorded in " + schema +
+                       ".position_moves (another consumer of the group, or the table edited by hand)";
+    return unknown;
   }
 
   // Mirrors committed positions to Kafka so lag tools see them; the stored
@@ -840,6 +916,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   caf::typed_response_promise<msg::drained_atom> drained_;  // the supervisor's drain request
   std::string fatal_;
   clock::time_point last_position_attempt_{};
+  clock::time_point last_move_check_{};
   std::map<RdKafka::ErrorCode, clock::time_point> last_error_log_;
 };
 

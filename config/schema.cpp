@@ -192,6 +192,10 @@ std::vector<key_spec> build() {
           KAFNUS_AT(kafka.instance_id)),
       integer("kafka.poll_timeout_ms", 100, 1, 1000, "longest a single poll of the broker blocks",
               KAFNUS_AT(kafka.poll_timeout_ms)),
+      integer("kafka.position_check_interval_ms", 2000, 100, 3'600'000,
+              "how often stored positions are compared with the consumed ones, so a position moved by `kafnus "
+              "positions set` is followed also on a partition that receives nothing",
+              KAFNUS_AT(kafka.position_check_interval_ms)),
       map("kafka.properties", {}, "any librdkafka property (security.protocol, sasl.*, ssl.*, ...)",
           KAFNUS_AT(kafka.properties)),
       map_of_files("kafka.property_files", "librdkafka property -> file whose contents are its value (secrets)"),

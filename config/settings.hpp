@@ -21,6 +21,7 @@ struct kafka_settings {
   out_of_range position_out_of_range;
   std::string instance_id;  // group.instance.id; "auto" until the daemon resolves it; empty: dynamic membership
   int poll_timeout_ms;
+  int position_check_interval_ms;
   // Any librdkafka property (security.protocol, sasl.*, ssl.*, ...), already
   // merged with the contents of property_files.
   std::map<std::string, std::string> properties;

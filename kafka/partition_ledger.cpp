@@ -194,4 +194,24 @@ void partition_ledger::orphan(partition& p) {
   p.in_flight = work{};
 }
 
+std::vector<partition_key> partition_ledger::settled() const {
+  std::vector<partition_key> out;
+  if (draining_) return out;
+  for (const auto& [k, p] : parts_) {
+    if (p.stored_known && !p.awaiting_position && p.in_flight.messages <= 0 && p.in_flight.bytes <= 0) {
+      out.push_back(k);
+    }
+  }
+  return out;
+}
+
+std::vector<partition_key> partition_ledger::moved(const std::map<partition_key, std::int64_t>& stored) const {
+  std::vector<partition_key> out;
+  for (const auto& k : settled()) {
+    const auto s = stored.find(k);
+    if (s != stored.end() && s->second != parts_.at(k).chain) out.push_back(k);
+  }
+  return out;
+}
+
 }  // namespace kafnus::kafka

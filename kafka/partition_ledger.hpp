@@ -152,6 +152,18 @@ class partition_ledger {
   bool any_awaiting() const;
   std::vector<partition_key> awaiting() const;
 
+  // ------------------------------------------- positions moved elsewhere
+  // Partitions whose stored position can be compared with what this ledger
+  // expects: positioned, fetching or paused, and with nothing in flight (a
+  // batch in flight would move the stored position itself; its
+  // compare-and-set reports a move when it commits).
+  std::vector<partition_key> settled() const;
+  // Among `stored` (positions just read for settled partitions), those that
+  // moved away from what the next batch expects: someone else (`kafnus
+  // positions set`, another owner) wrote them. Partitions without a stored
+  // row are not moves (a deleted row is left to the next commit).
+  std::vector<partition_key> moved(const std::map<partition_key, std::int64_t>& stored) const;
+
  private:
   bool over(const work& w) const { return w.messages >= limits_.messages || w.bytes >= limits_.bytes; }
   bool below_resume_mark() const {

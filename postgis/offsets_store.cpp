@@ -7,6 +7,8 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "postgis/explicit_transaction.hpp"
+#include "postgis/savepoint.hpp"
 #include "postgis/sql.hpp"
 
 namespace kafnus::postgis {
@@ -134,6 +136,103 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
     out.push_back(moved[i] ? position_outcome::advanced : not_advanced(tx, table, group, updates[i]));
   }
   return out;
+}
+
+bool offsets_table_exists(pqxx::transaction_base& tx, const std::string& schema) {
+  return tx.exec("SELECT to_regclass(" + quote_literal(quote_ident(schema) + ".offsets") + ") IS NOT NULL")[0][0]
+      .as<bool>();
+}
+
+std::map<std::pair<std::string, std::int32_t>, stored_position> read_group_positions(pqxx::transaction_base& tx,
+                                                                                     const std::string& schema,
+                                                                                     const std::string& group) {
+  std::map<std::pair<std::string, std::int32_t>, stored_position> out;
+  auto r = tx.exec_params("SELECT topic, kafka_partition, next_offset, updated_at FROM " + quote_ident(schema) +
+                              ".offsets WHERE consumer_group = $1",
+                          group);
+  for (const auto& row : r) {
+    out[{row[0].as<std::string>(), row[1].as<std::int32_t>()}] =
+        stored_position{row[2].as<std::int64_t>(), row[3].as<std::string>()};
+  }
+  return out;
+}
+
+namespace {
+
+std::string moves_table(const std::string& schema) { return quote_ident(schema) + ".position_moves"; }
+
+bool has_moves_table(pqxx::transaction_base& tx, const std::string& schema) {
+  return tx.exec("SELECT to_regclass(" + quote_literal(moves_table(schema)) + ") IS NOT NULL")[0][0].as<bool>();
+}
+
+}  // namespace
+
+void move_positions(pqxx::connection& conn, const std::string& schema, const std::string& group,
+                    std::vector<position_move>& moves, std::string& audit_error) {
+  const auto offsets = quote_ident(schema) + ".offsets";
+  explicit_transaction etx(conn);  // survives a refused CREATE TABLE
+  auto& tx = etx.tx();
+  bool audit = has_moves_table(tx, schema);
+  if (!audit) {
+    // A role that may move positions but not create tables still moves them.
+    try {
+      in_savepoint(tx, [&] {
+        tx.exec("SELECT pg_advisory_xact_lock(hashtext(" + quote_literal("kafnus-ddl:" + schema) + "))");
+        tx.exec("CREATE TABLE IF NOT EXISTS " + moves_table(schema) +
+                " (moved_at timestamptz NOT NULL DEFAULT now(), "
+                "consumer_group text NOT NULL, "
+                "topic text NOT NULL, "
+                "kafka_partition integer NOT NULL, "
+                "from_offset bigint NULL, "
+                "to_offset bigint NOT NULL, "
+                "moved_by text NOT NULL, "
+                "reason text NULL)");
+      });
+      audit = true;
+    } catch (const std::exception& e) {
+      audit_error = e.what();
+    }
+  }
+  for (auto& m : moves) {
+    auto cur = tx.exec_params("SELECT next_offset FROM " + offsets +
+                                  " WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE",
+                              group, m.topic, m.partition);
+    m.from = cur.empty() ? -1 : cur[0][0].as<std::int64_t>();
+    tx.exec_params("INSERT INTO " + offsets +
+                       " (consumer_group, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, $4) "
+                       "ON CONFLICT (consumer_group, topic, kafka_partition) "
+                       "DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
+                   group, m.topic, m.partition, m.to);
+    if (audit) {
+      tx.exec_params("INSERT INTO " + moves_table(schema) +
+                         " (consumer_group, topic, kafka_partition, from_offset, to_offset, moved_by, reason) "
+                         "VALUES ($1, $2, $3, NULLIF($4, -1), $5, $6, NULLIF($7, ''))",
+                     group, m.topic, m.partition, m.from, m.to, m.moved_by, m.reason);
+    }
+  }
+  etx.commit();
+}
+
+std::optional<position_move> last_position_move(pqxx::transaction_base& tx, const std::string& schema,
+                                                const std::string& group, const std::string& topic,
+                                                std::int32_t partition, std::int64_t to) {
+  if (!has_moves_table(tx, schema)) return std::nullopt;
+  auto r =
+      tx.exec_params("SELECT COALESCE(from_offset, -1), to_offset, moved_by, COALESCE(reason, ''), moved_at FROM " +
+                         moves_table(schema) +
+                         " WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 "
+                         "AND ($4 < 0 OR to_offset = $4) ORDER BY moved_at DESC LIMIT 1",
+                     group, topic, partition, to);
+  if (r.empty()) return std::nullopt;
+  position_move m;
+  m.topic = topic;
+  m.partition = partition;
+  m.from = r[0][0].as<std::int64_t>();
+  m.to = r[0][1].as<std::int64_t>();
+  m.moved_by = r[0][2].as<std::string>();
+  m.reason = r[0][3].as<std::string>();
+  m.moved_at = r[0][4].as<std::string>();
+  return m;
 }
 
 }  // namespace kafnus::postgis

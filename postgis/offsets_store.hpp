@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/connection>
@@ -47,5 +49,46 @@ position_outcome advance_position(pqxx::transaction_base& tx, const std::string&
 // in the order of `updates`.
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
                                                 const std::string& group, const std::vector<position_update>& updates);
+
+// Whether <schema>.offsets exists (a daemon of that schema has started).
+bool offsets_table_exists(pqxx::transaction_base& tx, const std::string& schema);
+
+// Every stored position of `group`, by (topic, partition), with when it
+// last moved (as PostgreSQL prints a timestamptz).
+struct stored_position {
+  std::int64_t next = 0;
+  std::string updated_at;
+};
+std::map<std::pair<std::string, std::int32_t>, stored_position> read_group_positions(pqxx::transaction_base& tx,
+                                                                                     const std::string& schema,
+                                                                                     const std::string& group);
+
+// A stored position moved by an operator (`kafnus positions set`), as
+// recorded in <schema>.position_moves beside the move itself.
+struct position_move {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t from = -1;  // stored position before the move (-1: none)
+  std::int64_t to = 0;
+  std::string moved_by;  // who: "<os user>@<host> (database role <role>)"
+  std::string reason;    // what the operator said, or why the target was chosen
+  std::string moved_at;  // when, as PostgreSQL prints a timestamptz (filled when read)
+};
+
+// Moves the stored positions of `group` in one transaction, each row locked
+// before it is moved (a daemon committing the same partition waits, then
+// finds the new position by its compare-and-set), and records each move in
+// <schema>.position_moves (created when missing; when the role may not
+// create it the moves are made all the same and `audit_error` says why
+// they are not recorded). Fills each move's `from`.
+void move_positions(pqxx::connection& conn, const std::string& schema, const std::string& group,
+                    std::vector<position_move>& moves, std::string& audit_error);
+
+// The last recorded move of a partition of `group` to position `to` (any
+// position when `to` is negative); nullopt when there is none or no
+// position_moves table.
+std::optional<position_move> last_position_move(pqxx::transaction_base& tx, const std::string& schema,
+                                                const std::string& group, const std::string& topic,
+                                                std::int32_t partition, std::int64_t to = -1);
 
 }  // namespace kafnus::postgis

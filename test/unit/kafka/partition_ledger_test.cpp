@@ -241,3 +241,36 @@ TEST(PartitionLedger, PausedCountAndAwaitingList) {
   EXPECT_EQ(l.awaiting()[0], kB);
   EXPECT_EQ(kafnus::kafka::to_string(kB), "topic/1");
 }
+
+TEST(PartitionLedger, OnlyPositionedPartitionsWithNothingInFlightAreComparedWithTheStore) {
+  auto l = positioned(100);
+  l.assign(kB);  // still waiting for its position
+  EXPECT_EQ(l.settled(), std::vector<partition_key>{kA});
+  ASSERT_TRUE(hand_over(l, kA, 100, 110));
+  EXPECT_TRUE(l.settled().empty()) << "a batch in flight moves the stored position itself";
+  const auto epoch = l.find(kA)->epoch;
+  l.ack(kA, epoch, 110, work{10, 100}, true);
+  EXPECT_EQ(l.settled(), std::vector<partition_key>{kA});
+  l.drain();
+  EXPECT_TRUE(l.settled().empty()) << "a draining consumer repositions nothing";
+}
+
+TEST(PartitionLedger, AStoredPositionOtherThanTheChainIsAMove) {
+  auto l = positioned(100);
+  ASSERT_TRUE(hand_over(l, kA, 100, 110));
+  l.ack(kA, l.find(kA)->epoch, 110, work{10, 100}, true);
+  EXPECT_TRUE(l.moved({{kA, 110}}).empty()) << "its own commit";
+  EXPECT_TRUE(l.moved({}).empty()) << "a deleted row is not a move";
+  EXPECT_EQ(l.moved({{kA, 40}}), std::vector<partition_key>{kA}) << "rewound by an operator";
+  EXPECT_EQ(l.moved({{kA, 5000}}), std::vector<partition_key>{kA}) << "moved forward";
+  ASSERT_TRUE(hand_over(l, kA, 110, 120));
+  EXPECT_TRUE(l.moved({{kA, 40}}).empty()) << "in flight: its compare-and-set will tell";
+}
+
+TEST(PartitionLedger, ANeverCommittedPartitionGivenAPositionHasMoved) {
+  partition_ledger l({100, 1'000'000});
+  l.assign(kA);
+  l.position(kA, kNoStoredPosition, 0);
+  EXPECT_TRUE(l.moved({}).empty());
+  EXPECT_EQ(l.moved({{kA, 0}}), std::vector<partition_key>{kA});
+}
