@@ -766,7 +766,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // writer's to report, so this only retries.
   void follow_moved_positions() {
     last_move_check_ = clock::now();
-    if (ledger_.settled().empty()) return;
+    // While the writer has no database, neither would this check: it waits
+    // rather than block the poll loop in connection attempts.
+    if (ledger_.settled().empty() || !w_.m->health().db_connected) return;
     struct move {
       partition_key k;
       std::int64_t to;

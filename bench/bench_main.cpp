@@ -1,7 +1,7 @@
 // kafnus-bench: throughput, latency and memory of the daemon against the
 // physical limits measured in the same run (see bench/README.md).
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
-//                [--partitions P] [--out DIR] [--flows historic,lastdata,mutable]
+//                [--idle-seconds I] [--partitions P] [--out DIR] [--flows historic,lastdata,mutable]
 
 #include <signal.h>
 #include <unistd.h>
@@ -46,6 +46,7 @@ struct options {
   int rate = 5000;
   int steady_seconds = 30;
   int warmup_seconds = 5;
+  int idle_seconds = 10;
   int partitions = 8;
   std::string out = "bench/results";
   std::vector<std::string> flows = {"historic", "lastdata", "mutable"};
@@ -73,6 +74,21 @@ struct process_sample {
   double cpu_seconds = 0;
 };
 
+// The fields of /proc/<pid>/stat after the command name: [0] is field 3
+// (state), [1] the parent's pid, [11] utime, [12] stime, [13] cutime,
+// [14] cstime (clock ticks).
+std::vector<std::string> stat_fields(pid_t pid) {
+  const std::string content = read_all("/proc/" + std::to_string(pid) + "/stat");
+  std::vector<std::string> out;
+  const auto close = content.rfind(')');
+  if (close == std::string::npos) return out;
+  std::istringstream rest(content.substr(close + 2));
+  for (std::string field; rest >> field;) out.push_back(field);
+  return out;
+}
+
+double ticks_to_seconds(long ticks) { return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
+
 process_sample sample(pid_t pid) {
   process_sample s;
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -80,19 +96,32 @@ process_sample sample(pid_t pid) {
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stol(line.substr(6));
   }
-  const std::string content = read_all("/proc/" + std::to_string(pid) + "/stat");
-  auto close = content.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream rest(content.substr(close + 2));
-    std::string field;
-    long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i == 14) utime = std::stol(field);
-      if (i == 15) stime = std::stol(field);
-    }
-    s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
+  const auto f = stat_fields(pid);
+  if (f.size() > 12) s.cpu_seconds = ticks_to_seconds(std::stol(f[11]) + std::stol(f[12]));
   return s;
+}
+
+// CPU seconds PostgreSQL has used so far: the postmaster's own and that of
+// its children, the finished ones (reaped into its cutime/cstime) and the
+// live ones (backends, checkpointer, walwriter, autovacuum, …).
+double postgres_cpu_seconds(pid_t postmaster) {
+  const auto pm = stat_fields(postmaster);
+  if (pm.size() < 15) return 0;
+  long ticks = std::stol(pm[11]) + std::stol(pm[12]) + std::stol(pm[13]) + std::stol(pm[14]);
+  const auto parent = std::to_string(postmaster);
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto f = stat_fields(static_cast<pid_t>(std::stol(name)));
+    if (f.size() > 12 && f[1] == parent) ticks += std::stol(f[11]) + std::stol(f[12]);
+  }
+  return ticks_to_seconds(ticks);
+}
+
+// The postmaster serving `pg`: the parent of its backend.
+pid_t postmaster_of(kt::pg_client& pg) {
+  const auto f = stat_fields(static_cast<pid_t>(std::stol(pg.scalar("SELECT pg_backend_pid()"))));
+  return f.size() > 1 ? static_cast<pid_t>(std::stol(f[1])) : -1;
 }
 
 pid_t pid_of_daemon(kt::daemon_process& d) {
@@ -114,7 +143,8 @@ struct flow_result {
   double catchup_seconds = 0;
   double startup_seconds = 0;  // from ready to the first committed batch (group join)
   double cpu_s_per_100k = 0;
-  double rows_per_transaction = 0;  // the daemon's own kafnus_db_batch_rows, over the catch-up
+  double postgres_cpu_s_per_100k = 0;  // PostgreSQL's, over the same catch-up
+  double rows_per_transaction = 0;     // the daemon's own kafnus_db_batch_rows, over the catch-up
   long peak_rss_kib = 0;
   long long rows = 0;
 };
@@ -251,7 +281,9 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
   const pid_t pid = pid_of_daemon(d);
+  const pid_t postmaster = postmaster_of(pg);
   const auto cpu0 = sample(pid).cpu_seconds;
+  const auto pg_cpu0 = postgres_cpu_seconds(postmaster);
   const auto offsets = d.config().offsets_schema + ".offsets";
   // Throughput is timed from the first committed batch: joining the consumer
   // group (a second or two) is start-up, not catch-up; it is reported apart.
@@ -279,6 +311,7 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
   }
   r.catchup_seconds = seconds_since(t0);
   r.cpu_s_per_100k = (sample(pid).cpu_seconds - cpu0) / static_cast<double>(n) * 100000.0;
+  r.postgres_cpu_s_per_100k = (postgres_cpu_seconds(postmaster) - pg_cpu0) / static_cast<double>(n) * 100000.0;
   r.daemon_per_s = static_cast<double>(n) / r.catchup_seconds;
   r.rows_per_transaction = rows_per_transaction(d);
   d.signal(SIGTERM);
@@ -302,6 +335,8 @@ struct steady_result {
   long rss_kib = 0;
   double rows_per_transaction = 0;
   long long rows = 0;
+  double cpu_us_per_notification = 0;  // the daemon's, over the measured load until its last row
+  double idle_cpu_percent = 0;         // of one core, with nothing to consume afterwards
 };
 
 // Produce -> committed latency of the rows whose TimeInstant is in [from, to).
@@ -326,7 +361,8 @@ latency latency_of(kt::pg_client& pg, kb::workload& w, std::uint64_t from, std::
 // A fresh daemon under a fixed rate: `warmup_seconds` first (reported apart:
 // a restart pays for new connections, cold caches and the first fetches
 // once), then `seconds` of measured steady load.
-steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds, int partitions, kt::pg_client& pg) {
+steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds, int idle_seconds, int partitions,
+                     kt::pg_client& pg) {
   const auto topic = kt::unique_name("bench_steady");
   kt::create_topics(kt::brokers(), {topic}, partitions);
   for (const auto& t : w.tables("")) pg.exec("TRUNCATE " + t);
@@ -351,9 +387,11 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
   const std::uint64_t total = warm + per_s * static_cast<std::uint64_t>(seconds);
   const auto t0 = clock_type::now();
   std::vector<long> rss;
+  double cpu_at_warm = sample(pid).cpu_seconds;
   for (std::uint64_t i = 0; i < total; ++i) {
     const auto due = t0 + std::chrono::microseconds(i * 1000000 / per_s);
     std::this_thread::sleep_until(due);
+    if (i == warm) cpu_at_warm = sample(pid).cpu_seconds;
     auto note = w.make(i, now_us());
     const auto& k = w.kinds()[note.kind];
     p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
@@ -370,6 +408,13 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
     throw std::runtime_error("steady load: " + std::to_string(r.rows) + " of " + std::to_string(total) +
                              " rows committed: the run is incomplete");
   }
+  r.cpu_us_per_notification = (sample(pid).cpu_seconds - cpu_at_warm) / static_cast<double>(total - warm) * 1e6;
+  // At rest: the partitions assigned, nothing to consume.
+  std::this_thread::sleep_for(2s);
+  const auto idle0 = sample(pid).cpu_seconds;
+  const auto idle_t0 = clock_type::now();
+  std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
+  r.idle_cpu_percent = (sample(pid).cpu_seconds - idle0) / seconds_since(idle_t0) * 100.0;
   r.rows_per_transaction = rows_per_transaction(d);
   r.measured = latency_of(pg, w, warm, total);
   if (warm > 0) r.warmup = latency_of(pg, w, 0, warm);
@@ -402,6 +447,8 @@ int main(int argc, char** argv) {
       o.steady_seconds = std::stoi(next());
     else if (a == "--warmup-seconds")
       o.warmup_seconds = std::stoi(next());
+    else if (a == "--idle-seconds")
+      o.idle_seconds = std::stoi(next());
     else if (a == "--partitions")
       o.partitions = std::stoi(next());
     else if (a == "--out")
@@ -413,7 +460,7 @@ int main(int argc, char** argv) {
       while (std::getline(list, f, ',')) o.flows.push_back(f);
     } else {
       std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
-                   "[--partitions P] "
+                   "[--idle-seconds I] [--partitions P] "
                    "[--out DIR] [--flows historic,lastdata,mutable]\n";
       return 2;
     }
@@ -458,24 +505,26 @@ int main(int argc, char** argv) {
     kt::delete_topics(kt::brokers(), all);
     pg.exec("CHECKPOINT");
     std::cout << "steady load: " << o.rate << " notifications/s for " << o.steady_seconds << " s…\n" << std::flush;
-    auto s = steady(w, o.rate, o.warmup_seconds, o.steady_seconds, o.partitions, pg);
+    auto s = steady(w, o.rate, o.warmup_seconds, o.steady_seconds, o.idle_seconds, o.partitions, pg);
 
     std::ostringstream table;
     table << "\n| flow | COPY limit rows/s | daemon notifications/s | daemon / COPY | daemon / Kafka | catch-up s | "
-             "group join s | CPU s per 100k | rows per transaction | peak RSS MiB |\n"
-             "|---|---|---|---|---|---|---|---|---|---|\n";
+             "group join s | CPU s per 100k | PostgreSQL CPU s per 100k | rows per transaction | peak RSS MiB |\n"
+             "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : results) {
       table << "| " << r.flow << " | " << fmt(r.copy_rows_per_s) << " | " << fmt(r.daemon_per_s) << " | "
             << fmt(r.daemon_per_s / r.copy_rows_per_s, 2) << " | " << fmt(r.daemon_per_s / kafka, 2) << " | "
             << fmt(r.catchup_seconds, 1) << " | " << fmt(r.startup_seconds, 1) << " | " << fmt(r.cpu_s_per_100k, 2)
-            << " | " << fmt(r.rows_per_transaction) << " | " << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1)
-            << " |\n";
+            << " | " << fmt(r.postgres_cpu_s_per_100k, 2) << " | " << fmt(r.rows_per_transaction) << " | "
+            << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
           << "steady " << o.rate << "/s for " << o.steady_seconds << " s: latency p50 " << fmt(s.measured.p50_ms, 1)
           << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1) << " ms; steady RSS "
           << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
-          << " rows per transaction\n"
+          << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1) << " µs per notification\n"
+          << "at rest (" << o.idle_seconds << " s after the load, partitions assigned): daemon CPU "
+          << fmt(s.idle_cpu_percent, 2) << " % of a core\n"
           << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 " << fmt(s.warmup.p50_ms, 1)
           << " ms, p99 " << fmt(s.warmup.p99_ms, 1) << " ms, max " << fmt(s.warmup.max_ms, 1) << " ms\n";
     std::cout << table.str();
@@ -498,6 +547,7 @@ int main(int argc, char** argv) {
            << ", \"catchup_seconds\": " << fmt(r.catchup_seconds, 2)
            << ", \"startup_seconds\": " << fmt(r.startup_seconds, 2)
            << ", \"cpu_seconds_per_100k\": " << fmt(r.cpu_s_per_100k, 3)
+           << ", \"postgres_cpu_seconds_per_100k\": " << fmt(r.postgres_cpu_s_per_100k, 3)
            << ", \"rows_per_transaction\": " << fmt(r.rows_per_transaction, 1)
            << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";
     }
@@ -506,7 +556,10 @@ int main(int argc, char** argv) {
          << ", \"max_ms\": " << fmt(s.measured.max_ms, 2) << ", \"warmup_seconds\": " << o.warmup_seconds
          << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2) << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2)
          << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib
-         << ", \"rows_per_transaction\": " << fmt(s.rows_per_transaction, 1) << ", \"rows\": " << s.rows << "}\n}\n";
+         << ", \"rows_per_transaction\": " << fmt(s.rows_per_transaction, 1) << ", \"rows\": " << s.rows
+         << ", \"cpu_us_per_notification\": " << fmt(s.cpu_us_per_notification, 2)
+         << ", \"idle_seconds\": " << o.idle_seconds << ", \"idle_cpu_percent\": " << fmt(s.idle_cpu_percent, 3)
+         << "}\n}\n";
     std::cout << "results: " << path << "\n";
   } catch (const std::exception& e) {
     std::cerr << "kafnus-bench: " << e.what() << "\n";
