@@ -2,6 +2,8 @@
 // physical limits measured in the same run (see bench/README.md).
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
 //                [--idle-seconds I] [--partitions P] [--out DIR] [--flows historic,lastdata,mutable]
+//   kafnus-bench --sweep attributes|entities|table-size|partitions|workers|all [--notifications N]
+//                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
 #include <signal.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@
 #include <pqxx/tablewriter>
 #pragma GCC diagnostic pop
 
+#include "bench/sweep.hpp"
 #include "bench/workload.hpp"
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
@@ -435,6 +438,9 @@ std::string fmt(double v, int precision = 0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--sweep") return kb::sweep_main(argc, argv);
+  }
   options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -461,7 +467,8 @@ int main(int argc, char** argv) {
     } else {
       std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
                    "[--idle-seconds I] [--partitions P] "
-                   "[--out DIR] [--flows historic,lastdata,mutable]\n";
+                   "[--out DIR] [--flows historic,lastdata,mutable]\n"
+                   "       kafnus-bench --sweep DIMENSION ... (bench/README.md)\n";
       return 2;
     }
   }

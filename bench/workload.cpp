@@ -157,4 +157,99 @@ std::string workload::copy_line(std::uint64_t i, std::int64_t recv_us) const {
   return buf;
 }
 
+sweep_shape::sweep_shape(sweep_shape_options o) : o_(o) {}
+
+std::string sweep_shape::table(const std::string& suffix) { return "sweep.sweep_sensor" + suffix; }
+
+namespace {
+
+std::string attribute_name(int j) {
+  char name[16];
+  std::snprintf(name, sizeof name, "a%04d", j);
+  return name;
+}
+
+bool numeric_attribute(int j) { return j % 2 == 1; }
+
+}  // namespace
+
+std::string sweep_shape::create_table(const std::string& suffix) const {
+  std::string sql = "DROP SCHEMA IF EXISTS sweep CASCADE; CREATE SCHEMA sweep; CREATE TABLE " + table(suffix) +
+                    " (timeinstant timestamptz NOT NULL, recvtime timestamptz NOT NULL, entityid text NOT NULL, "
+                    "entitytype text, fiwareservicepath text, location geometry(Point, 4326)";
+  for (int j = 1; j <= o_.attributes; ++j) {
+    sql += ", " + attribute_name(j) + (numeric_attribute(j) ? " double precision" : " text");
+  }
+  // No autovacuum: the prefill alone reaches its insert threshold, and a
+  // vacuum of millions of rows would share the two cores with the catch-up.
+  return sql + ") WITH (autovacuum_enabled = false)";
+}
+
+std::string sweep_shape::add_indexes(const std::string& suffix) {
+  const auto t = table(suffix);
+  return "ALTER TABLE " + t + " ADD PRIMARY KEY " + (suffix.empty() ? "(timeinstant, entityid)" : "(entityid)") +
+         "; CREATE INDEX ON " + t + " USING gist (location); ANALYZE " + t;
+}
+
+std::string sweep_shape::prefill(const std::string& suffix, std::uint64_t rows) const {
+  if (rows == 0) return "";
+  const bool historic = suffix.empty();
+  // g counts rows back from the start: historic rows one second apart, the
+  // entities in turn; lastdata one row per entity.
+  const std::string entity = historic ? "(g % " + std::to_string(o_.entities) + ")" : "(g - 1)";
+  std::string sql =
+      "INSERT INTO " + table(suffix) + " (timeinstant, recvtime, entityid, entitytype, fiwareservicepath, location";
+  for (int j = 1; j <= o_.attributes; ++j) sql += ", " + attribute_name(j);
+  sql += ") SELECT to_timestamp(" + std::to_string(kStart) + " - g), to_timestamp(" + std::to_string(kStart) +
+         " - g), 'Sensor-' || lpad(" + entity +
+         "::text, 7, '0'), 'Sensor', '/sweep', ST_SetSRID(ST_MakePoint(-3.8 + ((g * 7919) % 200003) / 1000015.0, "
+         "40.3 + ((g * 104729) % 200017) / 1000085.0), 4326)";
+  for (int j = 1; j <= o_.attributes; ++j) {
+    sql += numeric_attribute(j) ? ", ((g * " + std::to_string(j + 30) + ") % 10007) / 100.0"
+                                : ", 't' || ((g + " + std::to_string(j) + ") % 97)";
+  }
+  return sql + " FROM generate_series(1::bigint, " + std::to_string(rows) + ") g";
+}
+
+std::uint64_t sweep_shape::entity_of(std::uint64_t i) const {
+  return mix(o_.seed ^ (i * 0x100000001b3ULL)) % o_.entities;
+}
+
+std::string sweep_shape::entity_id(std::uint64_t entity) const {
+  char id[32];
+  std::snprintf(id, sizeof id, "Sensor-%07llu", static_cast<unsigned long long>(entity));
+  return id;
+}
+
+std::string sweep_shape::start() { return test::iso_time(0, kStart); }
+
+workload::notification sweep_shape::make(std::uint64_t i) const {
+  const std::uint64_t h = mix(o_.seed ^ (i * 0x100000001b3ULL));
+  workload::notification n;
+  n.entity_id = entity_id(h % o_.entities);
+  std::string& b = n.body;
+  b.reserve(160 + static_cast<std::size_t>(o_.attributes) * 56);
+  char buf[160];
+  b += R"({"subscriptionId":"6895adbe6eab6b4036053999","data":[{"id":")" + n.entity_id +
+       R"(","type":"Sensor","TimeInstant":{"type":"DateTime","value":")" +
+       test::iso_time(static_cast<long long>(i), kStart) + R"(","metadata":{}},)";
+  std::snprintf(buf, sizeof buf,
+                R"("location":{"type":"geo:json","value":{"type":"Point","coordinates":[%.6f,%.6f]},"metadata":{}})",
+                -3.8 + unit(mix(h + 1)) * 0.2, 40.3 + unit(mix(h + 2)) * 0.2);
+  b += buf;
+  for (int j = 1; j <= o_.attributes; ++j) {
+    const std::uint64_t v = mix(h + static_cast<std::uint64_t>(j) + 2);
+    if (numeric_attribute(j)) {
+      std::snprintf(buf, sizeof buf, R"(,"%s":{"type":"Number","value":%.2f,"metadata":{}})", attribute_name(j).c_str(),
+                    static_cast<double>(v % 100000) / 100.0);
+    } else {
+      std::snprintf(buf, sizeof buf, R"(,"%s":{"type":"Text","value":"t%u","metadata":{}})", attribute_name(j).c_str(),
+                    static_cast<unsigned>(v % 97));
+    }
+    b += buf;
+  }
+  b += "}]}";
+  return n;
+}
+
 }  // namespace kafnus::bench

@@ -18,7 +18,7 @@ apt_packages=(
   prometheus
   clang libclang-rt-14-dev clang-format clang-tidy shellcheck
   default-jre-headless maven
-  python3 kcat
+  python3 python3-matplotlib kcat
   podman runc mmdebstrap docker-compose
 )
 
