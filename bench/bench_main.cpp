@@ -30,6 +30,7 @@
 #include <pqxx/tablewriter>
 #pragma GCC diagnostic pop
 
+#include "bench/probes.hpp"
 #include "bench/sweep.hpp"
 #include "bench/workload.hpp"
 #include "test/support/daemon_process.hpp"
@@ -39,7 +40,14 @@
 
 namespace kt = kafnus::test;
 namespace kb = kafnus::bench;
-using clock_type = std::chrono::steady_clock;
+using kb::clock_type;
+using kb::fmt;
+using kb::pid_of_daemon;
+using kb::postgres_cpu_seconds;
+using kb::postmaster_of;
+using kb::rows_per_transaction;
+using kb::sample;
+using kb::seconds_since;
 using namespace std::chrono_literals;
 
 namespace {
@@ -58,84 +66,6 @@ struct options {
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-// ------------------------------------------------------------- /proc probes
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct process_sample {
-  long rss_kib = 0;
-  double cpu_seconds = 0;
-};
-
-// The fields of /proc/<pid>/stat after the command name: [0] is field 3
-// (state), [1] the parent's pid, [11] utime, [12] stime, [13] cutime,
-// [14] cstime (clock ticks).
-std::vector<std::string> stat_fields(pid_t pid) {
-  const std::string content = read_all("/proc/" + std::to_string(pid) + "/stat");
-  std::vector<std::string> out;
-  const auto close = content.rfind(')');
-  if (close == std::string::npos) return out;
-  std::istringstream rest(content.substr(close + 2));
-  for (std::string field; rest >> field;) out.push_back(field);
-  return out;
-}
-
-double ticks_to_seconds(long ticks) { return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
-
-process_sample sample(pid_t pid) {
-  process_sample s;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stol(line.substr(6));
-  }
-  const auto f = stat_fields(pid);
-  if (f.size() > 12) s.cpu_seconds = ticks_to_seconds(std::stol(f[11]) + std::stol(f[12]));
-  return s;
-}
-
-// CPU seconds PostgreSQL has used so far: the postmaster's own and that of
-// its children, the finished ones (reaped into its cutime/cstime) and the
-// live ones (backends, checkpointer, walwriter, autovacuum, …).
-double postgres_cpu_seconds(pid_t postmaster) {
-  const auto pm = stat_fields(postmaster);
-  if (pm.size() < 15) return 0;
-  long ticks = std::stol(pm[11]) + std::stol(pm[12]) + std::stol(pm[13]) + std::stol(pm[14]);
-  const auto parent = std::to_string(postmaster);
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const auto name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const auto f = stat_fields(static_cast<pid_t>(std::stol(name)));
-    if (f.size() > 12 && f[1] == parent) ticks += std::stol(f[11]) + std::stol(f[12]);
-  }
-  return ticks_to_seconds(ticks);
-}
-
-// The postmaster serving `pg`: the parent of its backend.
-pid_t postmaster_of(kt::pg_client& pg) {
-  const auto f = stat_fields(static_cast<pid_t>(std::stol(pg.scalar("SELECT pg_backend_pid()"))));
-  return f.size() > 1 ? static_cast<pid_t>(std::stol(f[1])) : -1;
-}
-
-pid_t pid_of_daemon(kt::daemon_process& d) {
-  // The daemon serves its pid nowhere; find it by its unique config path.
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const auto name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string c = read_all((e.path() / "cmdline").string());
-    if (c.find(d.config_path()) != std::string::npos) return static_cast<pid_t>(std::stol(name));
-  }
-  return -1;
 }
 
 // ------------------------------------------------------------------ phases
@@ -243,19 +173,6 @@ double copy_limit(kb::workload& w, const std::string& flow, std::uint64_t n) {
   return rate;
 }
 
-// The value of an unlabelled sample in Prometheus text, 0 when absent.
-double metric_value(const std::string& text, const std::string& name) {
-  const auto at = text.find("\n" + name + " ");
-  return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size() + 2));
-}
-
-// Rows per transaction of a running daemon so far: its own kafnus_db_batch_rows.
-double rows_per_transaction(kt::daemon_process& d) {
-  const auto metrics = d.http("GET", "/metrics").body;
-  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
-  return tx > 0 ? metric_value(metrics, "kafnus_db_batch_rows_sum") / tx : 0;
-}
-
 long long expected_rows(kb::workload& w, const std::string& flow, std::uint64_t n) {
   if (flow != "lastdata") return static_cast<long long>(n);
   std::set<std::string> entities;
@@ -283,40 +200,14 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
   kt::daemon_process d(daemon_for(flow, topic));
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
-  const pid_t pid = pid_of_daemon(d);
-  const pid_t postmaster = postmaster_of(pg);
-  const auto cpu0 = sample(pid).cpu_seconds;
-  const auto pg_cpu0 = postgres_cpu_seconds(postmaster);
-  const auto offsets = d.config().offsets_schema + ".offsets";
-  // Throughput is timed from the first committed batch: joining the consumer
-  // group (a second or two) is start-up, not catch-up; it is reported apart.
-  const auto ready = clock_type::now();
-  auto t0 = ready;
-  bool started = false;
-  for (;;) {
-    const auto s = sample(pid);
-    r.peak_rss_kib = std::max(r.peak_rss_kib, s.rss_kib);
-    std::string done;
-    try {
-      done = pg.scalar("SELECT coalesce(sum(next_offset), 0) FROM " + offsets);
-    } catch (const std::exception&) {
-      done = "0";  // the daemon creates the table on start
-    }
-    if (!started && std::stoull(done) > 0) {
-      started = true;
-      t0 = clock_type::now();
-      r.startup_seconds = std::chrono::duration<double>(t0 - ready).count();
-    }
-    if (std::stoull(done) >= n) break;
-    if (!d.running()) throw std::runtime_error("the daemon exited during catch-up:\n" + d.log());
-    if (seconds_since(t0) > 3600) throw std::runtime_error("catch-up did not finish within an hour");
-    std::this_thread::sleep_for(50ms);
-  }
-  r.catchup_seconds = seconds_since(t0);
-  r.cpu_s_per_100k = (sample(pid).cpu_seconds - cpu0) / static_cast<double>(n) * 100000.0;
-  r.postgres_cpu_s_per_100k = (postgres_cpu_seconds(postmaster) - pg_cpu0) / static_cast<double>(n) * 100000.0;
+  const auto f = kb::measure_catch_up(d, pg, n);
+  r.startup_seconds = f.startup_seconds;
+  r.catchup_seconds = f.catchup_seconds;
+  r.peak_rss_kib = f.peak_rss_kib;
+  r.cpu_s_per_100k = f.daemon_cpu_seconds / static_cast<double>(n) * 100000.0;
+  r.postgres_cpu_s_per_100k = f.postgres_cpu_seconds / static_cast<double>(n) * 100000.0;
   r.daemon_per_s = static_cast<double>(n) / r.catchup_seconds;
-  r.rows_per_transaction = rows_per_transaction(d);
+  r.rows_per_transaction = f.rows_per_transaction;
   d.signal(SIGTERM);
   d.wait_exit(60s);
   r.rows = count_rows(pg, w, flow == "historic" ? "" : "_" + flow);
@@ -427,12 +318,6 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
   d.wait_exit(60s);
   kt::delete_topics(kt::brokers(), {topic});
   return r;
-}
-
-std::string fmt(double v, int precision = 0) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(precision) << v;
-  return o.str();
 }
 
 }  // namespace

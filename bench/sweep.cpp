@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/probes.hpp"
 #include "bench/workload.hpp"
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
@@ -28,7 +29,6 @@ namespace kafnus::bench {
 namespace {
 
 namespace kt = kafnus::test;
-using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 const char* const kDimensions[] = {"attributes", "entities", "table-size", "partitions", "workers"};
@@ -39,91 +39,6 @@ struct options {
   std::uint64_t prefill_rows = 20'000'000;
   std::string out = "bench/results";
 };
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-std::string fmt(double v, int precision = 0) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(precision) << v;
-  return o.str();
-}
-
-// ---------------------------------------------- /proc probes (as bench_main)
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The fields of /proc/<pid>/stat after the command name: [1] the parent's
-// pid, [11] utime, [12] stime, [13] cutime, [14] cstime (clock ticks).
-std::vector<std::string> stat_fields(pid_t pid) {
-  const std::string content = read_all("/proc/" + std::to_string(pid) + "/stat");
-  std::vector<std::string> out;
-  const auto close = content.rfind(')');
-  if (close == std::string::npos) return out;
-  std::istringstream rest(content.substr(close + 2));
-  for (std::string field; rest >> field;) out.push_back(field);
-  return out;
-}
-
-double ticks_to_seconds(long ticks) { return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
-
-struct process_sample {
-  long rss_kib = 0;
-  double cpu_seconds = 0;
-};
-
-process_sample sample(pid_t pid) {
-  process_sample s;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stol(line.substr(6));
-  }
-  const auto f = stat_fields(pid);
-  if (f.size() > 12) s.cpu_seconds = ticks_to_seconds(std::stol(f[11]) + std::stol(f[12]));
-  return s;
-}
-
-// PostgreSQL's CPU so far: the postmaster, its reaped children and its live ones.
-double postgres_cpu_seconds(pid_t postmaster) {
-  const auto pm = stat_fields(postmaster);
-  if (pm.size() < 15) return 0;
-  long ticks = std::stol(pm[11]) + std::stol(pm[12]) + std::stol(pm[13]) + std::stol(pm[14]);
-  const auto parent = std::to_string(postmaster);
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const auto name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const auto f = stat_fields(static_cast<pid_t>(std::stol(name)));
-    if (f.size() > 12 && f[1] == parent) ticks += std::stol(f[11]) + std::stol(f[12]);
-  }
-  return ticks_to_seconds(ticks);
-}
-
-pid_t postmaster_of(kt::pg_client& pg) {
-  const auto f = stat_fields(static_cast<pid_t>(std::stol(pg.scalar("SELECT pg_backend_pid()"))));
-  return f.size() > 1 ? static_cast<pid_t>(std::stol(f[1])) : -1;
-}
-
-// The daemon by its unique config path (a wrapper may stand between).
-pid_t pid_of_daemon(kt::daemon_process& d) {
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const auto name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (read_all((e.path() / "cmdline").string()).find(d.config_path()) != std::string::npos) {
-      return static_cast<pid_t>(std::stol(name));
-    }
-  }
-  return -1;
-}
-
-double metric_value(const std::string& text, const std::string& name) {
-  const auto at = text.find("\n" + name + " ");
-  return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size() + 2));
-}
 
 // ------------------------------------------------------------------- points
 // One point of a sweep: what it varies and the figures of its catch-up.
@@ -248,45 +163,20 @@ void run_point(point& p, kt::pg_client& pg) {
   kt::daemon_process d(c);
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
-  const pid_t pid = pid_of_daemon(d);
-  const pid_t postmaster = postmaster_of(pg);
-  const auto cpu0 = sample(pid).cpu_seconds;
-  const auto pg_cpu0 = postgres_cpu_seconds(postmaster);
-  const auto offsets = d.config().offsets_schema + ".offsets";
-  const auto ready = clock_type::now();
-  auto t0 = ready;
-  bool started = false;
-  for (;;) {
-    p.peak_rss_kib = std::max(p.peak_rss_kib, sample(pid).rss_kib);
-    std::uint64_t done = 0;
-    try {
-      done = std::stoull(pg.scalar("SELECT coalesce(sum(next_offset), 0) FROM " + offsets));
-    } catch (const std::exception&) {
-      done = 0;  // the daemon creates the table on start
-    }
-    if (!started && done > 0) {
-      started = true;
-      t0 = clock_type::now();
-      p.startup_seconds = std::chrono::duration<double>(t0 - ready).count();
-    }
-    if (done >= p.notifications) break;
-    if (!d.running()) throw std::runtime_error("the daemon exited during catch-up:\n" + d.log());
-    if (seconds_since(ready) > 3600) throw std::runtime_error("catch-up did not finish within an hour");
-    std::this_thread::sleep_for(50ms);
-  }
-  p.catchup_seconds = seconds_since(t0);
+  const auto f = measure_catch_up(d, pg, p.notifications);
+  p.startup_seconds = f.startup_seconds;
+  p.peak_rss_kib = f.peak_rss_kib;
+  p.rows_per_transaction = f.rows_per_transaction;
+  p.catchup_seconds = f.catchup_seconds;
   if (p.catchup_seconds < 0.5) {
     // Everything came in the first commits: the time is the poll period's.
     std::cout << "  (too few notifications to time this point: its throughput is meaningless; use more)\n";
     p.catchup_seconds = std::max(p.catchup_seconds, 0.05);
   }
   const auto n = static_cast<double>(p.notifications);
-  p.daemon_cpu_us = (sample(pid).cpu_seconds - cpu0) / n * 1e6;
-  p.postgres_cpu_us = (postgres_cpu_seconds(postmaster) - pg_cpu0) / n * 1e6;
+  p.daemon_cpu_us = f.daemon_cpu_seconds / n * 1e6;
+  p.postgres_cpu_us = f.postgres_cpu_seconds / n * 1e6;
   p.per_s = n / p.catchup_seconds;
-  const auto metrics = d.http("GET", "/metrics").body;
-  const double tx = metric_value(metrics, "kafnus_db_batch_rows_count");
-  p.rows_per_transaction = tx > 0 ? metric_value(metrics, "kafnus_db_batch_rows_sum") / tx : 0;
   d.signal(SIGTERM);
   d.wait_exit(60s);
   kt::delete_topics(kt::brokers(), {topic});
