@@ -49,27 +49,41 @@ void expect_rows_stay(kt::historic_stream& f, long long n, std::chrono::millisec
   EXPECT_EQ(f.rows(), n);
 }
 
+// Starts the daemon and waits until notifications [0, n) are rows.
+bool start_and_write(kt::daemon_process& d, kt::historic_stream& f, int n) {
+  d.start();
+  if (!d.wait_ready(60s)) return false;
+  f.publish(0, n);
+  return f.wait_rows(n, 60s);
+}
+
+// `kafnus positions set ARGS`, after which the running daemon makes the
+// table hold exactly `rows`.
+kt::command_result set_and_expect_rows(const kt::daemon_process& d, kt::historic_stream& f,
+                                       std::vector<std::string> args, long long rows) {
+  args.insert(args.begin(), "set");
+  auto r = positions(d, args);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(f.wait_rows(rows, 20s)) << d.log();
+  expect_rows_stay(f, rows, 1500ms);
+  return r;
+}
+
 }  // namespace
 
 TEST(Positions, ARewoundIdlePartitionIsFollowedAndTheLogSaysWhoMovedIt) {
   kt::historic_stream f(1);
   kt::daemon_process d(f.config());
-  d.start();
-  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
-  f.publish(0, 100);
-  ASSERT_TRUE(f.wait_rows(100, 60s)) << d.log();
+  ASSERT_TRUE(start_and_write(d, f, 100)) << d.log();
 
   auto show = positions(d, {"show"});
   ASSERT_EQ(show.code, 0) << show.output;
   EXPECT_THAT(show.output, testing::ContainsRegex(f.topic + "/0 +100 +0 +100 +0 "));
 
-  auto set = positions(d, {"set", "--topic", f.topic, "--to-offset", "40", "--reason", "fixed the sensor table"});
-  ASSERT_EQ(set.code, 0) << set.output;
-  EXPECT_THAT(set.output, HasSubstr("moved " + f.topic + "/0 of group " + d.config().group + ": 100 -> 40"));
-
   // Nothing new is published: only the periodic comparison can notice.
-  ASSERT_TRUE(f.wait_rows(160, 20s)) << d.log();
-  expect_rows_stay(f, 160, 1500ms);
+  const auto set =
+      set_and_expect_rows(d, f, {"--topic", f.topic, "--to-offset", "40", "--reason", "fixed the sensor table"}, 160);
+  EXPECT_THAT(set.output, HasSubstr("moved " + f.topic + "/0 of group " + d.config().group + ": 100 -> 40"));
   ASSERT_TRUE(d.wait_for_log("kafka.position_moved", 5s)) << d.log();
   EXPECT_THAT(d.log(), HasSubstr("from=100 to=40"));
   EXPECT_THAT(d.log(), HasSubstr("fixed the sensor table (--to-offset 40)"));
@@ -97,17 +111,10 @@ TEST(Positions, ToATimeToTheEarliestAndToTheLatestOnEveryPartition) {
   ASSERT_TRUE(f.wait_rows(100, 60s)) << d.log();
 
   // The 40 records produced after `between` are consumed again.
-  auto set = positions(d, {"set", "--topic", f.topic, "--to-time", between});
-  ASSERT_EQ(set.code, 0) << set.output;
+  auto set = set_and_expect_rows(d, f, {"--topic", f.topic, "--to-time", between}, 140);
   EXPECT_THAT(set.output, HasSubstr(f.topic + "/0"));
   EXPECT_THAT(set.output, HasSubstr(f.topic + "/1"));
-  ASSERT_TRUE(f.wait_rows(140, 20s)) << d.log();
-  expect_rows_stay(f, 140, 1500ms);
-
-  set = positions(d, {"set", "--topic", f.topic, "--to-earliest"});
-  ASSERT_EQ(set.code, 0) << set.output;
-  ASSERT_TRUE(f.wait_rows(240, 20s)) << d.log();
-  expect_rows_stay(f, 240, 1500ms);
+  set_and_expect_rows(d, f, {"--topic", f.topic, "--to-earliest"}, 240);
 
   // A backlog published while the daemon is stopped, skipped by --to-latest.
   d.signal(SIGTERM);
@@ -131,10 +138,7 @@ TEST(Positions, ToATimeToTheEarliestAndToTheLatestOnEveryPartition) {
 TEST(Positions, AnotherGroupIsMovedWithoutDisturbingTheRunningOne) {
   kt::historic_stream f(1);
   kt::daemon_process d(f.config());
-  d.start();
-  ASSERT_TRUE(d.wait_ready(60s)) << d.log();
-  f.publish(0, 50);
-  ASSERT_TRUE(f.wait_rows(50, 60s)) << d.log();
+  ASSERT_TRUE(start_and_write(d, f, 50)) << d.log();
   const auto other = d.config().group + "-other";
   auto set = positions(d, {"set", "--topic", f.topic, "--partition", "0", "--to-offset", "10", "--group", other});
   ASSERT_EQ(set.code, 0) << set.output;
