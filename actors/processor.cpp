@@ -43,6 +43,7 @@ ngsi::transform_options options_for(const config::settings& s, ngsi::flow f) {
   o.lim.max_value_bytes = static_cast<std::size_t>(s.limits.max_value_bytes);
   o.lim.max_nesting_depth = s.limits.max_nesting_depth;
   o.lim.max_attributes = s.limits.max_attributes;
+  o.mappings = s.mappings.rules;
   return o;
 }
 

@@ -7,12 +7,15 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <system_error>
 
 #include "config/schema.hpp"
 #include "config/topic_pattern.hpp"
+#include "ngsi/name_mappings.hpp"
 #include "text/ascii.hpp"
 
 extern char** environ;
@@ -103,6 +106,57 @@ bool parse_integer(const std::string& text, bool sizes, std::int64_t& out) {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A YAML node as JSON text: mappings to objects, sequences to arrays, every
+// scalar to a string (the name-mapping fields are all text), null to null.
+void to_json(const YAML::Node& node, std::string& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : node) {
+        if (!first) out += ',';
+        first = false;
+        to_json(kv.first, out);
+        out += ':';
+        to_json(kv.second, out);
+      }
+      out += '}';
+      break;
+    }
+    case YAML::NodeType::Sequence: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : node) {
+        if (!first) out += ',';
+        first = false;
+        to_json(item, out);
+      }
+      out += ']';
+      break;
+    }
+    case YAML::NodeType::Scalar:
+      out += '"';
+      for (char c : node.Scalar()) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += c;
+        } else if (u < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[u >> 4];
+          out += kHex[u & 0xF];
+        } else {
+          out += c;
+        }
+      }
+      out += '"';
+      break;
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: out += "null"; break;
+  }
 }
 
 class loader {
@@ -226,6 +280,14 @@ class loader {
           v.map[map_key(spec, kv.first.Scalar())] = value;
         }
         break;
+      case value_type::document:
+        if (node.IsNull()) {
+          v.scalar = "[]";
+          break;
+        }
+        if (!node.IsSequence()) return type_error(node.IsMap() ? "a mapping" : "'" + node.Scalar() + "'");
+        to_json(node, v.scalar);
+        break;
     }
     values_[spec.path] = std::move(v);
   }
@@ -326,7 +388,7 @@ class loader {
           break;
         }
         default:
-          v.scalar = text;
+          v.scalar = spec->type == value_type::document && trim(text).empty() ? "[]" : text;
           if (!check_scalar(*spec, v.scalar, [&](const std::string& m) { report(spec->path + ": " + m); })) continue;
       }
       values_[spec->path] = std::move(v);
@@ -468,6 +530,7 @@ class loader {
       fail("limits.max_value_bytes (" + std::to_string(out.limits.max_value_bytes) +
            ") must not exceed limits.max_message_bytes (" + std::to_string(out.limits.max_message_bytes) + ")");
     }
+    read_name_mappings(out);
     const auto& schema_name = out.postgres.offsets_schema;
     if (schema_name.empty() || schema_name.size() > 63 ||
         !std::all_of(schema_name.begin(), schema_name.end(),
@@ -475,6 +538,35 @@ class loader {
       fail("postgres.offsets_schema: expected a lower-case name of letters, digits and '_' (at most 63), got '" +
            schema_name + "'");
     }
+  }
+
+  // The inline rules, then those of mappings.file, compiled once for every
+  // processor; each problem names its rule.
+  void read_name_mappings(settings& out) {
+    auto rules = std::make_shared<ngsi::name_mappings>();
+    std::size_t warned = 0;
+    auto add = [&](const std::string& json, const std::function<std::string(const std::string&)>& where) {
+      for (const auto& p : rules->add_json(json)) problems_.push_back(origin_ + ": " + where(p));
+      for (; warned < rules->warnings().size(); ++warned) warnings_.push_back(where(rules->warnings()[warned]));
+    };
+    if (trim(out.mappings.service_mappings) != "[]") {
+      // Read as the list of a file's "serviceMappings", so paths name the rule.
+      add("{\"serviceMappings\":" + out.mappings.service_mappings + "}", [](const std::string& p) {
+        return p.rfind("serviceMappings", 0) == 0 ? "mappings." + p : "mappings.serviceMappings: " + p;
+      });
+    }
+    if (!out.mappings.file.empty()) {
+      std::ifstream in(out.mappings.file);
+      if (!in) {
+        problems_.push_back(origin_ + ": mappings.file: cannot read '" + out.mappings.file +
+                            "': " + std::generic_category().message(errno));
+        return;
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      add(text.str(), [&](const std::string& p) { return "mappings.file " + out.mappings.file + ": " + p; });
+    }
+    if (!rules->empty()) out.mappings.rules = std::move(rules);
   }
 
   // -------------------------------------------------------------- render
@@ -501,6 +593,7 @@ class loader {
           for (const auto& item : v.list) e << item;
           e << YAML::EndSeq;
           break;
+        case value_type::document: e << YAML::Load(v.scalar); break;
         case value_type::string_map:
           e << YAML::BeginMap;
           for (const auto& [k, val] : v.map) {

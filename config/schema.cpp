@@ -167,6 +167,13 @@ key_spec map(std::string path, std::vector<std::string> allowed, std::string hel
           std::move(path), value_type::string_map, "", false, false, 0, 0, std::move(allowed), std::move(help), {}, {}},
       at);
 }
+// Nested lists and mappings, in the YAML as they are in their JSON form (a
+// Cygnus name_mappings.json); empty: "[]".
+template <class At>
+key_spec document(std::string path, std::string help, At at) {
+  return bound(key_spec{std::move(path), value_type::document, "[]", false, false, 0, 0, {}, std::move(help), {}, {}},
+               at);
+}
 key_spec map_of_files(std::string path, std::string help) {
   return key_spec{std::move(path), value_type::string_map, "", false, false, 0, 0, {}, std::move(help), {}, {}};
 }
@@ -236,6 +243,15 @@ std::vector<key_spec> build() {
                   KAFNUS_AT(datamodel.default_datamodel)),
       map("datamodel.services", names_of<datamodel>(), "per-service default datamodel (service -> datamodel)",
           KAFNUS_AT(datamodel.services)),
+
+      str("mappings.file", "",
+          "a Cygnus name_mappings.json (serviceMappings, as Cygnus's NGSINameMappingsInterceptor reads it), "
+          "applied to every record before its table is named; empty: none",
+          KAFNUS_AT(mappings.file)),
+      document("mappings.serviceMappings",
+               "name-mapping rules written here, as the serviceMappings of a name_mappings.json; they are tried "
+               "before those of mappings.file (the first rule that matches wins)",
+               KAFNUS_AT(mappings.service_mappings)),
 
       integer("processing.workers", 0, 0, 64,
               "processor actors turning notifications into rows in parallel (0: one per CPU core); a "
@@ -364,6 +380,7 @@ std::string describe_allowed(const key_spec& spec) {
     case value_type::string_map:
       return spec.allowed.empty() ? "a mapping of names to strings"
                                   : "a mapping of names to one of: " + join(spec.allowed);
+    case value_type::document: return "a list of mappings (in the form of a Cygnus name_mappings.json)";
   }
   return "a value";
 }

@@ -23,12 +23,13 @@ enum class value_type {
   enumeration,  // one of `allowed`
   string_list,  // list of non-empty strings
   string_map,   // mapping of string -> string (values restricted to `allowed` when set)
+  document,     // nested lists and mappings (name mappings), kept as JSON text
 };
 
 // A key's value in its canonical text form: what the loader reads from the
 // YAML file or the environment, and what a `settings` holds, written back.
 struct loaded_value {
-  std::string scalar;                      // string, integer (decimal), enumeration (its name)
+  std::string scalar;                      // string, integer (decimal), enumeration (its name), document (JSON)
   std::vector<std::string> list;           // string_list
   std::map<std::string, std::string> map;  // string_map (enumeration values by name)
 };

@@ -6,10 +6,15 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/enums.hpp"
+
+namespace kafnus::ngsi {
+class name_mappings;
+}
 
 namespace kafnus::config {
 
@@ -56,6 +61,14 @@ struct postgres_settings {
 struct datamodel_settings {
   datamodel default_datamodel;
   std::map<std::string, datamodel> services;  // lower-cased service -> datamodel
+};
+
+struct mappings_settings {
+  std::string file;              // a Cygnus name_mappings.json; empty: none
+  std::string service_mappings;  // the inline serviceMappings, as JSON text ("[]": none)
+  // Both, read and compiled at load: the inline rules first, then the
+  // file's. Null when there is no rule.
+  std::shared_ptr<const ngsi::name_mappings> rules;
 };
 
 struct processing_settings {
@@ -119,6 +132,7 @@ struct settings {
   flows_settings flows;
   postgres_settings postgres;
   datamodel_settings datamodel;
+  mappings_settings mappings;
   processing_settings processing;
   batching_settings batching;
   writer_settings writer;

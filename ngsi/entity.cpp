@@ -54,9 +54,18 @@ std::string identity(const json_tree& t, std::uint32_t entity, const char* membe
 
 struct attribute {
   std::uint32_t node;
-  std::string column;  // lower-cased name
+  std::string column;  // lower-cased name (after name mappings)
   bool rejected;       // its name already made it an error
+  bool mapped;         // a name-mapping rule matched it: `type` is its NGSI type
+  std::string_view type;
 };
+
+// The NGSI type an attribute rule matches: its "type" when a string, else "".
+std::string_view declared_type(const json_tree& t, std::uint32_t attr) {
+  if (t.at(attr).type != json_type::object) return {};
+  const std::uint32_t tn = t.member(attr, "type");
+  return tn != json_tree::npos && t.at(tn).type == json_type::string ? t.at(tn).text : std::string_view();
+}
 
 // Attributes whose names fold to the same column, pairwise; a sort only when
 // an entity is large enough for the quadratic scan to matter.
@@ -108,7 +117,24 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   }
   auto name = [&] { return "entity " + quoted(id) + " (type " + quoted(type) + ")"; };
 
-  auto table = table_for(rc.dm, rc.ctx, type, f);
+  // Name mappings rename the entity (and maybe its servicepath) before
+  // anything is named after it; messages keep the names as sent.
+  entity_names mapped;
+  if (rc.mapping) mapped = map_entity(*rc.mapping, rc.ctx.servicepath_sent, id, type);
+  const std::string_view entity_id = mapped.id ? std::string_view(*mapped.id) : id;
+  const std::string_view entity_type = mapped.type ? std::string_view(*mapped.type) : type;
+  if (entity_id.empty() || entity_type.empty()) {
+    reject(name() + ": the name mappings give it an empty " + (entity_id.empty() ? "id" : "type"));
+    return;
+  }
+  std::optional<fiware_context> mapped_ctx;
+  if (mapped.servicepath) {
+    mapped_ctx = rc.ctx;
+    mapped_ctx->servicepath = normalize_servicepath(*mapped.servicepath);
+  }
+  const fiware_context* ctx = mapped_ctx ? &*mapped_ctx : &rc.ctx;
+
+  auto table = table_for(rc.dm, *ctx, entity_type, f);
   if (!table) {
     reject(name() + ": " + table.err().message);
     return;
@@ -117,7 +143,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   r.f = f;
   r.table = std::move(table).value();
   r.service = rc.ctx.service;
-  r.entity_id = std::string(id);
+  r.entity_id = std::string(entity_id);
 
   if (deletes_on_entity_delete(f) && is_delete(tree, entity)) {
     r.op = operation::remove;
@@ -130,7 +156,15 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   std::vector<attribute> attrs;
   attrs.reserve(e.count);
   for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = tree.at(c).next) {
-    if (!is_reserved_member(tree.at(c).key)) attrs.push_back({c, to_lower_ascii(tree.at(c).key), false});
+    std::string_view key = tree.at(c).key;
+    if (is_reserved_member(key)) continue;
+    std::string_view ngsi_type;
+    bool renamed = false;
+    if (mapped.rule) {
+      ngsi_type = declared_type(tree, c);
+      renamed = map_attribute(*mapped.rule, key, ngsi_type);
+    }
+    attrs.push_back({c, to_lower_ascii(key), false, renamed, renamed ? ngsi_type : std::string_view()});
   }
   const auto max_attributes = static_cast<std::size_t>(std::max(rc.options.lim.max_attributes, 0));
   if (attrs.size() > max_attributes) {
@@ -154,8 +188,8 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
 
   r.columns.reserve(4 + attrs.size());
   r.columns.push_back({kEntityId, value::text_value(r.entity_id)});
-  r.columns.push_back({kEntityType, value::text_value(std::string(type))});
-  r.columns.push_back({kServicePath, value::text_value(rc.ctx.servicepath)});
+  r.columns.push_back({kEntityType, value::text_value(std::string(entity_type))});
+  r.columns.push_back({kServicePath, value::text_value(ctx->servicepath)});
   r.columns.push_back({kRecvTime, value::timestamp(rc.now_us)});
 
   for (auto& a : attrs) {
@@ -166,7 +200,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       problem("an attribute has an empty name, which cannot be a column");
       continue;
     }
-    if (an.key_has_nul) {
+    if (an.key_has_nul && !a.mapped) {
       problem(label() + " has a NUL character (\\u0000) in its name");
       continue;
     }
@@ -179,8 +213,8 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       problem(label() + " is " + describe(an.type) + ", expected an object {\"type\": …, \"value\": …}");
       continue;
     }
-    std::string_view ngsi_type;
-    if (const std::uint32_t tn = tree.member(a.node, "type"); tn != json_tree::npos) {
+    std::string_view ngsi_type = a.type;  // a mapped attribute's type comes from its rule
+    if (const std::uint32_t tn = tree.member(a.node, "type"); !a.mapped && tn != json_tree::npos) {
       const json_node& tv = tree.at(tn);
       if (tv.type == json_type::string) {
         ngsi_type = tv.text;

@@ -9,6 +9,7 @@
 #include "ngsi/datamodel.hpp"
 #include "ngsi/headers.hpp"
 #include "ngsi/json_tree.hpp"
+#include "ngsi/name_mappings.hpp"
 #include "ngsi/transform.hpp"
 
 namespace kafnus::ngsi {
@@ -19,6 +20,7 @@ struct record_context {
   datamodel dm;
   const transform_options& options;
   std::int64_t now_us;
+  const service_rule* mapping = nullptr;  // the name-mapping rule of the record's service, if any
 };
 
 // Appends the row of entity node `entity` (the `index`-th of "data") to

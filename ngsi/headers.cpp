@@ -21,16 +21,26 @@ fiware_context read_fiware_context(const header_list& headers) {
     }
   }
   fiware_context ctx;
-  if (service && !service->empty()) ctx.service = to_lower_ascii(*service);
+  if (service && !service->empty()) {
+    ctx.service = to_lower_ascii(*service);
+    ctx.service_sent = *service;
+  }
   if (servicepath && !servicepath->empty()) {
-    if (servicepath->front() == '/') {
-      ctx.servicepath = to_lower_ascii(*servicepath);
-    } else {
-      ctx.servicepath = "/" + to_lower_ascii(*servicepath);
-    }
+    ctx.servicepath = normalize_servicepath(*servicepath);
+    ctx.servicepath_sent = *servicepath;
   }
   if (dm) ctx.datamodel = std::string(trim(*dm));
   return ctx;
+}
+
+std::string normalize_service(std::string_view service) {
+  return service.empty() ? std::string("default") : to_lower_ascii(service);
+}
+
+std::string normalize_servicepath(std::string_view servicepath) {
+  if (servicepath.empty()) return "/";
+  if (servicepath.front() == '/') return to_lower_ascii(servicepath);
+  return "/" + to_lower_ascii(servicepath);
 }
 
 }  // namespace kafnus::ngsi

@@ -13,13 +13,19 @@ namespace kafnus::ngsi {
 
 void transform(std::string_view payload, const header_list& headers, const transform_options& options,
                std::int64_t now_us, transform_output& out) {
-  const fiware_context ctx = read_fiware_context(headers);
+  fiware_context ctx = read_fiware_context(headers);
   auto record_error = [&](std::string message) {
     out.errors.push_back(transform_error{ctx.service, std::move(message), std::nullopt});
   };
   // Nothing here throws on any input; the only exceptions left are resource
   // failures (memory), which must not take the partition down either.
   try {
+    // The service rule depends on the service alone, so even the record's
+    // own errors go to the mapped service's error log, beside its rows.
+    const service_rule* mapping = options.mappings ? options.mappings->match_service(ctx.service_sent) : nullptr;
+    if (mapping) {
+      if (auto service = mapped_service(*mapping, ctx.service_sent)) ctx.service = normalize_service(*service);
+    }
     // The servicepath is data (column fiwareservicepath) and Kafka headers are
     // arbitrary bytes: hold it to what a PostgreSQL text value can be.
     if (ctx.servicepath.find('\0') != std::string::npos || !is_valid_utf8(ctx.servicepath)) {
@@ -46,7 +52,7 @@ void transform(std::string_view payload, const header_list& headers, const trans
     // the exact size, or appending record after record would be quadratic.
     const std::size_t needed = out.rows.size() + entities.count;
     if (out.rows.capacity() < needed) out.rows.reserve(std::max(needed, 2 * out.rows.capacity()));
-    const record_context rc{ctx, dm.value(), options, now_us};
+    const record_context rc{ctx, dm.value(), options, now_us, mapping};
     std::size_t index = 0;
     for (std::uint32_t e = json_tree::first_child(data); e < entities.next; e = tree.at(e).next, ++index) {
       entity_to_row(tree, e, index, rc, out);

@@ -4,6 +4,7 @@
 // passes `now`), never throws on any input.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "ngsi/datamodel.hpp"
 #include "ngsi/flow.hpp"
 #include "ngsi/headers.hpp"
+#include "ngsi/name_mappings.hpp"
 #include "ngsi/row.hpp"
 
 namespace kafnus::ngsi {
@@ -27,9 +29,14 @@ struct transform_options {
   flow f = flow::historic;
   datamodel_rules datamodels;
   limits lim;
+  // Cygnus name mappings, applied before anything is named after the
+  // service, servicepath, entity or attributes; null when none are
+  // configured (then they cost nothing).
+  std::shared_ptr<const name_mappings> mappings;
 };
 
-// What could not become a row. `service` routes the error-log entry; when the
+// What could not become a row. `service` routes the error-log entry (the
+// service after name mappings, so errors sit beside the rows); when the
 // entity could still be named and typed, `candidate` holds the row it would
 // have been, so the error log can show a statement to re-run.
 struct transform_error {

@@ -87,7 +87,21 @@ class Conformance : public testing::TestWithParam<std::string> {
         "  services:\n"
         "    testdatamodel: dm-by-entity-type-database-schema\n"
         "batching:\n"
-        "  max_delay_ms: 5\n";
+        "  max_delay_ms: 5\n"
+        // Name mappings (cases 012_name_mappings): they only match services
+        // no other case uses. The repository's file, also when the cases
+        // come from $KAFNUS_CONFORMANCE_DIR.
+        "mappings:\n"
+        "  file: " +
+        (fs::path(KAFNUS_CONFORMANCE_DIR) / "name_mappings.json").string() +
+        "\n"
+        "  serviceMappings:\n"
+        "    - originalService: cygnus_inline\n"
+        "      newService: test\n"
+        "      servicePathMappings:\n"
+        "        - entityMappings:\n"
+        "            - originalEntityType: Lamp\n"
+        "              newEntityType: lamp_v2\n";
     daemon_ = new kt::daemon_process(cfg);
     daemon_->start();
     ASSERT_TRUE(daemon_->wait_ready(std::chrono::seconds(60))) << daemon_->log();

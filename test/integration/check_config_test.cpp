@@ -93,3 +93,23 @@ TEST(CheckConfig, PrintsWhichFlowsEachTopicFeeds) {
   EXPECT_THAT(r.output, HasSubstr("# pattern ^city_.*$ feeds historic,lastdata\n"));
   EXPECT_THAT(r.output, HasSubstr("# topic m feeds mutable\n"));
 }
+
+TEST(CheckConfig, RejectsABadNameMappingRegexNamingTheRule) {
+  const auto file = ::testing::TempDir() + kt::unique_name("mappings") + ".json";
+  std::ofstream(file) << R"({"serviceMappings": [{"originalService": "hotel1", "servicePathMappings": [
+      {"originalServicePath": "/suites", "entityMappings": [{}]},
+      {"originalServicePath": "(", "entityMappings": [{}]}]}]})";
+  auto r = check_config(kValid + "mappings:\n  file: " + file + "\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("mappings.file " + file +
+                                  ": serviceMappings[0].servicePathMappings[1].originalServicePath: invalid regular "
+                                  "expression '('"));
+}
+
+TEST(CheckConfig, PrintsTheNameMappings) {
+  auto r =
+      check_config(kValid + "mappings:\n  serviceMappings:\n    - originalService: hotel1\n      newService: hotels\n");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("mappings:"), HasSubstr("serviceMappings:"),
+                              HasSubstr("originalService: hotel1"), HasSubstr("newService: hotels")));
+}

@@ -9,6 +9,7 @@
 
 #include "config/loader.hpp"
 #include "config/schema.hpp"
+#include "ngsi/name_mappings.hpp"
 
 using kafnus::config::config_error;
 using kafnus::config::environment;
@@ -309,4 +310,131 @@ TEST(ConfigLoader, PositionOutOfRangeAndInstanceIdHaveDefaults) {
               AllOf(HasSubstr("kafka.position_out_of_range"), HasSubstr("earliest"), HasSubstr("fail")));
   auto dynamic = load_string(kMinimal, {{"KAFNUS_KAFKA_INSTANCE_ID", ""}}, "test.yaml");
   EXPECT_EQ(dynamic.kafka.instance_id, "");
+}
+
+// ------------------------------------------------------------ name mappings
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// The service a record of `service` gets under the loaded rules.
+std::string mapped_service_of(const kafnus::config::settings& s, const std::string& service) {
+  if (!s.mappings.rules) return service;
+  const auto* rule = s.mappings.rules->match_service(service);
+  if (!rule) return service;
+  return kafnus::ngsi::mapped_service(*rule, service).value_or(service);
+}
+
+}  // namespace
+
+TEST(ConfigLoaderMappings, NoneByDefault) {
+  auto s = load_string(kMinimal, {});
+  EXPECT_EQ(s.mappings.file, "");
+  EXPECT_EQ(s.mappings.service_mappings, "[]");
+  EXPECT_EQ(s.mappings.rules, nullptr);
+}
+
+TEST(ConfigLoaderMappings, InlineRulesInTheYaml) {
+  auto s = load_string(std::string(kMinimal) + R"(
+mappings:
+  serviceMappings:
+    - originalService: hotel(\d)
+      newService: hotels_$1
+      servicePathMappings:
+        - originalServicePath: /suites
+          entityMappings:
+            - originalEntityId: suite.(\d*)
+              newEntityId: suite_$1
+)",
+                       {});
+  ASSERT_NE(s.mappings.rules, nullptr);
+  EXPECT_EQ(mapped_service_of(s, "hotel1"), "hotels_1");
+  EXPECT_EQ(mapped_service_of(s, "other"), "other");
+  // Printed back by check-config as YAML, in the same structure.
+  EXPECT_THAT(s.effective_yaml, AllOf(HasSubstr("mappings:"), HasSubstr("serviceMappings:"),
+                                      HasSubstr("originalService: hotel(\\d)"), HasSubstr("newEntityId: suite_$1")));
+}
+
+TEST(ConfigLoaderMappings, TheCygnusFileAsItIs) {
+  const auto path = write_temp("kafnus_name_mappings.json", R"js({
+   "serviceMappings": [{"originalService": "hotel1", "newService": "hotels",
+      "servicePathMappings": [{"originalServicePath": "/suites", "entityMappings": [
+         {"originalEntityId": "suite.(\\d*)", "originalEntityType": "room", "newEntityId": "all_suites",
+          "newEntityType": "room", "attributeMappings": []}]}]}]})js");
+  auto s = load_string(std::string(kMinimal) + "mappings:\n  file: " + path + "\n", {});
+  ASSERT_NE(s.mappings.rules, nullptr);
+  EXPECT_EQ(s.mappings.file, path);
+  EXPECT_EQ(mapped_service_of(s, "hotel1"), "hotels");
+  EXPECT_THAT(s.effective_yaml, HasSubstr("file: " + path));
+}
+
+TEST(ConfigLoaderMappings, InlineRulesComeBeforeTheFile) {
+  const auto path = write_temp("kafnus_name_mappings_order.json",
+                               R"({"serviceMappings": [{"originalService": "a|b", "newService": "file"}]})");
+  auto s = load_string(std::string(kMinimal) + "mappings:\n  file: " + path +
+                           "\n  serviceMappings:\n    - originalService: a\n      newService: inline\n",
+                       {});
+  EXPECT_EQ(mapped_service_of(s, "a"), "inline");
+  EXPECT_EQ(mapped_service_of(s, "b"), "file");
+}
+
+TEST(ConfigLoaderMappings, FromTheEnvironmentAsJson) {
+  auto s =
+      load_string(kMinimal, {{"KAFNUS_MAPPINGS_SERVICEMAPPINGS", R"([{"originalService": "x", "newService": "y"}])"}});
+  EXPECT_EQ(mapped_service_of(s, "x"), "y");
+  auto none = load_string(kMinimal, {{"KAFNUS_MAPPINGS_SERVICEMAPPINGS", ""}});
+  EXPECT_EQ(none.mappings.rules, nullptr);
+  EXPECT_THAT(rejection(kMinimal, {{"KAFNUS_MAPPINGS_SERVICEMAPPINGS", "[{"}}),
+              HasSubstr("mappings.serviceMappings: not a JSON object"));
+}
+
+TEST(ConfigLoaderMappings, ABadRegularExpressionInTheFileNamesFileAndRule) {
+  const auto path = write_temp("kafnus_name_mappings_bad.json", R"({"serviceMappings": [{"originalService": "s",
+      "servicePathMappings": [{"originalServicePath": "/a", "entityMappings": [{}]},
+                              {"originalServicePath": "(", "entityMappings": [{}]}]}]})");
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  file: " + path + "\n"),
+              HasSubstr("test.yaml: mappings.file " + path +
+                        ": serviceMappings[0].servicePathMappings[1].originalServicePath: invalid regular expression "
+                        "'('"));
+}
+
+TEST(ConfigLoaderMappings, InlineProblemsNameTheRule) {
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  serviceMappings:\n    - originalService: a*+\n"),
+              HasSubstr("mappings.serviceMappings[0].originalService: regular expression 'a*+' is not supported: a "
+                        "possessive quantifier"));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  serviceMappings:\n    - originalServise: a\n"),
+              HasSubstr("mappings.serviceMappings[0]: unknown key 'originalServise'"));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  serviceMappings:\n    - servicePathMappings: x\n"),
+              HasSubstr("mappings.serviceMappings[0].servicePathMappings: expected a list of service path mappings, "
+                        "got a string"));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  serviceMappings:\n    originalService: a\n"),
+              HasSubstr("mappings.serviceMappings: expected a list of mappings"));
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  servicemappings: []\n"),
+              HasSubstr("unknown key 'mappings.servicemappings' (did you mean 'mappings.serviceMappings'?)"));
+}
+
+TEST(ConfigLoaderMappings, AnUnreadableOrInvalidFileIsRefused) {
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  file: /nonexistent/name_mappings.json\n"),
+              HasSubstr("mappings.file: cannot read '/nonexistent/name_mappings.json'"));
+  const auto path = write_temp("kafnus_name_mappings_invalid.json", "{\"serviceMappings\": [");
+  EXPECT_THAT(rejection(std::string(kMinimal) + "mappings:\n  file: " + path + "\n"),
+              HasSubstr("mappings.file " + path + ": not a JSON object"));
+}
+
+TEST(ConfigLoaderMappings, RulesThatNeverApplyAreWarnedOf) {
+  auto s = load_string(std::string(kMinimal) + R"(
+mappings:
+  serviceMappings:
+    - servicePathMappings:
+        - originalServicePath: /a
+          newServicePath: /b
+)",
+                       {});
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_THAT(s.warnings[0], HasSubstr("mappings.serviceMappings[0].servicePathMappings[0]: has no entityMappings"));
 }

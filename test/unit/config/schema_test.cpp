@@ -35,6 +35,7 @@ loaded_value distinct_value(const key_spec& k, std::size_t i) {
     case value_type::string_map:
       v.map["k" + tag] = k.allowed.empty() ? "v" + tag : k.allowed.at(i % k.allowed.size());
       break;
+    case value_type::document: v.scalar = "[{\"originalService\":\"s" + tag + "\"}]"; break;
   }
   return v;
 }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -101,12 +102,31 @@ std::vector<flow> flows_for_topic(const std::string& topic) {
   return {};
 }
 
+// The name mappings CASES.md prescribes: its inline rule, then the file.
+std::shared_ptr<const name_mappings> case_mappings() {
+  static const auto rules = [] {
+    auto m = std::make_shared<name_mappings>();
+    std::ifstream in(fs::path(KAFNUS_CONFORMANCE_DIR) / "name_mappings.json");
+    std::stringstream file;
+    file << in.rdbuf();
+    for (const std::string& json :
+         {std::string(R"({"serviceMappings": [{"originalService": "cygnus_inline", "newService": "test",
+             "servicePathMappings": [{"entityMappings": [{"originalEntityType": "Lamp", "newEntityType": "lamp_v2"}]}]}]})"),
+          file.str()}) {
+      for (const auto& p : m->add_json(json)) ADD_FAILURE() << p;
+    }
+    return std::shared_ptr<const name_mappings>(std::move(m));
+  }();
+  return rules;
+}
+
 transform_options options_for(flow f) {
   transform_options o;
   o.f = f;
   // The daemon configuration CASES.md prescribes.
   o.datamodels.fallback = datamodel::by_entity_type_database;
   o.datamodels.per_service["testdatamodel"] = datamodel::by_entity_type_database_schema;
+  o.mappings = case_mappings();
   return o;
 }
 
