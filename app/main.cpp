@@ -3,6 +3,7 @@
 //   kafnus check-config --config FILE  validate a configuration and print it, secrets masked
 //   kafnus healthcheck --config FILE   exit 0 when the running daemon's /readyz says ready
 //   kafnus status [--url URL] [--json] one screen of a running daemon's state
+//   kafnus errors list|replay …        the error log: what is in it, re-run its statements
 //   kafnus --version
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include <iostream>
 
 #include "app/daemon.hpp"
+#include "app/errors_cmd.hpp"
 #include "app/healthcheck.hpp"
 #include "app/status.hpp"
 #include "app/version.hpp"
@@ -69,6 +71,9 @@ int main(int argc, char** argv) {
   status->add_option("--interval-ms", interval_ms, "between the two samples the rates come from (default 2000)")
       ->check(CLI::Range(100, 600000));
 
+  kafnus::errors_command errors;
+  kafnus::add_errors_command(app, errors, config_path);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,7 +88,7 @@ int main(int argc, char** argv) {
     status_options.interval = std::chrono::milliseconds(interval_ms);
     return kafnus::run_status(status_options, std::cout, std::cerr);
   }
-  if (!*run && !*check && !*health) {
+  if (!*run && !*check && !*health && !errors.chosen()) {
     std::cerr << app.help();
     return 2;
   }
@@ -96,6 +101,7 @@ int main(int argc, char** argv) {
     return *health ? (print_config_errors(e), 1) : print_config_errors(e);
   }
 
+  if (errors.chosen()) return kafnus::run_errors(errors, settings, std::cout, std::cerr);
   if (*health) {
     return kafnus::run_healthcheck(settings.admin, std::chrono::milliseconds(timeout_ms), std::cout, std::cerr);
   }
