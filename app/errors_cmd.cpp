@@ -70,8 +70,20 @@ std::unique_ptr<pqxx::connection> open(const config::settings& s, std::ostream& 
 
 // ---- list ----
 
-int print_list(const std::vector<postgis::error_group>& groups, const errors_options& o, const std::string& since_text,
-               const std::string& offsets_schema, std::ostream& out) {
+void print_warnings(const std::vector<std::string>& warnings, std::ostream& err) {
+  for (const auto& w : warnings) err << "kafnus: warning: " << w << "\n";
+}
+
+void warnings_json(json_writer& w, const std::vector<std::string>& warnings) {
+  w.key("warnings").begin_array();
+  for (const auto& s : warnings) w.string(s);
+  w.end_array();
+}
+
+int print_list(const postgis::error_listing& listing, const errors_options& o, const std::string& since_text,
+               const std::string& offsets_schema, std::ostream& out, std::ostream& err) {
+  const auto& groups = listing.groups;
+  print_warnings(listing.warnings, err);
   std::int64_t total = 0;
   for (const auto& g : groups) total += g.rows;
   if (o.json) {
@@ -95,6 +107,7 @@ int print_list(const std::vector<postgis::error_group>& groups, const errors_opt
       w.end_object();
     }
     w.end_array();
+    warnings_json(w, listing.warnings);
     w.end_object();
     out << w.str() << "\n";
     return 0;
@@ -192,6 +205,7 @@ void print_report(const postgis::replay_report& r, const errors_options& o,
     counts(w, r.failed_by_error);
     w.key("refusedByReason");
     counts(w, r.refused_by_reason);
+    warnings_json(w, r.warnings);
     if (o.verbose) {
       w.key("details").begin_array();
       for (const auto& row : rows) row_json(w, row);
@@ -286,7 +300,7 @@ int run_errors(const errors_command& cmd, const config::settings& settings, std:
       req.offsets_schema = offsets_schema;
       if (!o.service.empty()) req.service = o.service;
       req.since_us = since;
-      return print_list(postgis::list_errors(*conn, req), o, o.since, offsets_schema, out);
+      return print_list(postgis::list_errors(*conn, req), o, o.since, offsets_schema, out, err);
     }
     postgis::replay_request req;
     req.service = o.service;
@@ -306,6 +320,7 @@ int run_errors(const errors_command& cmd, const config::settings& settings, std:
       }
     };
     const auto report = postgis::replay_errors(*conn, req);
+    print_warnings(report.warnings, err);
     print_report(report, o, rows, out);
     if (report.interrupted) return kInterrupted;
     return report.failed > 0 ? kFailedRows : 0;

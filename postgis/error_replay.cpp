@@ -55,6 +55,12 @@ std::vector<std::string> fallback_services(pqxx::transaction_base& tx, const ngs
   return out;
 }
 
+std::string text_join(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : "; ") + i;
+  return s;
+}
+
 std::string in_list(const std::vector<std::string>& values) {
   std::string s;
   for (const auto& v : values) s += (s.empty() ? "" : ", ") + quote_literal(v);
@@ -67,18 +73,28 @@ struct service_log {
   std::string where;  // " AND …", or empty
 };
 
-// The service's own error log and its rows in the fallback; errors_failure
-// when there are neither.
+std::string unreadable(const ngsi::table_ref& t) {
+  return "left out " + display_name(t) +
+         ": the role of postgres.user may not read it (it needs USAGE on the schema and SELECT on the table)";
+}
+
+// The service's own error log and its rows in the fallback, the ones the
+// role cannot read named in `warnings`; errors_failure when there are none.
 std::vector<service_log> logs_of_service(pqxx::connection& conn, const std::string& offsets_schema,
-                                         const std::string& service) {
+                                         const std::string& service, std::vector<std::string>& warnings) {
   const auto own = ngsi::error_log_table(service);
   std::vector<service_log> out;
   const auto all = find_error_logs(conn, offsets_schema);
   try {
     pqxx::nontransaction tx(conn);
     for (const auto& log : all) {
+      if (!log.fallback && log.table != own) continue;
+      if (!log.readable) {
+        warnings.push_back(unreadable(log.table));
+        continue;
+      }
       if (!log.fallback) {
-        if (log.table == own) out.push_back({log, {}});
+        out.push_back({log, {}});
         continue;
       }
       const auto services = fallback_services(tx, log.table, service);
@@ -87,11 +103,14 @@ std::vector<service_log> logs_of_service(pqxx::connection& conn, const std::stri
   } catch (const std::exception& e) {
     fail("cannot read the error logs", e);
   }
+  if (out.empty() && !warnings.empty()) {
+    throw errors_failure("service '" + service + "': no error log it may read: " + text_join(warnings));
+  }
   if (out.empty()) {
     throw errors_failure("service '" + service + "' has no error log: table " + display_name(own) +
                          " does not exist and " + display_name({offsets_schema, "error_log"}) +
-                         " holds no row of it (Kafnus creates the table at the service's first error; "
-                         "is the service name right? kafnus errors list shows every service with errors)");
+                         " holds no row of it (Kafnus creates the table at the service's first error; is the "
+                         "service name right? kafnus errors list shows every service with errors)");
   }
   return out;
 }
@@ -119,7 +138,8 @@ std::vector<error_log_source> find_error_logs(pqxx::connection& conn, const std:
     // Tables with the error log's columns whose name ends in _error_log; the
     // naming rule decides which of them are a service's.
     const auto r = tx.exec_params(
-        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+        "SELECT n.nspname, c.relname, has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, "
+        "'SELECT') FROM pg_catalog.pg_class c "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND (c.relname LIKE '%\\_error\\_log' OR (n.nspname = $1 AND c.relname = "
         "'error_log')) "
@@ -129,10 +149,11 @@ std::vector<error_log_source> find_error_logs(pqxx::connection& conn, const std:
         offsets_schema);
     for (const auto& row : r) {
       ngsi::table_ref t{row[0].as<std::string>(), row[1].as<std::string>()};
+      const bool readable = row[2].as<bool>();
       if (t.schema == offsets_schema && t.table == "error_log") {
-        out.push_back({t, true});
+        out.push_back({t, true, readable});
       } else if (ngsi::error_log_table(t.schema) == t) {
-        out.push_back({t, false});
+        out.push_back({t, false, readable});
       }
     }
   } catch (const std::exception& e) {
@@ -141,14 +162,21 @@ std::vector<error_log_source> find_error_logs(pqxx::connection& conn, const std:
   return out;
 }
 
-std::vector<error_group> list_errors(pqxx::connection& conn, const list_request& req) {
+error_listing list_errors(pqxx::connection& conn, const list_request& req) {
+  error_listing listing;
   std::vector<service_log> logs;
   if (req.service) {
-    logs = logs_of_service(conn, req.offsets_schema, *req.service);
+    logs = logs_of_service(conn, req.offsets_schema, *req.service, listing.warnings);
   } else {
-    for (auto& log : find_error_logs(conn, req.offsets_schema)) logs.push_back({std::move(log), {}});
+    for (auto& log : find_error_logs(conn, req.offsets_schema)) {
+      if (log.readable) {
+        logs.push_back({std::move(log), {}});
+      } else {
+        listing.warnings.push_back(unreadable(log.table));
+      }
+    }
   }
-  std::vector<error_group> out;
+  auto& out = listing.groups;
   for (const auto& log : logs) {
     const auto& t = log.source.table;
     const std::string service = log.source.fallback ? "service" : quote_literal(t.schema);
@@ -192,12 +220,12 @@ std::vector<error_group> list_errors(pqxx::connection& conn, const list_request&
   std::sort(out.begin(), out.end(), [](const error_group& a, const error_group& b) {
     return std::tie(a.service, a.target, a.error, a.log) < std::tie(b.service, b.target, b.error, b.log);
   });
-  return out;
+  return listing;
 }
 
 replay_report replay_errors(pqxx::connection& conn, const replay_request& req) {
-  const auto logs = logs_of_service(conn, req.offsets_schema, req.service);
   replay_report report;
+  const auto logs = logs_of_service(conn, req.offsets_schema, req.service, report.warnings);
   replay_scope scope;
   scope.schema = ngsi::error_log_table(req.service).schema;
   scope.more_schemas = req.more_schemas;
@@ -285,7 +313,9 @@ replay_report replay_errors(pqxx::connection& conn, const replay_request& req) {
         }
       }
     } catch (const std::exception& e) {
-      fail("replaying row " + p.ctid + " of " + out.log, e);
+      // The row's transaction is rolled back (or, with the connection lost,
+      // committed whole or not at all): never its statement without its deletion.
+      fail("replaying row " + p.ctid + " of " + out.log + " (stopped there; the rows before it are done)", e);
     }
     switch (out.result) {
       case row_result::replayed: ++report.replayed; break;

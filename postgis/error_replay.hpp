@@ -41,6 +41,7 @@ class errors_failure : public std::runtime_error {
 struct error_log_source {
   ngsi::table_ref table;
   bool fallback = false;  // <offsets schema>.error_log: each row names its service
+  bool readable = true;   // the role has USAGE on its schema and SELECT on it
 };
 
 // "schema.table", quoted only when a name needs it.
@@ -68,10 +69,15 @@ struct list_request {
   std::optional<std::int64_t> since_us;
 };
 
+struct error_listing {
+  std::vector<error_group> groups;
+  std::vector<std::string> warnings;  // error logs left out: the role may not read them
+};
+
 // Rows counted by (service, target table, primary error), ordered by
 // service, table and error. Throws errors_failure when `service` has no
-// error log.
-std::vector<error_group> list_errors(pqxx::connection& conn, const list_request& req);
+// error log the role can read.
+error_listing list_errors(pqxx::connection& conn, const list_request& req);
 
 enum class row_result { replayed, would_replay, failed, refused, skipped };
 
@@ -97,8 +103,9 @@ struct replay_request {
 };
 
 struct replay_report {
-  std::vector<std::string> logs;  // the error-log tables read
-  std::size_t rows = 0;           // rows taken into account (present at the start, after --since and --limit)
+  std::vector<std::string> logs;      // the error-log tables read
+  std::vector<std::string> warnings;  // error logs left out: the role may not read them
+  std::size_t rows = 0;               // rows taken into account (present at the start, after --since and --limit)
   std::size_t replayed = 0;
   std::size_t would_replay = 0;  // --dry-run
   std::size_t failed = 0;

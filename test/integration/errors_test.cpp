@@ -438,6 +438,40 @@ TEST(Errors, ListCountsByServiceTableAndErrorAsTextAndJson) {
   f.pg.exec("DROP SCHEMA " + homeless + " CASCADE");
 }
 
+// A role that may run the statements but not delete error-log rows: nothing
+// is written without its row's deletion, and the message says what is missing.
+TEST(Errors, WithoutThePrivilegeToDeleteNothingIsReplayed) {
+  errors_fixture f;
+  f.log_rows(0, 3);
+  f.add_temperature();
+  const auto role = kt::unique_name("role");
+  f.pg.exec("CREATE ROLE " + role + " LOGIN");
+  f.pg.exec("GRANT USAGE ON SCHEMA " + f.service + " TO " + role + "; GRANT SELECT, INSERT ON " + f.table + " TO " +
+            role + "; GRANT SELECT, UPDATE ON " + f.error_log() + " TO " + role);
+  auto cfg = f.cfg;
+  cfg.pg_user = role;
+  const auto path = ::testing::TempDir() + kt::unique_name("role") + ".yaml";
+  std::ofstream(path) << cfg.yaml();
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{KAFNUS_DAEMON_BINARY, "errors"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--config", path});
+    return kt::run_command(argv);
+  };
+
+  auto dry = run({"replay", "--service", f.service, "--dry-run"});
+  EXPECT_EQ(dry.code, 0) << dry.output;
+  EXPECT_THAT(dry.output, AllOf(HasSubstr("would replay  3"),
+                                HasSubstr("warning: left out " + f.cfg.offsets_schema + ".error_log: the role")));
+
+  auto r = run({"replay", "--service", f.service});
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("permission denied"), HasSubstr("needs SELECT, UPDATE and DELETE")));
+  EXPECT_EQ(f.pg.count(f.table), 0);
+  EXPECT_EQ(f.pg.count(f.error_log()), 3);
+  f.pg.exec("DROP OWNED BY " + role + " CASCADE; DROP ROLE " + role);
+}
+
 TEST(Errors, SaysWhatIsWrongAndExitsNonZero) {
   errors_fixture f;
   // An unknown service.
