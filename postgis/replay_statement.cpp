@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ngsi/json_tree.hpp"
 #include "ngsi/row.hpp"
 #include "postgis/error_log.hpp"
 #include "postgis/statements.hpp"
@@ -13,34 +14,6 @@ constexpr std::string_view kNotAStatement = "-- not a statement";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); }
-
-// RFC 8259's number grammar: the only numbers Kafnus writes (the JSON
-// number's own text). Anything else in a number's place is refused.
-bool is_json_number(std::string_view s) {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  if (i < n && s[i] == '-') ++i;
-  if (i == n) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (is_digit(s[i])) {
-    while (i < n && is_digit(s[i])) ++i;
-  } else {
-    return false;
-  }
-  if (i < n && s[i] == '.') {
-    ++i;
-    if (i == n || !is_digit(s[i])) return false;
-    while (i < n && is_digit(s[i])) ++i;
-  }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i == n || !is_digit(s[i])) return false;
-    while (i < n && is_digit(s[i])) ++i;
-  }
-  return i == n;
-}
 
 // ngsi::format_utc's output: digits and "-: .+", " BC" before year 1.
 bool is_instant_text(std::string_view s) {
@@ -107,7 +80,8 @@ class cursor {
       ++end;
     }
     const auto digits = s_.substr(pos_, end - pos_);
-    if (!is_json_number(digits)) return std::nullopt;
+    // The only numbers Kafnus writes are a JSON number's own text.
+    if (!ngsi::is_json_number(digits)) return std::nullopt;
     pos_ = end;
     return ngsi::value::number(std::string(digits));
   }
