@@ -1,9 +1,8 @@
 #include "app/errors_cmd.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <ostream>
 
@@ -127,8 +126,8 @@ int print_list(const postgis::error_listing& listing, const errors_options& o, c
     w_table = std::max(w_table, g.target.size());
     w_rows = std::max(w_rows, std::to_string(g.rows).size());
   }
-  auto pad = [](std::string s, std::size_t w) { return s.size() < w ? s + std::string(w - s.size(), ' ') : s; };
-  auto rpad = [](std::string s, std::size_t w) { return s.size() < w ? std::string(w - s.size(), ' ') + s : s; };
+  auto pad = [](const std::string& s, std::size_t w) { return s.size() < w ? s + std::string(w - s.size(), ' ') : s; };
+  auto rpad = [](const std::string& s, std::size_t w) { return s.size() < w ? std::string(w - s.size(), ' ') + s : s; };
   out << pad("SERVICE", w_service) << "  " << pad("TABLE", w_table) << "  " << rpad("ROWS", w_rows) << "  "
       << pad("OLDEST", 24) << "  " << pad("NEWEST", 24) << "  ERROR\n";
   for (const auto& g : groups) {

@@ -137,7 +137,8 @@ TEST(ReplayStatement, RoundTripsRandomRows) {
     const auto f = ngsi::kAllFlows[pick(3)];
     std::vector<ngsi::column> attrs;
     if (pick(3) != 0)
-      attrs.push_back({"timeinstant", pick(4) ? value::timestamp(pick(1u << 30) * 1000) : value::null()});
+      attrs.push_back({"timeinstant",
+                       pick(4) ? value::timestamp(static_cast<std::int64_t>(pick(1u << 30)) * 1000) : value::null()});
     const auto n = pick(8);
     for (std::size_t c = 0; c < n; ++c) {
       std::string name = "a" + std::to_string(c);
@@ -251,6 +252,8 @@ TEST(ReplayStatement, RefusesHostileVariants) {
     return good.substr(0, values_at) + v + good.substr(values_at + 4);
   };
   ASSERT_EQ(with_first_value("'E1'"), good);
+  const std::string upsert_head =
+      "INSERT INTO \"svc\".\"s_sensor_lastdata\" AS kafnus_target (\"entityid\", \"t\") VALUES ('E1', 1) ON CONFLICT ";
   const std::vector<std::string> hostile = {
       good + ";",
       good + "; DROP TABLE svc.s_sensor",
@@ -267,12 +270,9 @@ TEST(ReplayStatement, RefusesHostileVariants) {
       "INSERT INTO \"svc\".\"s_sensor\" (\"entityid\") VALUES ('E1', 'E2')",
       "INSERT INTO \"svc\".\"s_sensor\" AS kafnus_target (\"entityid\") VALUES ('E1')",
       "INSERT INTO \"svc\".\"s_sensor\" (\"entityid\") VALUES ('E1') ON CONFLICT (\"entityid\") DO NOTHING",
-      "INSERT INTO \"svc\".\"s_sensor_lastdata\" AS kafnus_target (\"entityid\", \"t\") VALUES ('E1', 1) ON CONFLICT "
-      "(\"entityid\") DO UPDATE SET \"t\" = (SELECT pg_read_file('/etc/passwd'))",
-      "INSERT INTO \"svc\".\"s_sensor_lastdata\" AS kafnus_target (\"entityid\", \"t\") VALUES ('E1', 1) ON CONFLICT "
-      "(\"entityid\") DO UPDATE SET \"t\" = EXCLUDED.\"t\" WHERE true",
-      "INSERT INTO \"svc\".\"s_sensor_lastdata\" AS kafnus_target (\"entityid\", \"t\") VALUES ('E1', 1) ON CONFLICT "
-      "(\"t\") DO UPDATE SET \"entityid\" = EXCLUDED.\"entityid\"",
+      upsert_head + "(\"entityid\") DO UPDATE SET \"t\" = (SELECT pg_read_file('/etc/passwd'))",
+      upsert_head + "(\"entityid\") DO UPDATE SET \"t\" = EXCLUDED.\"t\" WHERE true",
+      upsert_head + "(\"t\") DO UPDATE SET \"entityid\" = EXCLUDED.\"entityid\"",
       "INSERT INTO \"svc\".\"s_sensor\" (\"a\"\") VALUES ('E1')",
       "INSERT INTO \"svc\".\"s_sensor\" (\"entityid\") VALUES ('E1)",
       "INSERT INTO \"svc\".\"s_sensor\" (\"entityid\") VALUES ('E1'')",
