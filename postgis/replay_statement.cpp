@@ -48,6 +48,17 @@ class cursor {
   // "name" with "" standing for one quote.
   std::optional<std::string> identifier() { return quoted('"'); }
 
+  // "a", "b", …: one or more identifiers separated by ", ".
+  std::optional<std::vector<std::string>> identifier_list() {
+    std::vector<std::string> names;
+    do {
+      auto name = identifier();
+      if (!name) return std::nullopt;
+      names.push_back(std::move(*name));
+    } while (eat(", "));
+    return names;
+  }
+
   // 'text' with '' standing for one quote (standard_conforming_strings: a
   // backslash is a plain character).
   std::optional<std::string> string_literal() { return quoted('\''); }
@@ -143,21 +154,17 @@ parsed_insert parse_insert(std::string_view sql) {
   const bool upsert = c.eat(" AS kafnus_target");
   p.row.op = upsert ? ngsi::operation::upsert : ngsi::operation::insert;
   if (!c.eat(" (")) return fail("the column list");
-  std::vector<std::string> names;
-  do {
-    auto name = c.identifier();
-    if (!name) return fail("a quoted column name");
-    names.push_back(std::move(*name));
-  } while (c.eat(", "));
+  auto names = c.identifier_list();
+  if (!names) return fail("a quoted column name");
   if (!c.eat(") VALUES (")) return fail(") VALUES (");
-  for (std::size_t i = 0; i < names.size(); ++i) {
+  for (std::size_t i = 0; i < names->size(); ++i) {
     if (i > 0 && !c.eat(", ")) return fail("as many values as columns");
     auto v = c.literal();
     if (!v)
       return fail(
           "a literal Kafnus writes (NULL, true, false, a number, a quoted string, optionally ::json, "
           "::timestamptz or ::geometry)");
-    p.row.columns.push_back(ngsi::column{std::move(names[i]), std::move(*v)});
+    p.row.columns.push_back(ngsi::column{std::move((*names)[i]), std::move(*v)});
   }
   if (!c.eat(")")) return fail("as many values as columns");
   if (!upsert) {
@@ -166,16 +173,12 @@ parsed_insert parse_insert(std::string_view sql) {
     return p;
   }
   if (!c.eat(" ON CONFLICT (")) return fail("ON CONFLICT (");
-  std::vector<std::string> keys;
-  do {
-    auto key = c.identifier();
-    if (!key) return fail("a quoted key column");
-    keys.push_back(std::move(*key));
-  } while (c.eat(", "));
+  const auto keys = c.identifier_list();
+  if (!keys) return fail("a quoted key column");
   // The flow is the one whose key this is; render_statement writes the rest.
   for (auto f : {ngsi::flow::lastdata, ngsi::flow::mutable_}) {
     const auto k = ngsi::key_columns(f);
-    if (std::equal(keys.begin(), keys.end(), k.begin(), k.end())) {
+    if (std::equal(keys->begin(), keys->end(), k.begin(), k.end())) {
       p.row.f = f;
       return p;
     }
