@@ -3,7 +3,8 @@
 //   kafnus check-config --config FILE  validate a configuration and print it, secrets masked
 //   kafnus healthcheck --config FILE   exit 0 when the running daemon's /readyz says ready
 //   kafnus status [--url URL] [--json] one screen of a running daemon's state
-//   kafnus positions show|set ...      the stored positions, and moving them (to a time, an offset, ...)
+//   kafnus errors list|replay …        the error log: what is in it, re-run its statements
+//   kafnus positions show|set …        the stored positions, and moving them (to a time, an offset, …)
 //   kafnus --version
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <iostream>
 
 #include "app/daemon.hpp"
+#include "app/errors_cmd.hpp"
 #include "app/healthcheck.hpp"
 #include "app/positions.hpp"
 #include "app/status.hpp"
@@ -71,35 +73,10 @@ int main(int argc, char** argv) {
   status->add_option("--interval-ms", interval_ms, "between the two samples the rates come from (default 2000)")
       ->check(CLI::Range(100, 600000));
 
-  auto* positions = app.add_subcommand("positions", "the stored positions of a consumer group, and moving them");
-  positions->require_subcommand(1);
-  kafnus::positions_show_options show_options;
-  auto* positions_show =
-      positions->add_subcommand("show", "stored positions, the records Kafka holds and the lag of each partition");
-  positions_show->add_option("-c,--config", config_path,
-                             "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
-  positions_show->add_option("--group", show_options.group, "consumer group (default: kafka.group_id)");
-  positions_show->add_flag("--json", show_options.json, "print JSON instead of text");
-  kafnus::positions_set_options set_options;
-  auto* positions_set = positions->add_subcommand(
-      "set", "move stored positions; running daemons follow within kafka.position_check_interval_ms");
-  positions_set->add_option("-c,--config", config_path,
-                            "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)");
-  positions_set->add_option("--topic", set_options.topic, "the topic")->required();
-  positions_set->add_option("--partition", set_options.partition, "one partition (default: every partition)")
-      ->check(CLI::NonNegativeNumber);
-  auto* to_time = positions_set->add_option("--to-time", set_options.to_time,
-                                            "the first record at or after this ISO-8601 time (2026-12-01T08:00:00Z)");
-  auto* to_offset =
-      positions_set->add_option("--to-offset", set_options.to_offset, "this offset")->check(CLI::NonNegativeNumber);
-  auto* to_earliest = positions_set->add_flag("--to-earliest", set_options.to_earliest, "the oldest record held");
-  auto* to_latest = positions_set->add_flag("--to-latest", set_options.to_latest, "the end: only new records");
-  to_time->excludes(to_offset)->excludes(to_earliest)->excludes(to_latest);
-  to_offset->excludes(to_earliest)->excludes(to_latest);
-  to_earliest->excludes(to_latest);
-  positions_set->add_option("--group", set_options.group, "consumer group (default: kafka.group_id)");
-  positions_set->add_option("--reason", set_options.reason, "why, recorded with the move and logged by the daemons");
-  positions_set->add_flag("--dry-run", set_options.dry_run, "print what would move, move nothing");
+  kafnus::errors_command errors;
+  kafnus::add_errors_command(app, errors, config_path);
+  kafnus::positions_command positions;
+  kafnus::add_positions_command(app, positions, config_path);
 
   try {
     app.parse(argc, argv);
@@ -115,7 +92,7 @@ int main(int argc, char** argv) {
     status_options.interval = std::chrono::milliseconds(interval_ms);
     return kafnus::run_status(status_options, std::cout, std::cerr);
   }
-  if (!*run && !*check && !*health && !*positions) {
+  if (!*run && !*check && !*health && !errors.chosen() && !positions.chosen()) {
     std::cerr << app.help();
     return 2;
   }
@@ -128,11 +105,11 @@ int main(int argc, char** argv) {
     return *health ? (print_config_errors(e), 1) : print_config_errors(e);
   }
 
+  if (errors.chosen()) return kafnus::run_errors(errors, settings, std::cout, std::cerr);
+  if (positions.chosen()) return kafnus::run_positions(positions, settings, std::cout, std::cerr);
   if (*health) {
     return kafnus::run_healthcheck(settings.admin, std::chrono::milliseconds(timeout_ms), std::cout, std::cerr);
   }
-  if (*positions_show) return kafnus::run_positions_show(settings, show_options, std::cout, std::cerr);
-  if (*positions_set) return kafnus::run_positions_set(settings, set_options, std::cout, std::cerr);
   if (*check) {
     if (auto problems = kafnus::kafka::check_consumer_properties(settings.kafka); !problems.empty()) {
       return print_config_errors(kafnus::config::config_error(problems));

@@ -310,4 +310,40 @@ int run_positions_set(const config::settings& s, const positions_set_options& o,
   return 0;
 }
 
+void add_positions_command(CLI::App& app, positions_command& cmd, std::string& config_path) {
+  auto* positions = app.add_subcommand("positions", "the stored positions of a consumer group, and moving them");
+  positions->require_subcommand(1);
+  const std::string config_help = "configuration file (default: $KAFNUS_CONFIG or /etc/kafnus/kafnus.yaml)";
+  cmd.show =
+      positions->add_subcommand("show", "stored positions, the records Kafka holds and the lag of each partition");
+  cmd.show->add_option("-c,--config", config_path, config_help);
+  cmd.show->add_option("--group", cmd.show_options.group, "consumer group (default: kafka.group_id)");
+  cmd.show->add_flag("--json", cmd.show_options.json, "print JSON instead of text");
+
+  auto& o = cmd.set_options;
+  cmd.set = positions->add_subcommand("set",
+                                      "move stored positions; running daemons follow within "
+                                      "kafka.position_check_interval_ms");
+  cmd.set->add_option("-c,--config", config_path, config_help);
+  cmd.set->add_option("--topic", o.topic, "the topic")->required();
+  cmd.set->add_option("--partition", o.partition, "one partition (default: every partition)")
+      ->check(CLI::NonNegativeNumber);
+  auto* to_time = cmd.set->add_option("--to-time", o.to_time,
+                                      "the first record at or after this ISO-8601 time (2026-12-01T08:00:00Z)");
+  auto* to_offset = cmd.set->add_option("--to-offset", o.to_offset, "this offset")->check(CLI::NonNegativeNumber);
+  auto* to_earliest = cmd.set->add_flag("--to-earliest", o.to_earliest, "the oldest record held");
+  auto* to_latest = cmd.set->add_flag("--to-latest", o.to_latest, "the end: only new records");
+  to_time->excludes(to_offset)->excludes(to_earliest)->excludes(to_latest);
+  to_offset->excludes(to_earliest)->excludes(to_latest);
+  to_earliest->excludes(to_latest);
+  cmd.set->add_option("--group", o.group, "consumer group (default: kafka.group_id)");
+  cmd.set->add_option("--reason", o.reason, "why, recorded with the move and logged by the daemons");
+  cmd.set->add_flag("--dry-run", o.dry_run, "print what would move, move nothing");
+}
+
+int run_positions(const positions_command& cmd, const config::settings& s, std::ostream& out, std::ostream& err) {
+  if (cmd.set && cmd.set->parsed()) return run_positions_set(s, cmd.set_options, out, err);
+  return run_positions_show(s, cmd.show_options, out, err);
+}
+
 }  // namespace kafnus

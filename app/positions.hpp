@@ -10,6 +10,8 @@
 #include <ostream>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "config/settings.hpp"
 
 namespace kafnus {
@@ -31,8 +33,22 @@ struct positions_set_options {
   bool dry_run = false;
 };
 
+struct positions_command {
+  CLI::App* show = nullptr;
+  CLI::App* set = nullptr;
+  positions_show_options show_options;
+  positions_set_options set_options;
+  bool chosen() const { return (show && show->parsed()) || (set && set->parsed()); }
+};
+
+// Adds `positions show` and `positions set` to `app`, each with -c/--config
+// bound to `config_path`.
+void add_positions_command(CLI::App& app, positions_command& cmd, std::string& config_path);
+
 // Exit codes: 0 done; 1 the database or Kafka could not do what was asked
-// (the message says what and how to fix it); 2 the options are wrong.
+// (the message says what and how to fix it; nothing moved); 2 the options
+// are wrong.
+int run_positions(const positions_command& cmd, const config::settings& s, std::ostream& out, std::ostream& err);
 int run_positions_show(const config::settings& s, const positions_show_options& o, std::ostream& out,
                        std::ostream& err);
 int run_positions_set(const config::settings& s, const positions_set_options& o, std::ostream& out, std::ostream& err);

@@ -52,6 +52,8 @@ std::string_view trim_right(std::string_view s) noexcept {
   return s;
 }
 
+}  // namespace
+
 // RFC 8259 number grammar. On Demand does not validate a number it is not
 // asked to convert, and converting would lose digits, so the literal is
 // checked here and kept as text.
@@ -80,6 +82,8 @@ bool is_json_number(std::string_view s) noexcept {
   }
   return i == n;
 }
+
+namespace {
 
 // Whether an error is about the document as a whole, so that a byte
 // position would mislead.

@@ -20,6 +20,10 @@
 
 namespace kafnus::ngsi {
 
+// Whether `s` is exactly one number of RFC 8259's grammar (no sign but '-',
+// no leading zeros, no NaN or infinities, nothing around it).
+bool is_json_number(std::string_view s) noexcept;
+
 enum class json_type : unsigned char { null, boolean, number, string, array, object };
 
 // "null", "a boolean", "a number", "a string", "an array", "an object": for

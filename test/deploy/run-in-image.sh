@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the daemon of the image $KAFNUS_TEST_IMAGE the way the tests run the
 # binary (test/support/daemon_process.cpp execs this with KAFNUS_TEST_DAEMON_WRAPPER
-# set): same arguments, the configuration file mounted read-only at the same
-# path, the daemon's own variables (KAFNUS_TEST_DAEMON_ENV_NAMES) passed on,
+# set): same arguments, the configuration file and the conformance fixtures
+# mounted read-only at the same paths, the daemon's own variables (KAFNUS_TEST_DAEMON_ENV_NAMES) passed on,
 # the host's network (the test services listen on 127.0.0.1). The engine
 # passes SIGTERM on to the daemon and ends with its exit code.
 set -euo pipefail
@@ -17,6 +17,9 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 mounts=()
 [ -n "$config" ] && mounts=(-v "$config:$config:ro")
+# Files a test configuration names besides itself (the conformance suite's
+# Cygnus name_mappings.json) live in the tree's test fixtures: at the same path.
+mounts+=(-v "$kafnus_root/test/conformance:$kafnus_root/test/conformance:ro")
 envs=()
 IFS=',' read -r -a names <<< "${KAFNUS_TEST_DAEMON_ENV_NAMES:-}"
 for n in "${names[@]}"; do [ -n "$n" ] && envs+=(-e "$n"); done
