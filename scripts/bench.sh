@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark on the local real Kafka and PostGIS (bench/README.md).
 #   scripts/bench.sh            1,000,000 notifications per flow
-#   scripts/bench.sh --quick    100,000 per flow, 15 s of steady load (under 5 minutes)
+#   scripts/bench.sh --quick    100,000 per flow, 15 s of steady load (about a minute plus the build)
 #   scripts/bench.sh --sweep [attributes|entities|table-size|partitions|workers|all]
 #                               how cost grows, one thing varied at a time (default all,
-#                               ~15-25 minutes); the figures as PNGs beside the JSON
+#                               ~6 minutes on 2 cores,
+#                               most of it the 20,000,000-row prefill); the figures as PNGs beside the JSON
 # Other arguments go to kafnus-bench (--rate, --partitions, --flows, --notifications,
 # --prefill-rows, ...).
 set -euo pipefail
