@@ -70,6 +70,15 @@ psql_ -c "SELECT entityid, timeinstant, temperature, readings, ST_AsText(locatio
 say "The error log (a notification without TimeInstant was sent on purpose)"
 psql_ -c "SELECT timestamp, error, left(query, 100) AS query FROM smartcity.smartcity_error_log ORDER BY timestamp"
 
+kafnus_() {
+  KAFNUS_KAFKA_BROKERS="$KAFNUS_TEST_BROKERS" KAFNUS_POSTGRES_PORT="$KAFNUS_TEST_PG_PORT" \
+    "$root/build/app/kafnus" "$@" --config "$root/config/samples/kafnus-demo.yaml"
+}
+say "kafnus errors list (the error log by table and cause; kafnus errors replay re-runs it once fixed)"
+kafnus_ errors list || true
+say "kafnus positions show (the stored positions, the records Kafka holds, the lag)"
+kafnus_ positions show || true
+
 say "Metrics: http://127.0.0.1:8000/metrics   health: http://127.0.0.1:8000/health"
 curl -s http://127.0.0.1:8000/metrics | grep -E '^(messages_processed_total|kafnus_rows_written_total|kafnus_error_log_rows_total)' || true
 curl -s http://127.0.0.1:8000/health; echo
