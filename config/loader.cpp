@@ -17,6 +17,7 @@
 #include "config/topic_pattern.hpp"
 #include "ngsi/name_mappings.hpp"
 #include "text/ascii.hpp"
+#include "text/json.hpp"
 
 extern char** environ;
 
@@ -136,24 +137,7 @@ void to_json(const YAML::Node& node, std::string& out) {
       out += ']';
       break;
     }
-    case YAML::NodeType::Scalar:
-      out += '"';
-      for (char c : node.Scalar()) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-          out += '\\';
-          out += c;
-        } else if (u < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xF];
-        } else {
-          out += c;
-        }
-      }
-      out += '"';
-      break;
+    case YAML::NodeType::Scalar: out += text::json_quote(node.Scalar()); break;
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: out += "null"; break;
   }

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "text/json.hpp"
+
 namespace kafnus {
 
 class json_writer {
@@ -38,7 +40,6 @@ class json_writer {
   bool after_key_ = false;
 };
 
-// `s` as a JSON string literal, quotes included, valid UTF-8 whatever `s` holds.
-std::string json_quote(std::string_view s);
+using text::json_quote;  // `s` as a JSON string literal, quotes included, valid UTF-8
 
 }  // namespace kafnus

@@ -9,31 +9,15 @@
 
 #include "ngsi/row.hpp"
 #include "ngsi/transform.hpp"
+#include "text/json.hpp"
 
 namespace kafnus::ngsi::testing {
 
 // 2025-06-26T11:00:00Z: the recvtime of every row in these tests.
 inline constexpr std::int64_t kNow = 1750935600000000;
 
-// A JSON string literal of `s` (quotes, backslashes and control characters escaped).
-inline std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+// A JSON string literal of `s`.
+inline std::string json_string(const std::string& s) { return text::json_quote(s); }
 
 // "name": {"type": type, "value": <value_json>, "metadata": {}}, as Orion
 // notifies a normalized attribute.
