@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include <caf/all.hpp>
@@ -102,29 +103,49 @@ class processor_impl : public msg::processor_actor::base {
     std::int64_t value_bytes = 0;
     ngsi::transform_output t;
     t.rows.reserve(batch.records.size() * batch.flows.size());
-    for (const auto& r : batch.records) {
-      for (const auto flow : batch.flows) {
-        const auto i = static_cast<std::size_t>(flow);
-        const auto t0 = steady_clock::now();
-        const auto errors_before = t.errors.size();
-        const auto out_errors_before = out.errors.size();
-        const auto entities_before = t.entities;
-        ngsi::transform(r.value, r.headers, options_[i], recv_us, t);
-        for (auto e = errors_before; e < t.errors.size(); ++e) {
-          auto& err = t.errors[e];
-          std::string query =
-              err.candidate ? postgis::render_statement(*err.candidate) : record_reference(batch.source, r);
-          out.errors.push_back(
-              msg::flow_error{flow, ngsi::error_entry{err.service, recv_us, std::move(err.message), std::move(query)}});
-        }
-        if (tally[i].first_error.empty() && out.errors.size() > out_errors_before) {
-          tally[i].first_error = out.errors[out_errors_before].entry.error;
-        }
-        tally[i].entities += static_cast<std::int64_t>(t.entities - entities_before);
-        tally[i].errors += static_cast<std::int64_t>(t.errors.size() - errors_before);
-        tally[i].last_seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
-        w_.m->flow(flow).processing_seconds->Observe(tally[i].last_seconds);
+    // The options of the batch's flows, in its order: a record is read once
+    // and shaped for each (ngsi::transform_flows).
+    std::vector<const ngsi::transform_options*> flow_options;
+    flow_options.reserve(batch.flows.size());
+    for (const auto flow : batch.flows) flow_options.push_back(&options_[static_cast<std::size_t>(flow)]);
+    // Where the current record's flows stand: each flow's rows and errors
+    // are those `t` gained since the flow before.
+    struct record_state {
+      const msg::raw_record* r = nullptr;
+      steady_clock::time_point t0;
+      std::size_t errors_before = 0;
+      std::size_t out_errors_before = 0;
+      std::size_t entities_before = 0;
+    } st;
+    // Called once each flow's rows and errors are in `t` (built once per
+    // batch: a std::function per record would allocate). The first flow's
+    // time includes reading the record.
+    const std::function<void(std::size_t)> after_flow = [&](std::size_t k) {
+      const auto flow = batch.flows[k];
+      const auto i = static_cast<std::size_t>(flow);
+      for (auto e = st.errors_before; e < t.errors.size(); ++e) {
+        auto& err = t.errors[e];
+        std::string query =
+            err.candidate ? postgis::render_statement(*err.candidate) : record_reference(batch.source, *st.r);
+        out.errors.push_back(
+            msg::flow_error{flow, ngsi::error_entry{err.service, recv_us, std::move(err.message), std::move(query)}});
       }
+      if (tally[i].first_error.empty() && out.errors.size() > st.out_errors_before) {
+        tally[i].first_error = out.errors[st.out_errors_before].entry.error;
+      }
+      tally[i].entities += static_cast<std::int64_t>(t.entities - st.entities_before);
+      tally[i].errors += static_cast<std::int64_t>(t.errors.size() - st.errors_before);
+      const auto now = steady_clock::now();
+      tally[i].last_seconds = std::chrono::duration<double>(now - st.t0).count();
+      w_.m->flow(flow).processing_seconds->Observe(tally[i].last_seconds);
+      st.t0 = now;
+      st.errors_before = t.errors.size();
+      st.out_errors_before = out.errors.size();
+      st.entities_before = t.entities;
+    };
+    for (const auto& r : batch.records) {
+      st = record_state{&r, steady_clock::now(), t.errors.size(), out.errors.size(), t.entities};
+      ngsi::transform_flows(r.value, r.headers, flow_options, recv_us, t, after_flow);
       value_bytes += static_cast<std::int64_t>(r.value.size());
       out.records.push_back(msg::record_mark{r.offset + 1, t.rows.size(), out.errors.size(), value_bytes});
     }

@@ -11,18 +11,29 @@
 
 namespace kafnus::ngsi {
 
-void transform(std::string_view payload, const header_list& headers, const transform_options& options,
-               std::int64_t now_us, transform_output& out) {
+namespace {
+
+// transform_flows over `count` options at `flows` (one transform() builds no vector).
+void transform_each(std::string_view payload, const header_list& headers, const transform_options* const* flows,
+                    std::size_t count, std::int64_t now_us, transform_output& out,
+                    const std::function<void(std::size_t)>& after_flow) {
+  if (count == 0) return;
+  const transform_options& common = *flows[0];
   fiware_context ctx = read_fiware_context(headers);
-  auto record_error = [&](std::string message) {
-    out.errors.push_back(transform_error{ctx.service, std::move(message), std::nullopt});
+  std::size_t done = 0;  // flows whose rows and errors are complete
+  // A failure of the record as a whole: the same error in every flow not done yet.
+  auto record_error = [&](const std::string& message) {
+    for (; done < count; ++done) {
+      out.errors.push_back(transform_error{ctx.service, message, std::nullopt});
+      after_flow(done);
+    }
   };
   // Nothing here throws on any input; the only exceptions left are resource
   // failures (memory), which must not take the partition down either.
   try {
     // The service rule depends on the service alone, so even the record's
     // own errors go to the mapped service's error log, beside its rows.
-    const service_rule* mapping = options.mappings ? options.mappings->match_service(ctx.service_sent) : nullptr;
+    const service_rule* mapping = common.mappings ? common.mappings->match_service(ctx.service_sent) : nullptr;
     if (mapping) {
       if (auto service = mapped_service(*mapping, ctx.service_sent)) ctx.service = normalize_service(*service);
     }
@@ -34,12 +45,12 @@ void transform(std::string_view payload, const header_list& headers, const trans
                    "fiwareservicepath");
       return;
     }
-    auto dm = choose_datamodel(ctx, options.datamodels);
+    auto dm = choose_datamodel(ctx, common.datamodels);
     if (!dm) {
       record_error(dm.err().message);
       return;
     }
-    auto n = read_notification(payload, options.lim);
+    auto n = read_notification(payload, common.lim);
     if (!n) {
       record_error(n.err().message);
       return;
@@ -47,15 +58,18 @@ void transform(std::string_view payload, const header_list& headers, const trans
     const json_tree& tree = *n.value().tree;
     const std::uint32_t data = n.value().data;
     const json_node& entities = tree.at(data);
-    out.entities += entities.count;
     // The caller accumulates a batch in `out`: grow geometrically, never to
     // the exact size, or appending record after record would be quadratic.
-    const std::size_t needed = out.rows.size() + entities.count;
+    const std::size_t needed = out.rows.size() + entities.count * count;
     if (out.rows.capacity() < needed) out.rows.reserve(std::max(needed, 2 * out.rows.capacity()));
-    const record_context rc{ctx, dm.value(), options, now_us, mapping};
-    std::size_t index = 0;
-    for (std::uint32_t e = json_tree::first_child(data); e < entities.next; e = tree.at(e).next, ++index) {
-      entity_to_row(tree, e, index, rc, out);
+    for (; done < count;) {
+      out.entities += entities.count;
+      const record_context rc{ctx, dm.value(), *flows[done], now_us, mapping};
+      std::size_t index = 0;
+      for (std::uint32_t e = json_tree::first_child(data); e < entities.next; e = tree.at(e).next, ++index) {
+        entity_to_row(tree, e, index, rc, out);
+      }
+      after_flow(done++);
     }
   } catch (const std::exception& ex) {
     // Reporting allocates too; if even that fails, the record is dropped
@@ -69,6 +83,21 @@ void transform(std::string_view payload, const header_list& headers, const trans
     } catch (...) {
     }
   }
+}
+
+}  // namespace
+
+void transform_flows(std::string_view payload, const header_list& headers,
+                     const std::vector<const transform_options*>& flows, std::int64_t now_us, transform_output& out,
+                     const std::function<void(std::size_t)>& after_flow) {
+  transform_each(payload, headers, flows.data(), flows.size(), now_us, out, after_flow);
+}
+
+void transform(std::string_view payload, const header_list& headers, const transform_options& options,
+               std::int64_t now_us, transform_output& out) {
+  const transform_options* one = &options;
+  static const std::function<void(std::size_t)> nothing = [](std::size_t) {};
+  transform_each(payload, headers, &one, 1, now_us, out, nothing);
 }
 
 }  // namespace kafnus::ngsi

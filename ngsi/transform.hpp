@@ -4,6 +4,7 @@
 // passes `now`), never throws on any input.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,5 +58,15 @@ struct transform_output {
 //   now_us:  recvtime of every row, microseconds since the epoch (UTC)
 void transform(std::string_view payload, const header_list& headers, const transform_options& options,
                std::int64_t now_us, transform_output& out);
+
+// One record for several flows (a topic that feeds several): read once, then
+// the rows and errors of each flow appended in the order of `flows`, each
+// with its own options (which may differ only in their flow `f`: the
+// record is named, mapped and parsed with the first's). `after_flow(i)` is
+// called once each flow's rows and errors are in `out`, so the caller can
+// tell them apart. The same rows and errors as one transform() per flow.
+void transform_flows(std::string_view payload, const header_list& headers,
+                     const std::vector<const transform_options*>& flows, std::int64_t now_us, transform_output& out,
+                     const std::function<void(std::size_t)>& after_flow);
 
 }  // namespace kafnus::ngsi

@@ -297,3 +297,63 @@ TEST(Transform, TheStreetlightEntityOfTheConformanceCase) {
 
 }  // namespace
 }  // namespace kafnus::ngsi
+
+namespace kafnus::ngsi {
+namespace {
+
+// The rows and errors of each flow of transform_flows, split by its calls.
+std::vector<transform_output> by_flow(const std::string& payload, const header_list& headers) {
+  const auto historic = testing::options_for(flow::historic);
+  const auto lastdata = testing::options_for(flow::lastdata);
+  const auto mutable_ = testing::options_for(flow::mutable_);
+  transform_output all;
+  std::vector<transform_output> split;
+  std::size_t rows = 0, errors = 0, entities = 0;
+  transform_flows(payload, headers, {&historic, &lastdata, &mutable_}, testing::kNow, all, [&](std::size_t k) {
+    EXPECT_EQ(k, split.size()) << "flows are reported in order, once each";
+    transform_output o;
+    o.rows.assign(all.rows.begin() + static_cast<std::ptrdiff_t>(rows), all.rows.end());
+    o.errors.assign(all.errors.begin() + static_cast<std::ptrdiff_t>(errors), all.errors.end());
+    o.entities = all.entities - entities;
+    rows = all.rows.size();
+    errors = all.errors.size();
+    entities = all.entities;
+    split.push_back(std::move(o));
+  });
+  return split;
+}
+
+std::string texts(const transform_output& o) {
+  std::string s;
+  for (const auto& r : o.rows) {
+    s += r.table.schema + "." + r.table.table + ":";
+    for (const auto& c : r.columns) s += c.name + "=" + c.val.text + ",";
+    s += "\n";
+  }
+  for (const auto& e : o.errors) s += "error " + e.service + ": " + e.message + "\n";
+  return s + "entities " + std::to_string(o.entities);
+}
+
+TEST(TransformFlows, ARecordReadOnceGivesEachFlowWhatItsOwnTransformGives) {
+  const std::vector<std::string> payloads = {
+      notification({entity("S1", "Sensor", {time_instant(), attr("t", "Number", "21.5")}),
+                    entity("S2", "Sensor", {attr("t", "Number", "3")})}),  // no TimeInstant: historic and mutable fail
+      "not json at all",
+      notification({}),
+  };
+  for (const auto& payload : payloads) {
+    const auto split = by_flow(payload, testing::orion_headers());
+    ASSERT_EQ(split.size(), 3u) << payload;
+    const flow flows[] = {flow::historic, flow::lastdata, flow::mutable_};
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(texts(split[k]), texts(run(payload, flows[k]))) << payload << " flow " << k;
+    }
+  }
+  // A header no flow can store: the same error once per flow.
+  const auto bad = by_flow(notification({}), testing::orion_headers("test", std::string("/a\0b", 4)));
+  ASSERT_EQ(bad.size(), 3u);
+  for (const auto& o : bad) EXPECT_EQ(o.errors.size(), 1u);
+}
+
+}  // namespace
+}  // namespace kafnus::ngsi
