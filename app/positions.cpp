@@ -269,7 +269,10 @@ int run_positions_set(const config::settings& s, const positions_set_options& o,
     auto conn = postgis::connect(s.postgres, "positions");
     if (o.dry_run) {
       pqxx::read_transaction tx(*conn);
-      const auto stored = postgis::read_group_positions(tx, s.postgres.offsets_schema, group);
+      std::map<partition_key, postgis::stored_position> stored;
+      if (postgis::offsets_table_exists(tx, s.postgres.offsets_schema)) {
+        stored = postgis::read_group_positions(tx, s.postgres.offsets_schema, group);
+      }
       for (auto& m : moves) {
         const auto it = stored.find({m.topic, m.partition});
         m.from = it == stored.end() ? -1 : it->second.next;
