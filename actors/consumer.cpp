@@ -437,13 +437,19 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   }
 
   // Stored positions of the partitions' topics; false when PostgreSQL cannot be read.
+  // The connection stored positions are read on, opened when needed (a
+  // failure resets it, so the next read opens a new one).
+  pqxx::connection& positions_db() {
+    if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
+    return *db_;
+  }
+
   bool read_positions(const std::vector<RdKafka::TopicPartition*>& partitions,
                       std::map<partition_key, std::int64_t>& out) {
     std::set<std::string> topics;
     for (auto* p : partitions) topics.insert(p->topic());
     try {
-      if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
-      pqxx::read_transaction tx(*db_);
+      pqxx::read_transaction tx(positions_db());
       for (const auto& t : topics) {
         for (const auto& [partition, next] :
              postgis::read_positions(tx, w_.settings->postgres.offsets_schema, w_.settings->kafka.group_id, t)) {
@@ -776,8 +782,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     };
     std::vector<move> moves;
     try {
-      if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
-      pqxx::read_transaction tx(*db_);
+      pqxx::read_transaction tx(positions_db());
       std::map<partition_key, std::int64_t> stored;
       for (const auto& [k, p] :
            postgis::read_group_positions(tx, w_.settings->postgres.offsets_schema, w_.settings->kafka.group_id)) {
@@ -806,8 +811,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // not say where the position went; the log shows when that move was).
   postgis::position_move last_recorded_mover(const partition_key& k) {
     try {
-      if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
-      pqxx::read_transaction tx(*db_);
+      pqxx::read_transaction tx(positions_db());
       return mover(tx, k, -1);
     } catch (const std::exception& e) {
       db_.reset();

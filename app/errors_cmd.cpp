@@ -126,15 +126,14 @@ int print_list(const postgis::error_listing& listing, const errors_options& o, c
     w_table = std::max(w_table, g.target.size());
     w_rows = std::max(w_rows, std::to_string(g.rows).size());
   }
-  auto pad = [](const std::string& s, std::size_t w) { return s.size() < w ? s + std::string(w - s.size(), ' ') : s; };
-  auto rpad = [](const std::string& s, std::size_t w) { return s.size() < w ? std::string(w - s.size(), ' ') + s : s; };
-  out << pad("SERVICE", w_service) << "  " << pad("TABLE", w_table) << "  " << rpad("ROWS", w_rows) << "  "
-      << pad("OLDEST", 24) << "  " << pad("NEWEST", 24) << "  ERROR\n";
+  out << text::pad_right("SERVICE", w_service) << "  " << text::pad_right("TABLE", w_table) << "  "
+      << text::pad_left("ROWS", w_rows) << "  " << text::pad_right("OLDEST", 24) << "  "
+      << text::pad_right("NEWEST", 24) << "  ERROR\n";
   for (const auto& g : groups) {
     const bool fallback = g.log == fallback_log;
-    out << pad(g.service + (fallback ? "*" : ""), w_service) << "  " << pad(g.target, w_table) << "  "
-        << rpad(std::to_string(g.rows), w_rows) << "  " << pad(moment(g.oldest_us), 24) << "  "
-        << pad(moment(g.newest_us), 24) << "  " << g.error << "\n";
+    out << text::pad_right(g.service + (fallback ? "*" : ""), w_service) << "  " << text::pad_right(g.target, w_table)
+        << "  " << text::pad_left(std::to_string(g.rows), w_rows) << "  " << text::pad_right(moment(g.oldest_us), 24)
+        << "  " << text::pad_right(moment(g.newest_us), 24) << "  " << g.error << "\n";
   }
   out << total << " row" << (total == 1 ? "" : "s") << " in " << groups.size() << " group"
       << (groups.size() == 1 ? "" : "s") << "\n";

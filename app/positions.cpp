@@ -20,6 +20,7 @@
 #include "postgis/connection.hpp"
 #include "postgis/offsets_store.hpp"
 #include "telemetry/json_writer.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus {
 namespace {
@@ -28,11 +29,6 @@ using partition_key = std::pair<std::string, std::int32_t>;
 
 std::string group_of(const config::settings& s, const std::string& group) {
   return group.empty() ? s.kafka.group_id : group;
-}
-
-std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
 }
 
 std::string number_or(std::optional<std::int64_t> v, const char* none) { return v ? std::to_string(*v) : none; }
@@ -79,13 +75,14 @@ void print_show_text(const std::vector<position_line>& lines, const std::string&
   out << "positions of group " << group << " (" << schema << ".offsets)\n";
   std::size_t w = 5;
   for (const auto& l : lines) w = std::max(w, l.topic.size() + 1 + std::to_string(l.partition).size());
-  out << pad("PARTITION", w + 2) << pad("STORED", 14) << pad("OLDEST", 14) << pad("END", 14) << pad("LAG", 12)
-      << "MOVED AT\n";
+  out << text::pad_right("PARTITION", w + 2) << text::pad_right("STORED", 14) << text::pad_right("OLDEST", 14)
+      << text::pad_right("END", 14) << text::pad_right("LAG", 12) << "MOVED AT\n";
   for (const auto& l : lines) {
-    out << pad(l.topic + "/" + std::to_string(l.partition), w + 2) << pad(number_or(l.stored, "none"), 14)
-        << pad(l.records ? std::to_string(l.records->low) : "?", 14)
-        << pad(l.records ? std::to_string(l.records->high) : "?", 14) << pad(number_or(l.lag(), "-"), 12)
-        << (l.updated_at.empty() ? "-" : l.updated_at) << "\n";
+    out << text::pad_right(l.topic + "/" + std::to_string(l.partition), w + 2)
+        << text::pad_right(number_or(l.stored, "none"), 14)
+        << text::pad_right(l.records ? std::to_string(l.records->low) : "?", 14)
+        << text::pad_right(l.records ? std::to_string(l.records->high) : "?", 14)
+        << text::pad_right(number_or(l.lag(), "-"), 12) << (l.updated_at.empty() ? "-" : l.updated_at) << "\n";
   }
   if (lines.empty()) out << "(no stored positions and no configured topic)\n";
 }

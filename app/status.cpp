@@ -14,6 +14,7 @@
 #include "admin/http_client.hpp"
 #include "admin/prometheus_text.hpp"
 #include "telemetry/json_writer.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus {
 namespace {
@@ -165,15 +166,6 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
-
-std::string pad_left(const std::string& s, std::size_t width) {
-  return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
-}
-
 void print_text(const status_report& r, const std::string& url, std::ostream& out) {
   const auto up = static_cast<std::int64_t>(r.uptime_s);
   out << "Kafnus " << r.version << " (" << r.revision << ") at " << url << ": " << r.status << ", up " << up / 3600
@@ -182,18 +174,19 @@ void print_text(const status_report& r, const std::string& url, std::ostream& ou
   out << "  Kafka        " << (r.kafka ? "connected" : "NOT connected") << "\n";
   out << "  PostgreSQL   " << (r.postgres ? "connected" : "NOT connected") << "\n";
   out << "  last commit  " << moment(r.last_commit, "none yet") << "\n\n";
-  out << "  " << pad("flow", 10) << pad_left("rate/s", 10) << pad_left("messages", 12) << pad_left("errors", 9)
-      << "  last processed\n";
+  out << "  " << text::pad_right("flow", 10) << text::pad_left("rate/s", 10) << text::pad_left("messages", 12)
+      << text::pad_left("errors", 9) << "  last processed\n";
   for (const auto& f : r.flows) {
-    out << "  " << pad(f.flow, 10) << pad_left(fixed(f.rate, 1), 10) << pad_left(std::to_string(f.messages), 12)
-        << pad_left(std::to_string(f.errors), 9) << "  " << moment(f.last_processed, "never") << "\n";
+    out << "  " << text::pad_right(f.flow, 10) << text::pad_left(fixed(f.rate, 1), 10)
+        << text::pad_left(std::to_string(f.messages), 12) << text::pad_left(std::to_string(f.errors), 9) << "  "
+        << moment(f.last_processed, "never") << "\n";
   }
   out << "\n  lag per topic (messages)\n";
   if (r.lag.empty()) out << "    no partition assigned\n";
-  for (const auto& [topic, lag] : r.lag) out << "    " << pad(topic, 40) << " " << fixed(lag, 0) << "\n";
+  for (const auto& [topic, lag] : r.lag) out << "    " << text::pad_right(topic, 40) << " " << fixed(lag, 0) << "\n";
   out << "\n  error-log rows in the last hour\n";
   if (r.error_log.empty()) out << "    none\n";
-  for (const auto& [service, n] : r.error_log) out << "    " << pad(service, 40) << " " << n << "\n";
+  for (const auto& [service, n] : r.error_log) out << "    " << text::pad_right(service, 40) << " " << n << "\n";
 }
 
 void write_optional(json_writer& w, const std::optional<std::string>& v) {

@@ -138,9 +138,17 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
   return out;
 }
 
+namespace {
+
+// Whether the table `qualified_name` (quoted as SQL writes it) exists.
+bool relation_exists(pqxx::transaction_base& tx, const std::string& qualified_name) {
+  return tx.exec("SELECT to_regclass(" + quote_literal(qualified_name) + ") IS NOT NULL")[0][0].as<bool>();
+}
+
+}  // namespace
+
 bool offsets_table_exists(pqxx::transaction_base& tx, const std::string& schema) {
-  return tx.exec("SELECT to_regclass(" + quote_literal(quote_ident(schema) + ".offsets") + ") IS NOT NULL")[0][0]
-      .as<bool>();
+  return relation_exists(tx, quote_ident(schema) + ".offsets");
 }
 
 std::map<std::pair<std::string, std::int32_t>, stored_position> read_group_positions(pqxx::transaction_base& tx,
@@ -161,10 +169,6 @@ namespace {
 
 std::string moves_table(const std::string& schema) { return quote_ident(schema) + ".position_moves"; }
 
-bool has_moves_table(pqxx::transaction_base& tx, const std::string& schema) {
-  return tx.exec("SELECT to_regclass(" + quote_literal(moves_table(schema)) + ") IS NOT NULL")[0][0].as<bool>();
-}
-
 }  // namespace
 
 void move_positions(pqxx::connection& conn, const std::string& schema, const std::string& group,
@@ -172,7 +176,7 @@ void move_positions(pqxx::connection& conn, const std::string& schema, const std
   const auto offsets = quote_ident(schema) + ".offsets";
   explicit_transaction etx(conn);  // survives a refused CREATE TABLE
   auto& tx = etx.tx();
-  bool audit = has_moves_table(tx, schema);
+  bool audit = relation_exists(tx, moves_table(schema));
   if (!audit) {
     // A role that may move positions but not create tables still moves them.
     try {
@@ -216,7 +220,7 @@ void move_positions(pqxx::connection& conn, const std::string& schema, const std
 std::optional<position_move> last_position_move(pqxx::transaction_base& tx, const std::string& schema,
                                                 const std::string& group, const std::string& topic,
                                                 std::int32_t partition, std::int64_t to) {
-  if (!has_moves_table(tx, schema)) return std::nullopt;
+  if (!relation_exists(tx, moves_table(schema))) return std::nullopt;
   auto r =
       tx.exec_params("SELECT COALESCE(from_offset, -1), to_offset, moved_by, COALESCE(reason, ''), moved_at FROM " +
                          moves_table(schema) +

@@ -47,4 +47,14 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
+std::string pad_right(std::string_view s, std::size_t width) {
+  std::string out(s);
+  if (out.size() < width) out.append(width - out.size(), ' ');
+  return out;
+}
+
+std::string pad_left(std::string_view s, std::size_t width) {
+  return s.size() < width ? std::string(width - s.size(), ' ').append(s) : std::string(s);
+}
+
 }  // namespace kafnus::text

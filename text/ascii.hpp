@@ -1,6 +1,6 @@
 #pragma once
 // The string helpers every folder shares: ASCII case folding, trimming,
-// splitting and joining. Case folding is ASCII only, on purpose: header
+// splitting, joining and padding. Case folding is ASCII only, on purpose: header
 // names, NGSI type names, configuration names and PostgreSQL's own folding of
 // unquoted identifiers are all ASCII, and a byte-wise rule never changes the
 // length of a name.
@@ -23,5 +23,10 @@ std::string_view trim(std::string_view s) noexcept;
 std::vector<std::string> split(std::string_view s, char sep);
 
 std::string join(const std::vector<std::string>& items, std::string_view sep = ",");
+
+// `s` padded with spaces to `width` bytes, on the right (a left-aligned
+// column) or on the left (a right-aligned one); longer text is kept whole.
+std::string pad_right(std::string_view s, std::size_t width);
+std::string pad_left(std::string_view s, std::size_t width);
 
 }  // namespace kafnus::text

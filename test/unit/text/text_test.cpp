@@ -25,6 +25,13 @@ TEST(Ascii, TrimSplitJoin) {
   EXPECT_EQ(join({}), "");
 }
 
+TEST(Ascii, PaddingKeepsLongerTextWhole) {
+  EXPECT_EQ(kafnus::text::pad_right("ab", 4), "ab  ");
+  EXPECT_EQ(kafnus::text::pad_left("ab", 4), "  ab");
+  EXPECT_EQ(kafnus::text::pad_right("abcdef", 4), "abcdef");
+  EXPECT_EQ(kafnus::text::pad_left("abcdef", 4), "abcdef");
+}
+
 TEST(Utf8, TheOneValidator) {
   EXPECT_TRUE(is_valid_utf8("plain \xE2\x82\xAC \xF0\x9F\x98\x80"));
   EXPECT_FALSE(is_valid_utf8("\xC0\xAF")) << "overlong";
