@@ -47,7 +47,15 @@ TEST(Status, ShowsARunningDaemonAsTextAndJson) {
   p.flush();
   ASSERT_TRUE(f.wait_rows(100, 60s)) << d.log();
   const auto error_log = f.service + "." + f.service + "_error_log";
-  for (int i = 0; i < 100 && f.pg.count(error_log) < 1; ++i) std::this_thread::sleep_for(100ms);
+  // The daemon creates the error log with its first row, after the 100 rows above.
+  auto error_logged = [&] {
+    try {
+      return f.pg.count(error_log) >= 1;
+    } catch (const std::exception&) {
+      return false;  // not created yet
+    }
+  };
+  for (int i = 0; i < 100 && !error_logged(); ++i) std::this_thread::sleep_for(100ms);
   // The lag comes from librdkafka's statistics, every 5 s.
   for (int i = 0; i < 150 && d.http("GET", "/metrics").body.find("kafnus_consumer_lag_messages{") == std::string::npos;
        ++i) {
