@@ -15,6 +15,28 @@ done
 (cd "$root/build" && ctest --output-on-failure --timeout 900 "${ctest_args[@]+"${ctest_args[@]}"}")
 [ "$sanitize" = 1 ] || exit 0
 
+# scripts/test.sh --sanitize builds the sanitizer variants while the suite
+# above runs; their status file appears when that build is over.
+if [ -n "${KAFNUS_SANITIZER_BUILD_STATUS:-}" ]; then
+  if [ ! -f "$KAFNUS_SANITIZER_BUILD_STATUS" ]; then
+    echo "[test] waiting for the sanitizer build (log: ${KAFNUS_SANITIZER_BUILD_LOG:-})"
+    while [ ! -f "$KAFNUS_SANITIZER_BUILD_STATUS" ]; do
+      if [ -n "${KAFNUS_SANITIZER_BUILD_PID:-}" ] && ! kill -0 "$KAFNUS_SANITIZER_BUILD_PID" 2>/dev/null; then
+        sleep 1  # (its status file is written just before it ends)
+        [ -f "$KAFNUS_SANITIZER_BUILD_STATUS" ] && break
+        echo "[test] the sanitizer build ended without a status; its log: ${KAFNUS_SANITIZER_BUILD_LOG:-}" >&2
+        exit 1
+      fi
+      sleep 2
+    done
+  fi
+  if [ "$(cat "$KAFNUS_SANITIZER_BUILD_STATUS")" != 0 ]; then
+    echo "[test] the sanitizer build failed; the end of its log (${KAFNUS_SANITIZER_BUILD_LOG:-}):" >&2
+    tail -n 60 "${KAFNUS_SANITIZER_BUILD_LOG:-/dev/null}" >&2
+    exit 1
+  fi
+fi
+
 echo "[test] unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, leak suppressions in test/lsan.supp)"
 (cd "$root/build-asan" &&
   ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$root/test/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
