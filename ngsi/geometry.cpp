@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <memory>
-#include <string>
-#include <vector>
-
-#include <geos_c.h>
-
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "ngsi/text.hpp"
 
@@ -17,46 +14,19 @@ namespace kafnus::ngsi {
 namespace {
 
 constexpr int kSrid = 4326;
+constexpr std::uint32_t kZFlag = 0x80000000u;
+constexpr std::uint32_t kSridFlag = 0x20000000u;
 
-// One GEOS context per thread: the reentrant API needs a handle per
-// thread, and creating one per value would dominate the cost.
-class geos_runtime {
- public:
-  geos_runtime() : handle_(GEOS_init_r()) {
-    if (handle_ == nullptr) return;
-    GEOSContext_setErrorMessageHandler_r(handle_, &geos_runtime::on_error, this);
-    GEOSContext_setNoticeMessageHandler_r(handle_, &geos_runtime::on_notice, nullptr);
-  }
-  ~geos_runtime() {
-    if (handle_ != nullptr) GEOS_finish_r(handle_);
-  }
-  geos_runtime(const geos_runtime&) = delete;
-  geos_runtime& operator=(const geos_runtime&) = delete;
-
-  bool ready() const noexcept { return handle_ != nullptr; }
-  GEOSContextHandle_t handle() const noexcept { return handle_; }
-  // The message of the last GEOS failure; cleared before each call that may fail.
-  std::string& message() noexcept { return message_; }
-
- private:
-  static void on_error(const char* msg, void* self) {
-    static_cast<geos_runtime*>(self)->message_ = msg != nullptr ? msg : "unknown GEOS error";
-  }
-  static void on_notice(const char*, void*) {}
-
-  GEOSContextHandle_t handle_ = nullptr;
-  std::string message_;
+// WKB type codes.
+enum wkb : std::uint32_t {
+  wkb_point = 1,
+  wkb_line = 2,
+  wkb_polygon = 3,
+  wkb_multipoint = 4,
+  wkb_multiline = 5,
+  wkb_multipolygon = 6,
+  wkb_collection = 7,
 };
-
-geos_runtime& geos() {
-  thread_local geos_runtime rt;
-  return rt;
-}
-
-struct geom_deleter {
-  void operator()(GEOSGeometry* g) const noexcept { GEOSGeom_destroy_r(geos().handle(), g); }
-};
-using geom_ptr = std::unique_ptr<GEOSGeometry, geom_deleter>;
 
 struct position {
   double x = 0;
@@ -76,207 +46,94 @@ std::string_view trim_blanks(std::string_view s) noexcept {
   return s;
 }
 
-// Builds GEOS geometries from positions and remembers why the last step
-// failed. Positions of one geometry must all be 2D or all be 3D.
-class builder {
- public:
-  std::string error;
-
-  void saw(bool with_z) noexcept { (with_z ? saw_3d_ : saw_2d_) = true; }
-  bool has_z() const noexcept { return saw_3d_; }
-  bool mixed() const noexcept { return saw_2d_ && saw_3d_; }
-
-  geom_ptr point(const position& p, bool with_z) {
-    auto* seq = sequence({p}, with_z);
-    return seq == nullptr ? nullptr : made(GEOSGeom_createPoint_r(h(), seq), "a Point");
-  }
-  geom_ptr line(const std::vector<position>& ps, bool with_z) {
-    auto* seq = sequence(ps, with_z);
-    return seq == nullptr ? nullptr : made(GEOSGeom_createLineString_r(h(), seq), "a LineString");
-  }
-  geom_ptr ring(const std::vector<position>& ps, bool with_z) {
-    auto* seq = sequence(ps, with_z);
-    return seq == nullptr ? nullptr : made(GEOSGeom_createLinearRing_r(h(), seq), "a polygon ring");
-  }
-  geom_ptr polygon(std::vector<geom_ptr> rings) {
-    if (rings.empty()) return made(GEOSGeom_createEmptyPolygon_r(h()), "an empty Polygon");
-    if (GEOSisEmpty_r(h(), rings.front().get()) == 1 && rings.size() > 1) {
-      error = "a Polygon whose outer ring is empty cannot have holes";
-      return nullptr;
-    }
-    std::vector<GEOSGeometry*> holes;
-    holes.reserve(rings.size() - 1);
-    for (std::size_t i = 1; i < rings.size(); ++i) holes.push_back(rings[i].release());
-    GEOSGeometry* shell = rings.front().release();
-    geos().message().clear();
-    GEOSGeometry* g = GEOSGeom_createPolygon_r(h(), shell, holes.data(), static_cast<unsigned>(holes.size()));
-    return made(g, "a Polygon");
-  }
-  geom_ptr collection(int type, std::vector<geom_ptr> parts, const char* what) {
-    std::vector<GEOSGeometry*> raw;
-    raw.reserve(parts.size());
-    for (auto& p : parts) raw.push_back(p.release());
-    geos().message().clear();
-    return made(GEOSGeom_createCollection_r(h(), type, raw.data(), static_cast<unsigned>(raw.size())), what);
-  }
-
- private:
-  static GEOSContextHandle_t h() noexcept { return geos().handle(); }
-
-  GEOSCoordSequence* sequence(const std::vector<position>& ps, bool with_z) {
-    geos().message().clear();
-    GEOSCoordSequence* seq = GEOSCoordSeq_create_r(h(), static_cast<unsigned>(ps.size()), with_z ? 3u : 2u);
-    if (seq == nullptr) {
-      error = "GEOS could not allocate coordinates: " + geos().message();
-      return nullptr;
-    }
-    for (std::size_t i = 0; i < ps.size(); ++i) {
-      const auto idx = static_cast<unsigned>(i);
-      const int ok = with_z ? GEOSCoordSeq_setXYZ_r(h(), seq, idx, ps[i].x, ps[i].y, ps[i].z)
-                            : GEOSCoordSeq_setXY_r(h(), seq, idx, ps[i].x, ps[i].y);
-      if (ok == 0) {
-        GEOSCoordSeq_destroy_r(h(), seq);
-        error = "GEOS could not store a coordinate: " + geos().message();
-        return nullptr;
-      }
-    }
-    return seq;
-  }
-
-  geom_ptr made(GEOSGeometry* g, const char* what) {
-    if (g == nullptr) error = std::string("GEOS could not build ") + what + ": " + geos().message();
-    return geom_ptr(g);
-  }
-
-  bool saw_2d_ = false;
-  bool saw_3d_ = false;
-};
-
-// Little-endian unsigned integer of `bytes` bytes as upper-case hex, in one append.
-void append_hex_le(std::string& out, std::uint64_t v, int bytes) {
+// Little-endian unsigned integer of `bytes` bytes as upper-case hex, written at `out`.
+void put_hex_le(char* out, std::uint64_t v, int bytes) noexcept {
   static const char* digits = "0123456789ABCDEF";
-  char buf[16];
   for (std::size_t i = 0; i < static_cast<std::size_t>(bytes); ++i) {
     const auto b = static_cast<std::uint8_t>(v >> (8 * i));
-    buf[2 * i] = digits[b >> 4];
-    buf[2 * i + 1] = digits[b & 15];
+    out[2 * i] = digits[b >> 4];
+    out[2 * i + 1] = digits[b & 15];
   }
-  out.append(buf, 2 * static_cast<std::size_t>(bytes));
 }
 
-void append_f64(std::string& out, double d) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &d, sizeof bits);
-  append_hex_le(out, bits, 8);
-}
-
-// The EWKB header of a geometry: byte order (little-endian), type code with
-// the Z and SRID flags, and the SRID on the outermost geometry.
-void append_ewkb_header(std::string& out, std::uint32_t code, bool z, bool outer) {
-  append_hex_le(out, 1, 1);
-  append_hex_le(out, code | (z ? 0x80000000u : 0u) | (outer ? 0x20000000u : 0u), 4);
-  if (outer) append_hex_le(out, static_cast<std::uint32_t>(kSrid), 4);
-}
-
-// Hex EWKB of a 2D point, written directly: a point needs nothing GEOS
-// checks, and geo:point is the most common geometry there is. The same bytes
-// as walking a GEOS point (ewkb_hex below); the geometry tests hold both to it.
-value point_ewkb(const position& p) {
-  std::string out;
-  out.reserve(50);
-  append_ewkb_header(out, 1, false, true);
-  append_f64(out, p.x);
-  append_f64(out, p.y);
-  return value::geometry(std::move(out));
-}
-
-// Hex EWKB of a GEOS geometry, written by walking it: GEOS's own hex writer
-// goes through iostreams twice (binary out, then read back as hex) and was a
-// fifth of the daemon's processing time. Little-endian; the outermost
-// geometry carries the SRID flag and SRID; every level carries Z when 3D.
-class ewkb_hex {
+// Hex EWKB (little-endian, upper-case digits), written as the geometry is
+// read: no intermediate geometry objects. The outermost geometry carries the
+// SRID flag and SRID; every level carries the Z flag when the positions are
+// 3D. That is known from the first position read (a geometry mixing 2D and
+// 3D positions is an error, as it is for PostGIS), so the type codes written
+// before it are kept and given the flag at the end if it applies.
+class ewkb_writer {
  public:
-  ewkb_hex(GEOSContextHandle_t h, bool z) : h_(h), z_(z) {}
+  ewkb_writer() { out_.reserve(64); }  // a point takes 50
 
-  bool write(const GEOSGeometry* g) { return geometry(g, true); }
-  std::string take() { return std::move(out_); }
+  // Whether positions carry Z, once the first one is read.
+  void dimension(bool z) noexcept { z_ = z ? 1 : 0; }
+  // A geometry's header: byte order, type code, and the SRID when outermost.
+  void header(std::uint32_t code, bool outer) {
+    u(1, 1);
+    code |= outer ? kSridFlag : 0u;
+    if (z_ < 0) {
+      pending_.emplace_back(out_.size(), code);
+    } else if (z_ == 1) {
+      code |= kZFlag;
+    }
+    u(code, 4);
+    if (outer) u(static_cast<std::uint32_t>(kSrid), 4);
+  }
+  void count(std::size_t n) { u(n, 4); }
+  void point(const position& p) {
+    f64(p.x);
+    f64(p.y);
+    if (z_ == 1) f64(p.z);
+  }
+  std::size_t size() const noexcept { return out_.size(); }
+  // Drops what was written from `size` on (an empty outer ring, see polygon).
+  void truncate(std::size_t size) {
+    out_.resize(size);
+    while (!pending_.empty() && pending_.back().first >= size) pending_.pop_back();
+  }
+  value finish() {
+    if (z_ == 1) {
+      for (const auto& [at, code] : pending_) put_hex_le(&out_[at], code | kZFlag, 4);
+    }
+    return value::geometry(std::move(out_));
+  }
 
  private:
-  void u32(std::uint32_t v) { append_hex_le(out_, v, 4); }
-  void f64(double d) { append_f64(out_, d); }
-  bool coords(const GEOSGeometry* g, bool counted) {
-    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(h_, g);
-    unsigned n = 0;
-    if (seq == nullptr || GEOSCoordSeq_getSize_r(h_, seq, &n) == 0) return false;
-    if (counted) u32(n);
-    for (unsigned i = 0; i < n; ++i) {
-      double x = 0, y = 0, z = 0;
-      if (GEOSCoordSeq_getXYZ_r(h_, seq, i, &x, &y, &z) == 0) return false;
-      f64(x);
-      f64(y);
-      if (z_) f64(z);
-    }
-    return true;
+  void u(std::uint64_t v, int bytes) {
+    const auto at = out_.size();
+    out_.resize(at + 2 * static_cast<std::size_t>(bytes));
+    put_hex_le(&out_[at], v, bytes);
   }
-  bool geometry(const GEOSGeometry* g, bool outer) {
-    const int id = GEOSGeomTypeId_r(h_, g);
-    // WKB codes: Point 1, LineString 2, Polygon 3, MultiPoint 4,
-    // MultiLineString 5, MultiPolygon 6, GeometryCollection 7.
-    std::uint32_t code;
-    switch (id) {
-      case GEOS_POINT: code = 1; break;
-      case GEOS_LINESTRING:
-      case GEOS_LINEARRING: code = 2; break;
-      case GEOS_POLYGON: code = 3; break;
-      case GEOS_MULTIPOINT: code = 4; break;
-      case GEOS_MULTILINESTRING: code = 5; break;
-      case GEOS_MULTIPOLYGON: code = 6; break;
-      case GEOS_GEOMETRYCOLLECTION: code = 7; break;
-      default: return false;
-    }
-    append_ewkb_header(out_, code, z_, outer);
-    if (code == 1) {
-      if (GEOSisEmpty_r(h_, g) == 1) {  // POINT EMPTY: NaN coordinates, as PostGIS writes it
-        for (int i = 0; i < (z_ ? 3 : 2); ++i) f64(std::nan(""));
-        return true;
-      }
-      return coords(g, false);
-    }
-    if (code == 2) return coords(g, true);
-    if (code == 3) {
-      if (GEOSisEmpty_r(h_, g) == 1) {
-        u32(0);
-        return true;
-      }
-      const int holes = GEOSGetNumInteriorRings_r(h_, g);
-      if (holes < 0) return false;
-      u32(static_cast<std::uint32_t>(holes + 1));
-      if (!coords(GEOSGetExteriorRing_r(h_, g), true)) return false;
-      for (int i = 0; i < holes; ++i) {
-        if (!coords(GEOSGetInteriorRingN_r(h_, g, i), true)) return false;
-      }
-      return true;
-    }
-    const int parts = GEOSGetNumGeometries_r(h_, g);
-    if (parts < 0) return false;
-    u32(static_cast<std::uint32_t>(parts));
-    for (int i = 0; i < parts; ++i) {
-      if (!geometry(GEOSGetGeometryN_r(h_, g, i), false)) return false;
-    }
-    return true;
+  void f64(double d) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    u(bits, 8);
   }
 
-  GEOSContextHandle_t h_;
-  bool z_;
   std::string out_;
+  int z_ = -1;                                                  // unknown until the first position
+  std::vector<std::pair<std::size_t, std::uint32_t>> pending_;  // type codes written before: hex offset, value
 };
 
-result<value> to_ewkb(geom_ptr g, bool has_z) {
-  geos_runtime& rt = geos();
-  rt.message().clear();
-  ewkb_hex writer(rt.handle(), has_z);
-  if (!writer.write(g.get())) return make_error("the geometry could not be written as WKB: " + rt.message());
-  return value::geometry(writer.take());
+// Hex EWKB of a 2D point, the most common geometry there is.
+value point_ewkb(const position& p) {
+  ewkb_writer w;
+  w.dimension(false);
+  w.header(wkb_point, true);
+  w.point(p);
+  return w.finish();
+}
+
+// Hex EWKB of a 2D LineString (`code` 2) or of a Polygon of one ring (3).
+value simple_ewkb(std::uint32_t code, const std::vector<position>& ps) {
+  ewkb_writer w;
+  w.dimension(false);
+  w.header(code, true);
+  if (code == wkb_polygon) w.count(1);
+  w.count(ps.size());
+  for (const auto& p : ps) w.point(p);
+  return w.finish();
 }
 
 // --- NGSI simple location format: "lat,lon" strings -------------------------
@@ -347,10 +204,7 @@ result<value> simple_line(const json_tree& t, std::uint32_t node) {
   if (ps.value().size() < 2) {
     return make_error("a geo:line needs at least 2 points, found " + std::to_string(ps.value().size()));
   }
-  builder b;
-  auto g = b.line(ps.value(), false);
-  if (!g) return make_error(b.error);
-  return to_ewkb(std::move(g), false);
+  return simple_ewkb(wkb_line, ps.value());
 }
 
 result<value> simple_polygon(const json_tree& t, std::uint32_t node) {
@@ -363,13 +217,7 @@ result<value> simple_polygon(const json_tree& t, std::uint32_t node) {
   if (pts.front().x != pts.back().x || pts.front().y != pts.back().y) {
     return make_error("the geo:polygon ring is not closed: its last point must repeat the first");
   }
-  builder b;
-  std::vector<geom_ptr> rings;
-  rings.push_back(b.ring(pts, false));
-  if (!rings.back()) return make_error(b.error);
-  auto g = b.polygon(std::move(rings));
-  if (!g) return make_error(b.error);
-  return to_ewkb(std::move(g), false);
+  return simple_ewkb(wkb_polygon, pts);
 }
 
 result<value> simple_box(const json_tree& t, std::uint32_t node) {
@@ -382,14 +230,7 @@ result<value> simple_box(const json_tree& t, std::uint32_t node) {
   const double x0 = std::min(c[0].x, c[1].x), x1 = std::max(c[0].x, c[1].x);
   const double y0 = std::min(c[0].y, c[1].y), y1 = std::max(c[0].y, c[1].y);
   // Counter-clockwise from the lower-left corner, closed.
-  const std::vector<position> ring = {{x0, y0, 0}, {x1, y0, 0}, {x1, y1, 0}, {x0, y1, 0}, {x0, y0, 0}};
-  builder b;
-  std::vector<geom_ptr> rings;
-  rings.push_back(b.ring(ring, false));
-  if (!rings.back()) return make_error(b.error);
-  auto g = b.polygon(std::move(rings));
-  if (!g) return make_error(b.error);
-  return to_ewkb(std::move(g), false);
+  return simple_ewkb(wkb_polygon, {{x0, y0, 0}, {x1, y0, 0}, {x1, y1, 0}, {x0, y1, 0}, {x0, y0, 0}});
 }
 
 // --- GeoJSON ----------------------------------------------------------------
@@ -398,232 +239,232 @@ constexpr const char* kGeoJsonTypes =
     "Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon, GeometryCollection, Feature or "
     "FeatureCollection";
 
+// Reads a GeoJSON object and writes its geometry as it goes. Each step
+// returns false with `error` set when the input is not what it must be; the
+// output is then abandoned.
 class geojson_reader {
  public:
   explicit geojson_reader(const json_tree& t) : t_(t) {}
 
-  builder b;
+  std::string error;
+  ewkb_writer out;
 
-  // A geometry object; nullptr with b.error set when it is not one.
-  geom_ptr geometry(std::uint32_t node, const std::string& where) {
+  // A geometry object.
+  bool geometry(std::uint32_t node, const std::string& where, bool outer) {
     std::string_view type;
-    if (!type_of(node, where, type)) return nullptr;
+    if (!type_of(node, where, type)) return false;
     if (iequals(type, "GeometryCollection")) {
       const std::uint32_t gs = t_.member(node, "geometries");
       if (gs == json_tree::npos || t_.at(gs).type != json_type::array) {
         return fail(where + "GeometryCollection needs a \"geometries\" array");
       }
-      std::vector<geom_ptr> parts;
-      parts.reserve(t_.at(gs).count);
+      out.header(wkb_collection, outer);
+      out.count(t_.at(gs).count);
       std::uint32_t i = 0;
       for (std::uint32_t c = json_tree::first_child(gs); c < t_.at(gs).next; c = t_.at(c).next, ++i) {
-        parts.push_back(geometry(c, where + "geometries[" + std::to_string(i) + "]: "));
-        if (!parts.back()) return nullptr;
+        if (!geometry(c, where + "geometries[" + std::to_string(i) + "]: ", false)) return false;
       }
-      return b.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts), "a GeometryCollection");
+      return true;
     }
     const std::uint32_t coords = t_.member(node, "coordinates");
     if (coords == json_tree::npos) return fail(where + std::string(type) + " has no \"coordinates\"");
     if (iequals(type, "Point")) {
       position p;
-      bool z = false;
-      if (!read_position(coords, p, z, where + "Point coordinates")) return nullptr;
-      return b.point(p, z);
+      if (!read_position(coords, p, where + "Point coordinates")) return false;
+      out.header(wkb_point, outer);
+      out.point(p);
+      return true;
     }
-    if (iequals(type, "LineString")) return line(coords, where + "LineString coordinates");
-    if (iequals(type, "Polygon")) return polygon(coords, where + "Polygon coordinates");
+    if (iequals(type, "LineString")) return line(coords, where + "LineString coordinates", outer);
+    if (iequals(type, "Polygon")) return polygon(coords, where + "Polygon coordinates", outer);
     if (iequals(type, "MultiPoint")) {
-      std::vector<position> ps;
-      bool z = false;
-      if (!read_positions(coords, ps, z, where + "MultiPoint coordinates")) return nullptr;
-      std::vector<geom_ptr> parts;
-      parts.reserve(ps.size());
-      for (const auto& p : ps) {
-        parts.push_back(b.point(p, z));
-        if (!parts.back()) return nullptr;
+      const std::string part_where = where + "MultiPoint coordinates";
+      const json_node& n = t_.at(coords);
+      if (n.type != json_type::array)
+        return fail(part_where + " must be an array of positions, found " + describe(n.type));
+      out.header(wkb_multipoint, outer);
+      out.count(n.count);
+      for (std::uint32_t c = json_tree::first_child(coords); c < n.next; c = t_.at(c).next) {
+        position p;
+        if (!read_position(c, p, part_where)) return false;
+        out.header(wkb_point, false);
+        out.point(p);
       }
-      return b.collection(GEOS_MULTIPOINT, std::move(parts), "a MultiPoint");
+      return true;
     }
     if (iequals(type, "MultiLineString")) {
-      return multi(coords, where + "MultiLineString coordinates", GEOS_MULTILINESTRING, "a MultiLineString",
-                   &geojson_reader::line);
+      return multi(coords, where + "MultiLineString coordinates", wkb_multiline, &geojson_reader::line, outer);
     }
     if (iequals(type, "MultiPolygon")) {
-      return multi(coords, where + "MultiPolygon coordinates", GEOS_MULTIPOLYGON, "a MultiPolygon",
-                   &geojson_reader::polygon);
+      return multi(coords, where + "MultiPolygon coordinates", wkb_multipolygon, &geojson_reader::polygon, outer);
     }
     return fail(where + "unsupported GeoJSON geometry type " + quoted(type) + " (expected " + kGeoJsonTypes + ")");
   }
 
-  // The geometry of a Feature: false when it is not a Feature; `out` is null
-  // for a Feature whose geometry is null.
-  bool feature(std::uint32_t node, const std::string& where, geom_ptr& out) {
+  // The "geometry" member of a Feature, checked to be a Feature; npos (and
+  // no error) when that geometry is null.
+  bool feature_geometry(std::uint32_t node, const std::string& where, std::uint32_t& geometry_node) {
     std::string_view type;
     if (!type_of(node, where, type)) return false;
     if (!iequals(type, "Feature")) {
-      fail(where + "is a " + std::string(type.substr(0, kNameExcerpt)) + ", expected a Feature");
-      return false;
+      return fail(where + "is a " + std::string(type.substr(0, kNameExcerpt)) + ", expected a Feature");
     }
     const std::uint32_t g = t_.member(node, "geometry");
-    if (g == json_tree::npos) {
-      fail(where + "Feature has no \"geometry\" member");
-      return false;
-    }
-    if (t_.at(g).type == json_type::null) {
-      out.reset();
-      return true;
-    }
-    out = geometry(g, where + "Feature geometry: ");
-    return static_cast<bool>(out);
+    if (g == json_tree::npos) return fail(where + "Feature has no \"geometry\" member");
+    geometry_node = t_.at(g).type == json_type::null ? json_tree::npos : g;
+    return true;
   }
 
   bool type_of(std::uint32_t node, const std::string& where, std::string_view& type) {
     if (t_.at(node).type != json_type::object) {
-      fail(where + "is " + describe(t_.at(node).type) + ", expected a GeoJSON object");
-      return false;
+      return fail(where + "is " + describe(t_.at(node).type) + ", expected a GeoJSON object");
     }
     const std::uint32_t ty = t_.member(node, "type");
     if (ty == json_tree::npos || t_.at(ty).type != json_type::string) {
-      fail(where + "the GeoJSON object has no string \"type\" (expected " + kGeoJsonTypes + ")");
-      return false;
+      return fail(where + "the GeoJSON object has no string \"type\" (expected " + kGeoJsonTypes + ")");
     }
     type = t_.at(ty).text;
     return true;
   }
 
-  geom_ptr fail(std::string why) {
-    b.error = std::move(why);
-    return nullptr;
+  bool fail(std::string why) {
+    error = std::move(why);
+    return false;
   }
 
  private:
-  bool read_position(std::uint32_t node, position& p, bool& with_z, const std::string& where) {
+  bool read_position(std::uint32_t node, position& p, const std::string& where) {
     const json_node& n = t_.at(node);
     if (n.type != json_type::array || n.count < 2 || n.count > 3) {
-      fail(where + ": a position must be an array of 2 or 3 numbers [x, y] or [x, y, z], found " +
-           (n.type == json_type::array ? "an array of " + std::to_string(n.count) : std::string(describe(n.type))));
-      return false;
+      return fail(
+          where + ": a position must be an array of 2 or 3 numbers [x, y] or [x, y, z], found " +
+          (n.type == json_type::array ? "an array of " + std::to_string(n.count) : std::string(describe(n.type))));
     }
     double v[3] = {0, 0, 0};
     std::uint32_t i = 0;
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
       const json_node& e = t_.at(c);
       if (e.type != json_type::number || !finite_number(e.text, v[i])) {
-        fail(where + ": coordinate " +
-             (e.type == json_type::number ? quoted(e.text, kValueExcerpt) : std::string(describe(e.type))) +
-             " is not a finite number");
-        return false;
+        return fail(where + ": coordinate " +
+                    (e.type == json_type::number ? quoted(e.text, kValueExcerpt) : std::string(describe(e.type))) +
+                    " is not a finite number");
       }
     }
-    with_z = n.count == 3;
-    b.saw(with_z);
-    if (b.mixed()) {
-      fail(where + ": the geometry mixes 2D and 3D positions");
-      return false;
-    }
+    (n.count == 3 ? saw_3d_ : saw_2d_) = true;
+    if (saw_2d_ && saw_3d_) return fail(where + ": the geometry mixes 2D and 3D positions");
+    out.dimension(saw_3d_);
     p = {v[0], v[1], v[2]};
     return true;
   }
 
-  bool read_positions(std::uint32_t node, std::vector<position>& ps, bool& with_z, const std::string& where) {
+  // A counted run of positions (a LineString's or a ring's); `min` positions
+  // at least unless empty, and `closed`: the last repeats the first (in x, y).
+  bool positions(std::uint32_t node, const std::string& where, const char* what, std::uint32_t min, bool closed) {
     const json_node& n = t_.at(node);
-    if (n.type != json_type::array) {
-      fail(where + " must be an array of positions, found " + describe(n.type));
-      return false;
+    if (n.type != json_type::array) return fail(where + " must be an array of positions, found " + describe(n.type));
+    if (n.count != 0 && n.count < min) {
+      return fail(where + ": " + what + " needs " + (min == 2 ? "0 or " : "") + "at least " + std::to_string(min) +
+                  " positions, found " + std::to_string(n.count));
     }
-    ps.reserve(n.count);
-    with_z = b.has_z();
+    out.count(n.count);
+    position first;
+    position p;
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next) {
-      position p;
-      if (!read_position(c, p, with_z, where)) return false;
-      ps.push_back(p);
+      if (!read_position(c, p, where)) return false;
+      if (c == json_tree::first_child(node)) first = p;
+      out.point(p);
+    }
+    if (closed && n.count != 0 && (first.x != p.x || first.y != p.y)) {
+      return fail(where + ": the ring is not closed (its last position must repeat the first)");
     }
     return true;
   }
 
-  geom_ptr line(std::uint32_t node, const std::string& where) {
-    std::vector<position> ps;
-    bool z = false;
-    if (!read_positions(node, ps, z, where)) return nullptr;
-    if (ps.size() == 1) return fail(where + ": a LineString needs 0 or at least 2 positions, found 1");
-    return b.line(ps, z);
+  bool line(std::uint32_t node, const std::string& where, bool outer) {
+    out.header(wkb_line, outer);
+    return positions(node, where, "a LineString", 2, false);
   }
 
-  geom_ptr polygon(std::uint32_t node, const std::string& where) {
+  bool polygon(std::uint32_t node, const std::string& where, bool outer) {
     const json_node& n = t_.at(node);
     if (n.type != json_type::array) return fail(where + " must be an array of rings, found " + describe(n.type));
-    std::vector<geom_ptr> rings;
-    rings.reserve(n.count);
+    out.header(wkb_polygon, outer);
+    const auto rings_at = out.size();
+    out.count(n.count);
+    bool empty_shell = false;
     std::uint32_t i = 0;
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
-      std::vector<position> ps;
-      bool z = false;
-      const std::string ring_where = where + " ring " + std::to_string(i);
-      if (!read_positions(c, ps, z, ring_where)) return nullptr;
-      if (!ps.empty() && ps.size() < 4) {
-        return fail(ring_where + ": a ring needs at least 4 positions, found " + std::to_string(ps.size()));
-      }
-      if (!ps.empty() && (ps.front().x != ps.back().x || ps.front().y != ps.back().y)) {
-        return fail(ring_where + ": the ring is not closed (its last position must repeat the first)");
-      }
-      rings.push_back(b.ring(ps, z));
-      if (!rings.back()) return nullptr;
+      if (!positions(c, where + " ring " + std::to_string(i), "a ring", 4, true)) return false;
+      if (i == 0) empty_shell = t_.at(c).type == json_type::array && t_.at(c).count == 0;
     }
-    return b.polygon(std::move(rings));
+    if (empty_shell) {
+      if (n.count > 1) return fail("a Polygon whose outer ring is empty cannot have holes");
+      // [[]] is the empty Polygon, as [] is: no rings.
+      out.truncate(rings_at);
+      out.count(0);
+    }
+    return true;
   }
 
-  geom_ptr multi(std::uint32_t node, const std::string& where, int type, const char* what,
-                 geom_ptr (geojson_reader::*part)(std::uint32_t, const std::string&)) {
+  bool multi(std::uint32_t node, const std::string& where, std::uint32_t code,
+             bool (geojson_reader::*part)(std::uint32_t, const std::string&, bool), bool outer) {
     const json_node& n = t_.at(node);
     if (n.type != json_type::array) return fail(where + " must be an array, found " + describe(n.type));
-    std::vector<geom_ptr> parts;
-    parts.reserve(n.count);
+    out.header(code, outer);
+    out.count(n.count);
     std::uint32_t i = 0;
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
-      parts.push_back((this->*part)(c, where + "[" + std::to_string(i) + "]"));
-      if (!parts.back()) return nullptr;
+      if (!(this->*part)(c, where + "[" + std::to_string(i) + "]", false)) return false;
     }
-    return b.collection(type, std::move(parts), what);
+    return true;
   }
 
   const json_tree& t_;
+  bool saw_2d_ = false;
+  bool saw_3d_ = false;
 };
 
 result<value> geojson(const json_tree& t, std::uint32_t node) {
   geojson_reader r(t);
   std::string_view type;
-  if (!r.type_of(node, "", type)) return make_error(r.b.error);
-  geom_ptr g;
+  if (!r.type_of(node, "", type)) return make_error(r.error);
   if (iequals(type, "Feature")) {
-    if (!r.feature(node, "", g)) return make_error(r.b.error);
-    if (!g) return value::null();
+    std::uint32_t g = json_tree::npos;
+    if (!r.feature_geometry(node, "", g)) return make_error(r.error);
+    if (g == json_tree::npos) return value::null();
+    if (!r.geometry(g, "Feature geometry: ", true)) return make_error(r.error);
   } else if (iequals(type, "FeatureCollection")) {
     const std::uint32_t fs = t.member(node, "features");
     if (fs == json_tree::npos || t.at(fs).type != json_type::array) {
       return make_error("a FeatureCollection needs a \"features\" array");
     }
     if (t.at(fs).count == 0) return make_error("the FeatureCollection has no features, so no geometry");
-    std::vector<geom_ptr> parts;
-    parts.reserve(t.at(fs).count);
+    // Every feature is checked first; a feature without geometry adds
+    // nothing; one geometry is the value itself, several a GeometryCollection.
+    std::vector<std::uint32_t> parts;
+    std::vector<std::string> wheres;
     std::uint32_t i = 0;
     for (std::uint32_t c = json_tree::first_child(fs); c < t.at(fs).next; c = t.at(c).next, ++i) {
-      geom_ptr part;
-      if (!r.feature(c, "features[" + std::to_string(i) + "]: ", part)) return make_error(r.b.error);
-      // A feature without geometry adds nothing to the collection.
-      if (part) parts.push_back(std::move(part));
+      const std::string where = "features[" + std::to_string(i) + "]: ";
+      std::uint32_t g = json_tree::npos;
+      if (!r.feature_geometry(c, where, g)) return make_error(r.error);
+      if (g == json_tree::npos) continue;
+      parts.push_back(g);
+      wheres.push_back(where + "Feature geometry: ");
     }
     if (parts.empty()) return value::null();
-    if (parts.size() == 1) {
-      g = std::move(parts.front());
-    } else {
-      g = r.b.collection(GEOS_GEOMETRYCOLLECTION, std::move(parts), "a GeometryCollection");
-      if (!g) return make_error(r.b.error);
+    const bool one = parts.size() == 1;
+    if (!one) {
+      r.out.header(wkb_collection, true);
+      r.out.count(parts.size());
     }
-  } else {
-    g = r.geometry(node, "");
-    if (!g) return make_error(r.b.error);
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      if (!r.geometry(parts[k], wheres[k], one)) return make_error(r.error);
+    }
+  } else if (!r.geometry(node, "", true)) {
+    return make_error(r.error);
   }
-  return to_ewkb(std::move(g), r.b.has_z());
+  return r.out.finish();
 }
 
 }  // namespace
@@ -631,7 +472,6 @@ result<value> geojson(const json_tree& t, std::uint32_t node) {
 bool is_geo_type(std::string_view ngsi_type) noexcept { return istarts_with(ngsi_type, "geo:"); }
 
 result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node) {
-  if (!geos().ready()) return make_error("GEOS could not be initialised, so no geometry can be built");
   const std::string_view subtype = ngsi_type.substr(4);
   if (iequals(subtype, "point")) return simple_point(tree, node);
   if (iequals(subtype, "json")) return geojson(tree, node);

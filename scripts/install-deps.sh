@@ -12,7 +12,7 @@ source "$root/scripts/versions.sh"
 apt_packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libcaf-dev librdkafka-dev prometheus-cpp-dev libpqxx-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libsimdjson-dev libgeos-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libsimdjson-dev libspdlog-dev libfmt-dev
   libcli11-dev libcivetweb-dev libjemalloc-dev
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15
   prometheus
