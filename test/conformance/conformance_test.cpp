@@ -93,7 +93,7 @@ class Conformance : public testing::TestWithParam<std::string> {
         // come from $KAFNUS_CONFORMANCE_DIR.
         "mappings:\n"
         "  file: " +
-        (fs::path(KAFNUS_CONFORMANCE_DIR) / "name_mappings.json").string() +
+        staged_mappings().string() +
         "\n"
         "  serviceMappings:\n"
         "    - originalService: cygnus_inline\n"
@@ -109,6 +109,8 @@ class Conformance : public testing::TestWithParam<std::string> {
   }
 
   static void TearDownTestSuite() {
+    std::error_code ignored;
+    if (!staged_.empty()) fs::remove_all(staged_, ignored);
     delete producer_;
     producer_ = nullptr;
     if (daemon_) {
@@ -197,11 +199,29 @@ class Conformance : public testing::TestWithParam<std::string> {
   }
 
   static std::string prefix_;
+  static fs::path staged_;
+
+  // A world-readable copy of the repository's name_mappings.json under the
+  // temp directory: the daemon reads it as the user it runs as, which in the
+  // container test (test/deploy) is not the clone's owner, and a clone may
+  // live in a private directory such as /root.
+  static fs::path staged_mappings() {
+    using fs::perms;
+    staged_ = fs::temp_directory_path() / kt::unique_name("kafnus_fixtures");
+    fs::create_directories(staged_);
+    fs::permissions(staged_,
+                    perms::owner_all | perms::group_read | perms::group_exec | perms::others_read | perms::others_exec);
+    const auto file = staged_ / "name_mappings.json";
+    fs::copy_file(fs::path(KAFNUS_CONFORMANCE_DIR) / "name_mappings.json", file);
+    fs::permissions(file, perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
+    return file;
+  }
   static kt::daemon_process* daemon_;
   static kt::kafka_producer* producer_;
 };
 
 std::string Conformance::prefix_;
+fs::path Conformance::staged_;
 kt::daemon_process* Conformance::daemon_ = nullptr;
 kt::kafka_producer* Conformance::producer_ = nullptr;
 
