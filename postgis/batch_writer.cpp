@@ -1,6 +1,7 @@
 #include "postgis/batch_writer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <set>
@@ -96,6 +97,7 @@ struct batch_writer::attempt_state {
 
   pqxx::transaction_base& tx;
   bool isolate;
+  std::string group_statements;           // not isolating: staged groups' statements not sent yet
   std::vector<tagged_row> rows;           // of the sources that advanced, still to write
   std::set<ngsi::table_ref> fetched_now;  // schemas read within this attempt (fresh)
   std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;  // of this attempt's tables
@@ -188,6 +190,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   const write_plan plan = plan_rows(st);
   auto groups = stage(st, plan);
   for (std::size_t g = 0; g < plan.groups.size(); ++g) write_group(st, plan.groups[g], groups[g]);
+  send_group_statements(st);
   write_error_log(st);
   try {
     xact.commit();
@@ -433,6 +436,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service}];
   };
   if (gs.direct) {
+    send_group_statements(st);  // the groups before this one go first
     std::string lines;
     for (const auto& pr : group.rows) {
       const bool first = lines.empty();
@@ -448,18 +452,19 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     count_written(begin, end);
     return;
   }
-  const std::string sql = group_statement(group);
   if (!st.isolate) {
-    try {
-      tx.exec_params(sql, begin, end);
-    } catch (const std::exception& e) {
-      if (retryable(kind_of(e))) throw;
-      throw needs_isolation{};
-    }
+    // Prepared once per connection, executed with the other groups'
+    // statements in one round trip (a failure of any of them starts the
+    // isolating attempt, which discards these counts with the rest of this
+    // attempt).
+    const auto& name = prepared(st, group_statement(group));
+    if (!st.group_statements.empty()) st.group_statements += ";\n";
+    st.group_statements += "EXECUTE " + name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")";
     count_written(begin, end);
     count_folded();
     return;
   }
+  const std::string sql = group_statement(group);
   std::vector<std::pair<int, int>> ranges{{begin, end}};
   while (!ranges.empty()) {
     auto [lo, hi] = ranges.back();
@@ -486,6 +491,41 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     }
   }
   count_folded();
+}
+
+// The name of a group statement ($1, $2: its _seq range) prepared on this
+// connection, preparing it on first use. A prepared statement outlives a
+// transaction that rolls back, so it is remembered as soon as PREPARE
+// succeeds; PostgreSQL analyses and plans it again by itself when a table it
+// reads changes (a staging table dropped and created again, a column added).
+const std::string& batch_writer::prepared(attempt_state& st, const std::string& sql) {
+  if (const auto* name = prepared_.find(sql)) return *name;
+  // Unique in the process, so in any session, whichever writer prepared before.
+  static std::atomic<std::uint64_t> count{0};
+  auto name = "kafnus_g" + std::to_string(++count);
+  try {
+    st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql);
+  } catch (const std::exception& e) {
+    if (retryable(kind_of(e))) throw;
+    throw needs_isolation{};
+  }
+  std::vector<std::string> evicted;
+  prepared_.put(sql, std::move(name), &evicted);
+  if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
+  for (const auto& old : evicted) st.tx.exec("DEALLOCATE " + old);
+  return *prepared_.find(sql);
+}
+
+// The group statements gathered so far, in their order, as one query.
+void batch_writer::send_group_statements(attempt_state& st) {
+  if (st.group_statements.empty()) return;
+  try {
+    st.tx.exec(st.group_statements);
+  } catch (const std::exception& e) {
+    if (retryable(kind_of(e))) throw;
+    throw needs_isolation{};
+  }
+  st.group_statements.clear();
 }
 
 // 7. The error log, in the same transaction as the rows.

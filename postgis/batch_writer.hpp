@@ -100,6 +100,10 @@ class batch_writer {
   // from message content).
   std::size_t staging_tables() const { return stages_.size(); }
   static constexpr std::size_t kMaxStagingTables = 256;
+  // Group statements prepared on this connection (bounded like the staging
+  // tables: one per target table and column set).
+  std::size_t prepared_statements() const { return prepared_.size(); }
+  static constexpr std::size_t kMaxPreparedStatements = 256;
 
  private:
   struct attempt_state;
@@ -113,6 +117,8 @@ class batch_writer {
   write_plan plan_rows(attempt_state& st);
   std::vector<group_state> stage(attempt_state& st, const write_plan& plan);
   void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
+  void send_group_statements(attempt_state& st);
+  const std::string& prepared(attempt_state& st, const std::string& sql);
   void write_error_log(attempt_state& st);
   // The kind of a failure as this writer treats it: transient when the
   // connection is gone, unknown as a row error in isolate_unknown mode.
@@ -125,6 +131,8 @@ class batch_writer {
   unknown_column_policy policy_;
   table_schema_cache& schemas_;
   bounded_lru<std::string, bool> stages_{kMaxStagingTables};  // staging tables created on this connection
+  // Group statements prepared on this connection (their text → their name).
+  bounded_lru<std::string, std::string> prepared_{kMaxPreparedStatements};
   error_log_writer error_log_;
   bool unknown_is_data_ = false;
 };

@@ -28,8 +28,9 @@ class bounded_lru {
   bool contains(const Key& key) const { return index_.count(key) != 0; }
 
   // Inserts or replaces the entry (marked as used now); returns the keys it
-  // pushed out, least recently used first.
-  std::vector<Key> put(const Key& key, Value value) {
+  // pushed out, least recently used first (and their values in
+  // `evicted_values` when given).
+  std::vector<Key> put(const Key& key, Value value, std::vector<Value>* evicted_values = nullptr) {
     if (auto* v = find(key)) {
       *v = std::move(value);
       return {};
@@ -38,6 +39,7 @@ class bounded_lru {
     index_.emplace(key, order_.begin());
     std::vector<Key> evicted;
     while (order_.size() > capacity_) {
+      if (evicted_values != nullptr) evicted_values->push_back(std::move(order_.back().second));
       evicted.push_back(std::move(order_.back().first));
       index_.erase(evicted.back());
       order_.pop_back();

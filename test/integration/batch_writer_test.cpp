@@ -465,6 +465,12 @@ TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
   writer_fixture f;
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
   const std::size_t shapes = postgis::batch_writer::kMaxStagingTables + 40;
+  // Every column the shapes use exists, so each shape is also a statement of its own.
+  std::string columns;
+  for (int k = 0; k < 40; ++k)
+    columns += std::string(columns.empty() ? "" : ", ") + "ADD COLUMN x" + std::to_string(k) + " text";
+  for (int k = 0; k < 8; ++k) columns += ", ADD COLUMN y" + std::to_string(k) + " boolean";
+  f.pg.exec("ALTER TABLE " + f.schema + ".t_lastdata " + columns);
   // Shape i: i text values then one number, on the lastdata table (always staged).
   for (std::size_t i = 0; i < shapes; ++i) {
     std::vector<ngsi::column> attrs;
@@ -476,9 +482,52 @@ TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
   postgis::write_request req;
   req.sources.push_back({"topic", 0, -1, 1});
   for (const auto& r : f.rows) req.rows.push_back({&r, 0});
-  w.write(req);
+  const auto r = w.write(req);
+  EXPECT_FALSE(r.isolated) << "statements prepared beyond the bound run before the ones they evict go";
+  EXPECT_EQ(r.rows_rejected(), 0u);
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), static_cast<long long>(shapes));
   EXPECT_EQ(w.staging_tables(), postgis::batch_writer::kMaxStagingTables);
   const auto in_session = pqxx::nontransaction(f.conn).exec(
       "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'kafnus_stage%'");
   EXPECT_EQ(in_session[0][0].as<std::size_t>(), postgis::batch_writer::kMaxStagingTables);
+  // Each shape's statement was prepared; the session keeps as many as the bound.
+  EXPECT_EQ(w.prepared_statements(), postgis::batch_writer::kMaxPreparedStatements);
+  const auto prepared =
+      pqxx::nontransaction(f.conn).exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'kafnus_g%'");
+  EXPECT_EQ(prepared[0][0].as<std::size_t>(), postgis::batch_writer::kMaxPreparedStatements);
+}
+
+// A staged group's statement is prepared once per session and executed with
+// the others of its transaction; it follows its table when that table is
+// dropped and created again between batches.
+TEST(BatchWriter, StagedStatementsArePreparedOnceAndFollowTheirTable) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  auto write_one = [&](const std::string& id, std::int64_t expected, std::int64_t next) {
+    f.rows.clear();
+    f.add(ngsi::flow::lastdata, id, 1, {{"temperature", value::number("20")}});
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, expected, next});
+    for (const auto& r : f.rows) req.rows.push_back({&r, 0});
+    return w.write(req);
+  };
+  auto prepared_in_session = [&] {
+    return pqxx::nontransaction(f.conn)
+        .exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'kafnus_g%'")[0][0]
+        .as<int>();
+  };
+  EXPECT_FALSE(write_one("A", -1, 1).isolated);
+  EXPECT_FALSE(write_one("B", 1, 2).isolated);
+  EXPECT_FALSE(write_one("C", 2, 3).isolated);
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), 3);
+  EXPECT_EQ(prepared_in_session(), 1) << "one statement shape, prepared once";
+
+  f.pg.exec("DROP TABLE " + f.schema + ".t_lastdata; CREATE TABLE " + f.schema +
+            ".t_lastdata (entityid text PRIMARY KEY, entitytype text, fiwareservicepath text, "
+            "recvtime timestamptz, timeinstant timestamptz, temperature double precision)");
+  const auto r = write_one("D", 3, 4);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(r.rows_rejected(), 0u);
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), 1) << "written into the new table";
+  EXPECT_EQ(f.pg.scalar("SELECT entityid FROM " + f.schema + ".t_lastdata"), "D");
 }
