@@ -503,28 +503,29 @@ const std::string& batch_writer::prepared(attempt_state& st, const std::string& 
   // Unique in the process, so in any session, whichever writer prepared before.
   static std::atomic<std::uint64_t> count{0};
   auto name = "kafnus_g" + std::to_string(++count);
+  exec_or_isolate(st, "PREPARE " + name + " (integer, integer) AS " + sql);
+  std::vector<std::string> evicted;
+  prepared_.put(sql, std::move(name), &evicted);
+  if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
+  for (const auto& old : evicted) exec_or_isolate(st, "DEALLOCATE " + old);
+  return *prepared_.find(sql);
+}
+
+// Runs a statement of the fast attempt: a failure that is not transient
+// starts the isolating attempt.
+void batch_writer::exec_or_isolate(attempt_state& st, const std::string& sql) {
   try {
-    st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql);
+    st.tx.exec(sql);
   } catch (const std::exception& e) {
     if (retryable(kind_of(e))) throw;
     throw needs_isolation{};
   }
-  std::vector<std::string> evicted;
-  prepared_.put(sql, std::move(name), &evicted);
-  if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
-  for (const auto& old : evicted) st.tx.exec("DEALLOCATE " + old);
-  return *prepared_.find(sql);
 }
 
 // The group statements gathered so far, in their order, as one query.
 void batch_writer::send_group_statements(attempt_state& st) {
   if (st.group_statements.empty()) return;
-  try {
-    st.tx.exec(st.group_statements);
-  } catch (const std::exception& e) {
-    if (retryable(kind_of(e))) throw;
-    throw needs_isolation{};
-  }
+  exec_or_isolate(st, st.group_statements);
   st.group_statements.clear();
 }
 

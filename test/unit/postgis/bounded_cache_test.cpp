@@ -30,6 +30,18 @@ TEST(BoundedLru, KeepsTheMostRecentlyUsedUpToItsCapacity) {
   EXPECT_EQ(lru.size(), 3u);
 }
 
+TEST(BoundedLru, GivesTheValuesItPushesOutWhenAsked) {
+  postgis::bounded_lru<int, std::string> lru(2);
+  std::vector<std::string> values;
+  lru.put(1, "one", &values);
+  lru.put(2, "two", &values);
+  EXPECT_TRUE(values.empty());
+  EXPECT_EQ(lru.put(3, "three", &values), std::vector<int>{1});
+  EXPECT_EQ(values, std::vector<std::string>{"one"});
+  lru.put(3, "THREE", &values);  // replacing pushes nothing out
+  EXPECT_EQ(values.size(), 1u);
+}
+
 TEST(TableSchemaCache, HoldsAtMostItsCapacityWhateverTheNamesSeen) {
   postgis::table_schema_cache cache(30s, 2s, 100);
   const auto now = postgis::table_schema_cache::clock::now();
