@@ -109,8 +109,6 @@ class Conformance : public testing::TestWithParam<std::string> {
   }
 
   static void TearDownTestSuite() {
-    std::error_code ignored;
-    if (!staged_.empty()) fs::remove_all(staged_, ignored);
     delete producer_;
     producer_ = nullptr;
     if (daemon_) {
@@ -120,6 +118,8 @@ class Conformance : public testing::TestWithParam<std::string> {
       delete daemon_;
       daemon_ = nullptr;
     }
+    std::error_code ignored;
+    if (!staged_.empty()) fs::remove_all(staged_, ignored);  // read by the daemon, now stopped
     std::vector<std::string> topics;
     for (const char* t : kFlowTopics) topics.push_back(prefix_ + t);
     try {
