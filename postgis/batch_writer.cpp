@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -375,12 +376,7 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
           if (first) reserve_like_first_line(text, rows_total);
         }
       }
-      try {
-        copy_lines(tx, "pg_temp." + stage_table, columns, text);
-      } catch (const std::exception& e) {
-        if (retryable(kind_of(e))) throw;
-        throw needs_isolation{};
-      }
+      or_isolate([&] { copy_lines(tx, "pg_temp." + stage_table, columns, text); });
       continue;
     }
     // Isolating: a group's COPY in a savepoint; when PostgreSQL rejects a
@@ -443,12 +439,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       append_direct_line(lines, group, pr);
       if (first) reserve_like_first_line(lines, group.rows.size());
     }
-    try {
-      copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines);
-    } catch (const std::exception& e) {
-      if (retryable(kind_of(e))) throw;
-      throw needs_isolation{};
-    }
+    or_isolate([&] { copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines); });
     count_written(begin, end);
     return;
   }
@@ -503,19 +494,19 @@ const std::string& batch_writer::prepared(attempt_state& st, const std::string& 
   // Unique in the process, so in any session, whichever writer prepared before.
   static std::atomic<std::uint64_t> count{0};
   auto name = "kafnus_g" + std::to_string(++count);
-  exec_or_isolate(st, "PREPARE " + name + " (integer, integer) AS " + sql);
+  or_isolate([&] { st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql); });
   std::vector<std::string> evicted;
   prepared_.put(sql, std::move(name), &evicted);
   if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
-  for (const auto& old : evicted) exec_or_isolate(st, "DEALLOCATE " + old);
+  for (const auto& old : evicted) or_isolate([&] { st.tx.exec("DEALLOCATE " + old); });
   return *prepared_.find(sql);
 }
 
-// Runs a statement of the fast attempt: a failure that is not transient
-// starts the isolating attempt.
-void batch_writer::exec_or_isolate(attempt_state& st, const std::string& sql) {
+// Runs a step of the fast attempt: a failure that is not transient starts
+// the isolating attempt.
+void batch_writer::or_isolate(const std::function<void()>& step) const {
   try {
-    st.tx.exec(sql);
+    step();
   } catch (const std::exception& e) {
     if (retryable(kind_of(e))) throw;
     throw needs_isolation{};
@@ -525,7 +516,7 @@ void batch_writer::exec_or_isolate(attempt_state& st, const std::string& sql) {
 // The group statements gathered so far, in their order, as one query.
 void batch_writer::send_group_statements(attempt_state& st) {
   if (st.group_statements.empty()) return;
-  exec_or_isolate(st, st.group_statements);
+  or_isolate([&] { st.tx.exec(st.group_statements); });
   st.group_statements.clear();
 }
 

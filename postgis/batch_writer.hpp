@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -119,7 +120,7 @@ class batch_writer {
   void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
   void send_group_statements(attempt_state& st);
   const std::string& prepared(attempt_state& st, const std::string& sql);
-  void exec_or_isolate(attempt_state& st, const std::string& sql);
+  void or_isolate(const std::function<void()>& step) const;
   void write_error_log(attempt_state& st);
   // The kind of a failure as this writer treats it: transient when the
   // connection is gone, unknown as a row error in isolate_unknown mode.
