@@ -1,0 +1,131 @@
+// kafnus-transform-bench: the processor's CPU per notification, in one
+// thread, without Kafka or PostgreSQL: the bench workload's notifications
+// parsed (parse_json_object) and turned into rows (transform) in a loop.
+//
+// The end-to-end bench shares two cores between the daemon, PostgreSQL and
+// Kafka, and its CPU figures move by ±20 % from run to run; this one moves by
+// a few per cent, so a change to ngsi/ can be judged by it first.
+//
+//   kafnus-transform-bench [--notifications N] [--rounds R]
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <iomanip>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "bench/workload.hpp"
+#include "ngsi/json_tree.hpp"
+#include "ngsi/transform.hpp"
+
+#ifdef KAFNUS_WITH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct input {
+  std::string body;
+  kafnus::ngsi::header_list headers;
+};
+
+// The best of `rounds` passes over `inputs`, in µs per notification: the
+// best pass is the one least disturbed by the rest of the machine.
+template <class F>
+double best_us(const std::vector<input>& inputs, int rounds, F&& f) {
+  double best = 1e300;
+  for (int r = 0; r < rounds; ++r) {
+    const auto t0 = clock_type::now();
+    for (const auto& in : inputs) f(in);
+    const double us = std::chrono::duration<double, std::micro>(clock_type::now() - t0).count();
+    best = std::min(best, us / static_cast<double>(inputs.size()));
+  }
+  return best;
+}
+
+// Bytes the allocator has handed out and not taken back, or -1 when the
+// allocator cannot tell (built without jemalloc).
+long long allocated_bytes() {
+#ifdef KAFNUS_WITH_JEMALLOC
+  std::uint64_t epoch = 1;
+  std::size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);  // refreshes the statistics
+  std::size_t allocated = 0;
+  len = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0) return static_cast<long long>(allocated);
+#endif
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = 20000;
+  int rounds = 7;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--notifications" && i + 1 < argc) {
+      n = std::stoul(argv[++i]);
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::stoi(argv[++i]);
+    } else {
+      std::cerr << "usage: kafnus-transform-bench [--notifications N] [--rounds R]\n";
+      return 2;
+    }
+  }
+  kafnus::bench::workload w(kafnus::bench::workload_options{});
+  std::vector<input> inputs;
+  inputs.reserve(n);
+  std::size_t bytes = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto note = w.make(i, 1);
+    const auto& k = w.kinds()[note.kind];
+    bytes += note.body.size();
+    inputs.push_back({std::move(note.body), {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}});
+  }
+
+  std::size_t sink = 0;  // keeps the work from being optimised away
+  const double parse = best_us(inputs, rounds, [&](const input& in) {
+    auto t = kafnus::ngsi::parse_json_object(in.body, 64);
+    sink += t ? t.value()->at(0).count : 0;
+  });
+  std::cout << "notifications: " << n << ", " << bytes / n << " bytes each on average, best of " << rounds
+            << " rounds\n";
+  std::cout << std::fixed << std::setprecision(2) << "parse_json_object: " << parse << " µs per notification\n";
+  for (const auto f : {kafnus::ngsi::flow::historic, kafnus::ngsi::flow::lastdata}) {
+    kafnus::ngsi::transform_options o;
+    o.f = f;
+    kafnus::ngsi::transform_output out;
+    const double us = best_us(inputs, rounds, [&](const input& in) {
+      kafnus::ngsi::transform(in.body, in.headers, o, 1700000000000000, out);
+      sink += out.rows.size() + out.errors.size();
+      out.rows.clear();
+      out.errors.clear();
+    });
+    std::cout << "transform " << kafnus::ngsi::to_string(f) << ": " << us << " µs per notification\n";
+  }
+  // What the rows of every notification take while they wait for the
+  // writer, against row::byte_size(), the estimate the batching limits use.
+  {
+    kafnus::ngsi::transform_options o;
+    kafnus::ngsi::transform_output out;
+    out.rows.reserve(inputs.size());
+    const long long before = allocated_bytes();
+    for (const auto& in : inputs) kafnus::ngsi::transform(in.body, in.headers, o, 1700000000000000, out);
+    const long long after = allocated_bytes();
+    std::size_t estimate = 0;
+    for (const auto& r : out.rows) estimate += r.byte_size();
+    const auto rows = static_cast<double>(out.rows.size());
+    std::cout << std::setprecision(0) << "historic rows held: " << out.rows.size() << ", byte_size() "
+              << static_cast<double>(estimate) / rows << " bytes per row";
+    if (before >= 0) std::cout << ", allocated " << static_cast<double>(after - before) / rows << " bytes per row";
+    std::cout << " (sizeof(row) " << sizeof(kafnus::ngsi::row) << ", sizeof(column) " << sizeof(kafnus::ngsi::column)
+              << ")\n";
+    sink += out.rows.size();
+  }
+  return sink == 0 ? 1 : 0;
+}
