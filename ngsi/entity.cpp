@@ -147,7 +147,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
 
   if (deletes_on_entity_delete(f) && is_delete(tree, entity)) {
     r.op = operation::remove;
-    r.columns.push_back({kEntityId, value::text_value(r.entity_id)});
+    r.columns.add(kEntityId, value_kind::text, r.entity_id);
     out.rows.push_back(std::move(r));
     return;
   }
@@ -186,10 +186,13 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     attrs[a].rejected = attrs[b].rejected = true;
   });
 
-  r.columns.reserve(4 + attrs.size());
-  r.columns.push_back({kEntityId, value::text_value(r.entity_id)});
-  r.columns.push_back({kEntityType, value::text_value(std::string(entity_type))});
-  r.columns.push_back({kServicePath, value::text_value(ctx->servicepath)});
+  // The entity's JSON is about what its columns' names and texts take (it
+  // holds them, quoted, with "type" and "value" around each); what is left
+  // over is given back once the row is complete.
+  r.columns.reserve(4 + attrs.size(), (e.end - e.begin) + ctx->servicepath.size() + 64);
+  r.columns.add(kEntityId, value_kind::text, r.entity_id);
+  r.columns.add(kEntityType, value_kind::text, entity_type);
+  r.columns.add(kServicePath, value_kind::text, ctx->servicepath);
   r.columns.push_back({kRecvTime, value::timestamp(rc.now_us)});
 
   for (auto& a : attrs) {
@@ -236,8 +239,9 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     // TimeInstant alone (a NULL would clear a newer row's). Where it keys the
     // row, the entity is rejected below.
     if (a.column == kTimeInstant && v.kind == value_kind::null && !keyed_by_time(f)) continue;
-    r.columns.push_back({std::move(a.column), std::move(v)});
+    r.columns.add(a.column, v.kind, v.text, v.micros);
   }
+  r.columns.shrink_to_fit();
 
   if (problems > 0) {
     std::string message = name() + ": " + first_problem;
@@ -246,7 +250,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     return;
   }
   if (keyed_by_time(f) && !r.timeinstant_us) {
-    const bool null_one = r.find(kTimeInstant) != nullptr;
+    const bool null_one = r.find(kTimeInstant).has_value();
     reject(name() + (null_one ? " has a null TimeInstant" : " has no TimeInstant") + "; the " +
                std::string(to_string(f)) +
                " flow needs it to key the row (entityid, timeinstant): include TimeInstant in the subscription's "

@@ -2,17 +2,17 @@
 
 namespace kafnus::ngsi {
 
-const column* row::find(const std::string& name) const {
-  for (const auto& c : columns) {
-    if (c.name == name) return &c;
+std::optional<column_view> row::find(std::string_view name) const {
+  for (const auto c : columns) {
+    if (c.name == name) return c;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 std::size_t row::byte_size() const {
-  std::size_t n = sizeof(row) + table.schema.size() + table.table.size() + service.size() + entity_id.size();
-  for (const auto& c : columns) n += sizeof(column) + c.name.size() + c.val.text.size();
-  return n;
+  // A std::string's text lives inside it up to 15 bytes, on the heap beyond.
+  auto heap = [](const std::string& s) { return s.size() > 15 ? s.capacity() + 1 : 0; };
+  return sizeof(row) + heap(table.schema) + heap(table.table) + heap(service) + heap(entity_id) + columns.heap_bytes();
 }
 
 }  // namespace kafnus::ngsi

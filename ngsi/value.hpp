@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace kafnus::ngsi {
 
@@ -37,6 +38,23 @@ struct value {
     return a.kind == b.kind && a.text == b.text && a.micros == b.micros;
   }
   friend bool operator!=(const value& a, const value& b) { return !(a == b); }
+};
+
+// A value whose text lives elsewhere (in a row's buffer, or in a value).
+struct value_view {
+  value_kind kind = value_kind::null;
+  std::string_view text;
+  std::int64_t micros = 0;  // timestamp only
+
+  value_view() = default;
+  value_view(value_kind k, std::string_view t, std::int64_t us) : kind(k), text(t), micros(us) {}
+  value_view(const value& v) : kind(v.kind), text(v.text), micros(v.micros) {}  // NOLINT: a value is a view of itself
+
+  value to_value() const { return value{kind, std::string(text), micros}; }
+  friend bool operator==(const value_view& a, const value_view& b) {
+    return a.kind == b.kind && a.text == b.text && a.micros == b.micros;
+  }
+  friend bool operator!=(const value_view& a, const value_view& b) { return !(a == b); }
 };
 
 }  // namespace kafnus::ngsi

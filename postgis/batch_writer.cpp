@@ -59,12 +59,12 @@ std::string unstorable(const ngsi::row& r) {
   for (const auto& c : r.columns) {
     const auto k = c.val.kind;
     if (k != ngsi::value_kind::text && k != ngsi::value_kind::json) continue;
-    const auto& t = c.val.text;
+    const auto t = c.val.text;
     if (!simdjson::validate_utf8(t.data(), t.size())) {
-      return "value of column \"" + c.name + "\" is not valid UTF-8; PostgreSQL text cannot hold it";
+      return "value of column \"" + std::string(c.name) + "\" is not valid UTF-8; PostgreSQL text cannot hold it";
     }
     if (t.find('\0') != std::string::npos) {
-      return "value of column \"" + c.name + "\" contains a NUL character; PostgreSQL text cannot hold it";
+      return "value of column \"" + std::string(c.name) + "\" contains a NUL character; PostgreSQL text cannot hold it";
     }
   }
   return {};
@@ -282,7 +282,7 @@ void batch_writer::add_missing_columns(attempt_state& st) {
   for (const auto& r : st.rows) {
     const std::string* why = nullptr;
     for (const auto& c : r.row->columns) {
-      auto it = refused.find({r.row->table, c.name});
+      auto it = refused.find({r.row->table, std::string(c.name)});
       if (it != refused.end()) {
         why = &it->second;
         break;

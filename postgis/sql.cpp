@@ -95,11 +95,11 @@ const char* sql_type(ngsi::value_kind kind) {
   return "text";
 }
 
-std::string literal(const ngsi::value& v) {
+std::string literal(ngsi::value_view v) {
   switch (v.kind) {
     case ngsi::value_kind::null: return "NULL";
     case ngsi::value_kind::boolean:
-    case ngsi::value_kind::number: return v.text;
+    case ngsi::value_kind::number: return std::string(v.text);
     case ngsi::value_kind::text: return quote_literal(v.text);
     case ngsi::value_kind::json:
     case ngsi::value_kind::timestamp:

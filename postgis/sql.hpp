@@ -29,6 +29,6 @@ const char* sql_type(ngsi::value_kind kind);
 // A value as a SQL literal an operator can paste: NULL, true, 12.5,
 // 'text', '{"a":1}'::json, '2025-01-01 00:00:00+00'::timestamptz,
 // '0101…'::geometry.
-std::string literal(const ngsi::value& v);
+std::string literal(ngsi::value_view v);
 
 }  // namespace kafnus::postgis

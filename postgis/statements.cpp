@@ -89,7 +89,7 @@ void append_stage_line(std::string& out, const statement_group& g, const planned
 
 namespace {
 
-bool is_integer_literal(const std::string& s) {
+bool is_integer_literal(std::string_view s) {
   std::size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
   if (i == s.size()) return false;
   for (; i < s.size(); ++i) {
@@ -173,7 +173,7 @@ std::string group_statement(const statement_group& g) {
   for (const auto& c : g.columns) {
     if (!select.empty()) select += ", ";
     select += select_expression(c);
-    names.push_back(c.name);
+    names.emplace_back(c.name);
   }
   std::string s = "INSERT INTO " + qualified(g.table);
   if (g.op == ngsi::operation::upsert) s += " AS " + std::string(kTarget);
@@ -196,7 +196,7 @@ std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t
     for (std::size_t i = 0; i < r.columns.size(); ++i) idx.push_back(static_cast<std::uint16_t>(i));
   }
   if (r.op == ngsi::operation::remove) {
-    const auto* id = r.find(ngsi::kEntityId);
+    const auto id = r.find(ngsi::kEntityId);
     return "DELETE FROM " + qualified(r.table) + " WHERE " + quote_ident(ngsi::kEntityId) + " = " +
            (id ? literal(id->val) : std::string("NULL"));
   }
@@ -211,7 +211,7 @@ std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t
     }
     cols += quote_ident(c.name);
     vals += literal(c.val);
-    names.push_back(c.name);
+    names.emplace_back(c.name);
     if (c.name == ngsi::kTimeInstant && c.val.kind == ngsi::value_kind::timestamp) has_time = true;
   }
   std::string s = "INSERT INTO " + qualified(r.table);

@@ -23,7 +23,7 @@ bool is_text_type(const std::string& type) {
          type == "character";
 }
 
-const column_info* table_schema::find(const std::string& name) const {
+const column_info* table_schema::find(std::string_view name) const {
   for (const auto& c : columns) {
     if (c.name == name) return &c;
   }

@@ -38,8 +38,8 @@ struct table_schema {
   relation_kind kind = relation_kind::table;
   std::vector<column_info> columns;
 
-  const column_info* find(const std::string& name) const;
-  bool has(const std::string& name) const { return find(name) != nullptr; }
+  const column_info* find(std::string_view name) const;
+  bool has(std::string_view name) const { return find(name) != nullptr; }
   // Whether COPY can go straight into the relation: tables only (PostgreSQL
   // refuses COPY into a view; a view or foreign table is written with
   // INSERT … SELECT from a staging table).

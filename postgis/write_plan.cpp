@@ -9,7 +9,7 @@
 namespace kafnus::postgis {
 namespace {
 
-bool is_optional_base_column(const std::string& name) {
+bool is_optional_base_column(std::string_view name) {
   return name == ngsi::kEntityType || name == ngsi::kServicePath || name == ngsi::kRecvTime;
 }
 
@@ -328,7 +328,7 @@ std::vector<column_addition> missing_columns(
       auto it = std::find_if(out.begin(), out.end(), same);
       const bool is_null = c.val.kind == ngsi::value_kind::null;
       if (it == out.end()) {
-        out.push_back({r.table, c.name, column_type_for(c.val.kind)});
+        out.push_back({r.table, std::string(c.name), column_type_for(c.val.kind)});
         typed.push_back(!is_null);
       } else if (!typed[static_cast<std::size_t>(it - out.begin())] && !is_null) {
         it->type = column_type_for(c.val.kind);  // a NULL seen first says nothing about the type

@@ -47,7 +47,7 @@ TEST(Flows, LastdataUpserts) {
   EXPECT_EQ(out.rows[0].op, operation::upsert);
   EXPECT_EQ(out.rows[0].table, (table_ref{"test", "simple_sensor_lastdata"}));
   EXPECT_EQ(out.rows[0].timeinstant_us, k11);
-  EXPECT_EQ(out.rows[0].find("alterationtype"), nullptr);
+  EXPECT_FALSE(out.rows[0].find("alterationtype").has_value());
 }
 
 TEST(Flows, HistoricAndMutableNeedATimeInstant) {
@@ -65,7 +65,7 @@ TEST(Flows, HistoricAndMutableNeedATimeInstant) {
     ASSERT_TRUE(e.candidate);
     EXPECT_EQ(e.candidate->table.table, f == flow::historic ? "notimeinstant_azul" : "notimeinstant_azul_mutable");
     EXPECT_EQ(e.candidate->entity_id, "FLOW0");
-    ASSERT_NE(e.candidate->find("temperature"), nullptr);
+    ASSERT_TRUE(e.candidate->find("temperature").has_value());
     EXPECT_EQ(e.candidate->find("temperature")->val, value::number("25.0"));
     EXPECT_FALSE(e.candidate->timeinstant_us);
   }
@@ -82,7 +82,7 @@ TEST(Flows, LastdataTimeInstantIsOptional) {
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_TRUE(out.errors.empty());
   EXPECT_FALSE(out.rows[0].timeinstant_us);
-  EXPECT_EQ(out.rows[0].find(kTimeInstant), nullptr);
+  EXPECT_FALSE(out.rows[0].find(kTimeInstant).has_value());
 }
 
 // Issue 16.10: a lastdata TimeInstant that is an explicit null is treated as
@@ -94,9 +94,9 @@ TEST(Flows, LastdataNullTimeInstantIsAMissingOne) {
     const auto out = run(notification({entity("E", "T", {attr("TimeInstant", type, "null"), kTemp})}), flow::lastdata);
     ASSERT_EQ(out.rows.size(), 1u) << type;
     EXPECT_TRUE(out.errors.empty());
-    EXPECT_EQ(out.rows[0].find(kTimeInstant), nullptr) << type;
+    EXPECT_FALSE(out.rows[0].find(kTimeInstant).has_value()) << type;
     EXPECT_FALSE(out.rows[0].timeinstant_us.has_value());
-    EXPECT_NE(out.rows[0].find("temperature"), nullptr);
+    EXPECT_TRUE(out.rows[0].find("temperature").has_value());
   }
 }
 
@@ -105,8 +105,8 @@ TEST(Flows, TimeInstantIsATimestampWhateverItsType) {
     const auto out =
         run(notification({entity("E", "T", {attr("TimeInstant", type, "\"2025-06-26T13:00:00+02:00\"")})}));
     ASSERT_EQ(out.rows.size(), 1u) << type << ": " << (out.errors.empty() ? "" : out.errors[0].message);
-    const column* c = out.rows[0].find(kTimeInstant);
-    ASSERT_NE(c, nullptr);
+    const auto c = out.rows[0].find(kTimeInstant);
+    ASSERT_TRUE(c.has_value());
     EXPECT_EQ(c->val.kind, value_kind::timestamp) << type;
     EXPECT_EQ(c->val.text, "2025-06-26 11:00:00.000000+00");
     EXPECT_EQ(out.rows[0].timeinstant_us, k11);
@@ -173,7 +173,7 @@ TEST(Flows, DeletesOnlyMatterToLastdata) {
     const auto out = run(notification({entity("A", "Sensor", {time_instant(), kTemp, kDelete})}), f);
     ASSERT_EQ(out.rows.size(), 1u);
     EXPECT_NE(out.rows[0].op, operation::remove);
-    EXPECT_EQ(out.rows[0].find("alterationtype"), nullptr);
+    EXPECT_FALSE(out.rows[0].find("alterationtype").has_value());
   }
 }
 

@@ -551,7 +551,7 @@ TEST(NameMappingsTransform, EveryNameIsMappedBeforeTheTableIsNamed) {
   EXPECT_EQ(r.find(kEntityType)->val, value::text_value("Room"));
   EXPECT_EQ(r.find(kServicePath)->val, value::text_value("/rooms"));
   EXPECT_EQ(r.find("temperature")->val, value::number("21.5"));
-  EXPECT_EQ(r.find("temp"), nullptr);
+  EXPECT_FALSE(r.find("temp").has_value());
   // Typed by its mapped type: a geometry, not text.
   EXPECT_EQ(r.find("where")->val.kind, value_kind::geometry);
   EXPECT_EQ(r.find("other")->val, value::text_value("o"));

@@ -79,7 +79,7 @@ inline typed type_one(const std::string& type, const std::string& value_json, co
     for (const auto& c : out.rows[0].columns) {
       if (c.name != kEntityId && c.name != kEntityType && c.name != kServicePath && c.name != kRecvTime &&
           c.name != kTimeInstant) {
-        t.val = c.val;
+        t.val = c.val.to_value();
       }
     }
   } else if (!out.errors.empty()) {

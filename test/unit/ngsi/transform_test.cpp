@@ -19,7 +19,7 @@ using testing::time_instant;
 
 std::vector<std::string> column_names(const row& r) {
   std::vector<std::string> names;
-  for (const auto& c : r.columns) names.push_back(c.name);
+  for (const auto& c : r.columns) names.emplace_back(c.name);
   return names;
 }
 
@@ -137,8 +137,8 @@ TEST(Transform, AttributeThatIsNotAnObjectIsAnEntityError) {
   EXPECT_THAT(out.errors[0].message,
               HasSubstr("entity 'E1' (type 'T'): attribute 'temperature' is a number, expected an object"));
   ASSERT_TRUE(out.errors[0].candidate);
-  EXPECT_EQ(out.errors[0].candidate->find("temperature"), nullptr);
-  EXPECT_NE(out.errors[0].candidate->find("timeinstant"), nullptr);
+  EXPECT_FALSE(out.errors[0].candidate->find("temperature").has_value());
+  EXPECT_TRUE(out.errors[0].candidate->find("timeinstant").has_value());
 }
 
 TEST(Transform, AttributeTypeThatIsNotAString) {
@@ -154,7 +154,7 @@ TEST(Transform, AttributeNamesThatFoldToTheSameColumn) {
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message, HasSubstr("attributes 'Temp' and 'temp' both map to column 'temp'"));
   ASSERT_TRUE(out.errors[0].candidate);
-  EXPECT_EQ(out.errors[0].candidate->find("temp"), nullptr);
+  EXPECT_FALSE(out.errors[0].candidate->find("temp").has_value());
 }
 
 TEST(Transform, ExactDuplicateAttributeNames) {
@@ -259,9 +259,9 @@ TEST(Transform, RowByteSizeAndFind) {
   EXPECT_GT(r.byte_size(), 1000u);
   EXPECT_LT(r.byte_size(), 2000u);
   EXPECT_EQ(r.find("blob")->val.text.size(), 1000u);
-  EXPECT_EQ(r.find("missing"), nullptr);
+  EXPECT_FALSE(r.find("missing").has_value());
   row empty;
-  EXPECT_EQ(empty.find("entityid"), nullptr);
+  EXPECT_FALSE(empty.find("entityid").has_value());
   EXPECT_GE(empty.byte_size(), sizeof(row));
 }
 
@@ -327,7 +327,7 @@ std::string texts(const transform_output& o) {
   std::string s;
   for (const auto& r : o.rows) {
     s += r.table.schema + "." + r.table.table + ":";
-    for (const auto& c : r.columns) s += c.name + "=" + c.val.text + ",";
+    for (const auto& c : r.columns) s += std::string(c.name) + "=" + std::string(c.val.text) + ",";
     s += "\n";
   }
   for (const auto& e : o.errors) s += "error " + e.service + ": " + e.message + "\n";

@@ -183,8 +183,8 @@ TEST(ValueTyping, MetadataIsIgnored) {
        R"("t":{"type":"Number","value":21.5,"metadata":{"unitCode":{"type":"Text","value":"CEL"}}})"})}));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].find("t")->val, value::number("21.5"));
-  EXPECT_EQ(out.rows[0].find("unitcode"), nullptr);
-  EXPECT_EQ(out.rows[0].find("metadata"), nullptr);
+  EXPECT_FALSE(out.rows[0].find("unitcode").has_value());
+  EXPECT_FALSE(out.rows[0].find("metadata").has_value());
 }
 
 TEST(ValueTyping, KindNames) {
