@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
@@ -42,9 +43,14 @@ constexpr int kMaxAttempts = 5;
 
 bool retryable(failure_kind kind) { return kind == failure_kind::transient || kind == failure_kind::unknown; }
 
-// Sends COPY text (complete lines) into a table in one chunk.
+// Sends COPY text (complete lines) into a table in one chunk. The text is
+// spent: libpqxx copies a text that ends in a newline to drop it, and copies
+// it again to add one back, so it is handed over without its last newline
+// and copied once (unless the line before is empty: libpqxx would drop that
+// one's newline too).
 void copy_lines(pqxx::transaction_base& tx, const std::string& table, const std::vector<std::string>& columns,
-                const std::string& text) {
+                std::string&& text) {
+  if (text.size() >= 2 && text.back() == '\n' && text[text.size() - 2] != '\n') text.pop_back();
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   pqxx::tablewriter copy(tx, table, columns.begin(), columns.end());
@@ -376,7 +382,7 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
           if (first) reserve_like_first_line(text, rows_total);
         }
       }
-      or_isolate([&] { copy_lines(tx, "pg_temp." + stage_table, columns, text); });
+      or_isolate([&] { copy_lines(tx, "pg_temp." + stage_table, columns, std::move(text)); });
       continue;
     }
     // Isolating: a group's COPY in a savepoint; when PostgreSQL rejects a
@@ -389,7 +395,7 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
       int n = gs.seq_begin;
       for (const auto& pr : group.rows) append_stage_line(text, group, pr, n++);
       try {
-        in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage_table, columns, text); });
+        in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage_table, columns, std::move(text)); });
         continue;
       } catch (const std::exception& e) {
         if (retryable(kind_of(e))) throw;
@@ -398,7 +404,7 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
         std::string line;
         append_stage_line(line, group, group.rows[i], gs.seq_begin + static_cast<int>(i));
         try {
-          in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage_table, columns, line); });
+          in_savepoint(tx, [&] { copy_lines(tx, "pg_temp." + stage_table, columns, std::move(line)); });
         } catch (const std::exception& e) {
           if (retryable(kind_of(e))) throw;
           gs.unstaged[i] = true;
@@ -439,7 +445,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       append_direct_line(lines, group, pr);
       if (first) reserve_like_first_line(lines, group.rows.size());
     }
-    or_isolate([&] { copy_lines(tx, qualified(group.table), direct_copy_columns(group), lines); });
+    or_isolate([&] { copy_lines(tx, qualified(group.table), direct_copy_columns(group), std::move(lines)); });
     count_written(begin, end);
     return;
   }
