@@ -8,8 +8,6 @@
 
 namespace kafnus::ngsi {
 
-namespace od = simdjson::ondemand;
-
 const char* describe(json_type t) noexcept {
   switch (t) {
     case json_type::null: return "null";
@@ -44,19 +42,12 @@ std::string json_tree::compact(std::uint32_t i) const {
 
 namespace {
 
-constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-std::string_view trim_right(std::string_view s) noexcept {
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
-// RFC 8259 number grammar. On Demand does not validate a number it is not
-// asked to convert, and converting would lose digits, so the literal is
-// checked here and kept as text.
+// RFC 8259 number grammar. A number is kept as its text (converting it
+// would lose digits), so the literal is checked here.
 bool is_json_number(std::string_view s) noexcept {
   std::size_t i = 0;
   const std::size_t n = s.size();
@@ -85,46 +76,20 @@ bool is_json_number(std::string_view s) noexcept {
 
 namespace {
 
-// Whether an error is about the document as a whole, so that a byte
-// position would mislead.
-bool whole_document(simdjson::error_code e) noexcept {
-  return e == simdjson::UTF8_ERROR || e == simdjson::EMPTY || e == simdjson::UNCLOSED_STRING ||
-         e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || e == simdjson::CAPACITY || e == simdjson::MEMALLOC;
-}
-
-std::string describe_error(simdjson::error_code e) {
-  switch (e) {
-    case simdjson::UTF8_ERROR: return "is not valid UTF-8";
-    case simdjson::EMPTY: return "is empty";
-    case simdjson::UNCLOSED_STRING: return "is not valid JSON: a string is not closed";
-    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
-      return "is not valid JSON: it ends before every object and array is closed (truncated?)";
-    case simdjson::UNESCAPED_CHARS: return "is not valid JSON: a string holds an unescaped control character";
-    case simdjson::INCORRECT_TYPE:
-    case simdjson::T_ATOM_ERROR:
-    case simdjson::F_ATOM_ERROR:
-    case simdjson::N_ATOM_ERROR: return "is not valid JSON: a literal other than true, false or null";
-    case simdjson::CAPACITY:
-    case simdjson::MEMALLOC: return "is too large to parse";
-    default: return std::string("is not valid JSON (") + simdjson::error_message(e) + ")";
-  }
-}
+constexpr const char* kTruncated = "is not valid JSON: it ends before every object and array is closed (truncated?)";
 
 // An object or array whose children are being read.
 struct open_container {
   std::uint32_t idx = 0;
   std::uint32_t count = 0;
-  std::uint32_t last_end = 0;  // end of the last child read, or just past the opening bracket
   bool is_object = false;
-  od::object_iterator field_at{}, fields_end{};
-  od::array_iterator element_at{}, elements_end{};
 };
 
 // Everything one thread reuses from one record to the next, so that parsing
 // a notification allocates nothing in the steady state.
 struct thread_state {
-  od::parser parser;
-  std::vector<char> buffer;  // the input plus simdjson's padding
+  std::vector<char> buffer;   // the input, then a NUL that ends every scan
+  std::vector<char> strings;  // the decoded text of strings that hold escapes
   std::vector<open_container> stack;
   json_tree tree;
 };
@@ -139,236 +104,326 @@ thread_state& state() {
 constexpr std::size_t kKeepBytes = std::size_t{4} << 20;
 constexpr std::size_t kKeepNodes = std::size_t{1} << 16;
 
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The four hex digits at p as a number, or -1.
+long hex4(const char* p) noexcept {
+  long v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int d = hex_digit(p[i]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+char* put_utf8(char* out, std::uint32_t cp) noexcept {
+  if (cp < 0x80) {
+    *out++ = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *out++ = static_cast<char>(0xC0 | (cp >> 6));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *out++ = static_cast<char>(0xE0 | (cp >> 12));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *out++ = static_cast<char>(0xF0 | (cp >> 18));
+    *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
 }  // namespace
 
-// Walks the document with On Demand and appends one node per value, in
-// document order. The walk keeps its own stack of open objects and arrays
-// instead of recursing, so no nesting limit, however high it is configured,
-// can exhaust the thread's stack.
+// Reads the document in one pass and appends one node per value, in
+// document order, validating everything (RFC 8259: structure, literals,
+// numbers, escapes, no raw control character in a string; UTF-8 is checked
+// before, for the whole input). It keeps its own stack of open objects and
+// arrays instead of recursing, so no nesting limit, however high it is
+// configured, can exhaust the thread's stack. Strings without escapes (most
+// keys and values) are views of the input; the others are decoded into the
+// thread's string buffer, sized beforehand so that no view moves.
 class json_tree_builder {
  public:
   json_tree_builder(std::vector<json_node>& nodes, std::vector<open_container>& stack, const char* base,
-                    std::size_t size, int max_depth)
-      : nodes_(nodes), stack_(stack), base_(base), size_(size), max_depth_(max_depth) {
+                    std::size_t size, char* strings, int max_depth)
+      : nodes_(nodes), stack_(stack), s_(base), n_(size), out_(strings), max_depth_(max_depth) {
     stack_.clear();
   }
 
   const std::string& error() const noexcept { return error_; }
 
-  bool root(od::document& doc) {
-    od::json_type t{};
-    const std::uint32_t begin = first_token();
-    if (auto e = doc.type().get(t)) return fail(e, begin);
-    if (t != od::json_type::object) {
-      const char* found = t == od::json_type::array     ? "an array"
-                          : t == od::json_type::string  ? "a string"
-                          : t == od::json_type::number  ? "a number"
-                          : t == od::json_type::boolean ? "a boolean"
-                                                        : "null";
+  bool root() {
+    skip_ws();
+    if (i_ == n_) return whole("is empty");
+    const char c = s_[i_];
+    if (c != '{') {
+      const char* found = c == '['                             ? "an array"
+                          : c == '"'                           ? "a string"
+                          : c == '-' || (c >= '0' && c <= '9') ? "a number"
+                          : c == 't' || c == 'f'               ? "a boolean"
+                          : c == 'n'                           ? "null"
+                                                               : nullptr;
+      if (found == nullptr) return fail("is not valid JSON: unexpected character");
       error_ = std::string("is ") + found + " at the top level, not an object";
       return false;
     }
-    if (max_depth_ < 1) return too_deep(begin);
-    od::object obj;
-    if (auto e = doc.get_object().get(obj)) return fail(e, begin);
-    const std::uint32_t idx = push({}, false, begin, json_type::object);
-    if (!open_object(obj, idx)) return false;
+    if (max_depth_ < 1) return too_deep();
+    open(json_type::object, {}, false);
     if (!walk()) return false;
-    // Exactly one document: anything after the top-level object is an error.
-    const char* loc = nullptr;
-    const auto e = doc.current_location().get(loc);
-    if (e == simdjson::OUT_OF_BOUNDS) return true;
-    if (e) return fail(e, nodes_[idx].end);
-    error_ = "is not valid JSON: unexpected content after the top-level object at byte " + std::to_string(loc - base_);
-    return false;
+    skip_ws();
+    if (i_ != n_) {
+      error_ = "is not valid JSON: unexpected content after the top-level object at byte " + std::to_string(i_);
+      return false;
+    }
+    return true;
   }
 
  private:
-  std::uint32_t offset(const char* p) const noexcept { return static_cast<std::uint32_t>(p - base_); }
-
-  std::uint32_t first_token() const noexcept {
-    std::size_t p = 0;
-    while (p < size_ && is_ws(base_[p])) ++p;
-    return static_cast<std::uint32_t>(p);
+  static constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+  void skip_ws() noexcept {
+    while (is_ws(s_[i_])) ++i_;  // the NUL after the input stops it
   }
 
-  std::uint32_t push(std::string_view key, bool key_nul, std::uint32_t begin, json_type type) {
+  bool whole(const char* message) {
+    error_ = message;
+    return false;
+  }
+  bool fail(const std::string& message) { return fail_at(message, i_); }
+  bool fail_at(const std::string& message, std::size_t at) {
+    error_ = message + " near byte " + std::to_string(at);
+    return false;
+  }
+  bool too_deep() {
+    error_ = "nests objects and arrays deeper than limits.max_nesting_depth (" + std::to_string(max_depth_) +
+             ") at byte " + std::to_string(i_);
+    return false;
+  }
+
+  std::uint32_t push(std::string_view key, bool key_nul, json_type type) {
     nodes_.emplace_back();
     json_node& n = nodes_.back();
     n.type = type;
     n.key = key;
     n.key_has_nul = key_nul;
     n.has_nul = key_nul;
-    n.begin = begin;
+    n.begin = static_cast<std::uint32_t>(i_);
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
 
-  bool fail(simdjson::error_code e, std::uint32_t near) {
-    error_ = describe_error(e);
-    if (!whole_document(e)) error_ += " near byte " + std::to_string(near);
-    return false;
-  }
-
-  bool too_deep(std::uint32_t at) {
-    error_ = "nests objects and arrays deeper than limits.max_nesting_depth (" + std::to_string(max_depth_) +
-             ") at byte " + std::to_string(at);
-    return false;
-  }
-
-  bool open_object(od::object& obj, std::uint32_t idx) {
+  // An object or array starts at i_ (its bracket).
+  void open(json_type type, std::string_view key, bool key_nul) {
     open_container f;
-    f.idx = idx;
-    f.last_end = nodes_[idx].begin + 1;
-    f.is_object = true;
-    if (auto e = obj.begin().get(f.field_at)) return fail(e, f.last_end);
-    if (auto e = obj.end().get(f.fields_end)) return fail(e, f.last_end);
+    f.idx = push(key, key_nul, type);
+    f.is_object = type == json_type::object;
     stack_.push_back(f);
-    return true;
+    ++i_;
   }
 
-  bool open_array(od::array& arr, std::uint32_t idx) {
-    open_container f;
-    f.idx = idx;
-    f.last_end = nodes_[idx].begin + 1;
-    f.is_object = false;
-    if (auto e = arr.begin().get(f.element_at)) return fail(e, f.last_end);
-    if (auto e = arr.end().get(f.elements_end)) return fail(e, f.last_end);
-    stack_.push_back(f);
-    return true;
-  }
-
-  // The closing bracket after the last child (or after the opening one of an
-  // empty container) ends the container's source span.
-  bool close(const open_container& f) {
-    std::size_t p = f.last_end;
-    while (p < size_ && is_ws(base_[p])) ++p;
-    const char bracket = f.is_object ? '}' : ']';
-    if (p >= size_ || base_[p] != bracket) {
-      error_ = std::string("is not valid JSON: expected '") + bracket + "' at byte " + std::to_string(p);
-      return false;
-    }
-    json_node& n = nodes_[f.idx];
-    n.end = static_cast<std::uint32_t>(p + 1);
-    n.count = f.count;
-    n.next = static_cast<std::uint32_t>(nodes_.size());
-    return true;
-  }
-
-  // A child (scalar, or a container now closed) is complete: account for it
-  // in its parent and move the parent past it.
-  void finished_child(std::uint32_t child) {
+  // The value at nodes_[idx] is complete, ending at i_: account for it in its
+  // parent.
+  void finished(std::uint32_t idx) {
+    json_node& n = nodes_[idx];
+    n.end = static_cast<std::uint32_t>(i_);
+    if (n.type != json_type::object && n.type != json_type::array) n.next = idx + 1;
+    if (stack_.empty()) return;
     open_container& parent = stack_.back();
     ++parent.count;
-    parent.last_end = nodes_[child].end;
-    if (nodes_[child].has_nul) nodes_[parent.idx].has_nul = true;
-    if (parent.is_object) {
-      ++parent.field_at;
-    } else {
-      ++parent.element_at;
-    }
+    if (n.has_nul) nodes_[parent.idx].has_nul = true;
   }
 
   bool walk() {
     while (!stack_.empty()) {
       open_container& f = stack_.back();
-      const bool more = f.is_object ? f.field_at != f.fields_end : f.element_at != f.elements_end;
-      if (!more) {
-        if (!close(f)) return false;
-        const std::uint32_t done = f.idx;
-        stack_.pop_back();
-        if (!stack_.empty()) finished_child(done);
+      skip_ws();
+      if (i_ == n_) return whole(kTruncated);
+      const char closing = f.is_object ? '}' : ']';
+      if (s_[i_] == closing && f.count == 0) {
+        if (!close()) return false;
         continue;
+      }
+      if (f.count > 0) {
+        if (s_[i_] == closing) {
+          if (!close()) return false;
+          continue;
+        }
+        if (s_[i_] != ',') return fail(std::string("is not valid JSON: expected ',' or '") + closing + "'");
+        ++i_;
+        skip_ws();
+        if (i_ == n_) return whole(kTruncated);
       }
       std::string_view key;
       bool key_nul = false;
-      od::value v;
       if (f.is_object) {
-        od::field field;
-        if (auto e = (*f.field_at).get(field)) return fail(e, f.last_end);
-        if (auto e = field.unescaped_key().get(key)) return fail(e, f.last_end);
-        key_nul = key.find('\0') != std::string_view::npos;
-        v = field.value();
-      } else {
-        if (auto e = (*f.element_at).get(v)) return fail(e, f.last_end);
+        if (s_[i_] != '"') return fail("is not valid JSON: expected a member name in double quotes");
+        if (!string(key, key_nul)) return false;
+        skip_ws();
+        if (i_ == n_) return whole(kTruncated);
+        if (s_[i_] != ':') return fail("is not valid JSON: expected ':' after a member name");
+        ++i_;
+        skip_ws();
+        if (i_ == n_) return whole(kTruncated);
       }
       // `f` may dangle once a frame is pushed: only indices from here on.
-      if (!value(v, key, key_nul)) return false;
+      if (!value(key, key_nul)) return false;
     }
     return true;
   }
 
-  // Reads one child of the innermost open container: a scalar completes at
-  // once, an object or array becomes the new innermost frame.
-  bool value(od::value& v, std::string_view key, bool key_nul) {
-    const std::string_view token = v.raw_json_token();
-    const std::uint32_t begin = offset(token.data());
-    od::json_type t{};
-    if (auto e = v.type().get(t)) return fail(e, begin);
-    const auto depth = static_cast<int>(stack_.size()) + 1;
-    switch (t) {
-      case od::json_type::object: {
-        if (depth > max_depth_) return too_deep(begin);
-        od::object obj;
-        if (auto e = v.get_object().get(obj)) return fail(e, begin);
-        return open_object(obj, push(key, key_nul, begin, json_type::object));
-      }
-      case od::json_type::array: {
-        if (depth > max_depth_) return too_deep(begin);
-        od::array arr;
-        if (auto e = v.get_array().get(arr)) return fail(e, begin);
-        return open_array(arr, push(key, key_nul, begin, json_type::array));
-      }
-      case od::json_type::string: {
-        std::string_view s;
-        if (auto e = v.get_string().get(s)) return fail(e, begin);
-        const std::uint32_t idx = push(key, key_nul, begin, json_type::string);
-        json_node& n = nodes_[idx];
-        n.text = s;
-        if (s.find('\0') != std::string_view::npos) n.has_nul = true;
-        n.end = begin + static_cast<std::uint32_t>(trim_right(token).size());
-        return scalar_done(idx);
-      }
-      case od::json_type::number: {
-        const std::string_view literal = trim_right(token);
-        if (!is_json_number(literal)) {
-          error_ = "is not valid JSON: malformed number at byte " + std::to_string(begin);
-          return false;
-        }
-        const std::uint32_t idx = push(key, key_nul, begin, json_type::number);
-        nodes_[idx].text = literal;
-        nodes_[idx].end = begin + static_cast<std::uint32_t>(literal.size());
-        return scalar_done(idx);
-      }
-      case od::json_type::boolean: {
-        bool b = false;
-        if (auto e = v.get_bool().get(b)) return fail(e, begin);
-        const std::uint32_t idx = push(key, key_nul, begin, json_type::boolean);
-        nodes_[idx].boolean = b;
-        nodes_[idx].end = begin + (b ? 4 : 5);
-        return scalar_done(idx);
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        if (auto e = v.is_null().get(is_null)) return fail(e, begin);
-        if (!is_null) return fail(simdjson::INCORRECT_TYPE, begin);
-        const std::uint32_t idx = push(key, key_nul, begin, json_type::null);
-        nodes_[idx].end = begin + 4;
-        return scalar_done(idx);
-      }
-    }
-    return fail(simdjson::TAPE_ERROR, begin);
+  // The closing bracket at i_ ends the innermost container.
+  bool close() {
+    const std::uint32_t idx = stack_.back().idx;
+    json_node& n = nodes_[idx];
+    n.count = stack_.back().count;
+    n.next = static_cast<std::uint32_t>(nodes_.size());
+    stack_.pop_back();
+    ++i_;
+    finished(idx);
+    return true;
   }
 
-  bool scalar_done(std::uint32_t idx) {
-    nodes_[idx].next = idx + 1;
-    finished_child(idx);
+  // One value at i_ (not whitespace): a scalar completes at once, an object
+  // or array becomes the new innermost frame.
+  bool value(std::string_view key, bool key_nul) {
+    const char c = s_[i_];
+    switch (c) {
+      case '{':
+      case '[':
+        if (static_cast<int>(stack_.size()) + 1 > max_depth_) return too_deep();
+        open(c == '{' ? json_type::object : json_type::array, key, key_nul);
+        return true;
+      case '"': {
+        const std::uint32_t idx = push(key, key_nul, json_type::string);
+        std::string_view s;
+        bool nul = false;
+        if (!string(s, nul)) return false;
+        nodes_[idx].text = s;
+        if (nul) nodes_[idx].has_nul = true;
+        finished(idx);
+        return true;
+      }
+      case 't': return literal("true", json_type::boolean, true, key, key_nul);
+      case 'f': return literal("false", json_type::boolean, false, key, key_nul);
+      case 'n': return literal("null", json_type::null, false, key, key_nul);
+      default: break;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t begin = i_;
+      while ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '-' || s_[i_] == '+' || s_[i_] == '.' || s_[i_] == 'e' ||
+             s_[i_] == 'E') {
+        ++i_;
+      }
+      const std::string_view literal(s_ + begin, i_ - begin);
+      if (!is_json_number(literal)) {
+        error_ = "is not valid JSON: malformed number at byte " + std::to_string(begin);
+        return false;
+      }
+      i_ = begin;
+      const std::uint32_t idx = push(key, key_nul, json_type::number);
+      i_ += literal.size();
+      nodes_[idx].text = literal;
+      finished(idx);
+      return true;
+    }
+    return fail("is not valid JSON: unexpected character");
+  }
+
+  bool literal(std::string_view word, json_type type, bool b, std::string_view key, bool key_nul) {
+    const bool alnum_after = [&] {
+      if (n_ - i_ < word.size()) return false;
+      const char a = s_[i_ + word.size()];
+      return (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
+    }();
+    if (n_ - i_ < word.size() || std::string_view(s_ + i_, word.size()) != word || alnum_after) {
+      return fail("is not valid JSON: a literal other than true, false or null");
+    }
+    const std::uint32_t idx = push(key, key_nul, type);
+    nodes_[idx].boolean = b;
+    i_ += word.size();
+    finished(idx);
+    return true;
+  }
+
+  // The string whose opening quote is at i_; i_ ends past its closing one.
+  // Its text is a view of the input when it holds no escape.
+  bool string(std::string_view& text, bool& nul) {
+    const std::size_t open_quote = i_;
+    const char* p = s_ + i_ + 1;
+    const char* q = p;
+    while (*q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+    if (*q == '"') {
+      text = std::string_view(p, static_cast<std::size_t>(q - p));
+      i_ = static_cast<std::size_t>(q - s_) + 1;
+      return true;
+    }
+    // Escapes: decode from the start into the string buffer.
+    char* const start = out_;
+    for (q = p;;) {
+      const char c = *q;
+      if (c == '"') break;
+      if (static_cast<unsigned char>(c) < 0x20) {
+        if (static_cast<std::size_t>(q - s_) >= n_) return whole("is not valid JSON: a string is not closed");
+        return fail_at("is not valid JSON: a string holds an unescaped control character", open_quote);
+      }
+      if (c != '\\') {
+        *out_++ = c;
+        ++q;
+        continue;
+      }
+      const char e = q[1];
+      q += 2;
+      switch (e) {
+        case '"': *out_++ = '"'; break;
+        case '\\': *out_++ = '\\'; break;
+        case '/': *out_++ = '/'; break;
+        case 'b': *out_++ = '\b'; break;
+        case 'f': *out_++ = '\f'; break;
+        case 'n': *out_++ = '\n'; break;
+        case 'r': *out_++ = '\r'; break;
+        case 't': *out_++ = '\t'; break;
+        case 'u': {
+          long cp = hex4(q);
+          if (cp < 0) return fail_at("is not valid JSON: a \\u escape without four hex digits", open_quote);
+          q += 4;
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            // A high surrogate: a low one must follow.
+            const long low = q[0] == '\\' && q[1] == 'u' ? hex4(q + 2) : -1;
+            if (low < 0xDC00 || low > 0xDFFF) {
+              return fail_at("is not valid JSON: a \\u escape holds half of a surrogate pair", open_quote);
+            }
+            q += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return fail_at("is not valid JSON: a \\u escape holds half of a surrogate pair", open_quote);
+          }
+          if (cp == 0) nul = true;
+          out_ = put_utf8(out_, static_cast<std::uint32_t>(cp));
+          break;
+        }
+        default:
+          if (static_cast<std::size_t>(q - 2 - s_) + 1 >= n_) return whole("is not valid JSON: a string is not closed");
+          return fail_at("is not valid JSON: a string holds an unknown escape", open_quote);
+      }
+    }
+    text = std::string_view(start, static_cast<std::size_t>(out_ - start));
+    i_ = static_cast<std::size_t>(q - s_) + 1;
     return true;
   }
 
   std::vector<json_node>& nodes_;
   std::vector<open_container>& stack_;
-  const char* base_;
-  std::size_t size_;
+  const char* s_;  // the input, followed by a NUL
+  std::size_t n_;
+  std::size_t i_ = 0;
+  char* out_;  // where the next decoded string goes
   int max_depth_;
   std::string error_;
 };
@@ -376,36 +431,25 @@ class json_tree_builder {
 result<const json_tree*> parse_json_object(std::string_view text, int max_depth) {
   thread_state& st = state();
   if (text.size() > 0xFFFF0000u) return make_error("is too large to parse");
+  if (!simdjson::validate_utf8(text.data(), text.size())) return make_error("is not valid UTF-8");
   const bool ordinary = text.size() < kKeepBytes / 4;
   if (ordinary && st.buffer.capacity() > kKeepBytes) std::vector<char>().swap(st.buffer);
+  if (ordinary && st.strings.capacity() > kKeepBytes) std::vector<char>().swap(st.strings);
   if (ordinary && st.tree.nodes_.capacity() > kKeepNodes) std::vector<json_node>().swap(st.tree.nodes_);
-  // The legacy envelope's inner notification is a string that simdjson
-  // decoded into the parser's own buffer, which the next iterate() reuses (and
-  // a parser reset frees): copy it out first.
-  st.buffer.resize(text.size() + simdjson::SIMDJSON_PADDING);
+  // The legacy envelope's inner notification is a string this parser decoded
+  // into the thread's string buffer, which the parse below reuses: copy it
+  // out first. The NUL after it ends every scan (a NUL inside a string is an
+  // error, so the scans need no bounds check).
+  st.buffer.resize(text.size() + 8);
   if (!text.empty()) std::memcpy(st.buffer.data(), text.data(), text.size());
-  std::memset(st.buffer.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
-  if (ordinary && st.parser.capacity() > kKeepBytes) st.parser = od::parser{};
-  // simdjson's development checks (debug builds) track one position per
-  // nesting level; the walk below never goes past our own limit (nor past
-  // the document's length), so size that table for it.
-  const std::size_t depth_needed =
-      std::max<std::size_t>(simdjson::DEFAULT_MAX_DEPTH,
-                            std::min<std::size_t>(static_cast<std::size_t>(std::max(max_depth, 1)), text.size()) + 8);
-  if (!text.empty() && (st.parser.max_depth() < depth_needed || st.parser.capacity() < text.size())) {
-    const auto e =
-        st.parser.allocate(std::max(st.parser.capacity(), text.size()), std::max(st.parser.max_depth(), depth_needed));
-    if (e) return make_error(describe_error(e));
-  }
+  std::memset(st.buffer.data() + text.size(), 0, 8);
+  // A decoded string is never longer than its JSON text.
+  if (st.strings.size() < text.size() + 8) st.strings.resize(text.size() + 8);
   st.tree.nodes_.clear();
   st.tree.source_ = std::string_view(st.buffer.data(), text.size());
 
-  json_tree_builder builder(st.tree.nodes_, st.stack, st.buffer.data(), text.size(), max_depth);
-  od::document doc;
-  if (auto e = st.parser.iterate(st.buffer.data(), text.size(), st.buffer.size()).get(doc)) {
-    return make_error(describe_error(e));
-  }
-  if (!builder.root(doc)) {
+  json_tree_builder builder(st.tree.nodes_, st.stack, st.buffer.data(), text.size(), st.strings.data(), max_depth);
+  if (!builder.root()) {
     st.tree.nodes_.clear();
     return make_error(builder.error());
   }

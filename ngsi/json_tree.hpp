@@ -2,13 +2,17 @@
 // A parsed JSON document as a flat, read-only tree: what the rest of ngsi/
 // reads notifications through.
 //
-// Why a tree and not simdjson's On Demand API directly: an attribute is typed
-// by its "type" member, which may come after its "value"; names must be
+// Why a tree and not a streaming API (simdjson's On Demand): an attribute is
+// typed by its "type" member, which may come after its "value"; names must be
 // checked for duplicates across an entity; and every byte of the input must
-// be validated (On Demand skips what it is not asked for). One On Demand pass
-// builds this tree, validating everything; the rest is random access over it.
-// Numbers keep their exact JSON text (no detour through double), strings are
-// decoded once, and the nodes live in one reused vector per thread.
+// be validated (On Demand skips what it is not asked for). One pass of our
+// own reader builds this tree, validating everything (simdjson checks the
+// UTF-8 first); the rest is random access over it. Numbers keep their exact
+// JSON text (no detour through double), strings without escapes are views of
+// the input and the others are decoded once, and the nodes live in one
+// reused vector per thread. The reader took 1.5 µs per bench notification
+// where the On Demand walk took 3.1 (kafnus-transform-bench); it is held to
+// simdjson's DOM parser by test/unit/ngsi/json_tree_test.cpp.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,197 @@
+// parse_json_object held to simdjson's DOM parser (a conforming RFC 8259
+// parser) as an oracle: on handwritten edge cases and on thousands of
+// mutations of real notifications, both accept the same documents, and for
+// every accepted one the trees agree value by value (types, keys, decoded
+// strings, numbers, booleans, member and element counts).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ngsi/json_tree.hpp"
+
+namespace kafnus::ngsi {
+namespace {
+
+constexpr int kDepth = 500;  // below the oracle's own limit (1024)
+
+// Whether the oracle accepts the document as an object. `unconvertible`:
+// it refused a number it could not convert (beyond 64 bits, or beyond a
+// double's range) or a malformed one; Kafnus keeps a number's text, so it
+// accepts the former.
+bool oracle_accepts(simdjson::dom::parser& p, const std::string& doc, simdjson::dom::element& root,
+                    bool& unconvertible) {
+  const simdjson::padded_string padded(doc);
+  const auto e = p.parse(padded).get(root);
+  unconvertible = e == simdjson::NUMBER_OUT_OF_RANGE || e == simdjson::NUMBER_ERROR;
+  if (e != simdjson::SUCCESS) return false;
+  return root.type() == simdjson::dom::element_type::OBJECT;
+}
+
+// The value of `i` against the oracle's, recursively; "" when they agree.
+std::string compare(const json_tree& t, std::uint32_t i, simdjson::dom::element e, const std::string& at) {
+  const json_node& n = t.at(i);
+  using et = simdjson::dom::element_type;
+  switch (e.type()) {
+    case et::OBJECT: {
+      if (n.type != json_type::object) return at + ": not an object";
+      auto obj = e.get_object().value();
+      if (n.count != obj.size()) return at + ": member count";
+      std::uint32_t c = json_tree::first_child(i);
+      for (auto field : obj) {
+        if (t.at(c).key != field.key) return at + ": key " + std::string(field.key);
+        auto d = compare(t, c, field.value, at + "." + std::string(field.key));
+        if (!d.empty()) return d;
+        c = t.at(c).next;
+      }
+      return c == n.next ? "" : at + ": next";
+    }
+    case et::ARRAY: {
+      if (n.type != json_type::array) return at + ": not an array";
+      auto arr = e.get_array().value();
+      if (n.count != arr.size()) return at + ": element count";
+      std::uint32_t c = json_tree::first_child(i);
+      int k = 0;
+      for (auto v : arr) {
+        auto d = compare(t, c, v, at + "[" + std::to_string(k++) + "]");
+        if (!d.empty()) return d;
+        c = t.at(c).next;
+      }
+      return c == n.next ? "" : at + ": next";
+    }
+    case et::STRING:
+      if (n.type != json_type::string) return at + ": not a string";
+      if (n.text != e.get_string().value()) return at + ": text";
+      if (n.has_nul != (n.text.find('\0') != std::string_view::npos)) return at + ": has_nul";
+      return "";
+    case et::INT64:
+    case et::UINT64:
+    case et::DOUBLE: {
+      if (n.type != json_type::number) return at + ": not a number";
+      if (!is_json_number(n.text)) return at + ": number text";
+      const double mine = std::strtod(std::string(n.text).c_str(), nullptr);
+      const double theirs = e.get_double().value();
+      return mine == theirs ? "" : at + ": number value " + std::string(n.text);
+    }
+    case et::BOOL:
+      if (n.type != json_type::boolean || n.boolean != e.get_bool().value()) return at + ": boolean";
+      return "";
+    case et::NULL_VALUE: return n.type == json_type::null ? "" : at + ": not null";
+  }
+  return at + ": unknown type";
+}
+
+// Parses `doc` both ways; "" when they agree.
+std::string differs(simdjson::dom::parser& p, const std::string& doc) {
+  simdjson::dom::element root;
+  bool unconvertible = false;
+  const bool theirs = oracle_accepts(p, doc, root, unconvertible);
+  const auto mine = parse_json_object(doc, kDepth);
+  if (mine.ok() && unconvertible) return "";  // every number was checked against the grammar
+  if (mine.ok() != theirs) {
+    return std::string(mine.ok() ? "accepted" : "refused (" + mine.err().message + ")") + " what the oracle " +
+           (theirs ? "accepts" : "refuses");
+  }
+  if (!theirs) return "";
+  const json_tree& t = *mine.value();
+  return compare(t, t.root(), root, "$");
+}
+
+const char* const kNotification = R"({"subscriptionId":"5f8c","data":[{"id":"urn:ngsi-ld:Sensor:001","type":"Sensor",
+"temperature":{"type":"Number","value":-21.5e-3,"metadata":{}},"on":{"type":"Boolean","value":true},
+"off":{"type":"Boolean","value":false},"none":{"type":"Text","value":null},
+"name":{"type":"Text","value":"caf\u00e9 \"quoted\" \\ \/ \b\f\n\r\t \ud83d\ude00 é"},
+"config":{"type":"StructuredValue","value":{"a":[1,2,[3,{"b":[]}]],"c":{}}},
+"location":{"type":"geo:json","value":{"type":"Point","coordinates":[-3.7038,40.4168]}},
+"TimeInstant":{"type":"DateTime","value":"2025-06-26T11:00:00.000Z"}}]})";
+
+TEST(JsonTree, HandwrittenDocumentsAsTheOracleReadsThem) {
+  simdjson::dom::parser p;
+  const std::vector<std::string> docs = {
+      kNotification, "{}", " \t\r\n{ } \n", R"({"a":0,"b":-0,"c":0.5,"d":1E+2,"e":1e-2,"f":-12.25E2})",
+      R"({"a":"\u0000x","b\u0000":1})", R"({"a":"\uD834\uDD1E","b":"\u00A9\u20AC"})", R"({"":""})",
+      R"({"a":[[[[[[[[[[]]]]]]]]]]})", R"({"dup":1,"dup":2})",
+      // Refused:
+      "", "   ", "[]", "\"text\"", "42", "true", "null", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,}", "{,}",
+      "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{a:1}", "{'a':1}", "{\"a\":[1,]}", "{\"a\":[,1]}", "{\"a\":[1 2]}",
+      "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}", "{\"a\":+1}", "{\"a\":-}", "{\"a\":0x10}", "{\"a\":NaN}",
+      "{\"a\":Infinity}", "{\"a\":tru}", "{\"a\":truex}", "{\"a\":nul}", "{\"a\":nulll}", "{\"a\":True}", "{\"a\":\"x}",
+      "{\"a\":\"x\\\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\u12G4\"}", "{\"a\":\"\\uD800\"}",
+      "{\"a\":\"\\uD800x\"}", "{\"a\":\"\\uD800\\u0041\"}", "{\"a\":\"\\uDC00\"}", std::string("{\"a\":\"a\nb\"}"),
+      std::string("{\"a\":\"a\tb\"}"), std::string("{\"a\":\"a\x01", 8) + "\"}", std::string("{\"a\":1}\0", 8),
+      "{\"a\":1}}", "{\"a\":1} {\"b\":2}", "{\"a\":1}x", "{\"a\":[}]", "{\"a\":{]}", "{\"a\":1]",
+      "\xEF\xBB\xBF{}",  // a byte order mark is not JSON
+  };
+  for (const auto& d : docs) EXPECT_EQ(differs(p, d), "") << d;
+}
+
+TEST(JsonTree, MutatedNotificationsAsTheOracleReadsThem) {
+  simdjson::dom::parser p;
+  std::mt19937 rng(20261202);
+  const std::string base = kNotification;
+  const std::string alphabet = "{}[]:,\"\\ 0123456789.-+eEtrufalsn/ubx\n\t\x01";
+  int accepted = 0;
+  int refused = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string d = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < edits && !d.empty(); ++k) {
+      const std::size_t at = rng() % d.size();
+      switch (rng() % 4) {
+        case 0: d[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: d.erase(at, 1 + rng() % 3); break;
+        case 2: d.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 3: d.resize(at); break;
+      }
+    }
+    const auto why = differs(p, d);
+    ASSERT_EQ(why, "") << d;
+    (parse_json_object(d, kDepth).ok() ? accepted : refused)++;
+  }
+  // Both kinds were exercised, many times.
+  EXPECT_GT(accepted, 1000);
+  EXPECT_GT(refused, 5000);
+}
+
+TEST(JsonTree, ANumberKeepsEveryDigitItWasSentWith) {
+  const std::string doc = R"({"big":123456789012345678901234567890,"exp":1e400,"frac":0.10000000000000000001})";
+  const auto r = parse_json_object(doc, kDepth);
+  ASSERT_TRUE(r.ok());
+  const json_tree& t = *r.value();
+  EXPECT_EQ(t.at(t.member(t.root(), "big")).text, "123456789012345678901234567890");
+  EXPECT_EQ(t.at(t.member(t.root(), "exp")).text, "1e400");
+  EXPECT_EQ(t.at(t.member(t.root(), "frac")).text, "0.10000000000000000001");
+}
+
+TEST(JsonTree, SpansAreTheValuesAsSent) {
+  const std::string doc = R"( { "a" : [ 1 , "x\n" , { "b" : null } ] , "c" : -2.5e3 } )";
+  const auto r = parse_json_object(doc, kDepth);
+  ASSERT_TRUE(r.ok());
+  const json_tree& t = *r.value();
+  EXPECT_EQ(t.raw(t.root()), R"({ "a" : [ 1 , "x\n" , { "b" : null } ] , "c" : -2.5e3 })");
+  const auto a = t.member(t.root(), "a");
+  EXPECT_EQ(t.raw(a), R"([ 1 , "x\n" , { "b" : null } ])");
+  EXPECT_EQ(t.compact(a), R"([1,"x\n",{"b":null}])");
+  EXPECT_EQ(t.raw(json_tree::first_child(a) + 1), R"("x\n")");
+  EXPECT_EQ(t.at(json_tree::first_child(a) + 1).text, "x\n");
+  EXPECT_EQ(t.raw(t.member(t.root(), "c")), "-2.5e3");
+}
+
+TEST(JsonTree, ADeepDocumentIsRefusedAtTheLimitWithoutRecursion) {
+  const std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  const auto r = parse_json_object(deep, 1000000);
+  ASSERT_TRUE(r.ok());
+  const auto limited = parse_json_object(deep, 64);
+  ASSERT_FALSE(limited.ok());
+  EXPECT_THAT(limited.err().message, testing::HasSubstr("deeper than limits.max_nesting_depth (64) at byte 68"));
+}
+
+}  // namespace
+}  // namespace kafnus::ngsi
