@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 #include <simdjson.h>
@@ -432,13 +433,24 @@ result<const json_tree*> parse_json_object(std::string_view text, int max_depth)
   thread_state& st = state();
   if (text.size() > 0xFFFF0000u) return make_error("is too large to parse");
   if (!simdjson::validate_utf8(text.data(), text.size())) return make_error("is not valid UTF-8");
+  // The legacy envelope's inner notification is a string of the document
+  // parsed before: a view of this thread's input buffer (a string without
+  // escapes) or of its string buffer (one with), both of which the parse
+  // below reuses. Such a text is copied out first.
+  std::string held;
+  auto inside = [&text](const std::vector<char>& v) {
+    const std::less<const char*> before;
+    return !text.empty() && !v.empty() && !before(text.data(), v.data()) && before(text.data(), v.data() + v.size());
+  };
+  if (inside(st.buffer) || inside(st.strings)) {
+    held.assign(text);
+    text = held;
+  }
   const bool ordinary = text.size() < kKeepBytes / 4;
   if (ordinary && st.buffer.capacity() > kKeepBytes) std::vector<char>().swap(st.buffer);
   if (ordinary && st.strings.capacity() > kKeepBytes) std::vector<char>().swap(st.strings);
   if (ordinary && st.tree.nodes_.capacity() > kKeepNodes) std::vector<json_node>().swap(st.tree.nodes_);
-  // The legacy envelope's inner notification is a string this parser decoded
-  // into the thread's string buffer, which the parse below reuses: copy it
-  // out first. The NUL after it ends every scan (a NUL inside a string is an
+  // The NUL after the input ends every scan (a NUL inside a string is an
   // error, so the scans need no bounds check).
   st.buffer.resize(text.size() + 8);
   if (!text.empty()) std::memcpy(st.buffer.data(), text.data(), text.size());

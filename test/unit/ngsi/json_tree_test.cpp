@@ -184,6 +184,28 @@ TEST(JsonTree, SpansAreTheValuesAsSent) {
   EXPECT_EQ(t.raw(t.member(t.root(), "c")), "-2.5e3");
 }
 
+// The legacy envelope's inner notification is a string of the document
+// parsed before, whose buffers the next parse reuses (run under
+// AddressSanitizer by scripts/test.sh --sanitize).
+TEST(JsonTree, AStringOfTheDocumentBeforeCanBeParsedNext) {
+  const std::string outer = R"({"plain":"{ \"x\" : 1 }","escaped":"{\"a\":[1,\"\\u00e9\"]}","bare":"{}"})";
+  for (const char* member : {"plain", "escaped", "bare"}) {
+    const auto o = parse_json_object(outer, kDepth);
+    ASSERT_TRUE(o.ok());
+    const std::string_view inner = o.value()->at(o.value()->member(0, member)).text;
+    const std::string expected(inner);
+    const auto r = parse_json_object(inner, kDepth);
+    ASSERT_TRUE(r.ok()) << member << ": " << r.err().message;
+    EXPECT_EQ(r.value()->raw(0), expected) << member;
+  }
+  // A plain string is a view of the input buffer, and this one is longer
+  // than the bytes before it: copied onto itself, it would overlap.
+  const auto o = parse_json_object("{\"s\":\"{}" + std::string(40, ' ') + "\"}", kDepth);
+  const auto r = parse_json_object(o.value()->at(1).text, kDepth);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()->at(0).count, 0u);
+}
+
 TEST(JsonTree, ADeepDocumentIsRefusedAtTheLimitWithoutRecursion) {
   const std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
   const auto r = parse_json_object(deep, 1000000);
