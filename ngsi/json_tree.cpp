@@ -7,6 +7,8 @@
 
 #include <simdjson.h>
 
+#include "text/utf8.hpp"
+
 namespace kafnus::ngsi {
 
 const char* describe(json_type t) noexcept {
@@ -123,25 +125,6 @@ long hex4(const char* p) noexcept {
   return v;
 }
 
-char* put_utf8(char* out, std::uint32_t cp) noexcept {
-  if (cp < 0x80) {
-    *out++ = static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out++ = static_cast<char>(0xC0 | (cp >> 6));
-    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *out++ = static_cast<char>(0xE0 | (cp >> 12));
-    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out++ = static_cast<char>(0xF0 | (cp >> 18));
-    *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
-
 }  // namespace
 
 // Reads the document in one pass and appends one node per value, in
@@ -247,15 +230,11 @@ class json_tree_builder {
       skip_ws();
       if (i_ == n_) return whole(kTruncated);
       const char closing = f.is_object ? '}' : ']';
-      if (s_[i_] == closing && f.count == 0) {
-        if (!close()) return false;
+      if (s_[i_] == closing) {  // right after a comma the bracket is read as a value below, and refused
+        close();
         continue;
       }
       if (f.count > 0) {
-        if (s_[i_] == closing) {
-          if (!close()) return false;
-          continue;
-        }
         if (s_[i_] != ',') return fail(std::string("is not valid JSON: expected ',' or '") + closing + "'");
         ++i_;
         skip_ws();
@@ -280,7 +259,7 @@ class json_tree_builder {
   }
 
   // The closing bracket at i_ ends the innermost container.
-  bool close() {
+  void close() {
     const std::uint32_t idx = stack_.back().idx;
     json_node& n = nodes_[idx];
     n.count = stack_.back().count;
@@ -288,7 +267,6 @@ class json_tree_builder {
     stack_.pop_back();
     ++i_;
     finished(idx);
-    return true;
   }
 
   // One value at i_ (not whitespace): a scalar completes at once, an object
@@ -317,19 +295,18 @@ class json_tree_builder {
       default: break;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
-      const std::size_t begin = i_;
-      while ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '-' || s_[i_] == '+' || s_[i_] == '.' || s_[i_] == 'e' ||
-             s_[i_] == 'E') {
-        ++i_;
+      std::size_t end = i_;
+      while ((s_[end] >= '0' && s_[end] <= '9') || s_[end] == '-' || s_[end] == '+' || s_[end] == '.' ||
+             s_[end] == 'e' || s_[end] == 'E') {
+        ++end;
       }
-      const std::string_view literal(s_ + begin, i_ - begin);
+      const std::string_view literal(s_ + i_, end - i_);
       if (!is_json_number(literal)) {
-        error_ = "is not valid JSON: malformed number at byte " + std::to_string(begin);
+        error_ = "is not valid JSON: malformed number at byte " + std::to_string(i_);
         return false;
       }
-      i_ = begin;
       const std::uint32_t idx = push(key, key_nul, json_type::number);
-      i_ += literal.size();
+      i_ = end;
       nodes_[idx].text = literal;
       finished(idx);
       return true;
@@ -338,12 +315,10 @@ class json_tree_builder {
   }
 
   bool literal(std::string_view word, json_type type, bool b, std::string_view key, bool key_nul) {
-    const bool alnum_after = [&] {
-      if (n_ - i_ < word.size()) return false;
-      const char a = s_[i_ + word.size()];
-      return (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
-    }();
-    if (n_ - i_ < word.size() || std::string_view(s_ + i_, word.size()) != word || alnum_after) {
+    const bool is_word = n_ - i_ >= word.size() && std::string_view(s_ + i_, word.size()) == word;
+    const char a = is_word ? s_[i_ + word.size()] : '\0';  // the input, or the NUL after it
+    const bool alnum_after = (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
+    if (!is_word || alnum_after) {
       return fail("is not valid JSON: a literal other than true, false or null");
     }
     const std::uint32_t idx = push(key, key_nul, type);
@@ -365,9 +340,12 @@ class json_tree_builder {
       i_ = static_cast<std::size_t>(q - s_) + 1;
       return true;
     }
-    // Escapes: decode from the start into the string buffer.
+    // An escape (or a control character, refused below): the plain bytes
+    // before it are copied to the string buffer, the rest decoded there.
     char* const start = out_;
-    for (q = p;;) {
+    std::memcpy(out_, p, static_cast<std::size_t>(q - p));
+    out_ += q - p;
+    for (;;) {
       const char c = *q;
       if (c == '"') break;
       if (static_cast<unsigned char>(c) < 0x20) {
@@ -406,7 +384,7 @@ class json_tree_builder {
             return fail_at("is not valid JSON: a \\u escape holds half of a surrogate pair", open_quote);
           }
           if (cp == 0) nul = true;
-          out_ = put_utf8(out_, static_cast<std::uint32_t>(cp));
+          out_ += text::encode_utf8(static_cast<char32_t>(cp), out_);
           break;
         }
         default:

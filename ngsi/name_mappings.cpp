@@ -6,6 +6,7 @@
 
 #include "ngsi/json_tree.hpp"
 #include "ngsi/text.hpp"
+#include "text/utf8.hpp"
 
 namespace kafnus::ngsi {
 namespace {
@@ -35,24 +36,8 @@ std::wstring decode(std::string_view s) {
 }
 
 void append_utf8(std::string& out, std::wstring::const_iterator b, std::wstring::const_iterator e) {
-  for (; b != e; ++b) {
-    const auto cp = static_cast<char32_t>(*b);
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
+  char bytes[4];
+  for (; b != e; ++b) out.append(bytes, text::encode_utf8(static_cast<char32_t>(*b), bytes));
 }
 
 void append_utf8(std::string& out, std::string::const_iterator b, std::string::const_iterator e) { out.append(b, e); }

@@ -13,6 +13,10 @@ namespace kafnus::text {
 std::size_t utf8_sequence_length(std::string_view s) noexcept;
 bool is_valid_utf8(std::string_view s) noexcept;
 
+// Writes code point `cp` (at most U+10FFFF) as UTF-8 at `out`: 1 to 4 bytes,
+// their number returned.
+std::size_t encode_utf8(char32_t cp, char* out) noexcept;
+
 // `s` with every byte that is not part of a well-formed sequence replaced by
 // U+FFFD.
 std::string to_valid_utf8(std::string_view s);

@@ -41,6 +41,23 @@ TEST(Utf8, TheOneValidator) {
   EXPECT_EQ(utf8_sequence_length("\xE2\x82\xAC!"), 3u);
 }
 
+TEST(Utf8, EncodesEveryLengthAtItsBoundaries) {
+  auto encoded = [](char32_t cp) {
+    char out[4];
+    return std::string(out, kafnus::text::encode_utf8(cp, out));
+  };
+  EXPECT_EQ(encoded(U'\0'), std::string(1, '\0'));
+  EXPECT_EQ(encoded(0x7F), "\x7F");
+  EXPECT_EQ(encoded(0x80), "\xC2\x80");
+  EXPECT_EQ(encoded(0x7FF), "\xDF\xBF");
+  EXPECT_EQ(encoded(0x800), "\xE0\xA0\x80");
+  EXPECT_EQ(encoded(0x20AC), "\xE2\x82\xAC");
+  EXPECT_EQ(encoded(0xFFFF), "\xEF\xBF\xBF");
+  EXPECT_EQ(encoded(0x10000), "\xF0\x90\x80\x80");
+  EXPECT_EQ(encoded(0x10FFFF), "\xF4\x8F\xBF\xBF");
+  for (char32_t cp : {0x41u, 0xE9u, 0x4E2Du, 0x1F600u}) EXPECT_TRUE(is_valid_utf8(encoded(cp)));
+}
+
 TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_EQ(to_valid_utf8("a\xFF"
                           "b"),
