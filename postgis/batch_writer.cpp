@@ -104,7 +104,8 @@ struct batch_writer::attempt_state {
 
   pqxx::transaction_base& tx;
   bool isolate;
-  std::string group_statements;           // not isolating: staged groups' statements not sent yet
+  std::string group_statements;           // not isolating: statements not sent yet (groups' statements, and
+                                          // INSERTs of groups too small for a COPY)
   std::vector<tagged_row> rows;           // of the sources that advanced, still to write
   std::set<ngsi::table_ref> fetched_now;  // schemas read within this attempt (fresh)
   std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;  // of this attempt's tables
@@ -329,7 +330,9 @@ write_plan batch_writer::plan_rows(attempt_state& st) {
 // one being isolated) selects them by range. A historic group whose values
 // need no conversion is COPied straight into its table instead (the fast
 // path); a failure there means bad data, found again by the isolating
-// attempt, which always stages.
+// attempt, which always stages (by COPY). Outside isolation, a few rows
+// (kInlineRows) go as an INSERT … VALUES queued with the group statements
+// rather than by COPY, into their staging table or straight into the table.
 std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, const write_plan& plan) {
   auto& tx = st.tx;
   const bool isolate = st.isolate;
@@ -369,11 +372,24 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
       groups[g].seq_begin = seq;
       seq += static_cast<int>(plan.groups[g].rows.size());
     }
-    const auto columns = stage_copy_columns(kinds);
     if (!isolate) {
-      std::string text;
       std::size_t rows_total = 0;
       for (auto g : group_ids) rows_total += plan.groups[g].rows.size();
+      if (rows_total <= inline_rows_) {
+        // A few rows: one INSERT sent with the group statements, not a COPY.
+        std::string sql = stage_insert_head(kinds);
+        std::size_t n_rows = 0;
+        for (auto g : group_ids) {
+          int n = groups[g].seq_begin;
+          for (const auto& pr : plan.groups[g].rows) {
+            if (n_rows++) sql += ", ";
+            append_stage_values(sql, plan.groups[g], pr, n++);
+          }
+        }
+        if (n_rows) queue_statement(st, sql);
+        continue;
+      }
+      std::string text;
       for (auto g : group_ids) {
         int n = groups[g].seq_begin;
         for (const auto& pr : plan.groups[g].rows) {
@@ -382,9 +398,10 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
           if (first) reserve_like_first_line(text, rows_total);
         }
       }
-      or_isolate([&] { copy_lines(tx, "pg_temp." + stage_table, columns, std::move(text)); });
+      or_isolate([&] { copy_lines(tx, "pg_temp." + stage_table, stage_copy_columns(kinds), std::move(text)); });
       continue;
     }
+    const auto columns = stage_copy_columns(kinds);
     // Isolating: a group's COPY in a savepoint; when PostgreSQL rejects a
     // value, each row of the group is staged alone to find the bad ones.
     for (auto g : group_ids) {
@@ -438,6 +455,11 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service}];
   };
   if (gs.direct) {
+    if (group.rows.size() <= inline_rows_) {
+      queue_statement(st, direct_insert_statement(group));
+      count_written(begin, end);
+      return;
+    }
     send_group_statements(st);  // the groups before this one go first
     std::string lines;
     for (const auto& pr : group.rows) {
@@ -455,8 +477,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     // isolating attempt, which discards these counts with the rest of this
     // attempt).
     const auto& name = prepared(st, group_statement(group));
-    if (!st.group_statements.empty()) st.group_statements += ";\n";
-    st.group_statements += "EXECUTE " + name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")";
+    queue_statement(st, "EXECUTE " + name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")");
     count_written(begin, end);
     count_folded();
     return;
@@ -517,6 +538,13 @@ void batch_writer::or_isolate(const std::function<void()>& step) const {
     if (retryable(kind_of(e))) throw;
     throw needs_isolation{};
   }
+}
+
+// A statement of the fast attempt, sent after the ones queued before it, in
+// the same round trip (its failure starts the isolating attempt).
+void batch_writer::queue_statement(attempt_state& st, std::string_view sql) {
+  if (!st.group_statements.empty()) st.group_statements += ";\n";
+  st.group_statements += sql;
 }
 
 // The group statements gathered so far, in their order, as one query.

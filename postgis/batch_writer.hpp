@@ -1,8 +1,8 @@
 #pragma once
 // One transaction of the writer: the new positions of the consumed
 // partitions (compare-and-set), the rows (COPY into staging tables, then one
-// statement per planned group), and the error-log entries — committed
-// together or not at all.
+// statement per planned group; a few rows as INSERT … VALUES sent with those
+// statements), and the error-log entries — committed together or not at all.
 //
 // Failures:
 //  - transient (connection lost, shutdown, serialization, …) and unknown
@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -105,6 +106,14 @@ class batch_writer {
   // tables: one per target table and column set).
   std::size_t prepared_statements() const { return prepared_.size(); }
   static constexpr std::size_t kMaxPreparedStatements = 256;
+  // A group of at most this many rows (or a staging table's share of the
+  // batch) is not COPied: its rows go as an INSERT … VALUES of literals with
+  // the batch's other statements, in one round trip, where each COPY takes
+  // two. Below it, round trips cost more than PostgreSQL parsing the values;
+  // a backlog's groups are far larger. Changeable for tests and
+  // measurements (0: always COPY).
+  static constexpr std::size_t kInlineRows = 16;
+  void set_inline_rows(std::size_t rows) { inline_rows_ = rows; }
 
  private:
   struct attempt_state;
@@ -118,6 +127,7 @@ class batch_writer {
   write_plan plan_rows(attempt_state& st);
   std::vector<group_state> stage(attempt_state& st, const write_plan& plan);
   void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
+  void queue_statement(attempt_state& st, std::string_view sql);
   void send_group_statements(attempt_state& st);
   const std::string& prepared(attempt_state& st, const std::string& sql);
   void or_isolate(const std::function<void()>& step) const;
@@ -137,6 +147,7 @@ class batch_writer {
   bounded_lru<std::string, std::string> prepared_{kMaxPreparedStatements};
   error_log_writer error_log_;
   bool unknown_is_data_ = false;
+  std::size_t inline_rows_ = kInlineRows;
 };
 
 }  // namespace kafnus::postgis

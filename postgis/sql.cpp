@@ -21,13 +21,19 @@ std::string quote_ident(std::string_view name) {
 std::string quote_literal(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
-  out += '\'';
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
+  append_literal(out, text);
   return out;
+}
+
+void append_literal(std::string& out, std::string_view text) {
+  out += '\'';
+  for (auto at = text.find('\''); at != std::string_view::npos; at = text.find('\'')) {
+    out.append(text.data(), at + 1);  // the quote, doubled below
+    out += '\'';
+    text.remove_prefix(at + 1);
+  }
+  out += text;
+  out += '\'';
 }
 
 std::string qualified(const ngsi::table_ref& table) {

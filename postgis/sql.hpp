@@ -16,6 +16,7 @@ std::string quote_ident(std::string_view name);
 // 'text' with embedded quotes doubled (standard_conforming_strings = on,
 // which every Kafnus session sets, so backslashes are plain characters).
 std::string quote_literal(std::string_view text);
+void append_literal(std::string& out, std::string_view text);
 
 // "schema"."table"
 std::string qualified(const ngsi::table_ref& table);

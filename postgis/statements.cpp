@@ -87,6 +87,24 @@ void append_stage_line(std::string& out, const statement_group& g, const planned
   out += '\n';
 }
 
+std::string stage_insert_head(const std::vector<ngsi::value_kind>& kinds) {
+  std::string s = "INSERT INTO pg_temp." + stage_name(kinds) + " (";
+  const auto columns = stage_copy_columns(kinds);
+  for (std::size_t i = 0; i < columns.size(); ++i) s += (i ? ", " : "") + columns[i];
+  return s + ") VALUES ";
+}
+
+void append_stage_values(std::string& out, const statement_group& g, const planned_row& r, int seq) {
+  out += '(';
+  out += std::to_string(seq);
+  for (std::size_t i = 0; i < g.columns.size(); ++i) {
+    if (g.columns[i].stage_index < 0) continue;
+    out += ", ";
+    append_literal(out, r.row->columns[r.value_index[i]].val.text);
+  }
+  out += ')';
+}
+
 namespace {
 
 bool is_integer_literal(std::string_view s) {
@@ -158,6 +176,25 @@ void append_direct_line(std::string& out, const statement_group& g, const planne
     }
   }
   out += '\n';
+}
+
+std::string direct_insert_statement(const statement_group& g) {
+  std::string s = "INSERT INTO " + qualified(g.table) + " (" + column_list(g) + ") VALUES ";
+  for (std::size_t n = 0; n < g.rows.size(); ++n) {
+    s += n ? ", (" : "(";
+    const auto& r = g.rows[n];
+    for (std::size_t i = 0; i < g.columns.size(); ++i) {
+      if (i) s += ", ";
+      const auto& v = r.row->columns[r.value_index[i]].val;
+      if (v.kind == ngsi::value_kind::null) {
+        s += "NULL";
+      } else {
+        append_literal(s, v.text);
+      }
+    }
+    s += ')';
+  }
+  return s;
 }
 
 std::string group_statement(const statement_group& g) {

@@ -18,6 +18,15 @@ std::vector<std::string> stage_copy_columns(const std::vector<ngsi::value_kind>&
 // Appends one COPY text line (with trailing newline) for a planned row.
 void append_stage_line(std::string& out, const statement_group& g, const planned_row& r, int seq);
 
+// The same rows as a statement, for a few rows, sent with the transaction's
+// other statements instead of a COPY of their own (two round trips saved):
+// INSERT INTO pg_temp.<stage> (_seq, c0, …) VALUES — then
+// append_stage_values for each row, separated by ", ". Each value is a
+// literal of unknown type, so PostgreSQL reads it with the column type's
+// input function, as COPY does.
+std::string stage_insert_head(const std::vector<ngsi::value_kind>& kinds);
+void append_stage_values(std::string& out, const statement_group& g, const planned_row& r, int seq);
+
 // The statement writing the group's staged rows whose _seq is in [$1, $2):
 // INSERT … SELECT (historic), INSERT … SELECT … ON CONFLICT … DO UPDATE
 // (lastdata with the freshness rule, mutable), or DELETE … WHERE entityid IN
@@ -37,6 +46,11 @@ std::vector<std::string> direct_copy_columns(const statement_group& g);
 // Appends one COPY text line (with trailing newline) for a direct COPY:
 // every group column, NULL ones as \N.
 void append_direct_line(std::string& out, const statement_group& g, const planned_row& r);
+
+// The group's rows as one INSERT … VALUES of literals into its table, what
+// the direct COPY stores (each literal read by the column type's input
+// function), for groups of a few rows.
+std::string direct_insert_statement(const statement_group& g);
 
 // A statement an operator can run to write one row by hand, with literal
 // values: what the error log's `query` column holds. `columns` restricts it

@@ -209,6 +209,63 @@ TEST(BatchWriter, TheDirectCopyAndTheStagedPathStoreTheSameValues) {
   EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT temperature) FROM " + f.schema + ".t"), "1");
 }
 
+// Issue 15: a group of a few rows is sent as an INSERT … VALUES of literals
+// with the batch's other statements, not by COPY; both store the same
+// values, on the direct path (historic) and through a staging table
+// (lastdata). A trigger records which statement inserted each row.
+TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
+  writer_fixture f;
+  const auto t = f.schema + ".t";
+  const auto tl = f.schema + ".t_lastdata";
+  f.pg.exec("ALTER TABLE " + t + " ADD COLUMN note text, ADD COLUMN n bigint, ADD COLUMN via text");
+  f.pg.exec("ALTER TABLE " + tl +
+            " ADD COLUMN note text, ADD COLUMN n bigint, ADD COLUMN flag boolean, ADD COLUMN doc jsonb, "
+            "ADD COLUMN location geometry(Point, 4326)");
+  f.pg.exec("CREATE FUNCTION " + f.schema +
+            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := split_part(current_query(), ' ', 1); "
+            "RETURN NEW; END $$; CREATE TRIGGER via BEFORE INSERT ON " + t + " FOR EACH ROW EXECUTE FUNCTION " +
+            f.schema + ".via()");
+  const auto values = [] {
+    return std::vector<ngsi::column>{
+        {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'quoted'' ü 😀 ; --")},
+        {"temperature", value::number("-1.5E3")},
+        {"n", value::number("-9007199254740992")},
+        {"flag", value::boolean(false)},
+        {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t"})")},
+        {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")}};
+  };
+  auto write_with = [&](std::size_t inline_rows, const std::string& id, std::int64_t expected, std::int64_t next) {
+    f.rows.clear();
+    f.add(ngsi::flow::historic, id, 1, values());
+    f.add(ngsi::flow::lastdata, id, 1, values());
+    postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+    w.set_inline_rows(inline_rows);
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, expected, next});
+    for (const auto& r : f.rows) req.rows.push_back({&r, 0});
+    return w.write(req);
+  };
+  auto r = write_with(0, "copied", -1, 1);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.rows_rejected(), 0u);
+  r = write_with(postgis::batch_writer::kInlineRows, "inline", 1, 2);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.rows_rejected(), 0u);
+
+  EXPECT_EQ(f.pg.scalar("SELECT via FROM " + t + " WHERE entityid = 'copied'"), "COPY");
+  EXPECT_EQ(f.pg.scalar("SELECT via FROM " + t + " WHERE entityid = 'inline'"), "INSERT")
+      << "the INSERT went with the batch's other statements";
+  const std::string columns = "note, temperature, n, flag, doc, location, timeinstant, recvtime, entitytype";
+  for (const auto& table : {t, tl}) {
+    EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT (" + columns + ")::text) FROM " + table), "1") << table;
+    EXPECT_EQ(f.pg.count(table), 2) << table;
+  }
+  EXPECT_EQ(f.pg.scalar("SELECT note FROM " + t + " WHERE entityid = 'inline'"),
+            "it's \\N a\\tback\\\\slash\ttab\nline\r 'quoted'' ü 😀 ; --");
+  EXPECT_EQ(f.pg.scalar("SELECT doc->>'a' FROM " + tl + " WHERE entityid = 'inline'"), R"([1, "'\\"])");
+  EXPECT_EQ(f.pg.scalar("SELECT ST_AsText(location) FROM " + tl + " WHERE entityid = 'inline'"), "POINT(1 2)");
+}
+
 TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcomes) {
   writer_fixture f;
   const auto offsets = f.kafnus_schema + ".offsets";

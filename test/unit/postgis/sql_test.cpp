@@ -24,6 +24,11 @@ TEST(Sql, LiteralsAreQuotedWithQuotesDoubled) {
   EXPECT_EQ(quote_literal("it's"), "'it''s'");
   EXPECT_EQ(quote_literal("'); DROP TABLE x; --"), "'''); DROP TABLE x; --'");
   EXPECT_EQ(quote_literal("back\\slash"), "'back\\slash'");
+  EXPECT_EQ(quote_literal(""), "''");
+  EXPECT_EQ(quote_literal("''"), "''''''");
+  std::string out = "x ";
+  append_literal(out, "a'b'");
+  EXPECT_EQ(out, "x 'a''b'''");
 }
 
 TEST(Sql, ValueLiteralsCarryTheirType) {

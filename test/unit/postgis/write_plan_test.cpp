@@ -359,6 +359,35 @@ TEST(Statements, DirectLinesWriteNullsAsCopyNulls) {
   EXPECT_EQ(postgis::direct_copy_columns(p.groups[0]).front(), "\"entityid\"");
 }
 
+// Issue 15: a few rows go as an INSERT … VALUES with the batch's other
+// statements instead of a COPY each; every value a quoted literal.
+TEST(Statements, AFewRowsAreInsertedAsQuotedLiterals) {
+  planner_fixture f;
+  f.rows.push_back(make_row(ngsi::flow::historic, "it's", 1, {{"temperature", value::null()}}));
+  f.rows.push_back(make_row(ngsi::flow::historic, "'); DROP TABLE x; --", 2, {{"temperature", value::number("2")}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 2u) << "a NULL is its own shape";
+  const auto first = postgis::direct_insert_statement(p.groups[0]);
+  EXPECT_EQ(first,
+            "INSERT INTO \"test\".\"s_sensor\" (\"entityid\", \"entitytype\", \"fiwareservicepath\", \"recvtime\", "
+            "\"temperature\", \"timeinstant\") VALUES ('it''s', 'Sensor', '/s', '1970-01-01 00:00:01.000000+00', "
+            "NULL, '1970-01-01 00:00:01.000000+00')");
+  const auto second = postgis::direct_insert_statement(p.groups[1]);
+  EXPECT_NE(second.find(" VALUES ('''); DROP TABLE x; --', 'Sensor', '/s', '1970-01-01 00:00:01.000000+00', '2', "
+                        "'1970-01-01 00:00:02.000000+00')"),
+            std::string::npos)
+      << second;
+
+  std::string staged = postgis::stage_insert_head(p.groups[1].stage_kinds);
+  postgis::append_stage_values(staged, p.groups[1], p.groups[1].rows[0], 7);
+  staged += ", ";
+  postgis::append_stage_values(staged, p.groups[1], p.groups[1].rows[0], 8);
+  const std::string values =
+      "'''); DROP TABLE x; --', 'Sensor', '/s', '1970-01-01 00:00:01.000000+00', '2', '1970-01-01 00:00:02.000000+00')";
+  EXPECT_EQ(staged, "INSERT INTO pg_temp." + postgis::stage_name(p.groups[1].stage_kinds) +
+                        " (_seq, c0, c1, c2, c3, c4, c5) VALUES (7, " + values + ", (8, " + values);
+}
+
 // Issue 16.8: a view takes INSERT but not COPY: its groups are staged.
 TEST(Statements, AViewIsNeverCopiedInto) {
   planner_fixture f;
