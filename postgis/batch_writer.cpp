@@ -198,13 +198,13 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   const write_plan plan = plan_rows(st);
   auto groups = stage(st, plan);
   for (std::size_t g = 0; g < plan.groups.size(); ++g) write_group(st, plan.groups[g], groups[g]);
-  send_group_statements(st);
   write_error_log(st);
   try {
-    xact.commit();
+    // The statements not sent yet go with the commit, in its round trip.
+    xact.commit(st.group_statements);
   } catch (const std::exception& e) {
-    // A deferred constraint fails the commit: isolate, with every
-    // constraint checked at its statement.
+    // One of them, or a deferred constraint at the commit, failed: isolate,
+    // with every constraint checked at its statement.
     if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
     throw;
   }

@@ -10,6 +10,8 @@
 // and COMMIT itself on a pqxx::nontransaction, whose failed statements leave
 // it usable; PostgreSQL still sees one transaction.
 
+#include <string>
+
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
@@ -19,32 +21,44 @@ class explicit_transaction {
  public:
   explicit explicit_transaction(pqxx::connection& conn) : tx_(conn) { tx_.exec("BEGIN"); }
   ~explicit_transaction() {
-    if (!open_) return;
-    try {
-      tx_.exec("ROLLBACK");
-    } catch (...) {
-      // the connection is gone: so is the transaction
-    }
+    if (open_) rollback_quietly();
   }
   explicit_transaction(const explicit_transaction&) = delete;
   explicit_transaction& operator=(const explicit_transaction&) = delete;
 
   pqxx::transaction_base& tx() { return tx_; }
 
-  // Commits. PostgreSQL answers COMMIT in a failed transaction with a silent
-  // ROLLBACK, so a statement that fails in that state goes first, in the
-  // same round trip: a transaction left failed by mistake is an error here,
-  // never rows quietly lost. Throws what COMMIT throws (a deferred
-  // constraint, a lost connection: then the outcome is unknown, which the
-  // stored positions make safe to retry).
-  void commit() {
+  // Commits, after `statements` (the transaction's last ones, sent in the
+  // same round trip; none when empty). PostgreSQL answers COMMIT in a failed
+  // transaction with a silent ROLLBACK, so a statement that fails in that
+  // state goes first, in the same round trip: a transaction left failed by
+  // mistake is an error here, never rows quietly lost. Throws what the
+  // statements or COMMIT throw (a deferred constraint, a lost connection:
+  // then the outcome is unknown, which the stored positions make safe to
+  // retry); the transaction is rolled back then, if it is still open, so
+  // the connection is ready for the next one.
+  void commit(const std::string& statements = {}) {
     open_ = false;
-    tx_.exec("SELECT 1; COMMIT");
+    try {
+      tx_.exec(statements.empty() ? "SELECT 1; COMMIT" : statements + ";\nSELECT 1; COMMIT");
+    } catch (...) {
+      rollback_quietly();
+      throw;
+    }
   }
   // Runs a statement after the commit (autocommit).
   void exec_after_commit(const std::string& sql) { tx_.exec(sql); }
 
  private:
+  // (A ROLLBACK without a transaction only draws a warning.)
+  void rollback_quietly() {
+    try {
+      tx_.exec("ROLLBACK");
+    } catch (...) {
+      // the connection is gone: so is the transaction
+    }
+  }
+
   pqxx::nontransaction tx_;
   bool open_ = true;
 };

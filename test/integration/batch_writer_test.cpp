@@ -588,3 +588,25 @@ TEST(BatchWriter, StagedStatementsArePreparedOnceAndFollowTheirTable) {
   EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), 1) << "written into the new table";
   EXPECT_EQ(f.pg.scalar("SELECT entityid FROM " + f.schema + ".t_lastdata"), "D");
 }
+
+// A commit that fails — in the statements sent with it, or because the
+// transaction had already failed — leaves no transaction open: the next one
+// on the same connection works.
+TEST(ExplicitTransaction, AFailedCommitLeavesTheConnectionReady) {
+  writer_fixture f;
+  const auto t = f.schema + ".t_lastdata";
+  {
+    postgis::explicit_transaction x(f.conn);
+    x.tx().exec("INSERT INTO " + t + " (entityid) VALUES ('lost')");
+    EXPECT_THROW(x.commit("INSERT INTO " + t + " (entityid) VALUES ('lost')"), pqxx::unique_violation);
+  }
+  {
+    postgis::explicit_transaction x(f.conn);
+    EXPECT_THROW(x.tx().exec("SELECT 1 / 0"), pqxx::data_exception);
+    EXPECT_THROW(x.commit(), pqxx::sql_error) << "a failed transaction never commits quietly";
+  }
+  postgis::explicit_transaction x(f.conn);
+  x.tx().exec("INSERT INTO " + t + " (entityid) VALUES ('kept')");
+  x.commit("INSERT INTO " + t + " (entityid) VALUES ('also kept')");
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(entityid, ',' ORDER BY entityid) FROM " + t), "also kept,kept");
+}
