@@ -187,12 +187,14 @@ void batch_writer::drop_staging_tables(explicit_transaction& committed, const st
 }
 
 write_result batch_writer::attempt(const write_request& request, bool isolate) {
-  explicit_transaction xact(conn_);
+  // BEGIN goes with the positions' statement, in its round trip.
+  explicit_transaction xact(conn_, explicit_transaction::begin::with_first_statement);
   attempt_state st(xact.tx(), isolate);
   // Deferred constraints are checked at their statement while isolating, so
   // that their rows can be found (in the fast attempt they fail the commit).
-  if (isolate) st.tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
-  advance_sources(st, request);
+  std::string first = explicit_transaction::begin_statement();
+  if (isolate) first += "; SET CONSTRAINTS ALL IMMEDIATE";
+  advance_sources(st, request, first);
   load_schemas(st);
   if (policy_ == unknown_column_policy::add) add_missing_columns(st);
   const write_plan plan = plan_rows(st);
@@ -218,9 +220,9 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
 
 // 1. Positions first: a conflicting (or already committed) source
 // contributes neither rows nor error-log entries.
-void batch_writer::advance_sources(attempt_state& st, const write_request& request) {
+void batch_writer::advance_sources(attempt_state& st, const write_request& request, const std::string& before) {
   auto& res = st.result;
-  res.sources = advance_positions(st.tx, kafnus_schema_, group_, request.sources);
+  res.sources = advance_positions(st.tx, kafnus_schema_, group_, request.sources, before);
   auto active = [&](std::size_t tag) { return res.sources[tag] == position_outcome::advanced; };
   st.rows.reserve(request.rows.size());
   for (const auto& r : request.rows) {

@@ -120,7 +120,7 @@ class batch_writer {
   struct group_state;
   // One transaction, in the steps below (numbered as they run).
   write_result attempt(const write_request& request, bool isolate);
-  void advance_sources(attempt_state& st, const write_request& request);
+  void advance_sources(attempt_state& st, const write_request& request, const std::string& before);
   void load_schemas(attempt_state& st);
   void fetch_schemas(attempt_state& st, const std::vector<ngsi::table_ref>& tables);
   void add_missing_columns(attempt_state& st);

@@ -19,7 +19,14 @@ namespace kafnus::postgis {
 
 class explicit_transaction {
  public:
-  explicit explicit_transaction(pqxx::connection& conn) : tx_(conn) { tx_.exec("BEGIN"); }
+  enum class begin { now, with_first_statement };
+  // BEGIN is sent at once, or (begin::with_first_statement) left to the
+  // caller to send with its first statement, in one round trip: that
+  // statement must start with begin_statement().
+  explicit explicit_transaction(pqxx::connection& conn, begin when = begin::now) : tx_(conn) {
+    if (when == begin::now) tx_.exec("BEGIN");
+  }
+  static std::string begin_statement() { return "BEGIN"; }
   ~explicit_transaction() {
     if (open_) rollback_quietly();
   }

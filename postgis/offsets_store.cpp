@@ -90,7 +90,8 @@ position_outcome advance_position(pqxx::transaction_base& tx, const std::string&
 }
 
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
-                                                const std::string& group, const std::vector<position_update>& updates) {
+                                                const std::string& group, const std::vector<position_update>& updates,
+                                                const std::string& before) {
   std::vector<position_outcome> out;
   out.reserve(updates.size());
   // Two updates of one partition must apply in order (the second sees the
@@ -98,6 +99,7 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
   std::set<std::pair<std::string, std::int32_t>> partitions;
   for (const auto& u : updates) partitions.emplace(u.topic, u.partition);
   if (updates.size() < 2 || partitions.size() != updates.size()) {
+    if (!before.empty()) tx.exec(before);
     for (const auto& u : updates) out.push_back(advance_position(tx, schema, group, u));
     return out;
   }
@@ -113,7 +115,8 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
   // Known partitions move by compare-and-set, new ones are inserted unless
   // someone else inserted them first; the statement returns which moved.
   const auto r = tx.exec(
-      "WITH v (i, topic, kafka_partition, expected, next) AS (VALUES " + values +
+      (before.empty() ? "" : before + ";\n") + "WITH v (i, topic, kafka_partition, expected, next) AS (VALUES " +
+      values +
       "), "
       "upd AS (UPDATE " +
       table +

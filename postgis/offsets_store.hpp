@@ -46,9 +46,12 @@ position_outcome advance_position(pqxx::transaction_base& tx, const std::string&
 // The same for every update of a transaction, in one statement when they
 // name distinct partitions (one round trip, not one per partition; the rare
 // positions that do not advance are then looked at one by one). Outcomes are
-// in the order of `updates`.
+// in the order of `updates`. `before` is a statement sent first, in the
+// same round trip when there is one statement (e.g. the BEGIN of the
+// transaction).
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
-                                                const std::string& group, const std::vector<position_update>& updates);
+                                                const std::string& group, const std::vector<position_update>& updates,
+                                                const std::string& before = {});
 
 // Whether <schema>.offsets exists (a daemon of that schema has started).
 bool offsets_table_exists(pqxx::transaction_base& tx, const std::string& schema);
