@@ -109,10 +109,13 @@ class batch_writer {
   // A group of at most this many rows (or a staging table's share of the
   // batch) is not COPied: its rows go as an INSERT … VALUES of literals with
   // the batch's other statements, in one round trip, where each COPY takes
-  // two. Below it, round trips cost more than PostgreSQL parsing the values;
-  // a backlog's groups are far larger. Changeable for tests and
-  // measurements (0: always COPY).
-  static constexpr std::size_t kInlineRows = 16;
+  // two. PostgreSQL parses literals at a higher cost per row than COPY
+  // text: at 5,000/s (a row or two per table) 4 took the daemon and
+  // PostgreSQL together from ~129 to ~92 µs per notification, at 20,000/s
+  // (~5 per table) it cost about what COPY did, and 16 cost more
+  // (bench/README). A backlog's groups are far larger. Changeable for tests
+  // and measurements (0: always COPY).
+  static constexpr std::size_t kInlineRows = 4;
   void set_inline_rows(std::size_t rows) { inline_rows_ = rows; }
 
  private:

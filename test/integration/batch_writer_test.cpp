@@ -264,6 +264,19 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
             "it's \\N a\\tback\\\\slash\ttab\nline\r 'quoted'' ü 😀 ; --");
   EXPECT_EQ(f.pg.scalar("SELECT doc->>'a' FROM " + tl + " WHERE entityid = 'inline'"), R"([1, "'\\"])");
   EXPECT_EQ(f.pg.scalar("SELECT ST_AsText(location) FROM " + tl + " WHERE entityid = 'inline'"), "POINT(1 2)");
+
+  // One row more than kInlineRows: COPY again.
+  f.rows.clear();
+  for (std::size_t i = 0; i <= postgis::batch_writer::kInlineRows; ++i) {
+    f.add(ngsi::flow::historic, "many", static_cast<std::int64_t>(10 + i), values());
+  }
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  postgis::write_request req;
+  req.sources.push_back({"topic", 0, 2, 3});
+  for (const auto& row : f.rows) req.rows.push_back({&row, 0});
+  EXPECT_FALSE(w.write(req).isolated);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid = 'many'"), "COPY");
+  EXPECT_EQ(f.pg.count(t, "entityid = 'many'"), static_cast<long long>(postgis::batch_writer::kInlineRows + 1));
 }
 
 TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcomes) {
