@@ -230,6 +230,7 @@ struct steady_result {
   double rows_per_transaction = 0;
   long long rows = 0;
   double cpu_us_per_notification = 0;  // the daemon's, over the measured load until its last row
+  double postgres_cpu_us_per_notification = 0;  // PostgreSQL's (all its processes), while the load is produced
   double idle_cpu_percent = 0;         // of one core, with nothing to consume afterwards
 };
 
@@ -281,11 +282,16 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
   const std::uint64_t total = warm + per_s * static_cast<std::uint64_t>(seconds);
   const auto t0 = clock_type::now();
   std::vector<long> rss;
+  const pid_t postmaster = postmaster_of(pg);
   double cpu_at_warm = sample(pid).cpu_seconds;
+  double pg_cpu_at_warm = postgres_cpu_seconds(postmaster);
   for (std::uint64_t i = 0; i < total; ++i) {
     const auto due = t0 + std::chrono::microseconds(i * 1000000 / per_s);
     std::this_thread::sleep_until(due);
-    if (i == warm) cpu_at_warm = sample(pid).cpu_seconds;
+    if (i == warm) {
+      cpu_at_warm = sample(pid).cpu_seconds;
+      pg_cpu_at_warm = postgres_cpu_seconds(postmaster);
+    }
     auto note = w.make(i, now_us());
     const auto& k = w.kinds()[note.kind];
     p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
@@ -293,6 +299,10 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
   }
   p.flush();
   steady_result r;
+  // (Until the last notification is sent: the row counting below is the
+  // bench's own load on PostgreSQL.)
+  r.postgres_cpu_us_per_notification =
+      (postgres_cpu_seconds(postmaster) - pg_cpu_at_warm) / static_cast<double>(total - warm) * 1e6;
   const auto deadline = clock_type::now() + 60s;
   while (clock_type::now() < deadline && count_rows(pg, w, "") < static_cast<long long>(total)) {
     std::this_thread::sleep_for(100ms);
@@ -414,7 +424,8 @@ int main(int argc, char** argv) {
           << "steady " << o.rate << "/s for " << o.steady_seconds << " s: latency p50 " << fmt(s.measured.p50_ms, 1)
           << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1) << " ms; steady RSS "
           << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
-          << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1) << " µs per notification\n"
+          << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1)
+          << " µs per notification, PostgreSQL " << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
           << "at rest (" << o.idle_seconds << " s after the load, partitions assigned): daemon CPU "
           << fmt(s.idle_cpu_percent, 2) << " % of a core\n"
           << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 " << fmt(s.warmup.p50_ms, 1)
@@ -450,6 +461,7 @@ int main(int argc, char** argv) {
          << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib
          << ", \"rows_per_transaction\": " << fmt(s.rows_per_transaction, 1) << ", \"rows\": " << s.rows
          << ", \"cpu_us_per_notification\": " << fmt(s.cpu_us_per_notification, 2)
+         << ", \"postgres_cpu_us_per_notification\": " << fmt(s.postgres_cpu_us_per_notification, 2)
          << ", \"idle_seconds\": " << o.idle_seconds << ", \"idle_cpu_percent\": " << fmt(s.idle_cpu_percent, 3)
          << "}\n}\n";
     std::cout << "results: " << path << "\n";

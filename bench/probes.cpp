@@ -107,18 +107,23 @@ catch_up_figures measure_catch_up(test::daemon_process& d, test::pg_client& pg, 
   const auto offsets = d.config().offsets_schema + ".offsets";
   const auto ready = clock_type::now();
   auto t0 = ready;
+  auto nothing_done_at = ready;  // the last time no position had moved yet
   bool started = false;
   for (;;) {
     f.peak_rss_kib = std::max(f.peak_rss_kib, sample(pid).rss_kib);
+    const auto asked = clock_type::now();
     std::uint64_t done = 0;
     try {
       done = std::stoull(pg.scalar("SELECT coalesce(sum(next_offset), 0) FROM " + offsets));
     } catch (const std::exception&) {
       done = 0;  // the daemon creates the table on start
     }
+    // The catch-up started after the last look that found nothing done (a
+    // short run may be over by the first look that finds anything).
+    if (!started && done == 0) nothing_done_at = asked;
     if (!started && done > 0) {
       started = true;
-      t0 = clock_type::now();
+      t0 = nothing_done_at;
       f.startup_seconds = std::chrono::duration<double>(t0 - ready).count();
     }
     if (done >= n) break;
