@@ -229,9 +229,9 @@ struct steady_result {
   long rss_kib = 0;
   double rows_per_transaction = 0;
   long long rows = 0;
-  double cpu_us_per_notification = 0;  // the daemon's, over the measured load until its last row
+  double cpu_us_per_notification = 0;           // the daemon's, over the measured load until its last row
   double postgres_cpu_us_per_notification = 0;  // PostgreSQL's (all its processes), while the load is produced
-  double idle_cpu_percent = 0;         // of one core, with nothing to consume afterwards
+  double idle_cpu_percent = 0;                  // of one core, with nothing to consume afterwards
 };
 
 // Produce -> committed latency of the rows whose TimeInstant is in [from, to).

@@ -77,13 +77,24 @@ std::vector<std::string> stage_copy_columns(const std::vector<ngsi::value_kind>&
   return cols;
 }
 
-void append_stage_line(std::string& out, const statement_group& g, const planned_row& r, int seq) {
+namespace {
+
+// A row's staged values (its non-NULL group columns) after its _seq, each
+// after `separator` and through `append_value`.
+void append_staged_values(std::string& out, const statement_group& g, const planned_row& r, int seq,
+                          std::string_view separator, void (*append_value)(std::string&, std::string_view)) {
   out += std::to_string(seq);
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     if (g.columns[i].stage_index < 0) continue;
-    out += '\t';
-    append_copy_escaped(out, r.row->columns[r.value_index[i]].val.text);
+    out += separator;
+    append_value(out, r.row->columns[r.value_index[i]].val.text);
   }
+}
+
+}  // namespace
+
+void append_stage_line(std::string& out, const statement_group& g, const planned_row& r, int seq) {
+  append_staged_values(out, g, r, seq, "\t", append_copy_escaped);
   out += '\n';
 }
 
@@ -96,12 +107,7 @@ std::string stage_insert_head(const std::vector<ngsi::value_kind>& kinds) {
 
 void append_stage_values(std::string& out, const statement_group& g, const planned_row& r, int seq) {
   out += '(';
-  out += std::to_string(seq);
-  for (std::size_t i = 0; i < g.columns.size(); ++i) {
-    if (g.columns[i].stage_index < 0) continue;
-    out += ", ";
-    append_literal(out, r.row->columns[r.value_index[i]].val.text);
-  }
+  append_staged_values(out, g, r, seq, ", ", append_literal);
   out += ')';
 }
 
@@ -165,16 +171,27 @@ std::vector<std::string> direct_copy_columns(const statement_group& g) {
   return cols;
 }
 
-void append_direct_line(std::string& out, const statement_group& g, const planned_row& r) {
+namespace {
+
+// Every group column of a row: `separator` between values, `null` for a
+// NULL one, the others' text through `append_value`.
+void append_row_values(std::string& out, const statement_group& g, const planned_row& r, std::string_view separator,
+                       std::string_view null, void (*append_value)(std::string&, std::string_view)) {
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
-    if (i) out += '\t';
+    if (i) out += separator;
     const auto& v = r.row->columns[r.value_index[i]].val;
     if (v.kind == ngsi::value_kind::null) {
-      out += "\\N";
+      out += null;
     } else {
-      append_copy_escaped(out, v.text);
+      append_value(out, v.text);
     }
   }
+}
+
+}  // namespace
+
+void append_direct_line(std::string& out, const statement_group& g, const planned_row& r) {
+  append_row_values(out, g, r, "\t", "\\N", append_copy_escaped);
   out += '\n';
 }
 
@@ -182,16 +199,7 @@ std::string direct_insert_statement(const statement_group& g) {
   std::string s = "INSERT INTO " + qualified(g.table) + " (" + column_list(g) + ") VALUES ";
   for (std::size_t n = 0; n < g.rows.size(); ++n) {
     s += n ? ", (" : "(";
-    const auto& r = g.rows[n];
-    for (std::size_t i = 0; i < g.columns.size(); ++i) {
-      if (i) s += ", ";
-      const auto& v = r.row->columns[r.value_index[i]].val;
-      if (v.kind == ngsi::value_kind::null) {
-        s += "NULL";
-      } else {
-        append_literal(s, v.text);
-      }
-    }
+    append_row_values(s, g, g.rows[n], ", ", "NULL", append_literal);
     s += ')';
   }
   return s;

@@ -223,8 +223,8 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
             "ADD COLUMN location geometry(Point, 4326)");
   f.pg.exec("CREATE FUNCTION " + f.schema +
             ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := split_part(current_query(), ' ', 1); "
-            "RETURN NEW; END $$; CREATE TRIGGER via BEFORE INSERT ON " + t + " FOR EACH ROW EXECUTE FUNCTION " +
-            f.schema + ".via()");
+            "RETURN NEW; END $$; CREATE TRIGGER via BEFORE INSERT ON " +
+            t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via()");
   const auto values = [] {
     return std::vector<ngsi::column>{
         {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'quoted'' ü 😀 ; --")},
