@@ -439,7 +439,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // Stored positions of the partitions' topics; false when PostgreSQL cannot be read.
   // The connection stored positions are read on, opened when needed (a
   // failure resets it, so the next read opens a new one).
-  pqxx::connection& positions_db() {
+  postgis::session& positions_db() {
     if (!db_ || !db_->is_open()) db_ = postgis::connect(w_.settings->postgres, "positions");
     return *db_;
   }
@@ -911,7 +911,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   std::set<std::string> unrouted_logged_;
   std::set<std::string> missing_topics_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<pqxx::connection> db_;  // reads stored positions
+  std::unique_ptr<postgis::session> db_;  // reads stored positions
   std::uint64_t poll_generation_ = 0;
   bool waiting_for_credits_ = false;  // the pending poll is the delayed one of a stall
   clock::time_point last_nudge_{};

@@ -370,7 +370,7 @@ class writer_impl : public msg::writer_actor::base {
   writer_wiring w_;
   msg::ack_receiver consumer_;  // where batches are acknowledged (wired by the supervisor)
   retry_policy retry_;
-  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<postgis::session> conn_;
   std::unique_ptr<postgis::batch_writer> writer_;
   postgis::table_schema_cache schemas_;
   postgis::transaction_size size_;  // rows one transaction may take now

@@ -52,7 +52,7 @@ std::optional<std::int64_t> parse_since(const std::string& text, std::string& pr
 
 std::string moment(std::int64_t us) { return iso8601_utc(us / 1000); }
 
-std::unique_ptr<pqxx::connection> open(const config::settings& s, std::ostream& err) {
+std::unique_ptr<postgis::session> open(const config::settings& s, std::ostream& err) {
   try {
     auto conn = postgis::connect(s.postgres, "errors");
     // Every byte of a statement means what the shape check read it as.

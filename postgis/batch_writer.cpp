@@ -21,6 +21,7 @@
 
 #include <simdjson.h>
 
+#include "postgis/binary_copy.hpp"
 #include "postgis/error_class.hpp"
 #include "postgis/explicit_transaction.hpp"
 #include "postgis/savepoint.hpp"
@@ -129,7 +130,15 @@ std::size_t write_result::rows_rejected() const {
   return n;
 }
 
-batch_writer::batch_writer(pqxx::connection& conn, std::string kafnus_schema, std::string group,
+batch_writer::batch_writer(session& conn, std::string kafnus_schema, std::string group, unknown_column_policy policy,
+                           table_schema_cache& schemas)
+    : batch_writer(static_cast<pqxx::connection_base&>(conn), std::move(kafnus_schema), std::move(group), policy,
+                   schemas) {
+  session_ = &conn;
+  binary_copy_ = true;
+}
+
+batch_writer::batch_writer(pqxx::connection_base& conn, std::string kafnus_schema, std::string group,
                            unknown_column_policy policy, table_schema_cache& schemas)
     : conn_(conn),
       kafnus_schema_(std::move(kafnus_schema)),
@@ -461,6 +470,16 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       queue_statement(st, direct_insert_statement(group));
       count_written(begin, end);
       return;
+    }
+    if (binary_copy_) {
+      if (const auto formats = binary_formats(group)) {
+        if (auto data = binary_copy_data(group, *formats)) {
+          send_group_statements(st);  // the groups before this one go first
+          or_isolate([&] { copy_binary(tx, *session_, qualified(group.table), direct_copy_columns(group), *data); });
+          count_written(begin, end);
+          return;
+        }
+      }
     }
     send_group_statements(st);  // the groups before this one go first
     std::string lines;

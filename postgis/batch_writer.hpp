@@ -34,6 +34,7 @@
 
 #include "ngsi/row.hpp"
 #include "postgis/bounded_lru.hpp"
+#include "postgis/connection.hpp"
 #include "postgis/error_class.hpp"
 #include "postgis/error_log.hpp"
 #include "postgis/explicit_transaction.hpp"
@@ -92,7 +93,12 @@ struct write_result {
 
 class batch_writer {
  public:
-  batch_writer(pqxx::connection& conn, std::string kafnus_schema, std::string group, unknown_column_policy policy,
+  // On a session, the groups that go straight into their table (historic)
+  // are sent by binary COPY where their columns allow it (binary_copy.hpp);
+  // on any other libpqxx connection, as COPY text.
+  batch_writer(session& conn, std::string kafnus_schema, std::string group, unknown_column_policy policy,
+               table_schema_cache& schemas);
+  batch_writer(pqxx::connection_base& conn, std::string kafnus_schema, std::string group, unknown_column_policy policy,
                table_schema_cache& schemas);
 
   // Throws on a transient or unknown failure (see above); returns otherwise.
@@ -117,6 +123,9 @@ class batch_writer {
   // and measurements (0: always COPY).
   static constexpr std::size_t kInlineRows = 4;
   void set_inline_rows(std::size_t rows) { inline_rows_ = rows; }
+  // Binary COPY on or off (on by default on a session), for tests and
+  // measurements.
+  void set_binary_copy(bool on) { binary_copy_ = on && session_ != nullptr; }
 
  private:
   struct attempt_state;
@@ -140,7 +149,9 @@ class batch_writer {
   failure_kind kind_of(const std::exception& e) const;
   void drop_staging_tables(explicit_transaction& committed, const std::vector<std::string>& names);
 
-  pqxx::connection& conn_;
+  pqxx::connection_base& conn_;
+  session* session_ = nullptr;  // conn_, when it lends libpq's handle
+  bool binary_copy_ = false;
   std::string kafnus_schema_;
   std::string group_;
   unknown_column_policy policy_;

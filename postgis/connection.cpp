@@ -1,5 +1,6 @@
 #include "postgis/connection.hpp"
 
+#include <libpq-fe.h>
 #include <pqxx/nontransaction>
 
 #include "postgis/sql.hpp"
@@ -42,10 +43,18 @@ std::string describe(const config::postgres_settings& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.database + " user=" + pg.user + " sslmode=" + pg.sslmode;
 }
 
-std::unique_ptr<pqxx::connection> connect(const config::postgres_settings& pg, const std::string& role) {
+pqxx::internal::pq::PGconn* session::raw_handle() const noexcept {
+  // The policy sees every handle libpqxx makes, resets and closes; the socket
+  // check keeps a handle the connection no longer uses from being lent.
+  auto* h = policy_.current();
+  if (h == nullptr || !is_open() || PQsocket(h) != sock()) return nullptr;
+  return h;
+}
+
+std::unique_ptr<session> connect(const config::postgres_settings& pg, const std::string& role) {
   auto settings = pg;
   if (!role.empty()) settings.application_name = pg.application_name + "-" + role;
-  auto conn = std::make_unique<pqxx::connection>(connection_string(settings));
+  auto conn = std::make_unique<session>(connection_string(settings));
   // Errors carry their SQLSTATE in the message ("ERROR:  42501: …"), where
   // error_class finds it when libpqxx 6.4 drops it from the exception.
   conn->set_verbosity(pqxx::connection_base::verbose);

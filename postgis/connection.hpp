@@ -10,6 +10,40 @@
 
 namespace kafnus::postgis {
 
+// A libpqxx connection that also lends libpq's own handle, for the one thing
+// libpqxx 6.4 cannot do: a binary COPY (its COPY appends a newline to every
+// chunk). Otherwise it is a pqxx::connection: libpqxx's connection classes
+// are a connection_base and a connection policy, and this one's policy is
+// libpqxx's immediate one that remembers the handle it makes and drops.
+class session : public pqxx::connection_base {
+ public:
+  // (connection_base keeps a reference to the policy, made after it, as
+  // libpqxx's own connection classes do.)
+  explicit session(const std::string& options) : connection_base(policy_), policy_(options) { init(); }
+  ~session() noexcept { close(); }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // libpq's handle while the connection is open, else null.
+  pqxx::internal::pq::PGconn* raw_handle() const noexcept;
+
+ private:
+  class policy : public pqxx::connect_direct {
+   public:
+    explicit policy(const std::string& options) : connect_direct(options) {}
+    handle do_startconnect(handle orig) override { return handle_ = connect_direct::do_startconnect(orig); }
+    handle do_completeconnect(handle orig) override { return handle_ = connect_direct::do_completeconnect(orig); }
+    handle do_dropconnect(handle orig) noexcept override { return handle_ = connect_direct::do_dropconnect(orig); }
+    handle do_disconnect(handle orig) noexcept override { return handle_ = connect_direct::do_disconnect(orig); }
+    handle current() const noexcept { return handle_; }
+
+   private:
+    handle handle_ = nullptr;
+  };
+
+  policy policy_;
+};
+
 // libpq keyword=value connection string; every value quoted. Contains the
 // password: never log it (use describe()).
 std::string connection_string(const config::postgres_settings& pg);
@@ -21,6 +55,6 @@ std::string describe(const config::postgres_settings& pg);
 // hold UTC), standard_conforming_strings on, statement_timeout as configured,
 // verbose error messages (they carry the SQLSTATE).
 // Throws pqxx::broken_connection when the server cannot be reached.
-std::unique_ptr<pqxx::connection> connect(const config::postgres_settings& pg, const std::string& role);
+std::unique_ptr<session> connect(const config::postgres_settings& pg, const std::string& role);
 
 }  // namespace kafnus::postgis

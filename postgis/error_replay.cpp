@@ -80,7 +80,7 @@ std::string unreadable(const ngsi::table_ref& t) {
 
 // The service's own error log and its rows in the fallback, the ones the
 // role cannot read named in `warnings`; errors_failure when there are none.
-std::vector<service_log> logs_of_service(pqxx::connection& conn, const std::string& offsets_schema,
+std::vector<service_log> logs_of_service(pqxx::connection_base& conn, const std::string& offsets_schema,
                                          const std::string& service, std::vector<std::string>& warnings) {
   const auto own = ngsi::error_log_table(service);
   std::vector<service_log> out;
@@ -131,7 +131,7 @@ std::string display_name(const ngsi::table_ref& t) {
   return part(t.schema) + "." + part(t.table);
 }
 
-std::vector<error_log_source> find_error_logs(pqxx::connection& conn, const std::string& offsets_schema) {
+std::vector<error_log_source> find_error_logs(pqxx::connection_base& conn, const std::string& offsets_schema) {
   std::vector<error_log_source> out;
   try {
     pqxx::nontransaction tx(conn);
@@ -162,7 +162,7 @@ std::vector<error_log_source> find_error_logs(pqxx::connection& conn, const std:
   return out;
 }
 
-error_listing list_errors(pqxx::connection& conn, const list_request& req) {
+error_listing list_errors(pqxx::connection_base& conn, const list_request& req) {
   error_listing listing;
   std::vector<service_log> logs;
   if (req.service) {
@@ -223,7 +223,7 @@ error_listing list_errors(pqxx::connection& conn, const list_request& req) {
   return listing;
 }
 
-replay_report replay_errors(pqxx::connection& conn, const replay_request& req) {
+replay_report replay_errors(pqxx::connection_base& conn, const replay_request& req) {
   replay_report report;
   const auto logs = logs_of_service(conn, req.offsets_schema, req.service, report.warnings);
   replay_scope scope;

@@ -50,7 +50,7 @@ std::string display_name(const ngsi::table_ref& t);
 // The error logs in the database: every <s>.<s>_error_log table (the naming
 // rule of ngsi::error_log_table, with the columns Kafnus creates) and the
 // fallback <offsets schema>.error_log when it exists.
-std::vector<error_log_source> find_error_logs(pqxx::connection& conn, const std::string& offsets_schema);
+std::vector<error_log_source> find_error_logs(pqxx::connection_base& conn, const std::string& offsets_schema);
 
 struct error_group {
   std::string service;  // the error log's schema, or the fallback row's service
@@ -77,7 +77,7 @@ struct error_listing {
 // Rows counted by (service, target table, primary error), ordered by
 // service, table and error. Throws errors_failure when `service` has no
 // error log the role can read.
-error_listing list_errors(pqxx::connection& conn, const list_request& req);
+error_listing list_errors(pqxx::connection_base& conn, const list_request& req);
 
 enum class row_result { replayed, would_replay, failed, refused, skipped };
 
@@ -120,6 +120,6 @@ struct replay_report {
 // the fallback). Throws errors_failure when there is no error log for the
 // service, or when the database fails the command itself (connection lost,
 // no privilege on the error log); the rows done by then stay done.
-replay_report replay_errors(pqxx::connection& conn, const replay_request& req);
+replay_report replay_errors(pqxx::connection_base& conn, const replay_request& req);
 
 }  // namespace kafnus::postgis

@@ -23,7 +23,7 @@ class explicit_transaction {
   // BEGIN is sent at once, or (begin::with_first_statement) left to the
   // caller to send with its first statement, in one round trip: that
   // statement must start with begin_statement().
-  explicit explicit_transaction(pqxx::connection& conn, begin when = begin::now) : tx_(conn) {
+  explicit explicit_transaction(pqxx::connection_base& conn, begin when = begin::now) : tx_(conn) {
     if (when == begin::now) tx_.exec("BEGIN");
   }
   static std::string begin_statement() { return "BEGIN"; }

@@ -13,7 +13,7 @@
 
 namespace kafnus::postgis {
 
-void ensure_kafnus_tables(pqxx::connection& conn, const std::string& schema) {
+void ensure_kafnus_tables(pqxx::connection_base& conn, const std::string& schema) {
   const auto s = quote_ident(schema);
   {
     // Present already (created by an operator or another daemon): nothing to
@@ -174,7 +174,7 @@ std::string moves_table(const std::string& schema) { return quote_ident(schema) 
 
 }  // namespace
 
-void move_positions(pqxx::connection& conn, const std::string& schema, const std::string& group,
+void move_positions(pqxx::connection_base& conn, const std::string& schema, const std::string& group,
                     std::vector<position_move>& moves, std::string& audit_error) {
   const auto offsets = quote_ident(schema) + ".offsets";
   explicit_transaction etx(conn);  // survives a refused CREATE TABLE

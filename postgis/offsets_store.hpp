@@ -20,7 +20,7 @@ namespace kafnus::postgis {
 // Creates <schema> and <schema>.offsets (and <schema>.error_log, the error
 // log of last resort) when missing; creates nothing (needs no CREATE
 // privilege) when both tables exist. Safe to run concurrently.
-void ensure_kafnus_tables(pqxx::connection& conn, const std::string& schema);
+void ensure_kafnus_tables(pqxx::connection_base& conn, const std::string& schema);
 
 // Stored next position of each partition of `topic` that has one.
 std::map<std::int32_t, std::int64_t> read_positions(pqxx::transaction_base& tx, const std::string& schema,
@@ -84,7 +84,7 @@ struct position_move {
 // <schema>.position_moves (created when missing; when the role may not
 // create it the moves are made all the same and `audit_error` says why
 // they are not recorded). Fills each move's `from`.
-void move_positions(pqxx::connection& conn, const std::string& schema, const std::string& group,
+void move_positions(pqxx::connection_base& conn, const std::string& schema, const std::string& group,
                     std::vector<position_move>& moves, std::string& audit_error);
 
 // The last recorded move of a partition of `group` to position `to` (any

@@ -23,7 +23,7 @@ struct writer_fixture {
   std::string schema = kt::unique_name("bw");
   std::string kafnus_schema = schema + "_k";
   kt::pg_client pg;
-  pqxx::connection conn{kt::pg_connection_string()};
+  postgis::session conn{kt::pg_connection_string()};  // binary COPY on the direct path, as in the daemon
   postgis::table_schema_cache cache;
   std::vector<ngsi::row> rows;
 
@@ -68,7 +68,9 @@ struct writer_fixture {
     return write_as(conn, postgis::unknown_column_policy::error, expected, next, topic);
   }
 
-  postgis::write_result write_as(pqxx::connection& c, postgis::unknown_column_policy policy, std::int64_t expected,
+  // On a session (binary COPY) or a plain libpqxx connection (COPY text).
+  template <typename Connection>
+  postgis::write_result write_as(Connection& c, postgis::unknown_column_policy policy, std::int64_t expected,
                                  std::int64_t next, const std::string& topic = "topic") {
     postgis::batch_writer w(c, kafnus_schema, "group", policy, cache);
     postgis::write_request req;
@@ -279,6 +281,148 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
   EXPECT_EQ(f.pg.count(t, "entityid = 'many'"), static_cast<long long>(postgis::batch_writer::kInlineRows + 1));
 }
 
+// Issue 15: a direct group (historic) goes by binary COPY on a session, each
+// value in its column type's binary form; what it stores is what COPY text
+// stores, for every type it writes, hostile texts, NULLs, numbers at the
+// edges of their types and instants before 1970 and 2000. A trigger records
+// which COPY inserted each row.
+TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
+  writer_fixture f;
+  const auto t = f.schema + ".types";
+  f.pg.exec("CREATE TABLE " + t +
+            " (entityid text NOT NULL, entitytype varchar(20), fiwareservicepath character(3), "
+            "recvtime timestamp without time zone, timeinstant timestamptz, temperature double precision, r real, "
+            "n bigint, i integer, s smallint, flag boolean, doc jsonb, j json, location geometry(Point, 4326), "
+            "g geometry, note text, nothing text, via text, PRIMARY KEY (timeinstant, entityid))");
+  f.pg.exec("CREATE FUNCTION " + f.schema +
+            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := current_query(); "
+            "RETURN NEW; END $$; CREATE TRIGGER via BEFORE INSERT ON " +
+            t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via()");
+  const std::vector<std::vector<std::string>> numbers{
+      // temperature, r, n, i, s
+      {"-1.5E3", "3.4028235e38", "-9223372036854775808", "2147483647", "-32768"},
+      {"0.1", "0.1", "9223372036854775807", "-2147483648", "32767"},
+      {"-0", "-0", "0", "0", "0"},
+      {"9007199254740993", "16777217", "-1", "-1", "-1"},
+      {"1.7976931348623157e308", "1e-06", "42", "7", "3"},
+      {"4000.1234", "1E+2", "9007199254740993", "100", "-100"},
+  };
+  const std::int64_t instants[] = {-1'262'304'000, 0, 946'684'799, 946'684'800, 1'700'000'000, 4'102'444'800};
+  auto add_rows = [&](const std::string& prefix) {
+    f.rows.clear();
+    for (std::size_t k = 0; k < numbers.size(); ++k) {
+      const auto& n = numbers[k];
+      auto& r =
+          f.add(ngsi::flow::historic, prefix + std::to_string(k), instants[k],
+                {{"temperature", value::number(n[0])},
+                 {"r", value::number(n[1])},
+                 {"n", value::number(n[2])},
+                 {"i", value::number(n[3])},
+                 {"s", value::number(n[4])},
+                 {"flag", value::boolean(k % 2 == 0)},
+                 {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t","c":{"d":null}})")},
+                 {"j", value::json("[1,2.50,\"x\"]")},
+                 {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")},
+                 {"g", value::geometry("0103000020E6100000010000000400000065FCFB8C0B070EC06BD44334BA274440309E4143"
+                                       "FF040EC06BD44334BA274440309E4143FF040EC04E7ADFF8DA27444065FCFB8C0B070EC0"
+                                       "6BD44334BA274440")},
+                 {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'q'' ü 😀 ; --\\.")},
+                 {"nothing", value{}}});
+      r.table = {f.schema, "types"};
+    }
+  };
+  auto write_with = [&](bool binary, std::int64_t expected, std::int64_t next) {
+    postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+    w.set_binary_copy(binary);
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, expected, next});
+    for (const auto& r : f.rows) req.rows.push_back({&r, 0});
+    return w.write(req);
+  };
+  add_rows("text-");
+  const auto errors = [&] {
+    return f.pg.scalar("SELECT coalesce(string_agg(error, ' | '), '') FROM " + f.error_log());
+  };
+  auto r = write_with(false, -1, 1);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+  add_rows("binary-");
+  r = write_with(true, 1, 2);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+
+  const auto via = [&](const std::string& prefix) {
+    return f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid LIKE '" + prefix + "%'");
+  };
+  EXPECT_THAT(via("text-"), testing::AllOf(testing::StartsWith("COPY "), testing::EndsWith(") FROM STDIN")));
+  EXPECT_THAT(via("binary-"),
+              testing::AllOf(testing::StartsWith("COPY "), testing::EndsWith(") FROM STDIN (FORMAT binary)")));
+  const std::string columns =
+      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, r, n, i, s, flag, doc, j, location, g, note, "
+      "nothing";
+  for (std::size_t k = 0; k < numbers.size(); ++k) {
+    const auto row_of = [&](const std::string& prefix) {
+      return f.pg.scalar("SELECT (" + columns + ")::text FROM " + t + " WHERE entityid = '" + prefix +
+                         std::to_string(k) + "'");
+    };
+    EXPECT_EQ(row_of("binary-"), row_of("text-")) << "row " << k;
+  }
+  EXPECT_EQ(f.pg.count(t), static_cast<long long>(2 * numbers.size()));
+  EXPECT_EQ(f.pg.scalar("SELECT timeinstant FROM " + t + " WHERE entityid = 'binary-0'"), "1930-01-01 00:00:00+00");
+  EXPECT_EQ(f.pg.scalar("SELECT n FROM " + t + " WHERE entityid = 'binary-0'"), "-9223372036854775808");
+  EXPECT_EQ(f.pg.scalar("SELECT temperature FROM " + t + " WHERE entityid = 'binary-3'"), "9.007199254740992e+15");
+  EXPECT_EQ(f.pg.scalar("SELECT note FROM " + t + " WHERE entityid = 'binary-0'"),
+            "it's \\N a\\tback\\\\slash\ttab\nline\r 'q'' ü 😀 ; --\\.");
+  EXPECT_EQ(f.pg.scalar("SELECT doc->'c' FROM " + t + " WHERE entityid = 'binary-0'"), R"({"d": null})");
+  EXPECT_EQ(f.pg.scalar("SELECT j FROM " + t + " WHERE entityid = 'binary-1'"), "[1,2.50,\"x\"]");
+  EXPECT_EQ(f.pg.scalar("SELECT ST_AsText(location) FROM " + t + " WHERE entityid = 'binary-0'"), "POINT(1 2)");
+  EXPECT_EQ(f.pg.scalar("SELECT fiwareservicepath FROM " + t + " WHERE entityid = 'binary-0'"), "/  ");
+}
+
+// A type the binary writer has no writer for (numeric) goes as COPY text. A
+// value it cannot write exactly (a number beyond its column type's range)
+// sends its group as COPY text too, where PostgreSQL rejects that row alone,
+// as before: never an infinity, a zero or a wrapped integer stored.
+TEST(BatchWriter, WhatABinaryCopyCannotWriteGoesAsCopyText) {
+  writer_fixture f;
+  const auto t = f.schema + ".t";
+  const auto num = f.schema + ".num";
+  f.pg.exec("ALTER TABLE " + t + " ADD COLUMN i integer, ADD COLUMN via text");
+  f.pg.exec("CREATE TABLE " + num + " (LIKE " + t + ")");
+  f.pg.exec("ALTER TABLE " + num + " ALTER COLUMN temperature TYPE numeric, ADD PRIMARY KEY (timeinstant, entityid)");
+  f.pg.exec("CREATE FUNCTION " + f.schema +
+            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := CASE WHEN current_query() LIKE "
+            "'%(FORMAT binary)' THEN 'binary' ELSE split_part(current_query(), ' ', 1) END; RETURN NEW; END $$; "
+            "CREATE TRIGGER via BEFORE INSERT ON " +
+            t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via(); CREATE TRIGGER via BEFORE INSERT ON " + num +
+            " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via()");
+  for (int k = 0; k < 5; ++k) {
+    f.add(ngsi::flow::historic, "num" + std::to_string(k), 40 + k, {{"temperature", value::number("0.1")}}).table = {
+        f.schema, "num"};
+  }
+  for (int k = 0; k < 5; ++k)
+    f.add(ngsi::flow::historic, "bin" + std::to_string(k), 50 + k, {{"i", value::number("1")}});
+  auto r = f.write(-1, 1);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') || ' ' || sum(temperature) FROM " + num), "COPY 0.5");
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t), "binary");
+
+  f.rows.clear();
+  const char* temperatures[] = {"1.5", "1e400", "2.5", "1e-400", "3.5", "4.5"};
+  for (int k = 0; k < 6; ++k) {
+    f.add(ngsi::flow::historic, "e" + std::to_string(k), k + 1, {{"temperature", value::number(temperatures[k])}});
+  }
+  f.add(ngsi::flow::historic, "wide", 20, {{"i", value::number("2147483648")}});
+  for (int k = 0; k < 5; ++k)
+    f.add(ngsi::flow::historic, "ok" + std::to_string(k), 30 + k, {{"i", value::number("1")}});
+  r = f.write(1, 2);
+  EXPECT_EQ(r.rows_rejected(), 3u);
+  EXPECT_EQ(f.pg.count(t, "entityid NOT LIKE 'bin%'"), 4 + 5);
+  EXPECT_EQ(f.pg.scalar("SELECT sum(temperature) FROM " + t), "12");
+  EXPECT_EQ(f.pg.scalar("SELECT sum(i) FROM " + t), "10");
+  EXPECT_EQ(f.pg.count(f.error_log(), "error LIKE '%out of range%'"), 3);
+}
+
 TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcomes) {
   writer_fixture f;
   const auto offsets = f.kafnus_schema + ".offsets";
@@ -331,7 +475,7 @@ TEST(BatchWriter, ATableWithoutInsertGrantCostsOnlyItsRows) {
   for (int i = 0; i < 3; ++i) f.add(ngsi::flow::historic, "H" + std::to_string(i), i, {});
   for (int i = 0; i < 2; ++i) f.add(ngsi::flow::lastdata, "L" + std::to_string(i), i, {});
   for (int i = 0; i < 4; ++i) f.add(ngsi::flow::historic, "O" + std::to_string(i), i, {}).table.table = "other";
-  pqxx::connection as_role(role.connection_string());
+  postgis::session as_role(role.connection_string());
   pqxx::nontransaction(as_role).exec("SET TimeZone = 'UTC'");
   const auto r = f.write_as(as_role, postgis::unknown_column_policy::error, -1, 9);
   EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
@@ -353,7 +497,7 @@ TEST(BatchWriter, AddingAColumnWithoutOwnershipCostsOnlyThatRow) {
   f.add(ngsi::flow::historic, "plain", 1, {{"temperature", value::number("1")}});
   f.add(ngsi::flow::historic, "new_attribute", 2, {{"extra", value::text_value("x")}});
   f.add(ngsi::flow::historic, "plain2", 3, {});
-  pqxx::connection as_role(role.connection_string());
+  postgis::session as_role(role.connection_string());
   const auto r = f.write_as(as_role, postgis::unknown_column_policy::add, -1, 3);
   EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
   EXPECT_EQ(f.pg.count(f.schema + ".t"), 2);
@@ -501,7 +645,7 @@ TEST(BatchWriter, AnErrorLogNobodyCanWriteDoesNotStopTheRows) {
                role.name + "; GRANT SELECT, INSERT ON " + f.schema + ".t TO " + role.name);
   f.add(ngsi::flow::historic, "good", 1, {});
   f.add(ngsi::flow::historic, "bad", 2, {{"flag", value::number("3")}});  // number into boolean
-  pqxx::connection as_role(role.connection_string());
+  postgis::session as_role(role.connection_string());
   const auto r = f.write_as(as_role, postgis::unknown_column_policy::error, -1, 2);
   EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
   EXPECT_EQ(f.pg.count(f.schema + ".t"), 1);

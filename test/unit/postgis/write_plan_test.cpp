@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "postgis/binary_copy.hpp"
 #include "postgis/statements.hpp"
 #include "postgis/write_plan.hpp"
 
@@ -444,4 +447,85 @@ TEST(WritePlan, FoldedRowsAreKeptForCounting) {
   EXPECT_EQ(p.groups[0].folded, 2u);
   EXPECT_EQ(p.groups[0].folded_rows[0]->service, "two");
   EXPECT_EQ(p.groups[0].folded_rows[1]->service, "one");
+}
+
+// Issue 15: the data of a binary COPY, byte by byte: the header, each value
+// in its column type's binary form, the trailer; and what is left to COPY
+// text (a type without a binary writer, a value beyond its type's range).
+TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
+  planner_fixture f;
+  f.schema.columns = {{"entityid", "text", false},
+                      {"entitytype", "character varying(10)", false},
+                      {"fiwareservicepath", "text", false},
+                      {"recvtime", "timestamp with time zone", false},
+                      {"timeinstant", "timestamp without time zone", false},
+                      {"temperature", "double precision", false},
+                      {"n", "integer", false},
+                      {"on", "boolean", false},
+                      {"payload", "jsonb", true},
+                      {"location", "geometry(Point,4326)", false},
+                      {"none", "numeric", false}};
+  f.rows.push_back(make_row(ngsi::flow::historic, "E\t\\", 946'684'800,
+                            {{"temperature", value::number("1.5")},
+                             {"n", value::number("-2")},
+                             {"on", value::boolean(true)},
+                             {"payload", value::json("{}")},
+                             {"location", value::geometry("01Ff")},
+                             {"none", value::null()}}));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  const auto& g = p.groups[0];
+  const auto formats = postgis::binary_formats(g);
+  ASSERT_TRUE(formats.has_value());
+  const auto data = postgis::binary_copy_data(g, *formats);
+  ASSERT_TRUE(data.has_value());
+
+  const auto bytes = [](std::initializer_list<int> b) {
+    std::string s;
+    for (int c : b) s += static_cast<char>(c);
+    return s;
+  };
+  const auto field = [&](const std::string& v) {
+    const auto n = v.size();
+    return bytes({0, 0, static_cast<int>(n >> 8), static_cast<int>(n & 0xFF)}) + v;
+  };
+  std::map<std::string, std::string> expected{
+      {"entityid", field("E\t\\")},
+      {"entitytype", field("Sensor")},
+      {"fiwareservicepath", field("/s")},
+      // 1970-01-01 00:00:01 and 2000-01-01 00:00:00: microseconds since 2000
+      {"recvtime", field(bytes({0xFF, 0xFC, 0xA2, 0xFE, 0xC4, 0xD7, 0x62, 0x40}))},
+      {"timeinstant", field(bytes({0, 0, 0, 0, 0, 0, 0, 0}))},
+      {"temperature", field(bytes({0x3F, 0xF8, 0, 0, 0, 0, 0, 0}))},
+      {"n", field(bytes({0xFF, 0xFF, 0xFF, 0xFE}))},
+      {"on", field(bytes({1}))},
+      {"payload", field("\1{}")},
+      {"location", field(bytes({0x01, 0xFF}))},
+      {"none", bytes({0xFF, 0xFF, 0xFF, 0xFF})},  // NULL
+  };
+  std::string want = std::string("PGCOPY\n\377\r\n\0", 11) + bytes({0, 0, 0, 0, 0, 0, 0, 0});
+  want += bytes({0, static_cast<int>(g.columns.size())});
+  for (const auto& c : g.columns) want += expected.at(c.name);
+  want += bytes({0xFF, 0xFF});
+  EXPECT_EQ(*data, want);
+
+  // Left to COPY text, where PostgreSQL judges them as before.
+  const auto data_of = [&](const std::string& number) {
+    f.rows[0] =
+        make_row(ngsi::flow::historic, "E", 1, {{"temperature", value::number(number)}, {"n", value::number("1")}});
+    auto q = f.plan();
+    return postgis::binary_copy_data(q.groups[0], *postgis::binary_formats(q.groups[0]));
+  };
+  EXPECT_TRUE(data_of("1e308").has_value());
+  EXPECT_FALSE(data_of("1e309").has_value()) << "beyond a double: PostgreSQL says out of range";
+  EXPECT_FALSE(data_of("-1e400").has_value());
+  EXPECT_FALSE(data_of("1e-400").has_value()) << "underflows to 0: PostgreSQL says out of range";
+  EXPECT_TRUE(data_of("0e-400").has_value()) << "a zero is a zero";
+  f.rows[0] = make_row(ngsi::flow::historic, "E", 1, {{"n", value::number("2147483648")}});
+  auto q = f.plan();
+  EXPECT_FALSE(postgis::binary_copy_data(q.groups[0], *postgis::binary_formats(q.groups[0])).has_value())
+      << "beyond an integer";
+  f.rows[0] = make_row(ngsi::flow::historic, "E", 1, {{"none", value::number("1")}});
+  q = f.plan();
+  EXPECT_FALSE(postgis::binary_formats(q.groups[0]).has_value()) << "numeric has no binary writer here";
 }
