@@ -6,6 +6,12 @@
 // Kafka, and its CPU figures move by ±20 % from run to run; this one moves by
 // a few per cent, so a change to ngsi/ can be judged by it first.
 //
+// It also times the writer's COPY data for those rows, planned in
+// transactions of 4,000 rows against the bench tables' column types: COPY
+// text against binary, for the direct path (historic) and the staged one
+// (lastdata), so a change to postgis/binary_copy.cpp or statements.cpp can
+// be judged the same way.
+//
 //   kafnus-transform-bench [--notifications N] [--rounds R]
 
 #include <algorithm>
@@ -19,6 +25,9 @@
 #include "bench/workload.hpp"
 #include "ngsi/json_tree.hpp"
 #include "ngsi/transform.hpp"
+#include "postgis/binary_copy.hpp"
+#include "postgis/statements.hpp"
+#include "postgis/write_plan.hpp"
 
 #ifdef KAFNUS_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -59,6 +68,82 @@ long long allocated_bytes() {
   if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0) return static_cast<long long>(allocated);
 #endif
   return -1;
+}
+
+// The bench tables' columns (workload::ddl) as the catalog names their types.
+kafnus::postgis::table_schema bench_table_schema() {
+  kafnus::postgis::table_schema s;
+  s.exists = true;
+  const std::pair<const char*, const char*> columns[] = {{"timeinstant", "timestamp with time zone"},
+                                                         {"recvtime", "timestamp with time zone"},
+                                                         {"entityid", "text"},
+                                                         {"entitytype", "text"},
+                                                         {"fiwareservicepath", "text"},
+                                                         {"temperature", "double precision"},
+                                                         {"humidity", "double precision"},
+                                                         {"level", "bigint"},
+                                                         {"status", "text"},
+                                                         {"name", "text"},
+                                                         {"active", "boolean"},
+                                                         {"config", "jsonb"},
+                                                         {"location", "geometry(Point,4326)"},
+                                                         {"area", "geometry(Polygon,4326)"},
+                                                         {"sentat", "bigint"},
+                                                         {"committed_at", "timestamp with time zone"}};
+  for (const auto& [name, type] : columns) s.columns.push_back({name, type, std::string(type) == "jsonb"});
+  return s;
+}
+
+// µs per row to make the COPY data of `rows` (planned in transactions of
+// 4,000 rows, planning not timed), as text and as binary.
+std::pair<double, double> copy_data_us(const std::vector<kafnus::ngsi::row>& rows, int rounds, std::size_t& sink) {
+  namespace pg = kafnus::postgis;
+  const auto schema = bench_table_schema();
+  std::vector<pg::write_plan> plans;
+  constexpr std::size_t kTransaction = 4000;
+  for (std::size_t from = 0; from < rows.size(); from += kTransaction) {
+    std::vector<pg::tagged_row> tagged;
+    for (std::size_t i = from; i < std::min(rows.size(), from + kTransaction); ++i) tagged.push_back({&rows[i], i});
+    plans.push_back(pg::build_plan(
+        tagged, [&](const kafnus::ngsi::table_ref&) -> const pg::table_schema& { return schema; },
+        pg::unknown_column_policy::error));
+  }
+  const auto time = [&](auto&& build) {
+    double best = 1e300;
+    for (int r = 0; r < rounds; ++r) {
+      const auto t0 = clock_type::now();
+      for (const auto& p : plans) {
+        for (const auto& g : p.groups) build(g);
+      }
+      best = std::min(best, std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
+    }
+    return best / static_cast<double>(rows.size());
+  };
+  const double text = time([&](const pg::statement_group& g) {
+    std::string out;
+    int seq = 0;
+    for (const auto& r : g.rows) {
+      if (g.op == kafnus::ngsi::operation::insert) {
+        pg::append_direct_line(out, g, r);
+      } else {
+        pg::append_stage_line(out, g, r, seq++);
+      }
+    }
+    sink += out.size();
+  });
+  const double binary = time([&](const pg::statement_group& g) {
+    if (g.op == kafnus::ngsi::operation::insert) {
+      const auto data = pg::binary_copy_data(g, *pg::binary_formats(g));
+      sink += data ? data->size() : 0;
+      return;
+    }
+    const auto formats = pg::binary_stage_formats(g.stage_kinds);
+    pg::binary_rows data(g.rows.size());
+    int seq = 0;
+    for (const auto& r : g.rows) sink += data.add_staged(g, r, seq++, formats);
+    sink += std::move(data).finish().size();
+  });
+  return {text, binary};
 }
 
 }  // namespace
@@ -129,6 +214,15 @@ int main(int argc, char** argv) {
     if (before >= 0) std::cout << ", allocated " << static_cast<double>(after - before) / rows << " bytes per row";
     std::cout << " (sizeof(row) " << sizeof(kafnus::ngsi::row) << ")\n";
     sink += out.rows.size();
+  }
+  for (const auto f : {kafnus::ngsi::flow::historic, kafnus::ngsi::flow::lastdata}) {
+    kafnus::ngsi::transform_options o;
+    o.f = f;
+    kafnus::ngsi::transform_output out;
+    for (const auto& in : inputs) kafnus::ngsi::transform(in.body, in.headers, o, 1700000000000000, out);
+    const auto [text, binary] = copy_data_us(out.rows, rounds, sink);
+    std::cout << std::setprecision(3) << "COPY data " << kafnus::ngsi::to_string(f) << ": text " << text
+              << " µs per row, binary " << binary << " µs per row\n";
   }
   return sink == 0 ? 1 : 0;
 }

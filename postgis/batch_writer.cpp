@@ -400,6 +400,20 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
         if (n_rows) queue_statement(st, sql);
         continue;
       }
+      if (binary_copy_) {
+        const auto formats = binary_stage_formats(kinds);
+        binary_rows rows(rows_total);
+        bool exact = true;  // else COPY text, below
+        for (auto g : group_ids) {
+          int n = groups[g].seq_begin;
+          for (const auto& pr : plan.groups[g].rows) exact = exact && rows.add_staged(plan.groups[g], pr, n++, formats);
+        }
+        if (exact) {
+          const auto data = std::move(rows).finish();
+          or_isolate([&] { copy_binary(tx, *session_, "pg_temp." + stage_table, stage_copy_columns(kinds), data); });
+          continue;
+        }
+      }
       std::string text;
       for (auto g : group_ids) {
         int n = groups[g].seq_begin;

@@ -3,12 +3,14 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string_view>
+#include <vector>
 
 #include <pqxx/except>
 
@@ -22,22 +24,27 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 // PostgreSQL's epoch (2000-01-01 00:00:00 UTC) in microseconds since 1970.
 constexpr std::int64_t kPostgresEpochMicros = 946684800000000LL;
 
+// Writes an integer in network byte order (big-endian), as COPY's binary
+// format has every number; returns the end.
 template <typename T>
-void put_be(std::string& out, T v) {
+char* put_be(char* p, T v) {
   using U = std::make_unsigned_t<T>;
   auto u = static_cast<U>(v);
-  char b[sizeof(U)];
-  for (std::size_t i = 0; i < sizeof(U); ++i) {
-    b[sizeof(U) - 1 - i] = static_cast<char>(u & 0xFF);
-    u = static_cast<U>(u >> 8);
-  }
-  out.append(b, sizeof(U));
+  if constexpr (sizeof(U) == 2) u = __builtin_bswap16(u);
+  if constexpr (sizeof(U) == 4) u = __builtin_bswap32(u);
+  if constexpr (sizeof(U) == 8) u = __builtin_bswap64(u);
+  std::memcpy(p, &u, sizeof(U));
+  return p + sizeof(U);
 }
 
-void put_field(std::string& out, std::string_view bytes) {
-  put_be(out, static_cast<std::int32_t>(bytes.size()));
-  out.append(bytes);
+char* put_bytes(char* p, std::string_view bytes) {
+  std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
 }
+
+// The most bytes put_value writes for a value of `text` (its length, then
+// at most the text and 12 bytes more: a numeric's header and padding).
+std::size_t most_bytes(std::string_view text) { return 4 + 12 + text.size(); }
 
 // Whether a JSON number's text has a digit other than 0 before its exponent:
 // such a number read as 0 underflowed, which PostgreSQL refuses.
@@ -60,78 +67,181 @@ std::optional<F> read_float(std::string_view s) {
   return v;
 }
 
+// A double from a plain decimal ([-]digits[.digits]) of at most 15
+// significant digits and 22 after the point, the common case: such a
+// mantissa and power of ten are exact doubles, so one IEEE division rounds
+// correctly, as strtod (float8in) does. Anything else: read_float.
+std::optional<double> read_double(std::string_view s) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  std::size_t i = 0;
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) ++i;
+  std::uint64_t mantissa = 0;
+  int digits = 0;
+  int after_point = 0;
+  bool point = false;
+  const std::size_t from = i;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      if (mantissa != 0) ++digits;
+      if (point) ++after_point;
+      if (digits > 15 || after_point > 22) return read_float<double>(s);
+    } else if (c == '.' && !point && i > from) {
+      point = true;
+    } else {
+      return read_float<double>(s);  // an exponent, or not a number at all
+    }
+  }
+  if (i == from || s.back() == '.') return read_float<double>(s);
+  const double v = static_cast<double>(mantissa) / kPow10[after_point];
+  return negative ? -v : v;
+}
+
 template <typename I>
-bool put_integer(std::string& out, std::string_view s) {
+char* put_integer(char* p, std::string_view s) {
   std::int64_t v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  if (v < std::numeric_limits<I>::min() || v > std::numeric_limits<I>::max()) return false;
-  put_be(out, static_cast<std::int32_t>(sizeof(I)));
-  put_be(out, static_cast<I>(v));
-  return true;
+  if (ec != std::errc() || end != s.data() + s.size()) return nullptr;
+  if (v < std::numeric_limits<I>::min() || v > std::numeric_limits<I>::max()) return nullptr;
+  p = put_be(p, static_cast<std::int32_t>(sizeof(I)));
+  return put_be(p, static_cast<I>(v));
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// The value of a hex digit, or -1.
+constexpr std::array<int, 256> kHexValue = [] {
+  std::array<int, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = 0; c < 10; ++c) t['0' + c] = c;
+  for (int c = 0; c < 6; ++c) t['A' + c] = t['a' + c] = 10 + c;
+  return t;
+}();
 
-bool put_hex_decoded(std::string& out, std::string_view hex) {
-  if (hex.size() % 2 != 0) return false;
-  put_be(out, static_cast<std::int32_t>(hex.size() / 2));
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = hex_digit(hex[i]);
-    const int lo = hex_digit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi << 4 | lo);
+char* put_hex_decoded(char* p, std::string_view hex) {
+  if (hex.size() % 2 != 0) return nullptr;
+  const std::size_t n = hex.size() / 2;
+  p = put_be(p, static_cast<std::int32_t>(n));
+  int bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int hi = kHexValue[static_cast<unsigned char>(hex[2 * i])];
+    const int lo = kHexValue[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative when either is not a hex digit
+    p[i] = static_cast<char>(static_cast<unsigned>(hi) << 4 | static_cast<unsigned>(lo));
   }
-  return true;
+  return bad < 0 ? nullptr : p + n;
 }
 
-// Appends one non-NULL value; false when it cannot be written exactly.
-bool put_value(std::string& out, binary_format f, const ngsi::value_view& v) {
+// A number's text as numeric_in reads it, in numeric's binary form: the
+// count of base-10,000 digits, the weight of the first, the sign, the
+// display scale (digits after the point, as written), then the digits.
+// Only [-]digits[.digits][e[+-]digits] with a modest exponent and length;
+// anything else is left to numeric_in (COPY text). At most 12 bytes more
+// than the text (most_bytes).
+char* put_numeric(char* p, std::string_view s) {
+  constexpr std::size_t kMaxDigits = 1000;
+  constexpr long kMaxExponent = 1000;
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0;
+  const bool negative = i < s.size() && s[i] == '-';
+  if (negative) ++i;
+  const std::size_t int_from = i;
+  while (i < s.size() && is_digit(s[i])) ++i;
+  const std::string_view int_part = s.substr(int_from, i - int_from);
+  if (int_part.empty()) return nullptr;
+  std::string_view frac_part;
+  if (i < s.size() && s[i] == '.') {
+    const std::size_t from = ++i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    frac_part = s.substr(from, i - from);
+    if (frac_part.empty()) return nullptr;
+  }
+  long exponent = 0;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    const bool minus = i < s.size() && s[i] == '-';
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    const std::size_t from = i;
+    while (i < s.size() && is_digit(s[i]) && i - from < 6) exponent = exponent * 10 + (s[i++] - '0');
+    if (i == from) return nullptr;
+    if (minus) exponent = -exponent;
+  }
+  const std::size_t n = int_part.size() + frac_part.size();  // the digits, the point dropped
+  if (i != s.size() || n > kMaxDigits || exponent > kMaxExponent || exponent < -kMaxExponent) return nullptr;
+  const auto digit = [&](std::size_t k) {
+    return k < int_part.size() ? int_part[k] - '0' : frac_part[k - int_part.size()] - '0';
+  };
+  const long dscale = std::max(0L, static_cast<long>(frac_part.size()) - exponent);
+  std::size_t first = 0;
+  while (first < n && digit(first) == 0) ++first;
+  std::size_t end = n;  // after the last digit that is not 0
+  while (end > first && digit(end - 1) == 0) --end;
+  long weight = 0;
+  std::size_t pad = 0;  // zeros before the first digit in its base-10,000 digit
+  std::size_t groups = 0;
+  if (first < end) {
+    // The first digit's decimal exponent, floored to a multiple of 4.
+    const long e0 = static_cast<long>(int_part.size()) + exponent - 1 - static_cast<long>(first);
+    weight = e0 >= 0 ? e0 / 4 : -((-e0 + 3) / 4);
+    pad = static_cast<std::size_t>(4 * weight + 3 - e0);
+    groups = (pad + (end - first) + 3) / 4;
+  }
+  p = put_be(p, static_cast<std::int32_t>(8 + 2 * groups));
+  p = put_be(p, static_cast<std::int16_t>(groups));
+  p = put_be(p, static_cast<std::int16_t>(weight));
+  p = put_be(p, static_cast<std::uint16_t>(negative && groups > 0 ? 0x4000 : 0x0000));
+  p = put_be(p, static_cast<std::uint16_t>(dscale));
+  // Digit j of the padded sequence: pad zeros, the digits first..end, zeros.
+  for (std::size_t g = 0; g < groups; ++g) {
+    int v = 0;
+    for (std::size_t j = 4 * g; j < 4 * g + 4; ++j) {
+      const std::size_t k = first + j - pad;  // wraps below pad: then j < pad
+      v = v * 10 + (j >= pad && k < end ? digit(k) : 0);
+    }
+    p = put_be(p, static_cast<std::int16_t>(v));
+  }
+  return p;
+}
+
+// Writes one value (its length, then its bytes; -1 for NULL), at most
+// most_bytes(v.text); returns the end, or null when it cannot be written
+// exactly.
+char* put_value(char* p, binary_format f, const ngsi::value_view& v) {
+  if (v.kind == ngsi::value_kind::null) return put_be(p, std::int32_t{-1});
   switch (f) {
-    case binary_format::bytes: put_field(out, v.text); return true;
+    case binary_format::bytes: return put_bytes(put_be(p, static_cast<std::int32_t>(v.text.size())), v.text);
     case binary_format::boolean:
-      if (v.text != "true" && v.text != "false") return false;
-      put_be(out, std::int32_t{1});
-      out += v.text == "true" ? '\1' : '\0';
-      return true;
+      if (v.text != "true" && v.text != "false") return nullptr;
+      p = put_be(p, std::int32_t{1});
+      *p = v.text == "true" ? '\1' : '\0';
+      return p + 1;
     case binary_format::float8: {
-      const auto d = read_float<double>(v.text);
-      if (!d) return false;
+      const auto d = read_double(v.text);
+      if (!d) return nullptr;
       std::uint64_t bits = 0;
       std::memcpy(&bits, &*d, sizeof bits);
-      put_be(out, std::int32_t{8});
-      put_be(out, bits);
-      return true;
+      return put_be(put_be(p, std::int32_t{8}), bits);
     }
     case binary_format::float4: {
       const auto d = read_float<float>(v.text);
-      if (!d) return false;
+      if (!d) return nullptr;
       std::uint32_t bits = 0;
       std::memcpy(&bits, &*d, sizeof bits);
-      put_be(out, std::int32_t{4});
-      put_be(out, bits);
-      return true;
+      return put_be(put_be(p, std::int32_t{4}), bits);
     }
-    case binary_format::int8: return put_integer<std::int64_t>(out, v.text);
-    case binary_format::int4: return put_integer<std::int32_t>(out, v.text);
-    case binary_format::int2: return put_integer<std::int16_t>(out, v.text);
-    case binary_format::timestamp:
-      put_be(out, std::int32_t{8});
-      put_be(out, v.micros - kPostgresEpochMicros);
-      return true;
+    case binary_format::numeric: return put_numeric(p, v.text);
+    case binary_format::int8: return put_integer<std::int64_t>(p, v.text);
+    case binary_format::int4: return put_integer<std::int32_t>(p, v.text);
+    case binary_format::int2: return put_integer<std::int16_t>(p, v.text);
+    case binary_format::timestamp: return put_be(put_be(p, std::int32_t{8}), v.micros - kPostgresEpochMicros);
     case binary_format::jsonb:
-      put_be(out, static_cast<std::int32_t>(v.text.size() + 1));
-      out += '\1';
-      out.append(v.text);
-      return true;
-    case binary_format::ewkb: return put_hex_decoded(out, v.text);
+      p = put_be(p, static_cast<std::int32_t>(v.text.size() + 1));
+      *p++ = '\1';
+      return put_bytes(p, v.text);
+    case binary_format::ewkb: return put_hex_decoded(p, v.text);
   }
-  return false;
+  return nullptr;
 }
 
 std::optional<binary_format> format_of(const group_column& c) {
@@ -147,7 +257,8 @@ std::optional<binary_format> format_of(const group_column& c) {
       if (type == "bigint") return binary_format::int8;
       if (type == "integer") return binary_format::int4;
       if (type == "smallint") return binary_format::int2;
-      break;  // numeric: its binary form is base-10000 digits; COPY text it is
+      if (starts_with(type, "numeric")) return binary_format::numeric;
+      break;
     case ngsi::value_kind::json:
       if (type == "jsonb") return binary_format::jsonb;
       if (type == "json") return binary_format::bytes;
@@ -177,33 +288,85 @@ std::optional<std::vector<binary_format>> binary_formats(const statement_group& 
   return formats;
 }
 
-std::optional<std::string> binary_copy_data(const statement_group& g, const std::vector<binary_format>& formats) {
+binary_rows::binary_rows(std::size_t rows) : expected_rows_(rows) {
   static constexpr char kSignature[] = "PGCOPY\n\377\r\n";  // and its terminating NUL: 11 bytes
-  std::string out(kSignature, sizeof kSignature);
-  put_be(out, std::int32_t{0});  // flags: no OIDs
-  put_be(out, std::int32_t{0});  // no header extension
-  const auto fields = static_cast<std::int16_t>(g.columns.size());
+  data_.resize(sizeof kSignature + 8 + 256);
+  char* p = put_bytes(data_.data(), std::string_view(kSignature, sizeof kSignature));
+  p = put_be(p, std::int32_t{0});  // flags: no OIDs
+  p = put_be(p, std::int32_t{0});  // no header extension
+  used_ = static_cast<std::size_t>(p - data_.data());
+}
+
+char* binary_rows::room(std::size_t bytes) {
+  if (used_ + bytes > data_.size()) {
+    // After the first row: the data will grow to about the expected rows
+    // like it (a fifth more), at most 8 MiB ahead, rather than double often.
+    constexpr std::size_t kMaxAhead = std::size_t{8} << 20;
+    std::size_t want = std::max(data_.size() * 2, used_ + bytes);
+    if (rows_ == 1) want = std::max(want, used_ + std::min(used_ * expected_rows_ / 4 * 5, kMaxAhead));
+    data_.resize(want);
+  }
+  return data_.data() + used_;
+}
+
+bool binary_rows::add(const statement_group& g, const planned_row& r, const std::vector<binary_format>& formats) {
+  std::size_t most = 2;
+  for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val.text);
+  char* p = put_be(room(most), static_cast<std::int16_t>(g.columns.size()));
+  for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
+    p = put_value(p, formats[i], r.row->columns[r.value_index[i]].val);
+  }
+  if (p == nullptr) return false;
+  used_ = static_cast<std::size_t>(p - data_.data());
+  ++rows_;
+  return true;
+}
+
+bool binary_rows::add_staged(const statement_group& g, const planned_row& r, int seq,
+                             const std::vector<binary_format>& stage_formats) {
+  std::size_t most = 2 + 8;
+  for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val.text);
+  char* p = put_be(room(most), static_cast<std::int16_t>(stage_formats.size() + 1));
+  p = put_be(put_be(p, std::int32_t{4}), static_cast<std::int32_t>(seq));
+  for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
+    const int c = g.columns[i].stage_index;
+    if (c < 0) continue;
+    p = put_value(p, stage_formats[static_cast<std::size_t>(c)], r.row->columns[r.value_index[i]].val);
+  }
+  if (p == nullptr) return false;
+  used_ = static_cast<std::size_t>(p - data_.data());
+  ++rows_;
+  return true;
+}
+
+std::string binary_rows::finish() && {
+  used_ = static_cast<std::size_t>(put_be(room(2), std::int16_t{-1}) - data_.data());  // trailer
+  data_.resize(used_);
+  return std::move(data_);
+}
+
+std::optional<std::string> binary_copy_data(const statement_group& g, const std::vector<binary_format>& formats) {
+  binary_rows rows(g.rows.size());
   for (const auto& r : g.rows) {
-    const std::size_t before = out.size();
-    put_be(out, fields);
-    for (std::size_t i = 0; i < g.columns.size(); ++i) {
-      const auto& v = r.row->columns[r.value_index[i]].val;
-      if (v.kind == ngsi::value_kind::null) {
-        put_be(out, std::int32_t{-1});
-      } else if (!put_value(out, formats[i], v)) {
-        return std::nullopt;
-      }
-    }
-    // After the first row: the data will grow to about that many rows like
-    // it (a fifth more), at most 8 MiB ahead, so it is not copied at every
-    // doubling.
-    if (before == sizeof kSignature + 8) {
-      constexpr std::size_t kMaxReserve = std::size_t{8} << 20;
-      out.reserve(std::min((out.size() - before) * g.rows.size() / 4 * 5 + out.size(), kMaxReserve));
+    if (!rows.add(g, r, formats)) return std::nullopt;
+  }
+  return std::move(rows).finish();
+}
+
+std::vector<binary_format> binary_stage_formats(const std::vector<ngsi::value_kind>& kinds) {
+  std::vector<binary_format> formats;
+  for (auto k : kinds) {
+    switch (k) {
+      case ngsi::value_kind::boolean: formats.push_back(binary_format::boolean); break;
+      case ngsi::value_kind::number: formats.push_back(binary_format::numeric); break;
+      case ngsi::value_kind::timestamp: formats.push_back(binary_format::timestamp); break;
+      case ngsi::value_kind::geometry: formats.push_back(binary_format::ewkb); break;
+      case ngsi::value_kind::json:  // json
+      case ngsi::value_kind::text:
+      case ngsi::value_kind::null: formats.push_back(binary_format::bytes); break;
     }
   }
-  put_be(out, std::int16_t{-1});  // trailer
-  return out;
+  return formats;
 }
 
 namespace {
@@ -231,7 +394,7 @@ void copy_binary(pqxx::transaction_base& tx, session& s, const std::string& tabl
   tx.exec(query);
   PGconn* pg = s.raw_handle();
   if (pg == nullptr) throw pqxx::broken_connection("the connection closed before its COPY data was sent");
-  constexpr std::size_t kChunk = 256 * 1024;  // libpq buffers a chunk whole
+  constexpr std::size_t kChunk = std::size_t{256} * 1024;  // libpq buffers a chunk whole
   bool sent = true;
   for (std::size_t at = 0; sent && at < data.size(); at += kChunk) {
     const auto n = static_cast<int>(std::min(kChunk, data.size() - at));

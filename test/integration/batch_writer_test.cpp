@@ -379,10 +379,99 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
   EXPECT_EQ(f.pg.scalar("SELECT fiwareservicepath FROM " + t + " WHERE entityid = 'binary-0'"), "/  ");
 }
 
-// A type the binary writer has no writer for (numeric) goes as COPY text. A
-// value it cannot write exactly (a number beyond its column type's range)
-// sends its group as COPY text too, where PostgreSQL rejects that row alone,
-// as before: never an infinity, a zero or a wrapped integer stored.
+// Issue 15: lastdata and mutable stage their rows by binary COPY too; a
+// staged number is numeric, written as base-10,000 digits. What the upsert
+// then stores is what COPY text staging stores: numbers into double
+// precision, numeric and numeric(10,2) columns and into a text column (as
+// written), at every scale and exponent.
+TEST(BatchWriter, AStagedBinaryCopyStoresWhatCopyTextStores) {
+  writer_fixture f;
+  const auto t = f.schema + ".t_lastdata";
+  f.pg.exec("ALTER TABLE " + t +
+            " ADD COLUMN amount numeric, ADD COLUMN price numeric(10,2), ADD COLUMN label text, "
+            "ADD COLUMN flag boolean, ADD COLUMN doc jsonb, ADD COLUMN j json, "
+            "ADD COLUMN location geometry(Point, 4326), ADD COLUMN note text");
+  const std::vector<std::string> numbers{"-1.5E3",
+                                         "0.1",
+                                         "-0",
+                                         "-0.00",
+                                         "0.000123",
+                                         "1e-06",
+                                         "123456789012345678901234567890.123456789",
+                                         "9007199254740993",
+                                         "1E+2",
+                                         "2.50",
+                                         "1.005",
+                                         "-2.345",
+                                         "10000",
+                                         "99990000.0001e-4",
+                                         "1e300",
+                                         "7E-300"};
+  auto add_rows = [&](const std::string& prefix) {
+    f.rows.clear();
+    for (std::size_t k = 0; k < numbers.size(); ++k) {
+      const auto& n = numbers[k];
+      const bool small = k != 6 && k != 7 && k != 14 && k != 15;  // fits numeric(10,2)
+      f.add(ngsi::flow::lastdata, prefix + std::to_string(k), static_cast<std::int64_t>(k) - 5,
+            {{"temperature", value::number(n)},
+             {"amount", value::number(n)},
+             {"price", value::number(small ? n : "1")},
+             {"label", value::number(n)},
+             {"flag", value::boolean(k % 2 == 0)},
+             {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t"})")},
+             {"j", value::json("[1,2.50]")},
+             {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")},
+             {"note", value::text_value("it's \\N a\ttab\nline ü 😀 \\.")}});
+    }
+  };
+  auto write_with = [&](bool binary, std::int64_t expected, std::int64_t next) {
+    postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+    w.set_binary_copy(binary);
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, expected, next});
+    for (const auto& r : f.rows) req.rows.push_back({&r, 0});
+    return w.write(req);
+  };
+  const auto errors = [&] {
+    return f.pg.scalar("SELECT coalesce(string_agg(error, ' | '), '') FROM " + f.error_log());
+  };
+  add_rows("text-");
+  auto r = write_with(false, -1, 1);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+  add_rows("binary-");
+  r = write_with(true, 1, 2);
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+
+  const std::string columns =
+      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, amount, price, label, flag, doc, j, "
+      "location, note";
+  for (std::size_t k = 0; k < numbers.size(); ++k) {
+    const auto row_of = [&](const std::string& prefix) {
+      return f.pg.scalar("SELECT (" + columns + ")::text FROM " + t + " WHERE entityid = '" + prefix +
+                         std::to_string(k) + "'");
+    };
+    EXPECT_EQ(row_of("binary-"), row_of("text-")) << numbers[k];
+  }
+  EXPECT_EQ(f.pg.count(t), static_cast<long long>(2 * numbers.size()));
+  const auto amount = [&](std::size_t k) {
+    return f.pg.scalar("SELECT amount || ' ' || price || ' ' || label FROM " + t + " WHERE entityid = 'binary-" +
+                       std::to_string(k) + "'");
+  };
+  EXPECT_EQ(amount(0), "-1500 -1500.00 -1.5E3");
+  EXPECT_EQ(amount(3), "0.00 0.00 -0.00");
+  EXPECT_EQ(amount(4), "0.000123 0.00 0.000123");
+  EXPECT_EQ(amount(6), "123456789012345678901234567890.123456789 1.00 123456789012345678901234567890.123456789");
+  EXPECT_EQ(amount(10), "1.005 1.01 1.005");
+  EXPECT_EQ(amount(13), "9999.00000001 9999.00 99990000.0001e-4");
+}
+
+// A value the binary writer cannot write exactly (a number beyond its
+// column type's range) sends its group as COPY text, where PostgreSQL
+// rejects that row alone, as before: never an infinity, a zero or a wrapped
+// integer stored. (Every type a group can go straight into has a writer:
+// numeric too.)
 TEST(BatchWriter, WhatABinaryCopyCannotWriteGoesAsCopyText) {
   writer_fixture f;
   const auto t = f.schema + ".t";
@@ -404,7 +493,7 @@ TEST(BatchWriter, WhatABinaryCopyCannotWriteGoesAsCopyText) {
     f.add(ngsi::flow::historic, "bin" + std::to_string(k), 50 + k, {{"i", value::number("1")}});
   auto r = f.write(-1, 1);
   EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') || ' ' || sum(temperature) FROM " + num), "COPY 0.5");
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') || ' ' || sum(temperature) FROM " + num), "binary 0.5");
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t), "binary");
 
   f.rows.clear();

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
+#include <random>
 
 #include "postgis/binary_copy.hpp"
 #include "postgis/statements.hpp"
@@ -452,6 +454,8 @@ TEST(WritePlan, FoldedRowsAreKeptForCounting) {
 // Issue 15: the data of a binary COPY, byte by byte: the header, each value
 // in its column type's binary form, the trailer; and what is left to COPY
 // text (a type without a binary writer, a value beyond its type's range).
+// PostgreSQL's reading of these bytes is held to its reading of the texts by
+// integration.BatchWriter.ABinaryCopyStoresWhatACopyTextStores.
 TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
   planner_fixture f;
   f.schema.columns = {{"entityid", "text", false},
@@ -464,13 +468,17 @@ TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
                       {"on", "boolean", false},
                       {"payload", "jsonb", true},
                       {"location", "geometry(Point,4326)", false},
-                      {"none", "numeric", false}};
+                      {"amount", "numeric(12,2)", false},
+                      {"small", "numeric", false},
+                      {"none", "integer[]", false}};
   f.rows.push_back(make_row(ngsi::flow::historic, "E\t\\", 946'684'800,
                             {{"temperature", value::number("1.5")},
                              {"n", value::number("-2")},
                              {"on", value::boolean(true)},
                              {"payload", value::json("{}")},
                              {"location", value::geometry("01Ff")},
+                             {"amount", value::number("-1.5E3")},
+                             {"small", value::number("0.000123")},
                              {"none", value::null()}}));
   auto p = f.plan();
   ASSERT_EQ(p.groups.size(), 1u);
@@ -501,7 +509,10 @@ TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
       {"on", field(bytes({1}))},
       {"payload", field("\1{}")},
       {"location", field(bytes({0x01, 0xFF}))},
-      {"none", bytes({0xFF, 0xFF, 0xFF, 0xFF})},  // NULL
+      // numeric: base-10,000 digits, weight of the first, sign, digits after the point as written
+      {"amount", field(bytes({0, 1, 0, 0, 0x40, 0, 0, 0, 0x05, 0xDC}))},          // -1500
+      {"small", field(bytes({0, 2, 0xFF, 0xFF, 0, 0, 0, 6, 0, 1, 0x08, 0xFC}))},  // 0.0001 + 0.00002300
+      {"none", bytes({0xFF, 0xFF, 0xFF, 0xFF})},                                  // NULL
   };
   std::string want = std::string("PGCOPY\n\377\r\n\0", 11) + bytes({0, 0, 0, 0, 0, 0, 0, 0});
   want += bytes({0, static_cast<int>(g.columns.size())});
@@ -525,7 +536,72 @@ TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
   auto q = f.plan();
   EXPECT_FALSE(postgis::binary_copy_data(q.groups[0], *postgis::binary_formats(q.groups[0])).has_value())
       << "beyond an integer";
+  f.rows[0] = make_row(ngsi::flow::historic, "E", 1, {{"location", value::geometry("010G")}});
+  q = f.plan();
+  EXPECT_FALSE(postgis::binary_copy_data(q.groups[0], *postgis::binary_formats(q.groups[0])).has_value()) << "not hex";
   f.rows[0] = make_row(ngsi::flow::historic, "E", 1, {{"none", value::number("1")}});
   q = f.plan();
-  EXPECT_FALSE(postgis::binary_formats(q.groups[0]).has_value()) << "numeric has no binary writer here";
+  EXPECT_FALSE(postgis::binary_formats(q.groups[0]).has_value()) << "an array has no binary writer here";
+}
+
+// The double of a plain decimal is read by a fast path (one exact division)
+// or by std::from_chars; both must give strtod's correctly rounded double
+// (what float8in stores) for every text, on either side of the fast path's
+// limits (15 significant digits, 22 after the point).
+TEST(BinaryCopy, DoublesAreReadAsStrtodReadsThem) {
+  planner_fixture f;
+  f.schema.columns = {{"entityid", "text", false},
+                      {"entitytype", "text", false},
+                      {"fiwareservicepath", "text", false},
+                      {"recvtime", "timestamp with time zone", false},
+                      {"timeinstant", "timestamp with time zone", false},
+                      {"temperature", "double precision", false}};
+  std::mt19937_64 random(15);
+  std::vector<std::string> texts{"0",
+                                 "-0",
+                                 "-0.000",
+                                 "1",
+                                 "0.1",
+                                 "0.3",
+                                 "123456789012345",
+                                 "1234567890123456",
+                                 "0.0000000000000000000001",
+                                 "0.00000000000000000000001",
+                                 "9007199254740993",
+                                 "4000.1234",
+                                 "-1.5E3",
+                                 "1e22",
+                                 "1e23",
+                                 "2.2250738585072014e-308"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = random() % 2 ? "-" : "";
+    const int digits = 1 + static_cast<int>(random() % 19);
+    for (int d = 0; d < digits; ++d) t += static_cast<char>('0' + random() % 10);
+    const auto point = random() % (digits + 2);
+    if (point > 0 && point < static_cast<unsigned>(digits) && t[t[0] == '-'] != '0') t.insert(t.size() - point, ".");
+    texts.push_back(t);
+  }
+  for (const auto& t : texts) {
+    f.rows.assign(1, make_row(ngsi::flow::historic, "E", 1, {{"temperature", value::number(t)}}));
+    auto p = f.plan();
+    const auto& g = p.groups[0];
+    const auto data = postgis::binary_copy_data(g, *postgis::binary_formats(g));
+    ASSERT_TRUE(data.has_value()) << t;
+    // The fields of the one row, after the 19-byte header and the field count.
+    std::size_t at = 21;
+    std::string field;
+    for (const auto& c : g.columns) {
+      const auto len = static_cast<std::size_t>(static_cast<unsigned char>((*data)[at + 2]) << 8 |
+                                                static_cast<unsigned char>((*data)[at + 3]));
+      if (c.name == "temperature") field = data->substr(at + 4, len);
+      at += 4 + len;
+    }
+    ASSERT_EQ(field.size(), 8u) << t;
+    std::uint64_t bits = 0;
+    for (char b : field) bits = bits << 8 | static_cast<unsigned char>(b);
+    const double expected = std::strtod(t.c_str(), nullptr);
+    std::uint64_t expected_bits = 0;
+    std::memcpy(&expected_bits, &expected, sizeof expected_bits);
+    EXPECT_EQ(bits, expected_bits) << t;
+  }
 }
