@@ -3,12 +3,20 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
+
+// jemalloc's control interface, when the daemon is linked with it (app/
+// allocator.cpp); null in builds and tests that keep the system allocator.
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen)
+    __attribute__((weak));
 
 namespace kafnus {
 namespace {
@@ -81,6 +89,54 @@ std::optional<double> max_fds() {
   return static_cast<double>(limit.rlim_cur);
 }
 
+// Resident memory by kind (RssAnon, RssFile, RssShmem of /proc/self/status),
+// in bytes.
+std::vector<std::pair<std::string, double>> resident_kinds() {
+  std::ifstream in("/proc/self/status");
+  std::vector<std::pair<std::string, double>> out;
+  std::string key;
+  while (in >> key) {
+    const char* kind = key == "RssAnon:"    ? "anonymous"
+                       : key == "RssFile:"  ? "file"
+                       : key == "RssShmem:" ? "shared"
+                                            : nullptr;
+    double kib = 0;
+    if (kind != nullptr && in >> kib) out.emplace_back(kind, kib * 1024);
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return out;
+}
+
+// jemalloc's statistics ("stats.*" of mallctl), refreshed first; empty
+// without jemalloc.
+std::vector<std::pair<std::string, double>> allocator_kinds() {
+  std::vector<std::pair<std::string, double>> out;
+  if (mallctl == nullptr) return out;
+  std::uint64_t epoch = 1;
+  std::size_t len = sizeof epoch;
+  if (mallctl("epoch", &epoch, &len, &epoch, len) != 0) return out;
+  for (const char* kind : {"allocated", "active", "metadata", "resident", "mapped", "retained"}) {
+    std::size_t v = 0;
+    len = sizeof v;
+    if (mallctl(("stats." + std::string(kind)).c_str(), &v, &len, nullptr, 0) == 0) {
+      out.emplace_back(kind, static_cast<double>(v));
+    }
+  }
+  return out;
+}
+
+prometheus::MetricFamily gauges(const char* name, const char* help,
+                                const std::vector<std::pair<std::string, double>>& kinds) {
+  prometheus::MetricFamily f{name, help, prometheus::MetricType::Gauge, {}};
+  for (const auto& [kind, value] : kinds) {
+    prometheus::ClientMetric metric;
+    metric.label.push_back({"kind", kind});
+    metric.gauge.value = value;
+    f.metric.push_back(std::move(metric));
+  }
+  return f;
+}
+
 prometheus::MetricFamily family(const char* name, const char* help, prometheus::MetricType type, double value) {
   prometheus::ClientMetric metric;
   if (type == prometheus::MetricType::Counter) {
@@ -107,6 +163,19 @@ std::vector<prometheus::MetricFamily> process_collector::Collect() const {
       out.push_back(family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
                            MetricType::Gauge, *boot + s->start_seconds));
     }
+  }
+  if (auto kinds = resident_kinds(); !kinds.empty()) {
+    out.push_back(gauges("kafnus_resident_memory_bytes",
+                         "Resident memory by kind: anonymous (the heap, stacks), file (the mapped code of the "
+                         "program and its libraries, shared with other processes using them), shared.",
+                         kinds));
+  }
+  if (auto kinds = allocator_kinds(); !kinds.empty()) {
+    out.push_back(gauges("kafnus_allocator_bytes",
+                         "jemalloc's statistics: allocated (what the program holds), active (the pages of "
+                         "what it holds), metadata, resident (pages jemalloc holds, freed ones not yet "
+                         "returned among them), mapped, retained (address space kept, not resident).",
+                         kinds));
   }
   if (auto n = open_fds()) {
     out.push_back(family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, *n));

@@ -3,6 +3,9 @@
 // /proc/self at scrape time: resident and virtual memory, CPU time, start
 // time, open and maximum file descriptors. prometheus-cpp has no process
 // collector, so the admin server appends these to the registry's families.
+// Beside them, where the resident memory is: kafnus_resident_memory_bytes by
+// kind (anonymous, file, shared), and kafnus_allocator_bytes, jemalloc's own
+// account, when the daemon runs on jemalloc.
 
 #include <vector>
 

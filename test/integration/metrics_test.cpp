@@ -89,6 +89,16 @@ TEST(Metrics, CountsMatchWhatWasSentAndLagReturnsToZero) {
   EXPECT_GT(total(m, "kafnus_db_write_duration_seconds_count"), 0);
   EXPECT_GT(total(m, "kafnus_end_to_end_latency_seconds_count"), 0);
   EXPECT_GT(sample(m, "process_resident_memory_bytes"), 0);
+  EXPECT_GT(sample(m, "kafnus_resident_memory_bytes{kind=\"file\"}"), 0);
+#ifdef KAFNUS_DAEMON_ON_JEMALLOC
+  // What the daemon holds, against the pages that hold it.
+  const double allocated = sample(m, "kafnus_allocator_bytes{kind=\"allocated\"}");
+  EXPECT_GT(allocated, 1 << 20);
+  EXPECT_GE(sample(m, "kafnus_allocator_bytes{kind=\"active\"}"), allocated);
+  EXPECT_GE(sample(m, "kafnus_allocator_bytes{kind=\"mapped\"}"), allocated);
+#else
+  EXPECT_THAT(m, testing::Not(HasSubstr("kafnus_allocator_bytes")));
+#endif
   EXPECT_EQ(pg.count(service + ".s_sensor"), kGood);
 
   auto health = d.http("GET", "/health");

@@ -50,3 +50,23 @@ TEST(ProcessMetrics, CpuTimeGrowsWithWork) {
   while (std::clock() < until) sink = sink + 1;
   EXPECT_GT(cpu(), before);
 }
+
+// Where the resident memory is: the kinds of /proc/self/status, which add up
+// to about the resident total. The allocator's account is there only when
+// jemalloc is linked (the daemon, not this test: checked on the daemon by
+// integration.Metrics).
+TEST(ProcessMetrics, ResidentMemoryByKind) {
+  auto families = by_name();
+  ASSERT_EQ(families.count("kafnus_resident_memory_bytes"), 1u);
+  std::map<std::string, double> kinds;
+  for (const auto& m : families["kafnus_resident_memory_bytes"].metric) {
+    ASSERT_EQ(m.label.size(), 1u);
+    kinds[m.label[0].value] = m.gauge.value;
+  }
+  ASSERT_EQ(kinds.size(), 3u);
+  EXPECT_GT(kinds["anonymous"], 0);
+  EXPECT_GT(kinds["file"], 0) << "the program's own code is mapped from its file";
+  const double total = families["process_resident_memory_bytes"].metric[0].gauge.value;
+  EXPECT_NEAR(kinds["anonymous"] + kinds["file"] + kinds["shared"], total, total / 4);
+  EXPECT_EQ(families.count("kafnus_allocator_bytes"), 0u) << "this test runs on the system allocator";
+}
