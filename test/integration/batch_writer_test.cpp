@@ -79,7 +79,19 @@ struct writer_fixture {
     return w.write(req);
   }
 
+  // Writes the rows on the fixture's session with binary COPY on or off.
+  postgis::write_result write_with_binary_copy(bool binary, std::int64_t expected, std::int64_t next) {
+    postgis::batch_writer w(conn, kafnus_schema, "group", postgis::unknown_column_policy::error, cache);
+    w.set_binary_copy(binary);
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, expected, next});
+    for (const auto& r : rows) req.rows.push_back({&r, 0});
+    return w.write(req);
+  }
+
   std::string error_log() const { return schema + "." + schema + "_error_log"; }
+  // The error-log entries' messages, for a failure's explanation.
+  std::string errors() { return pg.scalar("SELECT coalesce(string_agg(error, ' | '), '') FROM " + error_log()); }
 };
 
 // A login role for least-privilege tests (trust authentication), dropped
@@ -331,25 +343,14 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
       r.table = {f.schema, "types"};
     }
   };
-  auto write_with = [&](bool binary, std::int64_t expected, std::int64_t next) {
-    postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
-    w.set_binary_copy(binary);
-    postgis::write_request req;
-    req.sources.push_back({"topic", 0, expected, next});
-    for (const auto& r : f.rows) req.rows.push_back({&r, 0});
-    return w.write(req);
-  };
   add_rows("text-");
-  const auto errors = [&] {
-    return f.pg.scalar("SELECT coalesce(string_agg(error, ' | '), '') FROM " + f.error_log());
-  };
-  auto r = write_with(false, -1, 1);
+  auto r = f.write_with_binary_copy(false, -1, 1);
   EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
   add_rows("binary-");
-  r = write_with(true, 1, 2);
+  r = f.write_with_binary_copy(true, 1, 2);
   EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
 
   const auto via = [&](const std::string& prefix) {
     return f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid LIKE '" + prefix + "%'");
@@ -424,25 +425,14 @@ TEST(BatchWriter, AStagedBinaryCopyStoresWhatCopyTextStores) {
              {"note", value::text_value("it's \\N a\ttab\nline ü 😀 \\.")}});
     }
   };
-  auto write_with = [&](bool binary, std::int64_t expected, std::int64_t next) {
-    postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
-    w.set_binary_copy(binary);
-    postgis::write_request req;
-    req.sources.push_back({"topic", 0, expected, next});
-    for (const auto& r : f.rows) req.rows.push_back({&r, 0});
-    return w.write(req);
-  };
-  const auto errors = [&] {
-    return f.pg.scalar("SELECT coalesce(string_agg(error, ' | '), '') FROM " + f.error_log());
-  };
   add_rows("text-");
-  auto r = write_with(false, -1, 1);
+  auto r = f.write_with_binary_copy(false, -1, 1);
   EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
   add_rows("binary-");
-  r = write_with(true, 1, 2);
+  r = f.write_with_binary_copy(true, 1, 2);
   EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
 
   const std::string columns =
       "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, amount, price, label, flag, doc, j, "
