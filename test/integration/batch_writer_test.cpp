@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <pqxx/pqxx>
 
 #include "ngsi/transform.hpp"
@@ -87,6 +89,29 @@ struct writer_fixture {
     req.sources.push_back({"topic", 0, expected, next});
     for (const auto& r : rows) req.rows.push_back({&r, 0});
     return w.write(req);
+  }
+
+  // Writes the rows add_rows("text-") makes by COPY text, then the same
+  // rows as add_rows("binary-") makes them by binary COPY (n of each):
+  // every row must store the same `columns` both ways.
+  void expect_binary_stores_what_text_stores(const std::function<void(const std::string&)>& add_rows,
+                                             const std::string& table, std::size_t n, const std::string& columns) {
+    add_rows("text-");
+    auto r = write_with_binary_copy(false, -1, 1);
+    EXPECT_FALSE(r.isolated);
+    EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+    add_rows("binary-");
+    r = write_with_binary_copy(true, 1, 2);
+    EXPECT_FALSE(r.isolated);
+    EXPECT_EQ(r.rows_rejected(), 0u) << errors();
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto row_of = [&](const std::string& prefix) {
+        return pg.scalar("SELECT (" + columns + ")::text FROM " + table + " WHERE entityid = '" + prefix +
+                         std::to_string(k) + "'");
+      };
+      EXPECT_EQ(row_of("binary-"), row_of("text-")) << "row " << k;
+    }
+    EXPECT_EQ(pg.count(table), static_cast<long long>(2 * n));
   }
 
   std::string error_log() const { return schema + "." + schema + "_error_log"; }
@@ -343,14 +368,10 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
       r.table = {f.schema, "types"};
     }
   };
-  add_rows("text-");
-  auto r = f.write_with_binary_copy(false, -1, 1);
-  EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
-  add_rows("binary-");
-  r = f.write_with_binary_copy(true, 1, 2);
-  EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
+  f.expect_binary_stores_what_text_stores(
+      add_rows, t, numbers.size(),
+      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, r, n, i, s, flag, doc, j, location, g, note, "
+      "nothing");
 
   const auto via = [&](const std::string& prefix) {
     return f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid LIKE '" + prefix + "%'");
@@ -358,17 +379,6 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
   EXPECT_THAT(via("text-"), testing::AllOf(testing::StartsWith("COPY "), testing::EndsWith(") FROM STDIN")));
   EXPECT_THAT(via("binary-"),
               testing::AllOf(testing::StartsWith("COPY "), testing::EndsWith(") FROM STDIN (FORMAT binary)")));
-  const std::string columns =
-      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, r, n, i, s, flag, doc, j, location, g, note, "
-      "nothing";
-  for (std::size_t k = 0; k < numbers.size(); ++k) {
-    const auto row_of = [&](const std::string& prefix) {
-      return f.pg.scalar("SELECT (" + columns + ")::text FROM " + t + " WHERE entityid = '" + prefix +
-                         std::to_string(k) + "'");
-    };
-    EXPECT_EQ(row_of("binary-"), row_of("text-")) << "row " << k;
-  }
-  EXPECT_EQ(f.pg.count(t), static_cast<long long>(2 * numbers.size()));
   EXPECT_EQ(f.pg.scalar("SELECT timeinstant FROM " + t + " WHERE entityid = 'binary-0'"), "1930-01-01 00:00:00+00");
   EXPECT_EQ(f.pg.scalar("SELECT n FROM " + t + " WHERE entityid = 'binary-0'"), "-9223372036854775808");
   EXPECT_EQ(f.pg.scalar("SELECT temperature FROM " + t + " WHERE entityid = 'binary-3'"), "9.007199254740992e+15");
@@ -425,26 +435,9 @@ TEST(BatchWriter, AStagedBinaryCopyStoresWhatCopyTextStores) {
              {"note", value::text_value("it's \\N a\ttab\nline ü 😀 \\.")}});
     }
   };
-  add_rows("text-");
-  auto r = f.write_with_binary_copy(false, -1, 1);
-  EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
-  add_rows("binary-");
-  r = f.write_with_binary_copy(true, 1, 2);
-  EXPECT_FALSE(r.isolated);
-  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
-
-  const std::string columns =
-      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, amount, price, label, flag, doc, j, "
-      "location, note";
-  for (std::size_t k = 0; k < numbers.size(); ++k) {
-    const auto row_of = [&](const std::string& prefix) {
-      return f.pg.scalar("SELECT (" + columns + ")::text FROM " + t + " WHERE entityid = '" + prefix +
-                         std::to_string(k) + "'");
-    };
-    EXPECT_EQ(row_of("binary-"), row_of("text-")) << numbers[k];
-  }
-  EXPECT_EQ(f.pg.count(t), static_cast<long long>(2 * numbers.size()));
+  f.expect_binary_stores_what_text_stores(add_rows, t, numbers.size(),
+                                          "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, amount, "
+                                          "price, label, flag, doc, j, location, note");
   const auto amount = [&](std::size_t k) {
     return f.pg.scalar("SELECT amount || ' ' || price || ' ' || label FROM " + t + " WHERE entityid = 'binary-" +
                        std::to_string(k) + "'");
