@@ -15,11 +15,10 @@
 #include <pqxx/except>
 
 #include "postgis/table_schema.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus::postgis {
 namespace {
-
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 // PostgreSQL's epoch (2000-01-01 00:00:00 UTC) in microseconds since 1970.
 constexpr std::int64_t kPostgresEpochMicros = 946684800000000LL;
@@ -257,7 +256,7 @@ std::optional<binary_format> format_of(const group_column& c) {
       if (type == "bigint") return binary_format::int8;
       if (type == "integer") return binary_format::int4;
       if (type == "smallint") return binary_format::int2;
-      if (starts_with(type, "numeric")) return binary_format::numeric;
+      if (text::starts_with(type, "numeric")) return binary_format::numeric;
       break;
     case ngsi::value_kind::json:
       if (type == "jsonb") return binary_format::jsonb;
@@ -267,7 +266,7 @@ std::optional<binary_format> format_of(const group_column& c) {
       if (type == "timestamp with time zone" || type == "timestamp without time zone") return binary_format::timestamp;
       break;
     case ngsi::value_kind::geometry:
-      if (starts_with(type, "geometry")) return binary_format::ewkb;
+      if (text::starts_with(type, "geometry")) return binary_format::ewkb;
       break;
     case ngsi::value_kind::text:
     case ngsi::value_kind::null: break;

@@ -1,6 +1,7 @@
 #include "postgis/statements.hpp"
 
 #include "postgis/sql.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus::postgis {
 namespace {
@@ -122,8 +123,6 @@ bool is_integer_literal(std::string_view s) {
   return true;
 }
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
 // Whether COPY text input of `kind` into a column of `type` stores what the
 // assignment cast of the staged value would.
 bool same_as_staged(ngsi::value_kind kind, const std::string& type) {
@@ -133,11 +132,11 @@ bool same_as_staged(ngsi::value_kind kind, const std::string& type) {
     case ngsi::value_kind::text: return text_type;
     case ngsi::value_kind::boolean: return type == "boolean" || text_type;
     case ngsi::value_kind::number:
-      return type == "double precision" || type == "real" || starts_with(type, "numeric") || text_type;
+      return type == "double precision" || type == "real" || text::starts_with(type, "numeric") || text_type;
     case ngsi::value_kind::json: return type == "json" || type == "jsonb" || text_type;
     case ngsi::value_kind::timestamp:
       return type == "timestamp with time zone" || type == "timestamp without time zone";
-    case ngsi::value_kind::geometry: return starts_with(type, "geometry") || text_type;
+    case ngsi::value_kind::geometry: return text::starts_with(type, "geometry") || text_type;
   }
   return false;
 }

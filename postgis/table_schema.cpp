@@ -3,11 +3,10 @@
 #include <pqxx/result>
 
 #include "postgis/sql.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus::postgis {
 namespace {
-
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 relation_kind kind_of(const std::string& relkind) {
   if (relkind == "p") return relation_kind::partitioned_table;
@@ -19,7 +18,7 @@ relation_kind kind_of(const std::string& relkind) {
 }  // namespace
 
 bool is_text_type(const std::string& type) {
-  return type == "text" || starts_with(type, "character varying") || starts_with(type, "character(") ||
+  return type == "text" || text::starts_with(type, "character varying") || text::starts_with(type, "character(") ||
          type == "character";
 }
 

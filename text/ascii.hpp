@@ -15,6 +15,10 @@ constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? st
 std::string to_lower_ascii(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
+// Case-sensitive (C++17 has no std::string_view::starts_with).
+constexpr bool starts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 // `s` without leading and trailing spaces, tabs, carriage returns and newlines.
 std::string_view trim(std::string_view s) noexcept;

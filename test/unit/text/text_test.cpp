@@ -13,6 +13,9 @@ TEST(Ascii, CaseFoldingIsAsciiOnly) {
   EXPECT_TRUE(iequals("TimeInstant", "timeinstant"));
   EXPECT_FALSE(iequals("a", "ab"));
   EXPECT_TRUE(istarts_with("Bearer xyz", "bearer "));
+  EXPECT_TRUE(starts_with("geometry(Point,4326)", "geometry"));
+  EXPECT_FALSE(starts_with("Geometry", "geometry"));
+  EXPECT_FALSE(starts_with("geo", "geometry"));
 }
 
 TEST(Ascii, TrimSplitJoin) {
