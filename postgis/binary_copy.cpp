@@ -308,34 +308,37 @@ char* binary_rows::room(std::size_t bytes) {
   return data_.data() + used_;
 }
 
-bool binary_rows::add(const statement_group& g, const planned_row& r, const std::vector<binary_format>& formats) {
-  std::size_t most = 2;
+char* binary_rows::begin_row(const statement_group& g, const planned_row& r, std::size_t fields) {
+  std::size_t most = 2 + 8;  // the field count, a _seq
   for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val.text);
-  char* p = put_be(room(most), static_cast<std::int16_t>(g.columns.size()));
-  for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
-    p = put_value(p, formats[i], r.row->columns[r.value_index[i]].val);
-  }
-  if (p == nullptr) return false;
+  return put_be(room(most), static_cast<std::int16_t>(fields));
+}
+
+bool binary_rows::end_row(const char* p) {
+  if (p == nullptr) return false;  // a value could not be written: the data is not used
   used_ = static_cast<std::size_t>(p - data_.data());
   ++rows_;
   return true;
 }
 
+bool binary_rows::add(const statement_group& g, const planned_row& r, const std::vector<binary_format>& formats) {
+  char* p = begin_row(g, r, g.columns.size());
+  for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
+    p = put_value(p, formats[i], r.row->columns[r.value_index[i]].val);
+  }
+  return end_row(p);
+}
+
 bool binary_rows::add_staged(const statement_group& g, const planned_row& r, int seq,
                              const std::vector<binary_format>& stage_formats) {
-  std::size_t most = 2 + 8;
-  for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val.text);
-  char* p = put_be(room(most), static_cast<std::int16_t>(stage_formats.size() + 1));
+  char* p = begin_row(g, r, stage_formats.size() + 1);
   p = put_be(put_be(p, std::int32_t{4}), static_cast<std::int32_t>(seq));
   for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
     const int c = g.columns[i].stage_index;
     if (c < 0) continue;
     p = put_value(p, stage_formats[static_cast<std::size_t>(c)], r.row->columns[r.value_index[i]].val);
   }
-  if (p == nullptr) return false;
-  used_ = static_cast<std::size_t>(p - data_.data());
-  ++rows_;
-  return true;
+  return end_row(p);
 }
 
 std::string binary_rows::finish() && {

@@ -59,6 +59,10 @@ class binary_rows {
 
  private:
   char* room(std::size_t bytes);
+  // A row's field count, written in room for its values; then the row
+  // counts once its values are written (end_row(null): one could not be).
+  char* begin_row(const statement_group& g, const planned_row& r, std::size_t fields);
+  bool end_row(const char* p);
 
   std::string data_;  // data_[0, used_) is written; the rest is room
   std::size_t used_ = 0;
