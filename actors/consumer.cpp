@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <caf/all.hpp>
 #include <pqxx/connection>
@@ -77,6 +78,37 @@ struct pending_batch {
   std::uint64_t epoch = 0;
   msg::raw_batch batch;
 };
+
+// What one poll has taken so far: a batch per partition, their total, and
+// the partition of the last record taken (consecutive records mostly come
+// from one partition: their key and batch are found again without building
+// the topic's name or searching the map).
+struct poll_batches {
+  std::map<partition_key, pending_batch> by_partition;
+  kafka::work taken;
+  partition_key last_key{std::string(), -1};
+  pending_batch* last = nullptr;
+};
+
+// A record polled through librdkafka's C API, destroyed with this object.
+// (The C++ API allocates a Message per record, and its Headers::get_all
+// copies every header before the record copies them again.)
+class polled_record {
+ public:
+  explicit polled_record(rd_kafka_message_t* m) : m_(m) {}
+  polled_record(const polled_record&) = delete;
+  polled_record& operator=(const polled_record&) = delete;
+  ~polled_record() {
+    if (m_) rd_kafka_message_destroy(m_);
+  }
+  // Null when the poll timed out.
+  const rd_kafka_message_t* get() const { return m_; }
+
+ private:
+  rd_kafka_message_t* m_;
+};
+
+const char* topic_of(const rd_kafka_message_t& m) { return m.rkt ? rd_kafka_topic_name(m.rkt) : ""; }
 
 class consumer_impl : public msg::consumer_actor::base, public RdKafka::RebalanceCb, public RdKafka::EventCb {
  public:
@@ -244,31 +276,33 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     // A batch closes when it is full or batching.max_delay_ms after its
     // first record: under a steady trickle of records it must not wait to fill.
     const auto max_delay = std::chrono::milliseconds(w_.settings->batching.max_delay_ms);
-    std::map<partition_key, pending_batch> batches;
+    poll_batches batches;
+    rd_kafka_t* const rk = consumer_->c_ptr();
     int n = 0;
     clock::time_point first{};
     for (;;) {
-      std::unique_ptr<RdKafka::Message> m(consumer_->consume(n == 0 ? timeout : 0));
-      const auto err = m->err();
-      if (err == RdKafka::ERR__TIMED_OUT) break;
-      if (err == RdKafka::ERR_NO_ERROR) {
-        if (accept(*m, batches) && n++ == 0) first = clock::now();
-        if (n >= max_records || over_limit_with(batches)) break;
+      // The same call as KafkaConsumer::consume (callbacks are served in it).
+      const polled_record polled(rd_kafka_consumer_poll(rk, n == 0 ? timeout : 0));
+      if (!polled.get()) break;  // timed out
+      const rd_kafka_message_t& m = *polled.get();
+      if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (accept(m, batches) && n++ == 0) first = clock::now();
+        if (n >= max_records || ledger_.over_limit_with(batches.taken)) break;
         if (n > 0 && (n & 63) == 0 && clock::now() - first >= max_delay) break;
         continue;
       }
-      if (err == RdKafka::ERR__PARTITION_EOF) continue;
-      if (err == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART || err == RdKafka::ERR__UNKNOWN_TOPIC) {
-        missing_topic(m->topic_name(), m->errstr());
+      if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+        missing_topic(topic_of(m), rd_kafka_message_errstr(&m));
         continue;
       }
-      log_consume_error(*m);
+      log_consume_error(m);
       break;
     }
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
     if (n > 0) set_kafka_up(true);
     if (n == 0 && fetching) nudge_idle_fetchers();
-    dispatch(batches);
+    dispatch(batches.by_partition);
     schedule_poll();
   }
 
@@ -278,43 +312,49 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     return (std::hash<std::string>{}(key.first) * 31 + static_cast<std::size_t>(key.second)) % processors_.size();
   }
 
-  bool over_limit_with(const std::map<partition_key, pending_batch>& pending) const {
-    kafka::work extra;
-    for (const auto& [k, b] : pending) extra += kafka::work{b.batch.source.messages, b.batch.source.bytes};
-    return ledger_.over_limit_with(extra);
-  }
-
   // Adds a record to its partition's batch; false when it is not taken.
-  bool accept(RdKafka::Message& m, std::map<partition_key, pending_batch>& batches) {
-    partition_key key{m.topic_name(), m.partition()};
+  bool accept(const rd_kafka_message_t& m, poll_batches& batches) {
+    const char* topic = topic_of(m);
+    if (batches.last_key.second != m.partition || batches.last_key.first != topic) {
+      batches.last_key = partition_key{topic, m.partition};
+      batches.last = nullptr;
+    }
+    const partition_key& key = batches.last_key;
     const auto* p = ledger_.find(key);
-    if (p && !p->awaiting_position && p->next_fetch > 0 && m.offset() != p->next_fetch &&
-        !continue_after_jump(key, p->next_fetch, m.offset())) {
+    if (p && !p->awaiting_position && p->next_fetch > 0 && m.offset != p->next_fetch &&
+        !continue_after_jump(key, p->next_fetch, m.offset)) {
       return false;
     }
-    if (ledger_.accept(key, m.offset()) != partition_ledger::take::yes) return false;
-    auto& pb = batches[key];
+    if (ledger_.accept(key, m.offset) != partition_ledger::take::yes) return false;
+    if (!batches.last) batches.last = &batches.by_partition[key];  // map nodes stay put
+    auto& pb = *batches.last;
     auto& b = pb.batch;
+    const std::int64_t timestamp_ms = rd_kafka_message_timestamp(&m, nullptr);
     if (b.records.empty()) {
       pb.epoch = ledger_.find(key)->epoch;
       b.source.topic = key.first;
       b.source.partition = key.second;
-      b.source.oldest_timestamp_ms = m.timestamp().timestamp;
+      b.source.oldest_timestamp_ms = timestamp_ms;
     }
     msg::raw_record r;
-    r.offset = m.offset();
-    r.timestamp_ms = m.timestamp().timestamp;
-    if (m.payload()) r.value.assign(static_cast<const char*>(m.payload()), m.len());
-    if (const RdKafka::Headers* h = m.headers()) {
-      for (const auto& header : h->get_all()) {
-        r.headers.emplace_back(
-            header.key(), header.value() ? std::string(static_cast<const char*>(header.value()), header.value_size())
-                                         : std::string());
+    r.offset = m.offset;
+    r.timestamp_ms = timestamp_ms;
+    if (m.payload) r.value.assign(static_cast<const char*>(m.payload), m.len);
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(&m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers) {
+      r.headers.reserve(rd_kafka_header_cnt(headers));
+      const char* name = nullptr;
+      const void* value = nullptr;
+      std::size_t size = 0;
+      for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
+        r.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
       }
     }
-    b.source.next_position = m.offset() + 1;
+    b.source.next_position = m.offset + 1;
     b.source.messages += 1;
-    b.source.bytes += static_cast<std::int64_t>(m.len());
+    b.source.bytes += static_cast<std::int64_t>(m.len);
+    batches.taken += kafka::work{1, static_cast<std::int64_t>(m.len)};
     if (r.timestamp_ms > 0 && (b.source.oldest_timestamp_ms <= 0 || r.timestamp_ms < b.source.oldest_timestamp_ms)) {
       b.source.oldest_timestamp_ms = r.timestamp_ms;
     }
@@ -885,12 +925,14 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     log::warn("kafka.error", event.str(), {{"code", RdKafka::err2str(event.err())}});
   }
 
-  void log_consume_error(RdKafka::Message& m) {
+  void log_consume_error(const rd_kafka_message_t& m) {
+    const auto err = static_cast<RdKafka::ErrorCode>(m.err);
     auto now = clock::now();
-    auto& last = last_error_log_[m.err()];
+    auto& last = last_error_log_[err];
     if (last != clock::time_point{} && now - last < std::chrono::minutes(1)) return;
     last = now;
-    log::warn("kafka.consume_error", m.errstr(), {{"code", RdKafka::err2str(m.err())}, {"topic", m.topic_name()}});
+    log::warn("kafka.consume_error", rd_kafka_message_errstr(&m),
+              {{"code", RdKafka::err2str(err)}, {"topic", topic_of(m)}});
   }
 
   // Statistics: broker states for kafka_up, consumer_lag per partition.
