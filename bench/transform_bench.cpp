@@ -177,26 +177,50 @@ int main(int argc, char** argv) {
     inputs.push_back({std::move(note.body), {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}});
   }
 
+  // Issue 15's "simple notification": the sweep's shape at its default, 10
+  // attributes (numbers and short texts) beside a TimeInstant and a geo:json
+  // point.
+  kafnus::bench::sweep_shape simple_shape(kafnus::bench::sweep_shape_options{});
+  std::vector<input> simple;
+  simple.reserve(n);
+  std::size_t simple_bytes = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto note = simple_shape.make(i);
+    simple_bytes += note.body.size();
+    simple.push_back(
+        {std::move(note.body),
+         {{"Fiware-Service", simple_shape.service()}, {"Fiware-ServicePath", simple_shape.servicepath()}}});
+  }
+
   std::size_t sink = 0;  // keeps the work from being optimised away
-  const double parse = best_us(inputs, rounds, [&](const input& in) {
-    auto t = kafnus::ngsi::parse_json_object(in.body, 64);
-    sink += t ? t.value()->at(0).count : 0;
-  });
-  std::cout << "notifications: " << n << ", " << bytes / n << " bytes each on average, best of " << rounds
-            << " rounds\n";
-  std::cout << std::fixed << std::setprecision(2) << "parse_json_object: " << parse << " µs per notification\n";
-  for (const auto f : {kafnus::ngsi::flow::historic, kafnus::ngsi::flow::lastdata}) {
+  const auto parse_us = [&](const std::vector<input>& of) {
+    return best_us(of, rounds, [&](const input& in) {
+      auto t = kafnus::ngsi::parse_json_object(in.body, 64);
+      sink += t ? t.value()->at(0).count : 0;
+    });
+  };
+  const auto transform_us = [&](const std::vector<input>& of, kafnus::ngsi::flow f) {
     kafnus::ngsi::transform_options o;
     o.f = f;
     kafnus::ngsi::transform_output out;
-    const double us = best_us(inputs, rounds, [&](const input& in) {
+    return best_us(of, rounds, [&](const input& in) {
       kafnus::ngsi::transform(in.body, in.headers, o, 1700000000000000, out);
       sink += out.rows.size() + out.errors.size();
       out.rows.clear();
       out.errors.clear();
     });
-    std::cout << "transform " << kafnus::ngsi::to_string(f) << ": " << us << " µs per notification\n";
+  };
+  std::cout << "notifications: " << n << ", " << bytes / n << " bytes each on average, best of " << rounds
+            << " rounds\n";
+  std::cout << std::fixed << std::setprecision(2) << "parse_json_object: " << parse_us(inputs)
+            << " µs per notification\n";
+  for (const auto f : {kafnus::ngsi::flow::historic, kafnus::ngsi::flow::lastdata}) {
+    std::cout << "transform " << kafnus::ngsi::to_string(f) << ": " << transform_us(inputs, f)
+              << " µs per notification\n";
   }
+  std::cout << "simple notifications (" << simple_shape.attributes() << " attributes, a geo:json point, "
+            << simple_bytes / n << " bytes): parse_json_object " << parse_us(simple) << " µs, transform historic "
+            << transform_us(simple, kafnus::ngsi::flow::historic) << " µs per notification\n";
   // What the rows of every notification take while they wait for the
   // writer, against row::byte_size(), the estimate the batching limits use.
   {
