@@ -6,11 +6,11 @@
 // Kafka, and its CPU figures move by ±20 % from run to run; this one moves by
 // a few per cent, so a change to ngsi/ can be judged by it first.
 //
-// It also times the writer's COPY data for those rows, planned in
+// It also times the writer's planning and COPY data for those rows, in
 // transactions of 4,000 rows against the bench tables' column types: COPY
 // text against binary, for the direct path (historic) and the staged one
-// (lastdata), so a change to postgis/binary_copy.cpp or statements.cpp can
-// be judged the same way.
+// (lastdata), so a change to postgis/write_plan.cpp, binary_copy.cpp or
+// statements.cpp can be judged the same way.
 //
 //   kafnus-transform-bench [--notifications N] [--rounds R]
 
@@ -94,20 +94,41 @@ kafnus::postgis::table_schema bench_table_schema() {
   return s;
 }
 
-// µs per row to make the COPY data of `rows` (planned in transactions of
-// 4,000 rows, planning not timed), as text and as binary.
-std::pair<double, double> copy_data_us(const std::vector<kafnus::ngsi::row>& rows, int rounds, std::size_t& sink) {
+struct writer_us {
+  double plan = 0;         // build_plan, per row
+  double copy_text = 0;    // the COPY data as text, per row
+  double copy_binary = 0;  // as binary, per row
+};
+
+// µs per row to plan `rows` in transactions of 4,000 rows, and to make their
+// COPY data, as text and as binary.
+writer_us writer_work_us(const std::vector<kafnus::ngsi::row>& rows, int rounds, std::size_t& sink) {
   namespace pg = kafnus::postgis;
   const auto schema = bench_table_schema();
-  std::vector<pg::write_plan> plans;
+  std::vector<std::vector<pg::tagged_row>> transactions;
   constexpr std::size_t kTransaction = 4000;
   for (std::size_t from = 0; from < rows.size(); from += kTransaction) {
-    std::vector<pg::tagged_row> tagged;
+    auto& tagged = transactions.emplace_back();
     for (std::size_t i = from; i < std::min(rows.size(), from + kTransaction); ++i) tagged.push_back({&rows[i], i});
-    plans.push_back(pg::build_plan(
-        tagged, [&](const kafnus::ngsi::table_ref&) -> const pg::table_schema& { return schema; },
-        pg::unknown_column_policy::error));
   }
+  const auto plan_all = [&] {
+    std::vector<pg::write_plan> plans;
+    for (const auto& tagged : transactions) {
+      plans.push_back(pg::build_plan(
+          tagged, [&](const kafnus::ngsi::table_ref&) -> const pg::table_schema& { return schema; },
+          pg::unknown_column_policy::error));
+    }
+    return plans;
+  };
+  writer_us us;
+  us.plan = 1e300;
+  for (int r = 0; r < rounds; ++r) {
+    const auto t0 = clock_type::now();
+    sink += plan_all().size();
+    us.plan = std::min(us.plan, std::chrono::duration<double, std::micro>(clock_type::now() - t0).count() /
+                                    static_cast<double>(rows.size()));
+  }
+  const std::vector<pg::write_plan> plans = plan_all();
   const auto time = [&](auto&& build) {
     double best = 1e300;
     for (int r = 0; r < rounds; ++r) {
@@ -143,7 +164,9 @@ std::pair<double, double> copy_data_us(const std::vector<kafnus::ngsi::row>& row
     for (const auto& r : g.rows) sink += data.add_staged(g, r, seq++, formats);
     sink += std::move(data).finish().size();
   });
-  return {text, binary};
+  us.copy_text = text;
+  us.copy_binary = binary;
+  return us;
 }
 
 }  // namespace
@@ -244,9 +267,9 @@ int main(int argc, char** argv) {
     o.f = f;
     kafnus::ngsi::transform_output out;
     for (const auto& in : inputs) kafnus::ngsi::transform(in.body, in.headers, o, 1700000000000000, out);
-    const auto [text, binary] = copy_data_us(out.rows, rounds, sink);
-    std::cout << std::setprecision(3) << "COPY data " << kafnus::ngsi::to_string(f) << ": text " << text
-              << " µs per row, binary " << binary << " µs per row\n";
+    const auto us = writer_work_us(out.rows, rounds, sink);
+    std::cout << std::setprecision(3) << "writer, " << kafnus::ngsi::to_string(f) << ": plan " << us.plan
+              << " µs per row; COPY data text " << us.copy_text << ", binary " << us.copy_binary << " µs per row\n";
   }
   return sink == 0 ? 1 : 0;
 }
