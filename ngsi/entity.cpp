@@ -1,6 +1,8 @@
 #include "ngsi/entity.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "ngsi/row.hpp"
 #include "ngsi/table_name.hpp"
 #include "ngsi/text.hpp"
+#include "ngsi/timestamp.hpp"
 #include "ngsi/value_typing.hpp"
 
 namespace kafnus::ngsi {
@@ -58,7 +61,19 @@ struct attribute {
   bool rejected;       // its name already made it an error
   bool mapped;         // a name-mapping rule matched it: `type` is its NGSI type
   std::string_view type;
+  std::size_t column_hash;  // of `column`: most pairs of columns differ in it
 };
+
+// The text of recvtime: one instant for every row of a batch, formatted once.
+const std::string& recv_time_text(std::int64_t micros) {
+  thread_local std::int64_t formatted = std::numeric_limits<std::int64_t>::min();
+  thread_local std::string text;
+  if (micros != formatted) {
+    text = format_utc(micros);
+    formatted = micros;
+  }
+  return text;
+}
 
 // The NGSI type an attribute rule matches: its "type" when a string, else "".
 std::string_view declared_type(const json_tree& t, std::uint32_t attr) {
@@ -75,7 +90,7 @@ void for_each_clash(const std::vector<attribute>& attrs, F&& clash) {
   if (n <= 16) {
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = i + 1; j < n; ++j) {
-        if (attrs[i].column == attrs[j].column) clash(i, j);
+        if (attrs[i].column_hash == attrs[j].column_hash && attrs[i].column == attrs[j].column) clash(i, j);
       }
     }
     return;
@@ -164,7 +179,9 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       ngsi_type = declared_type(tree, c);
       renamed = map_attribute(*mapped.rule, key, ngsi_type);
     }
-    attrs.push_back({c, to_lower_ascii(key), false, renamed, renamed ? ngsi_type : std::string_view()});
+    std::string column = to_lower_ascii(key);
+    const std::size_t hash = std::hash<std::string_view>{}(column);
+    attrs.push_back({c, std::move(column), false, renamed, renamed ? ngsi_type : std::string_view(), hash});
   }
   const auto max_attributes = static_cast<std::size_t>(std::max(rc.options.lim.max_attributes, 0));
   if (attrs.size() > max_attributes) {
@@ -193,7 +210,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   r.columns.add(kEntityId, value_kind::text, r.entity_id);
   r.columns.add(kEntityType, value_kind::text, entity_type);
   r.columns.add(kServicePath, value_kind::text, ctx->servicepath);
-  r.columns.push_back({kRecvTime, value::timestamp(rc.now_us)});
+  r.columns.add(kRecvTime, value_kind::timestamp, recv_time_text(rc.now_us), rc.now_us);
 
   for (auto& a : attrs) {
     if (a.rejected) continue;
@@ -233,12 +250,13 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       continue;
     }
     value v = std::move(typed).value();
-    if (a.column == kTimeInstant && v.kind == value_kind::timestamp) r.timeinstant_us = v.micros;
+    const bool time_instant = std::string_view(a.column) == kTimeInstant;
+    if (time_instant && v.kind == value_kind::timestamp) r.timeinstant_us = v.micros;
     // A null TimeInstant where it is not part of the key (lastdata) is one
     // that is missing: without the column, the upsert leaves the stored
     // TimeInstant alone (a NULL would clear a newer row's). Where it keys the
     // row, the entity is rejected below.
-    if (a.column == kTimeInstant && v.kind == value_kind::null && !keyed_by_time(f)) continue;
+    if (time_instant && v.kind == value_kind::null && !keyed_by_time(f)) continue;
     r.columns.add(a.column, v.kind, v.text, v.micros);
   }
   r.columns.shrink_to_fit();
