@@ -19,8 +19,14 @@ std::map<std::string, std::string> consumer_properties(const config::kafka_setti
       {"session.timeout.ms", "45000"},
       {"max.poll.interval.ms", "300000"},
       // Bounded prefetch: the daemon's memory must not grow with a backlog.
+      // librdkafka fetches while its queue holds less than the first, and a
+      // fetch brings up to the second on top of it. The queue must cover a
+      // fetch's round trip on a busy machine (at 2 MiB the consumer ran dry
+      // and a catch-up lost a fifth of its throughput); the fetch need not:
+      // 2 MiB fetches instead of 8 took the peak RSS ~7 MiB lower at the
+      // same throughput (bench/README.md).
       {"queued.max.messages.kbytes", "8192"},
-      {"fetch.max.bytes", "8388608"},
+      {"fetch.max.bytes", "2097152"},
       {"enable.partition.eof", "false"},
       // librdkafka 2.0 backs a partition's fetch off by this much whenever its
       // bounded prefetch queue is full — which back-pressure makes routine:
