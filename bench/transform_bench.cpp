@@ -113,6 +113,7 @@ writer_us writer_work_us(const std::vector<kafnus::ngsi::row>& rows, int rounds,
   }
   const auto plan_all = [&] {
     std::vector<pg::write_plan> plans;
+    plans.reserve(transactions.size());
     for (const auto& tagged : transactions) {
       plans.push_back(pg::build_plan(
           tagged, [&](const kafnus::ngsi::table_ref&) -> const pg::table_schema& { return schema; },
