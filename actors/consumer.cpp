@@ -490,6 +490,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     for (auto* p : partitions) topics.insert(p->topic());
     try {
       pqxx::read_transaction tx(positions_db());
+      // A first start on an empty database: until the writer creates the
+      // table, no partition has a stored position (not a failure to read).
+      if (!postgis::offsets_table_exists(tx, w_.settings->postgres.offsets_schema)) return true;
       for (const auto& t : topics) {
         for (const auto& [partition, next] :
              postgis::read_positions(tx, w_.settings->postgres.offsets_schema, w_.settings->kafka.group_id, t)) {

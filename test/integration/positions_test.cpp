@@ -20,6 +20,7 @@
 namespace kt = kafnus::test;
 using namespace std::chrono_literals;
 using testing::HasSubstr;
+using testing::Not;
 
 namespace {
 
@@ -70,6 +71,28 @@ kt::command_result set_and_expect_rows(const kt::daemon_process& d, kt::historic
 }
 
 }  // namespace
+
+// A first start on an empty database: the consumer reads stored positions
+// as its partitions are assigned, which may be before the writer has created
+// the offsets table (here it is made to be: the test holds the lock the
+// writer takes to create it). No position was ever stored, which is no
+// failure: no warning, and the partitions do not wait for a retry (that
+// cost a fresh daemon's first records a second).
+TEST(Positions, AFirstStartOnAnEmptyDatabaseNeitherWarnsNorWaitsForPositions) {
+  kt::historic_stream f(3);
+  kt::daemon_process d(f.config());  // its offsets schema does not exist yet
+  kt::pg_client ddl_lock;
+  ddl_lock.exec("SELECT pg_advisory_lock(hashtext('kafnus-ddl:" + d.config().offsets_schema + "'))");
+  d.start();
+  ASSERT_TRUE(d.wait_for_log("kafka.assigned", 60s)) << d.log();
+  EXPECT_THAT(d.log(), HasSubstr("partitions assigned, starting at their stored positions"));
+  EXPECT_THAT(d.log(), Not(HasSubstr("positions.unavailable")));
+  ddl_lock.exec("SELECT pg_advisory_unlock_all()");
+  f.publish(0, 30);
+  ASSERT_TRUE(f.wait_rows(30, 60s)) << d.log();
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+}
 
 TEST(Positions, ARewoundIdlePartitionIsFollowedAndTheLogSaysWhoMovedIt) {
   kt::historic_stream f(1);
