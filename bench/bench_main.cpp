@@ -275,6 +275,9 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
     std::this_thread::sleep_for(100ms);
   }
   kt::kafka_producer p(kt::brokers());
+  // The warm-up measures a fresh daemon, not a fresh producer (whose first
+  // records wait while it learns the partitions' leaders).
+  p.prepare(topic);
   // Notifications [0, warm) are the warm-up, [warm, total) the measured load:
   // their TimeInstants (i seconds after the workload's start) tell them apart.
   const auto per_s = static_cast<std::uint64_t>(rate);

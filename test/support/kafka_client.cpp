@@ -98,6 +98,29 @@ void kafka_producer::flush() {
   if (impl_->dr.failed > 0) throw std::runtime_error("delivery failed: " + impl_->dr.last_error);
 }
 
+void kafka_producer::prepare(const std::string& topic, int timeout_ms) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(impl_->producer.get(), topic, nullptr, err));
+  if (!t) throw std::runtime_error("cannot create topic handle " + topic + ": " + err);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    RdKafka::Metadata* raw = nullptr;
+    const auto rc = impl_->producer->metadata(false, t.get(), &raw, 1000);
+    const std::unique_ptr<RdKafka::Metadata> md(raw);
+    bool ready = rc == RdKafka::ERR_NO_ERROR && md && md->topics()->size() == 1 &&
+                 md->topics()->front()->err() == RdKafka::ERR_NO_ERROR && !md->topics()->front()->partitions()->empty();
+    if (ready) {
+      for (const auto* part : *md->topics()->front()->partitions()) ready = ready && part->leader() >= 0;
+    }
+    if (ready) return;
+    if (std::chrono::steady_clock::now() >= until) {
+      throw std::runtime_error("the leaders of topic " + topic + " are not known after " + std::to_string(timeout_ms) +
+                               " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 void create_topics(const std::string& brokers, const std::vector<std::string>& topics, int partitions) {
   admin(
       brokers, RD_KAFKA_EVENT_CREATETOPICS_RESULT,

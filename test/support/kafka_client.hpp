@@ -27,6 +27,11 @@ class kafka_producer {
             int partition = -1);
   // Waits until every queued record is acknowledged; throws on delivery errors.
   void flush();
+  // Learns the leaders of `topic`'s partitions (and so connects to them)
+  // before the first send: a fresh producer otherwise holds its first
+  // records while it asks, which a latency measure would count. Throws when
+  // they are not known within `timeout_ms`.
+  void prepare(const std::string& topic, int timeout_ms = 10000);
 
  private:
   struct impl;
