@@ -68,7 +68,7 @@ struct word_hash {
       mix(w);
     }
     std::uint64_t tail = 0;
-    std::memcpy(&tail, s.data() + i, s.size() - i);
+    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view's data may be null)
     mix(tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
   }
 };
