@@ -330,7 +330,7 @@ write_plan batch_writer::plan_rows(attempt_state& st) {
     }
   }
   write_plan plan = build_plan(
-      storable, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, policy_);
+      storable, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, policy_, &shapes_);
   st.result.dropped_attributes = plan.dropped_attributes;
   for (const auto& rej : plan.rejected) st.fail_row(*rej.row, {}, rej.error);
   return plan;

@@ -156,6 +156,7 @@ class batch_writer {
   std::string group_;
   unknown_column_policy policy_;
   table_schema_cache& schemas_;
+  shape_cache shapes_;                                        // row shapes planned in earlier transactions
   bounded_lru<std::string, bool> stages_{kMaxStagingTables};  // staging tables created on this connection
   // Group statements prepared on this connection (their text → their name).
   bounded_lru<std::string, std::string> prepared_{kMaxPreparedStatements};

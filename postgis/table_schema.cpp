@@ -1,5 +1,7 @@
 #include "postgis/table_schema.hpp"
 
+#include <atomic>
+
 #include <pqxx/result>
 
 #include "postgis/sql.hpp"
@@ -90,6 +92,8 @@ std::shared_ptr<const table_schema> table_schema_cache::store(const ngsi::table_
     entries_.erase_if([&](const ngsi::table_ref&, const entry& e) { return expired(e, now); });
     last_sweep_ = now;
   }
+  static std::atomic<std::uint64_t> next_id{1};
+  schema.id = next_id.fetch_add(1, std::memory_order_relaxed);
   auto shared = std::make_shared<const table_schema>(std::move(schema));
   entries_.put(table, entry{shared, now});
   return shared;

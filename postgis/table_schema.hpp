@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ struct table_schema {
   bool exists = false;
   relation_kind kind = relation_kind::table;
   std::vector<column_info> columns;
+  // Unique to one reading of the catalog, given by table_schema_cache::store
+  // (0: a schema built elsewhere): what planning derived from a schema is
+  // reused while the schema it came from is the current one.
+  std::uint64_t id = 0;
 
   const column_info* find(std::string_view name) const;
   bool has(std::string_view name) const { return find(name) != nullptr; }

@@ -129,10 +129,70 @@ bool later_wins(const ngsi::row& earlier, const ngsi::row& later) {
   return ngsi::replaces(later.f, earlier.timeinstant_us, later.timeinstant_us);
 }
 
+// The columns of a group planned from a shape, without rows.
+statement_group group_template(const ngsi::row& r, const std::vector<std::uint16_t>& idx, const table_schema& schema) {
+  statement_group g;
+  g.table = r.table;
+  g.flow = r.f;
+  g.op = r.op;
+  g.copy_into_target = schema.accepts_copy();
+  for (auto i : idx) {
+    const auto& c = r.columns[i];
+    group_column gc;
+    gc.name = c.name;
+    gc.kind = c.val.kind;
+    if (const auto* target = schema.find(c.name)) {
+      gc.target_exists = true;
+      gc.target_is_json = target->is_json;
+      gc.target_type = target->type;
+    }
+    if (gc.kind != ngsi::value_kind::null) {
+      gc.stage_index = static_cast<int>(g.stage_kinds.size());
+      // A number into a text column keeps the text it was written as
+      // ("1E5"), as a COPY straight into the table stores it; a double
+      // precision staging column would give "100000".
+      const bool as_text = gc.kind == ngsi::value_kind::number && gc.target_exists && is_text_type(gc.target_type);
+      g.stage_kinds.push_back(as_text ? ngsi::value_kind::text : gc.kind);
+    }
+    g.columns.push_back(std::move(gc));
+  }
+  return g;
+}
+
+std::shared_ptr<const shape_info> plan_shape(const ngsi::row& r, const table_schema& schema,
+                                             unknown_column_policy policy) {
+  auto sh = std::make_shared<shape_info>();
+  sh->table = r.table;
+  sh->op = r.op;
+  sh->f = r.f;
+  sh->policy = policy;
+  sh->schema_id = schema.id;
+  sh->columns.reserve(r.columns.size());
+  sh->idx.reserve(r.columns.size());
+  for (std::size_t i = 0; i < r.columns.size(); ++i) {
+    const auto c = r.columns[i];
+    sh->columns.emplace_back(std::string(c.name), c.val.kind);
+    if (c.name != ngsi::kEntityId && !schema.has(c.name)) {
+      if (is_optional_base_column(c.name)) continue;
+      if (policy == unknown_column_policy::drop) {
+        ++sh->dropped;
+        continue;
+      }
+    }
+    sh->idx.push_back(static_cast<std::uint16_t>(i));
+  }
+  std::sort(sh->idx.begin(), sh->idx.end(),
+            [&](std::uint16_t a, std::uint16_t b) { return r.columns[a].name < r.columns[b].name; });
+  sh->sig = shape_signature(r, sh->idx);
+  sh->group = group_template(r, sh->idx, schema);
+  return sh;
+}
+
 class planner {
  public:
-  planner(const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of, unknown_column_policy policy)
-      : schema_of_(schema_of), policy_(policy) {}
+  planner(const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of, unknown_column_policy policy,
+          shape_cache* cache)
+      : schema_of_(schema_of), policy_(policy), cache_(cache) {}
 
   write_plan run(const std::vector<tagged_row>& rows) {
     for (const auto& tr : rows) add(tr);
@@ -146,15 +206,12 @@ class planner {
     std::size_t pos;
   };
 
-  // What planning works out once per distinct row shape of a transaction
-  // (rows from one kind of notification share it): the columns to write,
-  // sorted by name, the signature of their group, and that group's index in
-  // the current segment.
+  // A distinct row shape of this transaction: what was planned for it (this
+  // time or, from the cache, in an earlier transaction), and its group's
+  // index in the current segment.
   struct shape {
     const ngsi::row* exemplar = nullptr;
-    std::vector<std::uint16_t> idx;
-    std::size_t dropped = 0;  // attributes the "drop" policy drops from each row
-    std::string sig;
+    std::shared_ptr<const shape_info> info;
     std::size_t table_id = 0;
     std::size_t group = 0;
     std::uint64_t group_segment = 0;  // segment_number_ when `group` was set (0: never)
@@ -168,22 +225,16 @@ class planner {
     }
     shape sh;
     sh.exemplar = &r;
-    sh.idx.reserve(r.columns.size());
-    for (std::size_t i = 0; i < r.columns.size(); ++i) {
-      const auto& name = r.columns[i].name;
-      if (name != ngsi::kEntityId && !schema.has(name)) {
-        if (is_optional_base_column(name)) continue;
-        if (policy_ == unknown_column_policy::drop) {
-          ++sh.dropped;
-          continue;
-        }
-      }
-      sh.idx.push_back(static_cast<std::uint16_t>(i));
+    const bool cacheable = cache_ != nullptr && schema.id != 0;
+    if (cacheable) sh.info = cache_->find(h, r, schema.id, policy_);
+    if (!sh.info) {
+      sh.info = plan_shape(r, schema, policy_);
+      if (cacheable) cache_->put(h, sh.info);
     }
-    std::sort(sh.idx.begin(), sh.idx.end(),
-              [&](std::uint16_t a, std::uint16_t b) { return r.columns[a].name < r.columns[b].name; });
-    sh.sig = shape_signature(r, sh.idx);
-    sh.table_id = table_ids_.emplace(r.table, table_ids_.size()).first->second;
+    const auto& t = sh.info->table;
+    sh.table_id =
+        table_ids_.emplace(std::make_pair(std::string_view(t.schema), std::string_view(t.table)), table_ids_.size())
+            .first->second;
     shape_by_hash_.emplace(h, shapes_.size());
     shapes_.push_back(std::move(sh));
     return shapes_.back();
@@ -198,7 +249,8 @@ class planner {
       return;
     }
     shape& sh = shape_of(r, schema);
-    plan_.dropped_attributes[static_cast<std::size_t>(r.f)] += sh.dropped;
+    const shape_info& info = *sh.info;
+    plan_.dropped_attributes[static_cast<std::size_t>(r.f)] += info.dropped;
 
     row_key key{sh.table_id, r.entity_id, 0, 0};
     if (ngsi::keyed_by_time(r.f)) {
@@ -211,13 +263,13 @@ class planner {
     std::size_t g = none;
     if (sh.group_segment == segment_number_) {
       g = sh.group;
-    } else if (auto it = group_by_sig_.find(sh.sig); it != group_by_sig_.end()) {
+    } else if (auto it = group_by_sig_.find(info.sig); it != group_by_sig_.end()) {
       g = it->second;
     }
     auto kit = key_loc_.find(key);
     if (kit != key_loc_.end()) {
       if (g != none && kit->second.group == g) {
-        std::vector<std::uint16_t> idx = sh.idx;
+        std::vector<std::uint16_t> idx = info.idx;
         if (fold(kit->second, tr, idx)) return;
       } else {
         flush();
@@ -226,13 +278,13 @@ class planner {
     }
     if (g == none) {
       g = segment_.size();
-      segment_.push_back(make_group(r, sh.idx, schema));
-      group_by_sig_.emplace(sh.sig, g);
+      segment_.push_back(info.group);
+      group_by_sig_.emplace(info.sig, g);
     }
     sh.group = g;
     sh.group_segment = segment_number_;
     auto& group = segment_[g];
-    group.rows.push_back(planned_row{tr.row, tr.tag, sh.idx});
+    group.rows.push_back(planned_row{tr.row, tr.tag, info.idx});
     key_loc_[key] = location{g, group.rows.size() - 1};
   }
 
@@ -263,35 +315,6 @@ class planner {
     return false;
   }
 
-  statement_group make_group(const ngsi::row& r, const std::vector<std::uint16_t>& idx, const table_schema& schema) {
-    statement_group g;
-    g.table = r.table;
-    g.flow = r.f;
-    g.op = r.op;
-    g.copy_into_target = schema.accepts_copy();
-    for (auto i : idx) {
-      const auto& c = r.columns[i];
-      group_column gc;
-      gc.name = c.name;
-      gc.kind = c.val.kind;
-      if (const auto* target = schema.find(c.name)) {
-        gc.target_exists = true;
-        gc.target_is_json = target->is_json;
-        gc.target_type = target->type;
-      }
-      if (gc.kind != ngsi::value_kind::null) {
-        gc.stage_index = static_cast<int>(g.stage_kinds.size());
-        // A number into a text column keeps the text it was written as
-        // ("1E5"), as a COPY straight into the table stores it; a double
-        // precision staging column would give "100000".
-        const bool as_text = gc.kind == ngsi::value_kind::number && gc.target_exists && is_text_type(gc.target_type);
-        g.stage_kinds.push_back(as_text ? ngsi::value_kind::text : gc.kind);
-      }
-      g.columns.push_back(std::move(gc));
-    }
-    return g;
-  }
-
   void flush() {
     for (auto& g : segment_) plan_.groups.push_back(std::move(g));
     segment_.clear();
@@ -302,13 +325,15 @@ class planner {
 
   const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of_;
   unknown_column_policy policy_;
+  shape_cache* cache_;  // may be null
   write_plan plan_;
   std::vector<statement_group> segment_;
-  std::unordered_map<std::string, std::size_t> group_by_sig_;
+  // Views into the shapes' shape_info, which shapes_ holds for the run.
+  std::unordered_map<std::string_view, std::size_t> group_by_sig_;
   std::unordered_map<row_key, location, row_key_hash> key_loc_;
   std::deque<shape> shapes_;  // stable addresses: add() holds a reference across shape_of()
   std::unordered_multimap<std::uint64_t, std::size_t> shape_by_hash_;
-  std::map<ngsi::table_ref, std::size_t> table_ids_;
+  std::map<std::pair<std::string_view, std::string_view>, std::size_t> table_ids_;  // views as group_by_sig_'s
   std::uint64_t segment_number_ = 1;
 };
 
@@ -316,8 +341,40 @@ class planner {
 
 write_plan build_plan(const std::vector<tagged_row>& rows,
                       const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of,
-                      unknown_column_policy policy) {
-  return planner(schema_of, policy).run(rows);
+                      unknown_column_policy policy, shape_cache* cache) {
+  return planner(schema_of, policy, cache).run(rows);
+}
+
+bool shape_info::same_shape(const ngsi::row& r, unknown_column_policy p) const {
+  if (r.op != op || r.f != f || p != policy || r.columns.size() != columns.size() || r.table != table) return false;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const auto c = r.columns[i];
+    if (c.val.kind != columns[i].second || c.name != columns[i].first) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const shape_info> shape_cache::find(std::uint64_t hash, const ngsi::row& r, std::uint64_t schema_id,
+                                                    unknown_column_policy policy) const {
+  auto range = by_hash_.equal_range(hash);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second->schema_id == schema_id && it->second->same_shape(r, policy)) return it->second;
+  }
+  return nullptr;
+}
+
+void shape_cache::put(std::uint64_t hash, std::shared_ptr<const shape_info> s) {
+  auto range = by_hash_.equal_range(hash);
+  for (auto it = range.first; it != range.second; ++it) {
+    const auto& old = *it->second;
+    if (old.table == s->table && old.op == s->op && old.f == s->f && old.policy == s->policy &&
+        old.columns == s->columns) {
+      it->second = std::move(s);  // planned against an older schema
+      return;
+    }
+  }
+  if (by_hash_.size() >= capacity_) by_hash_.clear();
+  by_hash_.emplace(hash, std::move(s));
 }
 
 const char* column_type_for(ngsi::value_kind kind) {

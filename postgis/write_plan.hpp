@@ -17,7 +17,10 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "config/enums.hpp"
@@ -75,10 +78,55 @@ struct tagged_row {
   std::size_t tag;
 };
 
-// `schema_of` must know every table the rows name.
+// What planning works out for one row shape (table, operation, flow, and
+// the (name, kind) columns in their order) against its table's schema: the
+// columns written, sorted by name, and the columns of their group.
+struct shape_info {
+  // The shape itself, to tell apart shapes whose hashes collide.
+  ngsi::table_ref table;
+  ngsi::operation op = ngsi::operation::insert;
+  ngsi::flow f = ngsi::flow::historic;
+  std::vector<std::pair<std::string, ngsi::value_kind>> columns;
+  unknown_column_policy policy = unknown_column_policy::error;
+  std::uint64_t schema_id = 0;  // table_schema::id planned against
+
+  std::vector<std::uint16_t> idx;  // the row columns written, sorted by name
+  std::size_t dropped = 0;         // attributes the "drop" policy drops from each row
+  std::string sig;                 // the signature of their group (column order aside)
+  statement_group group;           // that group, without rows
+
+  bool same_shape(const ngsi::row& r, unknown_column_policy p) const;
+};
+
+// Shapes planned in earlier transactions. Rows of one kind of notification
+// share a shape, transaction after transaction; at a few rows per table
+// (low rates) working each one out again was a fifth of the writer's CPU.
+// An entry serves while its table's schema is the one it was planned
+// against (table_schema::id, renewed whenever the schema is read again);
+// a schema with no id is never cached. Beyond `capacity` shapes the cache
+// starts over.
+class shape_cache {
+ public:
+  static constexpr std::size_t kDefaultCapacity = 1024;
+  explicit shape_cache(std::size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+
+  std::shared_ptr<const shape_info> find(std::uint64_t hash, const ngsi::row& r, std::uint64_t schema_id,
+                                         unknown_column_policy policy) const;
+  // Replaces the entry of the same shape planned against an older schema.
+  void put(std::uint64_t hash, std::shared_ptr<const shape_info> s);
+  std::size_t size() const { return by_hash_.size(); }
+
+ private:
+  std::size_t capacity_;
+  std::unordered_multimap<std::uint64_t, std::shared_ptr<const shape_info>> by_hash_;
+};
+
+// `schema_of` must know every table the rows name. With a cache, shapes
+// planned before against the same schemas are taken from it, and new ones
+// go into it.
 write_plan build_plan(const std::vector<tagged_row>& rows,
                       const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of,
-                      unknown_column_policy policy);
+                      unknown_column_policy policy, shape_cache* cache = nullptr);
 
 // A column the "add" policy must create before planning.
 struct column_addition {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
@@ -62,6 +63,7 @@ struct planner_fixture {
   postgis::table_schema schema = full_schema();
   postgis::table_schema missing;  // exists = false
   std::vector<ngsi::row> rows;
+  postgis::shape_cache* cache = nullptr;
 
   postgis::write_plan plan(postgis::unknown_column_policy policy = postgis::unknown_column_policy::error) {
     std::vector<postgis::tagged_row> tagged;
@@ -71,7 +73,7 @@ struct planner_fixture {
         [&](const ngsi::table_ref& t) -> const postgis::table_schema& {
           return t.table.rfind("missing", 0) == 0 ? missing : schema;
         },
-        policy);
+        policy, cache);
   }
 };
 
@@ -235,6 +237,73 @@ TEST(WritePlan, UnknownAttributesFollowThePolicy) {
   ASSERT_EQ(add.size(), 1u);
   EXPECT_EQ(add[0].column, "humidity");
   EXPECT_EQ(add[0].type, "double precision");
+}
+
+// The rows of one transaction, planned with a cache the way the writer
+// plans transaction after transaction.
+std::vector<std::string> column_names(const postgis::write_plan& p) {
+  std::vector<std::string> out;
+  for (const auto& g : p.groups) {
+    for (const auto& c : g.columns) out.push_back(c.name + (c.target_exists ? "" : "?"));
+  }
+  return out;
+}
+
+TEST(ShapeCache, AShapeIsPlannedOnceForTheSameSchemaAndTheCachedPlanIsTheSame) {
+  postgis::shape_cache cache;
+  planner_fixture f;
+  f.schema.id = 7;
+  f.cache = &cache;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("1")}}));
+  f.rows.push_back(make_row(ngsi::flow::historic, "B", 1, {{"payload", value::json("{}")}}));
+  const auto first = f.plan();
+  EXPECT_EQ(cache.size(), 2u);
+  const auto again = f.plan();
+  EXPECT_EQ(cache.size(), 2u) << "the second transaction found both shapes";
+  EXPECT_EQ(column_names(again), column_names(first));
+  ASSERT_EQ(again.groups.size(), 2u);
+  bool json = false;
+  for (const auto& c : again.groups[1].columns) json = json || (c.name == "payload" && c.target_is_json);
+  EXPECT_TRUE(json) << "what the schema says of a column comes with the cached shape";
+  EXPECT_EQ(again.groups[0].rows[0].row, &f.rows[0]) << "the plan points to this transaction's rows";
+}
+
+TEST(ShapeCache, ANewReadingOfTheSchemaIsPlannedAgain) {
+  postgis::shape_cache cache;
+  planner_fixture f;
+  f.cache = &cache;
+  f.schema.id = 1;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"humidity", value::number("3")}}));
+  auto before = f.plan(postgis::unknown_column_policy::drop);
+  EXPECT_EQ(before.dropped_attributes[0], 1u);
+  // The column was added (by an operator, or by the "add" policy): the
+  // schema read again has another id.
+  f.schema.columns.push_back({"humidity", "double precision", false});
+  f.schema.id = 2;
+  auto after = f.plan(postgis::unknown_column_policy::drop);
+  EXPECT_EQ(after.dropped_attributes[0], 0u);
+  const auto names = column_names(after);
+  EXPECT_NE(std::find(names.begin(), names.end(), "humidity"), names.end());
+  EXPECT_EQ(cache.size(), 1u) << "the entry of the older schema was replaced";
+  // The policy is part of what was planned.
+  auto error = f.plan(postgis::unknown_column_policy::error);
+  EXPECT_EQ(error.dropped_attributes[0], 0u);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(ShapeCache, ASchemaWithoutIdIsNeverCachedAndAFullCacheStartsOver) {
+  postgis::shape_cache cache(2);
+  planner_fixture f;
+  f.cache = &cache;
+  f.rows.push_back(make_row(ngsi::flow::historic, "A", 1, {{"temperature", value::number("1")}}));
+  f.plan();
+  EXPECT_EQ(cache.size(), 0u) << "schema id 0: not read through the schema cache";
+  f.schema.id = 3;
+  f.rows.push_back(make_row(ngsi::flow::historic, "B", 1, {{"payload", value::json("{}")}}));
+  f.rows.push_back(make_row(ngsi::flow::lastdata, "C", 1, {{"payload", value::json("{}")}}));
+  const auto p = f.plan();
+  EXPECT_EQ(cache.size(), 1u) << "the third shape found the cache full";
+  EXPECT_EQ(p.groups.size(), 3u);
 }
 
 TEST(Statements, HistoricInsertSelectsTheStagedRange) {
