@@ -320,6 +320,7 @@ class writer_impl : public msg::writer_actor::base {
       const auto& pg = w_.settings->postgres;
       conn_ = postgis::connect(pg, "writer");
       postgis::ensure_kafnus_tables(*conn_, pg.offsets_schema);
+      postgis::preload_postgis(*conn_);
       writer_ = std::make_unique<postgis::batch_writer>(*conn_, pg.offsets_schema, w_.settings->kafka.group_id,
                                                         w_.settings->writer.unknown_columns, schemas_);
       set_db_up(true);

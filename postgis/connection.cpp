@@ -66,4 +66,15 @@ std::unique_ptr<session> connect(const config::postgres_settings& pg, const std:
   return conn;
 }
 
+bool preload_postgis(pqxx::connection_base& conn) noexcept {
+  try {
+    pqxx::nontransaction tx(conn);
+    if (!tx.exec("SELECT to_regtype('geometry') IS NOT NULL")[0][0].as<bool>()) return false;
+    tx.exec("SELECT 'SRID=4326;POINT(0 0)'::geometry IS NOT NULL");
+    return true;
+  } catch (const std::exception&) {
+    return false;  // a broken connection shows in the writer's next statement
+  }
+}
+
 }  // namespace kafnus::postgis

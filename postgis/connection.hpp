@@ -57,4 +57,12 @@ std::string describe(const config::postgres_settings& pg);
 // Throws pqxx::broken_connection when the server cannot be reached.
 std::unique_ptr<session> connect(const config::postgres_settings& pg, const std::string& role);
 
+// PostgreSQL loads PostGIS's library in a session the first time a geometry
+// is read, written or its type named (10-13 ms on the development machine):
+// in the writer's first transaction, which a fresh daemon's first
+// notifications wait for. The writer loads it as it connects instead.
+// Returns whether PostGIS was found (its `geometry` type, by the session's
+// search_path); never throws: without PostGIS nothing is loaded.
+bool preload_postgis(pqxx::connection_base& conn) noexcept;
+
 }  // namespace kafnus::postgis

@@ -2,14 +2,20 @@
 // byte for byte what PostGIS's own GeoJSON reader makes of the same value,
 // for every geometry type, 2D and 3D, holes, empties and nesting.
 
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
 
 #include "ngsi/geometry.hpp"
 #include "ngsi/json_tree.hpp"
+#include "postgis/connection.hpp"
 #include "test/support/pg_client.hpp"
+#include "test/support/test_env.hpp"
 
 namespace kt = kafnus::test;
 
@@ -79,4 +85,40 @@ TEST(GeometryPostgis, TheSimpleLocationFormatIsWrittenAsPostgisBuildsIt) {
 }
 
 }  // namespace
+// Whether the PostGIS library is mapped into a session's backend process;
+// nullopt when that process cannot be read (a PostgreSQL on another host).
+std::optional<bool> postgis_mapped(pqxx::connection_base& conn) {
+  pqxx::nontransaction tx(conn);
+  const auto pid = tx.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  if (!maps) return std::nullopt;
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("postgis") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(GeometryPostgis, TheWriterLoadsPostgisAsItConnectsAndNothingWhereThereIsNone) {
+  pqxx::connection with(kt::pg_connection_string());
+  const auto before = postgis_mapped(with);
+  if (before) {
+    EXPECT_FALSE(*before) << "a fresh session has not loaded PostGIS yet";
+  }
+  EXPECT_TRUE(postgis::preload_postgis(with));
+  if (const auto after = postgis_mapped(with)) {
+    EXPECT_TRUE(*after) << "preload_postgis loaded the library";
+  }
+
+  // A session whose search_path finds no PostGIS: nothing loaded, no error,
+  // and the session goes on.
+  pqxx::connection without(kt::pg_connection_string() + " options='-c search_path=pg_catalog'");
+  EXPECT_FALSE(postgis::preload_postgis(without));
+  if (const auto mapped = postgis_mapped(without)) {
+    EXPECT_FALSE(*mapped);
+  }
+  pqxx::nontransaction tx(without);
+  EXPECT_EQ(tx.exec("SELECT 1")[0][0].as<int>(), 1);
+}
+
 }  // namespace kafnus::ngsi
