@@ -225,12 +225,7 @@ class planner {
     }
     shape sh;
     sh.exemplar = &r;
-    const bool cacheable = cache_ != nullptr && schema.id != 0;
-    if (cacheable) sh.info = cache_->find(h, r, schema.id, policy_);
-    if (!sh.info) {
-      sh.info = plan_shape(r, schema, policy_);
-      if (cacheable) cache_->put(h, sh.info);
-    }
+    sh.info = cache_ != nullptr && schema.id != 0 ? cache_->get(h, r, schema, policy_) : plan_shape(r, schema, policy_);
     const auto& t = sh.info->table;
     sh.table_id =
         table_ids_.emplace(std::make_pair(std::string_view(t.schema), std::string_view(t.table)), table_ids_.size())
@@ -354,27 +349,16 @@ bool shape_info::same_shape(const ngsi::row& r, unknown_column_policy p) const {
   return true;
 }
 
-std::shared_ptr<const shape_info> shape_cache::find(std::uint64_t hash, const ngsi::row& r, std::uint64_t schema_id,
-                                                    unknown_column_policy policy) const {
+std::shared_ptr<const shape_info> shape_cache::get(std::uint64_t hash, const ngsi::row& r, const table_schema& schema,
+                                                   unknown_column_policy policy) {
   auto range = by_hash_.equal_range(hash);
   for (auto it = range.first; it != range.second; ++it) {
-    if (it->second->schema_id == schema_id && it->second->same_shape(r, policy)) return it->second;
-  }
-  return nullptr;
-}
-
-void shape_cache::put(std::uint64_t hash, std::shared_ptr<const shape_info> s) {
-  auto range = by_hash_.equal_range(hash);
-  for (auto it = range.first; it != range.second; ++it) {
-    const auto& old = *it->second;
-    if (old.table == s->table && old.op == s->op && old.f == s->f && old.policy == s->policy &&
-        old.columns == s->columns) {
-      it->second = std::move(s);  // planned against an older schema
-      return;
-    }
+    if (!it->second->same_shape(r, policy)) continue;
+    if (it->second->schema_id != schema.id) it->second = plan_shape(r, schema, policy);  // an older schema's
+    return it->second;
   }
   if (by_hash_.size() >= capacity_) by_hash_.clear();
-  by_hash_.emplace(hash, std::move(s));
+  return by_hash_.emplace(hash, plan_shape(r, schema, policy))->second;
 }
 
 const char* column_type_for(ngsi::value_kind kind) {

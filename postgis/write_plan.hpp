@@ -110,10 +110,11 @@ class shape_cache {
   static constexpr std::size_t kDefaultCapacity = 1024;
   explicit shape_cache(std::size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
 
-  std::shared_ptr<const shape_info> find(std::uint64_t hash, const ngsi::row& r, std::uint64_t schema_id,
-                                         unknown_column_policy policy) const;
-  // Replaces the entry of the same shape planned against an older schema.
-  void put(std::uint64_t hash, std::shared_ptr<const shape_info> s);
+  // What was planned for row `r`'s shape (`hash`: its shape hash) against
+  // `schema` (which has an id): the entry, or planned now and kept,
+  // replacing the entry planned against an older schema of the table.
+  std::shared_ptr<const shape_info> get(std::uint64_t hash, const ngsi::row& r, const table_schema& schema,
+                                        unknown_column_policy policy);
   std::size_t size() const { return by_hash_.size(); }
 
  private:
