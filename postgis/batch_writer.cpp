@@ -231,7 +231,16 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
 // contributes neither rows nor error-log entries.
 void batch_writer::advance_sources(attempt_state& st, const write_request& request, const std::string& before) {
   auto& res = st.result;
-  res.sources = advance_positions(st.tx, kafnus_schema_, group_, request.sources, before);
+  if (positions_statement_.empty()) {
+    // Prepared once per connection, before this transaction's BEGIN (a
+    // prepared statement is the session's, whatever becomes of the
+    // transaction).
+    static std::atomic<std::uint64_t> count{0};
+    auto name = "kafnus_p" + std::to_string(++count);
+    st.tx.exec("PREPARE " + name + " AS " + prepared_positions_statement(kafnus_schema_, group_));
+    positions_statement_ = std::move(name);
+  }
+  res.sources = advance_positions(st.tx, kafnus_schema_, group_, request.sources, before, positions_statement_);
   auto active = [&](std::size_t tag) { return res.sources[tag] == position_outcome::advanced; };
   st.rows.reserve(request.rows.size());
   for (const auto& r : request.rows) {
@@ -481,7 +490,11 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
   };
   if (gs.direct) {
     if (group.rows.size() <= inline_rows_) {
-      queue_statement(st, direct_insert_statement(group));
+      if (const auto* name = prepared_insert(st, group)) {
+        for (const auto& pr : group.rows) queue_statement(st, direct_execute_statement(*name, group, pr));
+      } else {
+        queue_statement(st, direct_insert_statement(group));
+      }
       count_written(begin, end);
       return;
     }
@@ -511,7 +524,8 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     // statements in one round trip (a failure of any of them starts the
     // isolating attempt, which discards these counts with the rest of this
     // attempt).
-    const auto& name = prepared(st, group_statement(group));
+    const auto sql = group_statement(group);
+    const auto& name = prepared(st, prepared_, sql, " (integer, integer)", sql);
     queue_statement(st, "EXECUTE " + name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")");
     count_written(begin, end);
     count_folded();
@@ -546,23 +560,55 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
   count_folded();
 }
 
-// The name of a group statement ($1, $2: its _seq range) prepared on this
-// connection, preparing it on first use. A prepared statement outlives a
+// The name of a statement prepared on this connection (`sql` with
+// `parameters` declared, known in `names` by `key`), preparing it on first
+// use: a group statement ($1, $2: its _seq range) or a direct group's
+// one-row INSERT. A prepared statement outlives a
 // transaction that rolls back, so it is remembered as soon as PREPARE
 // succeeds; PostgreSQL analyses and plans it again by itself when a table it
 // reads changes (a staging table dropped and created again, a column added).
-const std::string& batch_writer::prepared(attempt_state& st, const std::string& sql) {
-  if (const auto* name = prepared_.find(sql)) return *name;
+const std::string& batch_writer::prepared(attempt_state& st, bounded_lru<std::string, std::string>& names,
+                                          const std::string& sql, std::string_view parameters, const std::string& key) {
+  if (const auto* name = names.find(key)) return *name;
   // Unique in the process, so in any session, whichever writer prepared before.
   static std::atomic<std::uint64_t> count{0};
   auto name = "kafnus_g" + std::to_string(++count);
-  or_isolate([&] { st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql); });
+  or_isolate([&] { st.tx.exec("PREPARE " + name + std::string(parameters) + " AS " + sql); });
   std::vector<std::string> evicted;
-  prepared_.put(sql, std::move(name), &evicted);
+  names.put(key, std::move(name), &evicted);
   if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
   for (const auto& old : evicted) or_isolate([&] { st.tx.exec("DEALLOCATE " + old); });
-  return *prepared_.find(sql);
+  return *names.find(key);
 }
+
+// The prepared one-row INSERT of a direct group's shape, preparing it when
+// the shape was seen in an earlier transaction; nullptr the first time (a
+// shape seen once costs no PREPARE round trip).
+// PostgreSQL fixes a prepared statement's parameter types (its columns'
+// types) when it is prepared, and keeps them when a column's type changes:
+// a value would then be read by the old type's input function and cast.
+// So the statement is known by its columns' types too, and one is prepared
+// again as soon as the table's schema, read again, shows another type (the
+// schema cache's expiry, or at once when the old types make the INSERT
+// fail).
+const std::string* batch_writer::prepared_insert(attempt_state& st, const statement_group& group) {
+  if (group.columns.empty()) return nullptr;
+  const std::string sql = direct_insert_template(group);
+  std::string key = sql;
+  for (const auto& c : group.columns) {
+    key += '\n';
+    key += c.target_type;
+  }
+  if (const auto* name = inserts_.find(key)) return name;
+  if (!inserts_seen_.contains(key)) {
+    inserts_seen_.put(key, std::string());
+    return nullptr;
+  }
+  inserts_seen_.erase(key);
+  return &prepared(st, inserts_, sql, "", key);
+}
+
+std::size_t batch_writer::prepared_inserts() const { return inserts_.size(); }
 
 // Runs a step of the fast attempt: a failure that is not transient starts
 // the isolating attempt.

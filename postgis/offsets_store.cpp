@@ -89,50 +89,103 @@ position_outcome advance_position(pqxx::transaction_base& tx, const std::string&
   return not_advanced(tx, table, group, u);
 }
 
+namespace {
+
+// The compare-and-set of a transaction's positions over the rows of `v`
+// (i, topic, kafka_partition, expected, next): known partitions move by
+// compare-and-set, new ones are inserted unless someone else inserted them
+// first; it returns the i of those that moved.
+std::string positions_statement(const std::string& table, const std::string& group, const std::string& v) {
+  const auto g = quote_literal(group);
+  return "WITH v (i, topic, kafka_partition, expected, next) AS (" + v +
+         "), "
+         "upd AS (UPDATE " +
+         table +
+         " o SET next_offset = v.next, updated_at = now() FROM v "
+         "WHERE v.expected >= 0 AND o.consumer_group = " +
+         g +
+         " AND o.topic = v.topic "
+         "AND o.kafka_partition = v.kafka_partition AND o.next_offset = v.expected RETURNING v.i), "
+         "ins AS (INSERT INTO " +
+         table +
+         " (consumer_group, topic, kafka_partition, next_offset) "
+         "SELECT " +
+         g +
+         ", v.topic, v.kafka_partition, v.next FROM v WHERE v.expected < 0 "
+         "ON CONFLICT DO NOTHING RETURNING topic, kafka_partition) "
+         "SELECT i FROM upd UNION ALL SELECT v.i FROM v JOIN ins USING (topic, kafka_partition) WHERE v.expected < 0";
+}
+
+// An array literal of texts, as SQL text: '{"a","b"}'.
+std::string text_array(const std::vector<position_update>& updates) {
+  std::string a = "{";
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (i) a += ',';
+    a += '"';
+    for (const char c : updates[i].topic) {
+      if (c == '"' || c == '\\') a += '\\';
+      a += c;
+    }
+    a += '"';
+  }
+  a += '}';
+  return quote_literal(a);
+}
+
+// An array literal of the numbers `field(i, update)` gives: '{1,2}'.
+template <class Field>
+std::string number_array(const std::vector<position_update>& updates, Field field) {
+  std::string a = "'{";
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (i) a += ',';
+    a += std::to_string(field(i, updates[i]));
+  }
+  return a + "}'";
+}
+
+}  // namespace
+
+std::string prepared_positions_statement(const std::string& schema, const std::string& group) {
+  return positions_statement(
+      quote_ident(schema) + ".offsets", group,
+      "SELECT * FROM unnest($1::integer[], $2::text[], $3::integer[], $4::bigint[], $5::bigint[])");
+}
+
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
                                                 const std::string& group, const std::vector<position_update>& updates,
-                                                const std::string& before) {
+                                                const std::string& before, const std::string& prepared) {
   std::vector<position_outcome> out;
   out.reserve(updates.size());
   // Two updates of one partition must apply in order (the second sees the
   // first's result), which one statement cannot express: one by one then.
   std::set<std::pair<std::string, std::int32_t>> partitions;
   for (const auto& u : updates) partitions.emplace(u.topic, u.partition);
-  if (updates.size() < 2 || partitions.size() != updates.size()) {
+  if (updates.empty() || (updates.size() < 2 && prepared.empty()) || partitions.size() != updates.size()) {
     if (!before.empty()) tx.exec(before);
     for (const auto& u : updates) out.push_back(advance_position(tx, schema, group, u));
     return out;
   }
   const auto table = quote_ident(schema) + ".offsets";
-  std::string values;
-  for (std::size_t i = 0; i < updates.size(); ++i) {
-    const auto& u = updates[i];
-    values += (i ? ", (" : "(") + std::to_string(i) + ", " + quote_literal(u.topic) + "::text, " +
-              std::to_string(u.partition) + ", " + std::to_string(u.expected) + "::bigint, " + std::to_string(u.next) +
-              "::bigint)";
+  std::string statement;
+  if (!prepared.empty()) {
+    // The statement prepared from prepared_positions_statement(): PostgreSQL
+    // neither parses nor plans it again.
+    statement = "EXECUTE " + prepared + "(" + number_array(updates, [](std::size_t i, const auto&) { return i; }) +
+                ", " + text_array(updates) + ", " +
+                number_array(updates, [](std::size_t, const auto& u) { return u.partition; }) + ", " +
+                number_array(updates, [](std::size_t, const auto& u) { return u.expected; }) + ", " +
+                number_array(updates, [](std::size_t, const auto& u) { return u.next; }) + ")";
+  } else {
+    std::string values;
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      const auto& u = updates[i];
+      values += (i ? ", (" : "(") + std::to_string(i) + ", " + quote_literal(u.topic) + "::text, " +
+                std::to_string(u.partition) + ", " + std::to_string(u.expected) + "::bigint, " +
+                std::to_string(u.next) + "::bigint)";
+    }
+    statement = positions_statement(table, group, "VALUES " + values);
   }
-  const auto g = quote_literal(group);
-  // Known partitions move by compare-and-set, new ones are inserted unless
-  // someone else inserted them first; the statement returns which moved.
-  const auto r = tx.exec(
-      (before.empty() ? "" : before + ";\n") + "WITH v (i, topic, kafka_partition, expected, next) AS (VALUES " +
-      values +
-      "), "
-      "upd AS (UPDATE " +
-      table +
-      " o SET next_offset = v.next, updated_at = now() FROM v "
-      "WHERE v.expected >= 0 AND o.consumer_group = " +
-      g +
-      " AND o.topic = v.topic "
-      "AND o.kafka_partition = v.kafka_partition AND o.next_offset = v.expected RETURNING v.i), "
-      "ins AS (INSERT INTO " +
-      table +
-      " (consumer_group, topic, kafka_partition, next_offset) "
-      "SELECT " +
-      g +
-      ", v.topic, v.kafka_partition, v.next FROM v WHERE v.expected < 0 "
-      "ON CONFLICT DO NOTHING RETURNING topic, kafka_partition) "
-      "SELECT i FROM upd UNION ALL SELECT v.i FROM v JOIN ins USING (topic, kafka_partition) WHERE v.expected < 0");
+  const auto r = tx.exec((before.empty() ? "" : before + ";\n") + statement);
   std::vector<bool> moved(updates.size(), false);
   for (const auto& row : r) moved.at(row[0].as<std::size_t>()) = true;
   for (std::size_t i = 0; i < updates.size(); ++i) {

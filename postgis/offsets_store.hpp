@@ -48,10 +48,16 @@ position_outcome advance_position(pqxx::transaction_base& tx, const std::string&
 // positions that do not advance are then looked at one by one). Outcomes are
 // in the order of `updates`. `before` is a statement sent first, in the
 // same round trip when there is one statement (e.g. the BEGIN of the
-// transaction).
+// transaction). `prepared` names the statement prepared on this
+// connection from prepared_positions_statement(schema, group): then one
+// EXECUTE, which PostgreSQL neither parses nor plans again, for any number
+// of distinct partitions (a single one included).
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
                                                 const std::string& group, const std::vector<position_update>& updates,
-                                                const std::string& before = {});
+                                                const std::string& before = {}, const std::string& prepared = {});
+// The statement to PREPARE for advance_positions, taking arrays of the
+// updates' index, topic, partition, expected and next positions.
+std::string prepared_positions_statement(const std::string& schema, const std::string& group);
 
 // Whether <schema>.offsets exists (a daemon of that schema has started).
 bool offsets_table_exists(pqxx::transaction_base& tx, const std::string& schema);

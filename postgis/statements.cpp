@@ -204,6 +204,24 @@ std::string direct_insert_statement(const statement_group& g) {
   return s;
 }
 
+std::string direct_insert_template(const statement_group& g) {
+  std::string s = "INSERT INTO " + qualified(g.table) + " (" + column_list(g) + ") VALUES (";
+  for (std::size_t i = 1; i <= g.columns.size(); ++i) {
+    if (i > 1) s += ", ";
+    s += '$';
+    s += std::to_string(i);
+  }
+  s += ')';
+  return s;
+}
+
+std::string direct_execute_statement(const std::string& name, const statement_group& g, const planned_row& r) {
+  std::string s = "EXECUTE " + name + "(";
+  append_row_values(s, g, r, ", ", "NULL", append_literal);
+  s += ')';
+  return s;
+}
+
 std::string group_statement(const statement_group& g) {
   const std::string stage = "pg_temp." + stage_name(g.stage_kinds);
   const std::string range = " WHERE _seq >= $1 AND _seq < $2";

@@ -52,6 +52,14 @@ void append_direct_line(std::string& out, const statement_group& g, const planne
 // function), for groups of a few rows.
 std::string direct_insert_statement(const statement_group& g);
 
+// The same for one row, with parameters: INSERT INTO t (c1, …, cn) VALUES
+// ($1, …, $n), prepared without declared types (PostgreSQL gives each
+// parameter its column's type), and the EXECUTE of it named `name` for row
+// `r` (each value a literal of unknown type, read by the parameter type's
+// input function: what the literal INSERT and the COPY store).
+std::string direct_insert_template(const statement_group& g);
+std::string direct_execute_statement(const std::string& name, const statement_group& g, const planned_row& r);
+
 // A statement an operator can run to write one row by hand, with literal
 // values: what the error log's `query` column holds. `columns` restricts it
 // to those column indexes of the row (the ones the writer would send); empty

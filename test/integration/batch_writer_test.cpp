@@ -11,6 +11,7 @@
 #include "ngsi/transform.hpp"
 #include "postgis/batch_writer.hpp"
 #include "postgis/offsets_store.hpp"
+#include "postgis/sql.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
 
@@ -316,6 +317,59 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
   EXPECT_FALSE(w.write(req).isolated);
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid = 'many'"), "COPY");
   EXPECT_EQ(f.pg.count(t, "entityid = 'many'"), static_cast<long long>(postgis::batch_writer::kInlineRows + 1));
+
+  // A direct group's shape seen again, by the same writer, goes as EXECUTEs
+  // of its prepared one-row INSERT, and stores the same values.
+  for (int i = 1; i <= 3; ++i) {
+    f.rows.clear();
+    f.add(ngsi::flow::historic, "again-" + std::to_string(i) + "a", 1, values());
+    f.add(ngsi::flow::historic, "again-" + std::to_string(i) + "b", 1, values());
+    postgis::write_request again;
+    again.sources.push_back({"topic", 0, 2 + i, 3 + i});
+    for (const auto& row : f.rows) again.rows.push_back({&row, 0});
+    const auto written = w.write(again);
+    EXPECT_FALSE(written.isolated);
+    EXPECT_EQ(written.rows_rejected(), 0u);
+    EXPECT_EQ(w.prepared_inserts(), i == 1 ? 0u : 1u) << "prepared when seen in a second transaction";
+  }
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + t + " WHERE entityid LIKE 'again-%'"),
+            "INSERT,INSERT,EXECUTE,EXECUTE,EXECUTE,EXECUTE");
+  EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT (" + columns + ")::text) FROM " + t +
+                        " WHERE entityid IN ('copied', 'inline') OR entityid LIKE 'again-%'"),
+            "1");
+}
+
+// Issue 15: a prepared INSERT keeps the parameter types of its columns as
+// they were; once the writer reads the table's schema again, a column whose
+// type changed gets a statement prepared for the new type, so its values are
+// read by the new type's input function (not cast from the old type's).
+TEST(BatchWriter, APreparedInsertFollowsAColumnWhoseTypeChanged) {
+  writer_fixture f;
+  const auto t = f.schema + ".t";
+  f.pg.exec("ALTER TABLE " + t + " ADD COLUMN r real");
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  auto write = [&](int i) {
+    f.rows.clear();
+    f.add(ngsi::flow::historic, "e" + std::to_string(i), i, {{"r", value::number("0.1")}});
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, i == 1 ? -1 : i, i + 1});
+    for (const auto& row : f.rows) req.rows.push_back({&row, 0});
+    const auto r = w.write(req);
+    EXPECT_FALSE(r.isolated);
+    EXPECT_EQ(r.rows_rejected(), 0u);
+  };
+  write(1);
+  write(2);
+  ASSERT_EQ(w.prepared_inserts(), 1u);
+  f.pg.exec("ALTER TABLE " + t + " ALTER COLUMN r TYPE double precision");
+  f.cache.invalidate({f.schema, "t"});  // as when the cached schema expires
+  write(3);
+  EXPECT_EQ(w.prepared_inserts(), 1u) << "the new types' statement is prepared when seen again";
+  write(4);
+  EXPECT_EQ(w.prepared_inserts(), 2u);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(entityid || '=' || r, ',' ORDER BY entityid) FROM " + t +
+                        " WHERE entityid IN ('e3', 'e4')"),
+            "e3=0.1,e4=0.1");
 }
 
 // Issue 15: a direct group (historic) goes by binary COPY on a session, each
@@ -495,42 +549,50 @@ TEST(BatchWriter, WhatABinaryCopyCannotWriteGoesAsCopyText) {
   EXPECT_EQ(f.pg.count(f.error_log(), "error LIKE '%out of range%'"), 3);
 }
 
+// The same outcomes from the statement of literals and from the prepared one
+// (what the batch writer uses: one EXECUTE, a single partition included),
+// whose topics go as an array literal.
 TEST(OffsetsStore, PositionsOfManyPartitionsMoveInOneStatementWithTheSameOutcomes) {
   writer_fixture f;
   const auto offsets = f.kafnus_schema + ".offsets";
-  {
-    pqxx::work tx(f.conn);
-    auto first =
-        postgis::advance_positions(tx, f.kafnus_schema, "g", {{"a", 0, -1, 10}, {"a", 1, -1, 20}, {"b", 0, -1, 30}});
-    tx.commit();
-    EXPECT_EQ(first, std::vector<postgis::position_outcome>(3, postgis::position_outcome::advanced));
-  }
-  f.pg.exec("INSERT INTO " + offsets +
-            " (consumer_group, topic, kafka_partition, next_offset) VALUES ('g', 'c', 0, 7)");
-  {
-    pqxx::work tx(f.conn);
-    auto r = postgis::advance_positions(tx, f.kafnus_schema, "g",
-                                        {{"a", 0, 10, 15},   // known, as expected: moves
-                                         {"a", 1, 5, 25},    // someone else moved it: conflict
-                                         {"b", 0, 25, 30},   // already at next: committed before
-                                         {"c", 0, -1, 9},    // inserted meanwhile by another owner
-                                         {"d", 3, -1, 4}});  // new: inserted
-    tx.commit();
-    using o = postgis::position_outcome;
-    EXPECT_EQ(r, (std::vector<o>{o::advanced, o::conflict, o::already_committed, o::conflict, o::advanced}));
-  }
-  EXPECT_EQ(f.pg.scalar("SELECT string_agg(topic || kafka_partition || '=' || next_offset, ',' ORDER BY topic, "
-                        "kafka_partition) FROM " +
-                        offsets + " WHERE consumer_group = 'g'"),
-            "a0=15,a1=20,b0=30,c0=7,d3=4");
-  {
+  using o = postgis::position_outcome;
+  for (const std::string group : {"g", "prepared"}) {
+    SCOPED_TRACE(group);
+    std::string name;
+    if (group == "prepared") {
+      name = "kafnus_test_positions";
+      pqxx::nontransaction(f.conn).exec("PREPARE " + name + " AS " +
+                                        postgis::prepared_positions_statement(f.kafnus_schema, group));
+    }
+    const std::string odd = "it's \"odd\", {really} \\ odd";
+    auto advance = [&](const std::vector<postgis::position_update>& updates) {
+      pqxx::work tx(f.conn);
+      auto r = postgis::advance_positions(tx, f.kafnus_schema, group, updates, {}, name);
+      tx.commit();
+      return r;
+    };
+    EXPECT_EQ(advance({{"a", 0, -1, 10}, {"a", 1, -1, 20}, {"b", 0, -1, 30}, {odd, 2, -1, 40}}),
+              std::vector<o>(4, o::advanced));
+    f.pg.exec("INSERT INTO " + offsets + " (consumer_group, topic, kafka_partition, next_offset) VALUES (" +
+              postgis::quote_literal(group) + ", 'c', 0, 7)");
+    EXPECT_EQ(advance({{"a", 0, 10, 15},   // known, as expected: moves
+                       {"a", 1, 5, 25},    // someone else moved it: conflict
+                       {"b", 0, 25, 30},   // already at next: committed before
+                       {"c", 0, -1, 9},    // inserted meanwhile by another owner
+                       {"d", 3, -1, 4}}),  // new: inserted
+              (std::vector<o>{o::advanced, o::conflict, o::already_committed, o::conflict, o::advanced}));
+    EXPECT_EQ(advance({{"d", 3, 3, 5}}), std::vector<o>{o::conflict});
+    EXPECT_EQ(advance({{odd, 2, 40, 41}}), std::vector<o>{o::advanced});
+    EXPECT_EQ(f.pg.scalar("SELECT string_agg(topic || kafka_partition || '=' || next_offset, ',' ORDER BY topic, "
+                          "kafka_partition) FROM " +
+                          offsets + " WHERE consumer_group = " + postgis::quote_literal(group)),
+              "a0=15,a1=20,b0=30,c0=7,d3=4," + odd + "2=41");
     // Two updates of one partition apply in order, as one by one.
-    pqxx::work tx(f.conn);
-    auto r = postgis::advance_positions(tx, f.kafnus_schema, "g", {{"a", 0, 15, 16}, {"a", 0, 16, 17}});
-    tx.commit();
-    EXPECT_EQ(r, std::vector<postgis::position_outcome>(2, postgis::position_outcome::advanced));
+    EXPECT_EQ(advance({{"a", 0, 15, 16}, {"a", 0, 16, 17}}), std::vector<o>(2, o::advanced));
+    EXPECT_EQ(f.pg.scalar("SELECT next_offset FROM " + offsets + " WHERE topic = 'a' AND kafka_partition = 0 AND " +
+                          "consumer_group = " + postgis::quote_literal(group)),
+              "17");
   }
-  EXPECT_EQ(f.pg.scalar("SELECT next_offset FROM " + offsets + " WHERE topic = 'a' AND kafka_partition = 0"), "17");
 }
 
 // Issue 16.3: a missing GRANT on one table costs only that table's rows. libpqxx
