@@ -113,6 +113,7 @@ struct batch_writer::attempt_state {
   std::vector<ngsi::error_entry> errors;
   std::vector<flow_service> error_origin;  // per entry of `errors`
   std::vector<std::string> new_stages;     // staging tables this attempt created
+  std::vector<std::string> new_inserts;    // keys of the one-row INSERTs prepared with its statements
   write_result result;
 };
 
@@ -199,6 +200,18 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   // BEGIN goes with the positions' statement, in its round trip.
   explicit_transaction xact(conn_, explicit_transaction::begin::with_first_statement);
   attempt_state st(xact.tx(), isolate);
+  // The one-row INSERTs prepared with the statements sent with the commit
+  // exist only if those ran: forgotten unless the transaction commits (one
+  // that was prepared after all stays in the session under its unique name).
+  struct forget_unless_committed {
+    bounded_lru<std::string, std::string>& prepared;
+    const std::vector<std::string>& keys;
+    bool committed = false;
+    ~forget_unless_committed() {
+      if (committed) return;
+      for (const auto& k : keys) prepared.erase(k);
+    }
+  } new_inserts{inserts_, st.new_inserts};
   // Deferred constraints are checked at their statement while isolating, so
   // that their rows can be found (in the fast attempt they fail the commit).
   std::string first = explicit_transaction::begin_statement();
@@ -219,6 +232,7 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
     if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
     throw;
   }
+  new_inserts.committed = true;
   std::vector<std::string> evicted;
   for (const auto& stage_table : st.new_stages) {
     for (auto& e : stages_.put(stage_table, true)) evicted.push_back(std::move(e));
@@ -524,8 +538,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     // statements in one round trip (a failure of any of them starts the
     // isolating attempt, which discards these counts with the rest of this
     // attempt).
-    const auto sql = group_statement(group);
-    const auto& name = prepared(st, prepared_, sql, " (integer, integer)", sql);
+    const auto& name = prepared(st, group_statement(group));
     queue_statement(st, "EXECUTE " + name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")");
     count_written(begin, end);
     count_folded();
@@ -560,25 +573,22 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
   count_folded();
 }
 
-// The name of a statement prepared on this connection (`sql` with
-// `parameters` declared, known in `names` by `key`), preparing it on first
-// use: a group statement ($1, $2: its _seq range) or a direct group's
-// one-row INSERT. A prepared statement outlives a
+// The name of a group statement ($1, $2: its _seq range) prepared on this
+// connection, preparing it on first use. A prepared statement outlives a
 // transaction that rolls back, so it is remembered as soon as PREPARE
 // succeeds; PostgreSQL analyses and plans it again by itself when a table it
 // reads changes (a staging table dropped and created again, a column added).
-const std::string& batch_writer::prepared(attempt_state& st, bounded_lru<std::string, std::string>& names,
-                                          const std::string& sql, std::string_view parameters, const std::string& key) {
-  if (const auto* name = names.find(key)) return *name;
+const std::string& batch_writer::prepared(attempt_state& st, const std::string& sql) {
+  if (const auto* name = prepared_.find(sql)) return *name;
   // Unique in the process, so in any session, whichever writer prepared before.
   static std::atomic<std::uint64_t> count{0};
   auto name = "kafnus_g" + std::to_string(++count);
-  or_isolate([&] { st.tx.exec("PREPARE " + name + std::string(parameters) + " AS " + sql); });
+  or_isolate([&] { st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql); });
   std::vector<std::string> evicted;
-  names.put(key, std::move(name), &evicted);
+  prepared_.put(sql, std::move(name), &evicted);
   if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
   for (const auto& old : evicted) or_isolate([&] { st.tx.exec("DEALLOCATE " + old); });
-  return *names.find(key);
+  return *prepared_.find(sql);
 }
 
 // The prepared one-row INSERT of a direct group's shape, preparing it when
@@ -605,7 +615,17 @@ const std::string* batch_writer::prepared_insert(attempt_state& st, const statem
     return nullptr;
   }
   inserts_seen_.erase(key);
-  return &prepared(st, inserts_, sql, "", key);
+  // PREPARE and the DEALLOCATE of what it pushes out go with the other
+  // statements, in their round trip: a writer that meets more shapes than
+  // it keeps pays no round trip for them.
+  static std::atomic<std::uint64_t> count{0};
+  auto name = "kafnus_i" + std::to_string(++count);
+  queue_statement(st, "PREPARE " + name + " AS " + sql);
+  std::vector<std::string> evicted;
+  inserts_.put(key, std::move(name), &evicted);
+  st.new_inserts.push_back(key);
+  for (const auto& old : evicted) queue_statement(st, "DEALLOCATE " + old);
+  return inserts_.find(key);
 }
 
 std::size_t batch_writer::prepared_inserts() const { return inserts_.size(); }

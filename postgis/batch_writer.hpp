@@ -114,7 +114,8 @@ class batch_writer {
   static constexpr std::size_t kMaxPreparedStatements = 256;
   // One-row INSERTs prepared for the shapes of direct groups written
   // inline (below) once a shape comes back in a later transaction, and the
-  // shapes seen once (bounded the same way).
+  // shapes seen once (bounded the same way). PREPARE and DEALLOCATE go with
+  // the transaction's statements: more shapes than this cost no round trip.
   std::size_t prepared_inserts() const;
   static constexpr std::size_t kMaxPreparedInserts = 256;
   // A group of at most this many rows (or a staging table's share of the
@@ -150,8 +151,7 @@ class batch_writer {
   void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
   void queue_statement(attempt_state& st, std::string_view sql);
   void send_group_statements(attempt_state& st);
-  const std::string& prepared(attempt_state& st, bounded_lru<std::string, std::string>& names, const std::string& sql,
-                              std::string_view parameters, const std::string& key);
+  const std::string& prepared(attempt_state& st, const std::string& sql);
   const std::string* prepared_insert(attempt_state& st, const statement_group& group);
   void or_isolate(const std::function<void()>& step) const;
   void write_error_log(attempt_state& st);

@@ -319,7 +319,8 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
   EXPECT_EQ(f.pg.count(t, "entityid = 'many'"), static_cast<long long>(postgis::batch_writer::kInlineRows + 1));
 
   // A direct group's shape seen again, by the same writer, goes as EXECUTEs
-  // of its prepared one-row INSERT, and stores the same values.
+  // of its prepared one-row INSERT (prepared with the statements of the
+  // second transaction that meets it), and stores the same values.
   for (int i = 1; i <= 3; ++i) {
     f.rows.clear();
     f.add(ngsi::flow::historic, "again-" + std::to_string(i) + "a", 1, values());
@@ -333,7 +334,7 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
     EXPECT_EQ(w.prepared_inserts(), i == 1 ? 0u : 1u) << "prepared when seen in a second transaction";
   }
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + t + " WHERE entityid LIKE 'again-%'"),
-            "INSERT,INSERT,EXECUTE,EXECUTE,EXECUTE,EXECUTE");
+            "INSERT,INSERT,PREPARE,PREPARE,EXECUTE,EXECUTE");
   EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT (" + columns + ")::text) FROM " + t +
                         " WHERE entityid IN ('copied', 'inline') OR entityid LIKE 'again-%'"),
             "1");
@@ -370,6 +371,35 @@ TEST(BatchWriter, APreparedInsertFollowsAColumnWhoseTypeChanged) {
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(entityid || '=' || r, ',' ORDER BY entityid) FROM " + t +
                         " WHERE entityid IN ('e3', 'e4')"),
             "e3=0.1,e4=0.1");
+}
+
+// Issue 15: a one-row INSERT is prepared by a PREPARE sent with the
+// transaction's other statements; when one before it fails, it was never
+// prepared, and the writer must not EXECUTE it later.
+TEST(BatchWriter, APreparedInsertWhoseTransactionFailedIsPreparedAgain) {
+  writer_fixture f;
+  f.pg.exec("CREATE TABLE " + f.schema + ".bad (LIKE " + f.schema + ".t, CHECK (temperature < 100))");
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  auto write = [&](int i, bool with_bad_row) {
+    f.rows.clear();
+    if (with_bad_row)
+      f.add(ngsi::flow::historic, "bad", i, {{"temperature", value::number("500")}}).table.table = "bad";
+    f.add(ngsi::flow::historic, "e" + std::to_string(i), i, {{"temperature", value::number("1")}});
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, i == 1 ? -1 : i, i + 1});
+    for (const auto& row : f.rows) req.rows.push_back({&row, 0});
+    return w.write(req);
+  };
+  EXPECT_FALSE(write(1, false).isolated);
+  const auto failed = write(2, true);  // the bad row's INSERT goes first and fails: the PREPARE never runs
+  EXPECT_TRUE(failed.isolated);
+  EXPECT_EQ(failed.rows_rejected(), 1u);
+  EXPECT_EQ(w.prepared_inserts(), 0u);
+  EXPECT_FALSE(write(3, false).isolated);
+  EXPECT_FALSE(write(4, false).isolated);
+  EXPECT_EQ(w.prepared_inserts(), 1u);
+  EXPECT_FALSE(write(5, false).isolated);
+  EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid LIKE 'e%'"), 5);
 }
 
 // Issue 15: a direct group (historic) goes by binary COPY on a session, each
