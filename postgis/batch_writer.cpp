@@ -603,11 +603,19 @@ const std::string& batch_writer::prepared(attempt_state& st, const std::string& 
 // fail).
 const std::string* batch_writer::prepared_insert(attempt_state& st, const statement_group& group) {
   if (group.columns.empty()) return nullptr;
-  const std::string sql = direct_insert_template(group);
-  std::string key = sql;
+  // The table, and each column's name and type, NUL-separated (the
+  // statement's text is built only to prepare it).
+  std::string key;
+  key.reserve(256);
+  const auto add = [&key](std::string_view part) {
+    key += part;
+    key += '\0';
+  };
+  add(group.table.schema);
+  add(group.table.table);
   for (const auto& c : group.columns) {
-    key += '\n';
-    key += c.target_type;
+    add(c.name);
+    add(c.target_type);
   }
   if (const auto* name = inserts_.find(key)) return name;
   if (!inserts_seen_.contains(key)) {
@@ -620,7 +628,7 @@ const std::string* batch_writer::prepared_insert(attempt_state& st, const statem
   // it keeps pays no round trip for them.
   static std::atomic<std::uint64_t> count{0};
   auto name = "kafnus_i" + std::to_string(++count);
-  queue_statement(st, "PREPARE " + name + " AS " + sql);
+  queue_statement(st, "PREPARE " + name + " AS " + direct_insert_template(group));
   std::vector<std::string> evicted;
   inserts_.put(key, std::move(name), &evicted);
   st.new_inserts.push_back(key);
