@@ -619,7 +619,7 @@ const std::string* batch_writer::prepared_insert(attempt_state& st, const statem
   }
   if (const auto* name = inserts_.find(key)) return name;
   if (!inserts_seen_.contains(key)) {
-    inserts_seen_.put(key, std::string());
+    inserts_seen_.put(key, true);
     return nullptr;
   }
   inserts_seen_.erase(key);

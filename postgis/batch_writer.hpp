@@ -171,10 +171,11 @@ class batch_writer {
   bounded_lru<std::string, bool> stages_{kMaxStagingTables};  // staging tables created on this connection
   // Group statements prepared on this connection (their text → their name).
   bounded_lru<std::string, std::string> prepared_{kMaxPreparedStatements};
-  // Direct groups' one-row INSERTs prepared on this connection (text → name),
-  // and the ones seen once, not prepared yet (text → empty).
+  // Direct groups' one-row INSERTs prepared on this connection (their
+  // table, column names and types → their name), and the shapes seen once,
+  // not prepared yet.
   bounded_lru<std::string, std::string> inserts_{kMaxPreparedInserts};
-  bounded_lru<std::string, std::string> inserts_seen_{kMaxPreparedInserts};
+  bounded_lru<std::string, bool> inserts_seen_{kMaxPreparedInserts};
   std::string positions_statement_;  // the positions' compare-and-set, once prepared (its name)
   error_log_writer error_log_;
   bool unknown_is_data_ = false;
