@@ -49,7 +49,7 @@ struct writer_fixture {
     }
   }
 
-  ngsi::row& add(ngsi::flow f, const std::string& id, std::int64_t ti_s, std::vector<ngsi::column> attrs) {
+  ngsi::row& add(ngsi::flow f, const std::string& id, std::int64_t ti_s, const std::vector<ngsi::column>& attrs) {
     ngsi::row r;
     r.f = f;
     r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
@@ -62,7 +62,7 @@ struct writer_fixture {
                  {"recvtime", value::timestamp(1'700'000'000'000'000)},
                  {"timeinstant", value::timestamp(ti_s * 1'000'000)}};
     r.timeinstant_us = ti_s * 1'000'000;
-    for (auto& a : attrs) r.columns.push_back(std::move(a));
+    for (const auto& a : attrs) r.columns.push_back(a);
     rows.push_back(std::move(r));
     return rows.back();
   }
@@ -696,8 +696,9 @@ TEST(BatchWriter, AddingAColumnToAFullTableCostsOnlyThatRow) {
 TEST(BatchWriter, ARowTooWideForAStagingTableCostsOnlyItself) {
   writer_fixture f;
   std::vector<ngsi::column> many;
+  many.reserve(1600);
   for (int i = 0; i < 1600; ++i) many.push_back({"w" + std::to_string(i), value::number("1")});
-  f.add(ngsi::flow::lastdata, "wide", 1, std::move(many));
+  f.add(ngsi::flow::lastdata, "wide", 1, many);
   f.add(ngsi::flow::lastdata, "narrow", 1, {{"temperature", value::number("5")}});
   f.add(ngsi::flow::historic, "historic", 1, {{"temperature", value::number("5")}});
   const auto r = f.write(-1, 3);
@@ -855,7 +856,7 @@ TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
     for (std::size_t k = 0; k < i % 40; ++k) attrs.push_back({"x" + std::to_string(k), value::text_value("t")});
     for (std::size_t k = 0; k < i / 40; ++k) attrs.push_back({"y" + std::to_string(k), value::boolean(true)});
     attrs.push_back({"temperature", value::number("1")});
-    f.add(ngsi::flow::lastdata, "E" + std::to_string(i), 1, std::move(attrs));
+    f.add(ngsi::flow::lastdata, "E" + std::to_string(i), 1, attrs);
   }
   postgis::write_request req;
   req.sources.push_back({"topic", 0, -1, 1});
