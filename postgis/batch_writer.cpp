@@ -42,6 +42,13 @@ struct needs_isolation {};
 
 constexpr int kMaxAttempts = 5;
 
+// A name for a statement to prepare: unique in the process, so in any
+// session, whichever writer prepared before.
+std::string statement_name(const char* prefix) {
+  static std::atomic<std::uint64_t> count{0};
+  return prefix + std::to_string(++count);
+}
+
 bool retryable(failure_kind kind) { return kind == failure_kind::transient || kind == failure_kind::unknown; }
 
 // Sends COPY text (complete lines) into a table in one chunk. The text is
@@ -249,8 +256,7 @@ void batch_writer::advance_sources(attempt_state& st, const write_request& reque
     // Prepared once per connection, before this transaction's BEGIN (a
     // prepared statement is the session's, whatever becomes of the
     // transaction).
-    static std::atomic<std::uint64_t> count{0};
-    auto name = "kafnus_p" + std::to_string(++count);
+    auto name = statement_name("kafnus_p");
     st.tx.exec("PREPARE " + name + " AS " + prepared_positions_statement(kafnus_schema_, group_));
     positions_statement_ = std::move(name);
   }
@@ -580,9 +586,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
 // reads changes (a staging table dropped and created again, a column added).
 const std::string& batch_writer::prepared(attempt_state& st, const std::string& sql) {
   if (const auto* name = prepared_.find(sql)) return *name;
-  // Unique in the process, so in any session, whichever writer prepared before.
-  static std::atomic<std::uint64_t> count{0};
-  auto name = "kafnus_g" + std::to_string(++count);
+  auto name = statement_name("kafnus_g");
   or_isolate([&] { st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql); });
   std::vector<std::string> evicted;
   prepared_.put(sql, std::move(name), &evicted);
@@ -626,8 +630,7 @@ const std::string* batch_writer::prepared_insert(attempt_state& st, const statem
   // PREPARE and the DEALLOCATE of what it pushes out go with the other
   // statements, in their round trip: a writer that meets more shapes than
   // it keeps pays no round trip for them.
-  static std::atomic<std::uint64_t> count{0};
-  auto name = "kafnus_i" + std::to_string(++count);
+  auto name = statement_name("kafnus_i");
   queue_statement(st, "PREPARE " + name + " AS " + direct_insert_template(group));
   std::vector<std::string> evicted;
   inserts_.put(key, std::move(name), &evicted);

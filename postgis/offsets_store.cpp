@@ -1,5 +1,6 @@
 #include "postgis/offsets_store.hpp"
 
+#include <array>
 #include <set>
 #include <utility>
 
@@ -143,12 +144,18 @@ std::string number_array(const std::vector<position_update>& updates, Field fiel
   return a + "}'";
 }
 
+// The rows of `v`: the arrays of the updates' index, topic, partition,
+// expected and next positions (literals, or the prepared statement's
+// parameters), side by side.
+std::string positions_rows(const std::array<std::string, 5>& arrays) {
+  return "SELECT * FROM unnest(" + arrays[0] + "::integer[], " + arrays[1] + "::text[], " + arrays[2] +
+         "::integer[], " + arrays[3] + "::bigint[], " + arrays[4] + "::bigint[])";
+}
+
 }  // namespace
 
 std::string prepared_positions_statement(const std::string& schema, const std::string& group) {
-  return positions_statement(
-      quote_ident(schema) + ".offsets", group,
-      "SELECT * FROM unnest($1::integer[], $2::text[], $3::integer[], $4::bigint[], $5::bigint[])");
+  return positions_statement(quote_ident(schema) + ".offsets", group, positions_rows({"$1", "$2", "$3", "$4", "$5"}));
 }
 
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
@@ -166,25 +173,16 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
     return out;
   }
   const auto table = quote_ident(schema) + ".offsets";
-  std::string statement;
-  if (!prepared.empty()) {
-    // The statement prepared from prepared_positions_statement(): PostgreSQL
-    // neither parses nor plans it again.
-    statement = "EXECUTE " + prepared + "(" + number_array(updates, [](std::size_t i, const auto&) { return i; }) +
-                ", " + text_array(updates) + ", " +
-                number_array(updates, [](std::size_t, const auto& u) { return u.partition; }) + ", " +
-                number_array(updates, [](std::size_t, const auto& u) { return u.expected; }) + ", " +
-                number_array(updates, [](std::size_t, const auto& u) { return u.next; }) + ")";
-  } else {
-    std::string values;
-    for (std::size_t i = 0; i < updates.size(); ++i) {
-      const auto& u = updates[i];
-      values += (i ? ", (" : "(") + std::to_string(i) + ", " + quote_literal(u.topic) + "::text, " +
-                std::to_string(u.partition) + ", " + std::to_string(u.expected) + "::bigint, " +
-                std::to_string(u.next) + "::bigint)";
-    }
-    statement = positions_statement(table, group, "VALUES " + values);
-  }
+  const std::array<std::string, 5> arrays{number_array(updates, [](std::size_t i, const auto&) { return i; }),
+                                          text_array(updates),
+                                          number_array(updates, [](std::size_t, const auto& u) { return u.partition; }),
+                                          number_array(updates, [](std::size_t, const auto& u) { return u.expected; }),
+                                          number_array(updates, [](std::size_t, const auto& u) { return u.next; })};
+  // The statement prepared from prepared_positions_statement() (PostgreSQL
+  // neither parses nor plans it again), or the same statement in full.
+  const std::string statement = prepared.empty() ? positions_statement(table, group, positions_rows(arrays))
+                                                 : "EXECUTE " + prepared + "(" + arrays[0] + ", " + arrays[1] + ", " +
+                                                       arrays[2] + ", " + arrays[3] + ", " + arrays[4] + ")";
   const auto r = tx.exec((before.empty() ? "" : before + ";\n") + statement);
   std::vector<bool> moved(updates.size(), false);
   for (const auto& row : r) moved.at(row[0].as<std::size_t>()) = true;
