@@ -76,6 +76,12 @@ struct writer_fixture {
   postgis::write_result write_as(Connection& c, postgis::unknown_column_policy policy, std::int64_t expected,
                                  std::int64_t next, const std::string& topic = "topic") {
     postgis::batch_writer w(c, kafnus_schema, "group", policy, cache);
+    return write_by(w, expected, next, topic);
+  }
+
+  // By writer `w`, which may live on (its prepared statements with it).
+  postgis::write_result write_by(postgis::batch_writer& w, std::int64_t expected, std::int64_t next,
+                                 const std::string& topic = "topic") {
     postgis::write_request req;
     req.sources.push_back({topic, 0, expected, next});
     for (const auto& r : rows) req.rows.push_back({&r, 0});
@@ -86,10 +92,7 @@ struct writer_fixture {
   postgis::write_result write_with_binary_copy(bool binary, std::int64_t expected, std::int64_t next) {
     postgis::batch_writer w(conn, kafnus_schema, "group", postgis::unknown_column_policy::error, cache);
     w.set_binary_copy(binary);
-    postgis::write_request req;
-    req.sources.push_back({"topic", 0, expected, next});
-    for (const auto& r : rows) req.rows.push_back({&r, 0});
-    return w.write(req);
+    return write_by(w, expected, next);
   }
 
   // Writes the rows add_rows("text-") makes by COPY text, then the same
@@ -311,10 +314,7 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
     f.add(ngsi::flow::historic, "many", static_cast<std::int64_t>(10 + i), values());
   }
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
-  postgis::write_request req;
-  req.sources.push_back({"topic", 0, 2, 3});
-  for (const auto& row : f.rows) req.rows.push_back({&row, 0});
-  EXPECT_FALSE(w.write(req).isolated);
+  EXPECT_FALSE(f.write_by(w, 2, 3).isolated);
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid = 'many'"), "COPY");
   EXPECT_EQ(f.pg.count(t, "entityid = 'many'"), static_cast<long long>(postgis::batch_writer::kInlineRows + 1));
 
@@ -325,10 +325,7 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
     f.rows.clear();
     f.add(ngsi::flow::historic, "again-" + std::to_string(i) + "a", 1, values());
     f.add(ngsi::flow::historic, "again-" + std::to_string(i) + "b", 1, values());
-    postgis::write_request again;
-    again.sources.push_back({"topic", 0, 2 + i, 3 + i});
-    for (const auto& row : f.rows) again.rows.push_back({&row, 0});
-    const auto written = w.write(again);
+    const auto written = f.write_by(w, 2 + i, 3 + i);
     EXPECT_FALSE(written.isolated);
     EXPECT_EQ(written.rows_rejected(), 0u);
     EXPECT_EQ(w.prepared_inserts(), i == 1 ? 0u : 1u) << "prepared when seen in a second transaction";
@@ -352,10 +349,7 @@ TEST(BatchWriter, APreparedInsertFollowsAColumnWhoseTypeChanged) {
   auto write = [&](int i) {
     f.rows.clear();
     f.add(ngsi::flow::historic, "e" + std::to_string(i), i, {{"r", value::number("0.1")}});
-    postgis::write_request req;
-    req.sources.push_back({"topic", 0, i == 1 ? -1 : i, i + 1});
-    for (const auto& row : f.rows) req.rows.push_back({&row, 0});
-    const auto r = w.write(req);
+    const auto r = f.write_by(w, i == 1 ? -1 : i, i + 1);
     EXPECT_FALSE(r.isolated);
     EXPECT_EQ(r.rows_rejected(), 0u);
   };
@@ -385,10 +379,7 @@ TEST(BatchWriter, APreparedInsertWhoseTransactionFailedIsPreparedAgain) {
     if (with_bad_row)
       f.add(ngsi::flow::historic, "bad", i, {{"temperature", value::number("500")}}).table.table = "bad";
     f.add(ngsi::flow::historic, "e" + std::to_string(i), i, {{"temperature", value::number("1")}});
-    postgis::write_request req;
-    req.sources.push_back({"topic", 0, i == 1 ? -1 : i, i + 1});
-    for (const auto& row : f.rows) req.rows.push_back({&row, 0});
-    return w.write(req);
+    return f.write_by(w, i == 1 ? -1 : i, i + 1);
   };
   EXPECT_FALSE(write(1, false).isolated);
   const auto failed = write(2, true);  // the bad row's INSERT goes first and fails: the PREPARE never runs
