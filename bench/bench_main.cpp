@@ -5,12 +5,12 @@
 //   kafnus-bench --sweep attributes|entities|table-size|partitions|workers|all [--notifications N]
 //                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -36,6 +36,7 @@
 #include "test/support/daemon_process.hpp"
 #include "test/support/kafka_client.hpp"
 #include "test/support/pg_client.hpp"
+#include "test/support/temp_dir.hpp"
 #include "test/support/test_env.hpp"
 
 namespace kt = kafnus::test;
@@ -335,7 +336,9 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--sweep") return kb::sweep_main(argc, argv);
   }
@@ -437,8 +440,10 @@ int main(int argc, char** argv) {
 
     std::filesystem::create_directories(o.out);
     std::time_t t = std::time(nullptr);
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
     const auto path = o.out + "/bench-" + stamp + ".json";
     std::ofstream json(path);
     json << "{\n  \"notifications_per_flow\": " << o.notifications << ",\n  \"partitions\": " << o.partitions
@@ -473,4 +478,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+// The daemons' configs and logs in a directory of the run's own: removed
+// after a run that worked, kept (and named) after one that failed.
+int main(int argc, char** argv) {
+  kafnus::test::private_temp_dir files("kafnus-bench");
+  const int rc = run(argc, argv);
+  if (rc != 0) files.keep();
+  return rc;
 }
