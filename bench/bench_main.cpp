@@ -1,7 +1,8 @@
 // kafnus-bench: throughput, latency and memory of the daemon against the
 // physical limits measured in the same run (see bench/README.md).
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
-//                [--idle-seconds I] [--partitions P] [--out DIR] [--flows historic,lastdata,mutable]
+//                [--idle-seconds I] [--partitions P] [--linger-ms L] [--out DIR]
+//                [--flows historic,lastdata,mutable]
 //   kafnus-bench --sweep attributes|entities|table-size|partitions|workers|all [--notifications N]
 //                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
@@ -60,6 +61,7 @@ struct options {
   int warmup_seconds = 5;
   int idle_seconds = 10;
   int partitions = 8;
+  int linger_ms = 5;  // the steady load's producer (librdkafka's default linger.ms)
   std::string out = "bench/results";
   std::vector<std::string> flows = {"historic", "lastdata", "mutable"};
 };
@@ -222,6 +224,11 @@ flow_result catch_up(kb::workload& w, const std::string& flow, const std::string
 
 struct latency {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  // The two halves, split at the row's recvtime (when its processor made
+  // it): produce -> processed (the producer's linger, the broker, the fetch,
+  // the consumer and the processor) and processed -> stored (the writer's
+  // batching and its transaction).
+  double to_daemon_p50_ms = 0, to_daemon_p99_ms = 0, writer_p50_ms = 0, writer_p99_ms = 0;
 };
 
 struct steady_result {
@@ -240,25 +247,33 @@ latency latency_of(kt::pg_client& pg, kb::workload& w, std::uint64_t from, std::
   std::string unions;
   for (const auto& t : w.tables("")) {
     unions += (unions.empty() ? "" : " UNION ALL ") +
-              ("SELECT extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms FROM " + t +
-               " WHERE timeinstant >= '" + kb::workload::time_instant(from) + "' AND timeinstant < '" +
+              ("SELECT extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms, "
+               "extract(epoch FROM recvtime) * 1000 - sentat / 1000.0 AS to_daemon, "
+               "extract(epoch FROM committed_at - recvtime) * 1000 AS writer FROM " +
+               t + " WHERE timeinstant >= '" + kb::workload::time_instant(from) + "' AND timeinstant < '" +
                kb::workload::time_instant(to) + "'");
   }
   auto row = pg.query(
       "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
-      "(ORDER BY ms), max(ms) FROM (" +
+      "(ORDER BY ms), max(ms), "
+      "percentile_cont(0.5) WITHIN GROUP (ORDER BY to_daemon), percentile_cont(0.99) WITHIN GROUP "
+      "(ORDER BY to_daemon), "
+      "percentile_cont(0.5) WITHIN GROUP (ORDER BY writer), percentile_cont(0.99) WITHIN GROUP "
+      "(ORDER BY writer) FROM (" +
       unions + ") l");
   if (!row[0][0])
     throw std::runtime_error("no latency sample between notifications " + std::to_string(from) + " and " +
                              std::to_string(to));
-  return latency{std::stod(*row[0][0]), std::stod(*row[0][1]), std::stod(*row[0][2])};
+  auto at = [&](int i) { return std::stod(*row[0][i]); };
+  return latency{at(0), at(1), at(2), at(3), at(4), at(5), at(6)};
 }
 
 // A fresh daemon under a fixed rate: `warmup_seconds` first (reported apart:
 // a restart pays for new connections, cold caches and the first fetches
 // once), then `seconds` of measured steady load.
-steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds, int idle_seconds, int partitions,
-                     kt::pg_client& pg) {
+steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
+  const int rate = o.rate, warmup_seconds = o.warmup_seconds, seconds = o.steady_seconds, idle_seconds = o.idle_seconds,
+            partitions = o.partitions;
   const auto topic = kt::unique_name("bench_steady");
   kt::create_topics(kt::brokers(), {topic}, partitions);
   for (const auto& t : w.tables("")) pg.exec("TRUNCATE " + t);
@@ -275,7 +290,7 @@ steady_result steady(kb::workload& w, int rate, int warmup_seconds, int seconds,
     if (at != std::string::npos && std::stod(m.substr(at + name.size())) >= partitions) break;
     std::this_thread::sleep_for(100ms);
   }
-  kt::kafka_producer p(kt::brokers());
+  kt::kafka_producer p(kt::brokers(), o.linger_ms);
   // The warm-up measures a fresh daemon, not a fresh producer (whose first
   // records wait while it learns the partitions' leaders).
   p.prepare(topic);
@@ -358,6 +373,8 @@ int run(int argc, char** argv) {
       o.idle_seconds = std::stoi(next());
     else if (a == "--partitions")
       o.partitions = std::stoi(next());
+    else if (a == "--linger-ms")
+      o.linger_ms = std::stoi(next());
     else if (a == "--out")
       o.out = next();
     else if (a == "--flows") {
@@ -367,7 +384,7 @@ int run(int argc, char** argv) {
       while (std::getline(list, f, ',')) o.flows.push_back(f);
     } else {
       std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
-                   "[--idle-seconds I] [--partitions P] "
+                   "[--idle-seconds I] [--partitions P] [--linger-ms L] "
                    "[--out DIR] [--flows historic,lastdata,mutable]\n"
                    "       kafnus-bench --sweep DIMENSION ... (bench/README.md)\n";
       return 2;
@@ -413,7 +430,7 @@ int run(int argc, char** argv) {
     kt::delete_topics(kt::brokers(), all);
     pg.exec("CHECKPOINT");
     std::cout << "steady load: " << o.rate << " notifications/s for " << o.steady_seconds << " s…\n" << std::flush;
-    auto s = steady(w, o.rate, o.warmup_seconds, o.steady_seconds, o.idle_seconds, o.partitions, pg);
+    auto s = steady(w, o, pg);
 
     std::ostringstream table;
     table << "\n| flow | COPY limit rows/s | daemon notifications/s | daemon / COPY | daemon / Kafka | catch-up s | "
@@ -427,8 +444,11 @@ int run(int argc, char** argv) {
             << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
-          << "steady " << o.rate << "/s for " << o.steady_seconds << " s: latency p50 " << fmt(s.measured.p50_ms, 1)
-          << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1) << " ms; steady RSS "
+          << "steady " << o.rate << "/s for " << o.steady_seconds << " s (producer linger.ms " << o.linger_ms
+          << "): latency p50 " << fmt(s.measured.p50_ms, 1) << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max "
+          << fmt(s.measured.max_ms, 1) << " ms (produce -> processed p50 " << fmt(s.measured.to_daemon_p50_ms, 1)
+          << ", p99 " << fmt(s.measured.to_daemon_p99_ms, 1) << " ms; processed -> stored p50 "
+          << fmt(s.measured.writer_p50_ms, 1) << ", p99 " << fmt(s.measured.writer_p99_ms, 1) << " ms); steady RSS "
           << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
           << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1)
           << " µs per notification, PostgreSQL " << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
@@ -463,8 +483,12 @@ int run(int argc, char** argv) {
            << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";
     }
     json << "\n  ],\n  \"steady\": {\"rate\": " << o.rate << ", \"seconds\": " << o.steady_seconds
-         << ", \"p50_ms\": " << fmt(s.measured.p50_ms, 2) << ", \"p99_ms\": " << fmt(s.measured.p99_ms, 2)
-         << ", \"max_ms\": " << fmt(s.measured.max_ms, 2) << ", \"warmup_seconds\": " << o.warmup_seconds
+         << ", \"producer_linger_ms\": " << o.linger_ms << ", \"p50_ms\": " << fmt(s.measured.p50_ms, 2)
+         << ", \"p99_ms\": " << fmt(s.measured.p99_ms, 2) << ", \"max_ms\": " << fmt(s.measured.max_ms, 2)
+         << ", \"to_daemon_p50_ms\": " << fmt(s.measured.to_daemon_p50_ms, 2)
+         << ", \"to_daemon_p99_ms\": " << fmt(s.measured.to_daemon_p99_ms, 2)
+         << ", \"writer_p50_ms\": " << fmt(s.measured.writer_p50_ms, 2)
+         << ", \"writer_p99_ms\": " << fmt(s.measured.writer_p99_ms, 2) << ", \"warmup_seconds\": " << o.warmup_seconds
          << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2) << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2)
          << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2) << ", \"rss_kib\": " << s.rss_kib
          << ", \"rows_per_transaction\": " << fmt(s.rows_per_transaction, 1) << ", \"rows\": " << s.rows

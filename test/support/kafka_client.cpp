@@ -59,11 +59,11 @@ struct kafka_producer::impl {
   std::unique_ptr<RdKafka::Producer> producer;
 };
 
-kafka_producer::kafka_producer(const std::string& brokers) : impl_(std::make_unique<impl>()) {
+kafka_producer::kafka_producer(const std::string& brokers, int linger_ms) : impl_(std::make_unique<impl>()) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", brokers, err);
-  conf->set("linger.ms", "5", err);
+  conf->set("linger.ms", std::to_string(linger_ms), err);
   conf->set("message.max.bytes", "33554432", err);
   conf->set("dr_cb", &impl_->dr, err);
   impl_->producer.reset(RdKafka::Producer::create(conf.get(), err));

@@ -16,7 +16,9 @@ using headers = std::vector<std::pair<std::string, std::string>>;
 
 class kafka_producer {
  public:
-  explicit kafka_producer(const std::string& brokers);
+  // linger_ms: how long a record waits for others to share its request
+  // (librdkafka's linger.ms, whose default is 5).
+  explicit kafka_producer(const std::string& brokers, int linger_ms = 5);
   ~kafka_producer();
   kafka_producer(const kafka_producer&) = delete;
   kafka_producer& operator=(const kafka_producer&) = delete;
