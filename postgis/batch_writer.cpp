@@ -126,7 +126,8 @@ struct batch_writer::attempt_state {
 
 // How the rows of one group of the plan reach their table.
 struct batch_writer::group_state {
-  bool direct = false;         // COPY straight into the table (no conversion needed, not isolating)
+  bool direct = false;         // straight into the table (no conversion needed, not isolating): by COPY, or
+                               // a few rows as INSERTs (an upsert group's only so, never staged)
   bool abandoned = false;      // every row went to the error log (its staging table could not be made)
   int seq_begin = 0;           // first _seq of its rows in the staging table
   std::vector<bool> unstaged;  // rows COPY rejected (isolating only; empty: all staged)
@@ -372,14 +373,21 @@ write_plan batch_writer::plan_rows(attempt_state& st) {
 // path); a failure there means bad data, found again by the isolating
 // attempt, which always stages (by COPY). Outside isolation, a few rows
 // (kInlineRows) go as an INSERT … VALUES queued with the group statements
-// rather than by COPY, into their staging table or straight into the table.
+// rather than by COPY, into their staging table or straight into the table;
+// so does an upsert group (lastdata, mutable) of a few rows whose values
+// need no conversion, with its ON CONFLICT clause: a transaction of such
+// groups touches no staging table, and PostgreSQL then has none to empty
+// at its commit (it truncates every ON COMMIT DELETE ROWS table of the
+// session when the transaction used any temporary table).
 std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, const write_plan& plan) {
   auto& tx = st.tx;
   const bool isolate = st.isolate;
   std::vector<group_state> groups(plan.groups.size());
   std::map<std::string, std::vector<std::size_t>> groups_by_stage;
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-    groups[g].direct = !isolate && direct_copy_allowed(plan.groups[g]);
+    const auto& group = plan.groups[g];
+    groups[g].direct =
+        !isolate && (direct_copy_allowed(group) || (group.rows.size() <= inline_rows_ && direct_upsert_allowed(group)));
     if (!groups[g].direct) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
   }
   for (const auto& stage_entry : groups_by_stage) {
@@ -516,6 +524,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
         queue_statement(st, direct_insert_statement(group));
       }
       count_written(begin, end);
+      count_folded();
       return;
     }
     if (binary_copy_) {
@@ -595,7 +604,8 @@ const std::string& batch_writer::prepared(attempt_state& st, const std::string& 
   return *prepared_.find(sql);
 }
 
-// The prepared one-row INSERT of a direct group's shape, preparing it when
+// The prepared one-row INSERT (an upsert's with its ON CONFLICT clause) of
+// a direct group's shape, preparing it when
 // the shape was seen in an earlier transaction; nullptr the first time (a
 // shape seen once costs no PREPARE round trip).
 // PostgreSQL fixes a prepared statement's parameter types (its columns'
@@ -617,6 +627,9 @@ const std::string* batch_writer::prepared_insert(attempt_state& st, const statem
   };
   add(group.table.schema);
   add(group.table.table);
+  // An upsert's conflict clause follows its flow (keys, freshness rule).
+  key += static_cast<char>('0' + static_cast<int>(group.op));
+  key += static_cast<char>('0' + static_cast<int>(group.flow));
   for (const auto& c : group.columns) {
     add(c.name);
     add(c.target_type);

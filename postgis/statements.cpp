@@ -143,10 +143,10 @@ bool same_as_staged(ngsi::value_kind kind, const std::string& type) {
 
 bool integer_type(const std::string& type) { return type == "bigint" || type == "integer" || type == "smallint"; }
 
-}  // namespace
-
-bool direct_copy_allowed(const statement_group& g) {
-  if (g.op != ngsi::operation::insert || !g.copy_into_target) return false;
+// Whether every value of the group, read by its column type's input
+// function, gives what the staged path's assignment from the staging table
+// would store (same conversion, same errors).
+bool read_as_staged(const statement_group& g) {
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     const auto& c = g.columns[i];
     if (!c.target_exists) return false;
@@ -163,6 +163,42 @@ bool direct_copy_allowed(const statement_group& g) {
   }
   return true;
 }
+
+}  // namespace
+
+bool direct_copy_allowed(const statement_group& g) {
+  return g.op == ngsi::operation::insert && g.copy_into_target && read_as_staged(g);
+}
+
+bool direct_upsert_allowed(const statement_group& g) {
+  return g.op == ngsi::operation::upsert && g.copy_into_target && read_as_staged(g);
+}
+
+namespace {
+
+// " AS kafnus_target" for an upsert (its conflict clause names the stored
+// row by it), nothing for an insert.
+std::string target_alias(const statement_group& g) {
+  return g.op == ngsi::operation::upsert ? " AS " + std::string(kTarget) : std::string();
+}
+
+// The ON CONFLICT clause of an upsert group (with the freshness rule when
+// its flow checks it and the group writes a TimeInstant), nothing for an insert.
+std::string upsert_clause(const statement_group& g) {
+  if (g.op != ngsi::operation::upsert) return {};
+  bool freshness = false;
+  if (ngsi::checks_freshness(g.flow)) {
+    for (const auto& c : g.columns) {
+      if (c.name == ngsi::kTimeInstant && c.kind == ngsi::value_kind::timestamp && c.target_exists) freshness = true;
+    }
+  }
+  std::vector<std::string> names;
+  names.reserve(g.columns.size());
+  for (const auto& c : g.columns) names.emplace_back(c.name);
+  return conflict_clause(g.flow, names, freshness, std::string(kTarget) + ".");
+}
+
+}  // namespace
 
 std::vector<std::string> direct_copy_columns(const statement_group& g) {
   std::vector<std::string> cols;
@@ -195,24 +231,24 @@ void append_direct_line(std::string& out, const statement_group& g, const planne
 }
 
 std::string direct_insert_statement(const statement_group& g) {
-  std::string s = "INSERT INTO " + qualified(g.table) + " (" + column_list(g) + ") VALUES ";
+  std::string s = "INSERT INTO " + qualified(g.table) + target_alias(g) + " (" + column_list(g) + ") VALUES ";
   for (std::size_t n = 0; n < g.rows.size(); ++n) {
     s += n ? ", (" : "(";
     append_row_values(s, g, g.rows[n], ", ", "NULL", append_literal);
     s += ')';
   }
-  return s;
+  return s + upsert_clause(g);
 }
 
 std::string direct_insert_template(const statement_group& g) {
-  std::string s = "INSERT INTO " + qualified(g.table) + " (" + column_list(g) + ") VALUES (";
+  std::string s = "INSERT INTO " + qualified(g.table) + target_alias(g) + " (" + column_list(g) + ") VALUES (";
   for (std::size_t i = 1; i <= g.columns.size(); ++i) {
     if (i > 1) s += ", ";
     s += '$';
     s += std::to_string(i);
   }
   s += ')';
-  return s;
+  return s + upsert_clause(g);
 }
 
 std::string direct_execute_statement(const std::string& name, const statement_group& g, const planned_row& r) {
@@ -231,25 +267,12 @@ std::string group_statement(const statement_group& g) {
            stage + range + ")";
   }
   std::string select;
-  std::vector<std::string> names;
   for (const auto& c : g.columns) {
     if (!select.empty()) select += ", ";
     select += select_expression(c);
-    names.emplace_back(c.name);
   }
-  std::string s = "INSERT INTO " + qualified(g.table);
-  if (g.op == ngsi::operation::upsert) s += " AS " + std::string(kTarget);
-  s += " (" + column_list(g) + ") SELECT " + select + " FROM " + stage + range + " ORDER BY _seq";
-  if (g.op == ngsi::operation::upsert) {
-    bool freshness = false;
-    if (ngsi::checks_freshness(g.flow)) {
-      for (const auto& c : g.columns) {
-        if (c.name == ngsi::kTimeInstant && c.kind == ngsi::value_kind::timestamp && c.target_exists) freshness = true;
-      }
-    }
-    s += conflict_clause(g.flow, names, freshness, std::string(kTarget) + ".");
-  }
-  return s;
+  return "INSERT INTO " + qualified(g.table) + target_alias(g) + " (" + column_list(g) + ") SELECT " + select +
+         " FROM " + stage + range + " ORDER BY _seq" + upsert_clause(g);
 }
 
 std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t>& columns) {

@@ -40,6 +40,14 @@ std::string group_statement(const statement_group& g);
 // JSON into json/jsonb/text, timestamps into timestamp columns, geometry.
 bool direct_copy_allowed(const statement_group& g);
 
+// Whether a few rows of an upsert group (lastdata, mutable) can go straight
+// into its table as INSERT … VALUES … ON CONFLICT, one row at a time or in
+// one statement (the planner folds a group to one row per key), instead of
+// through a staging table: the same condition on its values as
+// direct_copy_allowed. A transaction that touches no staging table also
+// spares PostgreSQL emptying them all at its commit (ON COMMIT DELETE ROWS).
+bool direct_upsert_allowed(const statement_group& g);
+
 // Column list of a direct COPY into the group's table (quoted names).
 std::vector<std::string> direct_copy_columns(const statement_group& g);
 
@@ -49,7 +57,8 @@ void append_direct_line(std::string& out, const statement_group& g, const planne
 
 // The group's rows as one INSERT … VALUES of literals into its table, what
 // the direct COPY stores (each literal read by the column type's input
-// function), for groups of a few rows.
+// function), for groups of a few rows; an upsert group's with its ON
+// CONFLICT clause, as its staged statement has it.
 std::string direct_insert_statement(const statement_group& g);
 
 // The same for one row, with parameters: INSERT INTO t (c1, …, cn) VALUES

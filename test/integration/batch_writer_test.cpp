@@ -393,6 +393,87 @@ TEST(BatchWriter, APreparedInsertWhoseTransactionFailedIsPreparedAgain) {
   EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid LIKE 'e%'"), 5);
 }
 
+// Issue 15: a few rows of an upsert group (lastdata, mutable) go straight
+// into their table as INSERT … ON CONFLICT — literal the first time a shape
+// is seen, then EXECUTEs of its prepared one-row statement — and no staging
+// table is made, so the commit has none to empty. They store what the
+// staged upsert stores, and the freshness rule holds on both paths.
+TEST(BatchWriter, AFewUpsertedRowsGoStraightIntoTheirTable) {
+  writer_fixture f;
+  const auto tl = f.schema + ".t_lastdata";
+  const auto tm = f.schema + ".t_mutable";
+  f.pg.exec("ALTER TABLE " + tl + " ADD COLUMN note text, ADD COLUMN doc jsonb, ADD COLUMN via text");
+  f.pg.exec("CREATE TABLE " + tm + " (LIKE " + tl + ", PRIMARY KEY (entityid, timeinstant))");
+  f.pg.exec("ALTER TABLE " + tm + " ALTER COLUMN entityid SET NOT NULL");
+  f.pg.exec("CREATE FUNCTION " + f.schema +
+            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := split_part(current_query(), ' ', 1); "
+            "RETURN NEW; END $$");
+  for (const auto& t : {tl, tm}) {
+    f.pg.exec("CREATE TRIGGER via BEFORE INSERT OR UPDATE ON " + t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema +
+              ".via()");
+  }
+  const std::vector<ngsi::column> values{{"note", value::text_value("it's \\N a\ttab\nline 'q'' 😀")},
+                                         {"temperature", value::number("-1.5E3")},
+                                         {"doc", value::json(R"({"a":[1,"'\\"]})")}};
+  auto add = [&](const std::string& id, std::int64_t ti, double temperature) {
+    auto v = values;
+    v[1] = {"temperature", value::number(std::to_string(temperature))};
+    f.add(ngsi::flow::lastdata, id, ti, v);
+    f.add(ngsi::flow::mutable_, id, ti, v).table.table = "t_mutable";
+  };
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  for (int i = 1; i <= 3; ++i) {
+    f.rows.clear();
+    add("e" + std::to_string(i), 10, 1);
+    const auto r = f.write_by(w, i == 1 ? -1 : i, i + 1);
+    EXPECT_FALSE(r.isolated);
+    EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
+  }
+  EXPECT_EQ(w.staging_tables(), 0u) << "no staging table made";
+  EXPECT_EQ(w.prepared_inserts(), 2u) << "one statement per table, prepared when seen in a second transaction";
+  for (const auto& t : {tl, tm}) {
+    EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + t), "INSERT,PREPARE,EXECUTE") << t;
+  }
+  // Again, newer: lastdata's row is updated, mutable gets a row for the new
+  // TimeInstant; then older: lastdata keeps the newer row (freshness).
+  f.rows.clear();
+  add("e1", 20, 2);
+  EXPECT_EQ(f.write_by(w, 4, 5).rows_rejected(), 0u);
+  f.rows.clear();
+  add("e1", 15, 3);
+  EXPECT_EQ(f.write_by(w, 5, 6).rows_rejected(), 0u);
+  EXPECT_EQ(f.pg.scalar("SELECT temperature || '@' || extract(epoch FROM timeinstant)::bigint FROM " + tl +
+                        " WHERE entityid = 'e1'"),
+            "2@20");
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(temperature::text, ',' ORDER BY timeinstant) FROM " + tm +
+                        " WHERE entityid = 'e1'"),
+            "1,3,2");
+  // A row's value again for a stored key: mutable overwrites it (last write wins).
+  f.rows.clear();
+  add("e1", 15, 4);
+  EXPECT_EQ(f.write_by(w, 6, 7).rows_rejected(), 0u);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(temperature::text, ',' ORDER BY timeinstant) FROM " + tm +
+                        " WHERE entityid = 'e1'"),
+            "1,4,2");
+  EXPECT_EQ(w.staging_tables(), 0u);
+
+  // The staged path stores the same values.
+  postgis::batch_writer staged(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  staged.set_inline_rows(0);
+  f.rows.clear();
+  add("staged", 10, 1);
+  EXPECT_EQ(f.write_by(staged, 7, 8).rows_rejected(), 0u);
+  EXPECT_GT(staged.staging_tables(), 0u);
+  for (const auto& t : {tl, tm}) {
+    EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT (note, temperature, doc, timeinstant, recvtime, entitytype)::text) "
+                          "FROM " +
+                          t + " WHERE entityid IN ('staged', 'e2', 'e3')"),
+              "1")
+        << t;
+  }
+  EXPECT_EQ(f.pg.scalar("SELECT note FROM " + tl + " WHERE entityid = 'e3'"), "it's \\N a\ttab\nline 'q'' 😀");
+}
+
 // Issue 15: a direct group (historic) goes by binary COPY on a session, each
 // value in its column type's binary form; what it stores is what COPY text
 // stores, for every type it writes, hostile texts, NULLs, numbers at the
@@ -834,6 +915,7 @@ TEST(BatchWriter, ADeferredConstraintIsIsolatedLikeAnyOther) {
 TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
   writer_fixture f;
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  w.set_inline_rows(0);  // a group of a few rows would go straight into its table
   const std::size_t shapes = postgis::batch_writer::kMaxStagingTables + 40;
   // Every column the shapes use exists, so each shape is also a statement of its own.
   std::string columns;
@@ -841,7 +923,7 @@ TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
     columns += std::string(columns.empty() ? "" : ", ") + "ADD COLUMN x" + std::to_string(k) + " text";
   for (int k = 0; k < 8; ++k) columns += ", ADD COLUMN y" + std::to_string(k) + " boolean";
   f.pg.exec("ALTER TABLE " + f.schema + ".t_lastdata " + columns);
-  // Shape i: i text values then one number, on the lastdata table (always staged).
+  // Shape i: i text values then one number, on the lastdata table (staged).
   for (std::size_t i = 0; i < shapes; ++i) {
     std::vector<ngsi::column> attrs;
     for (std::size_t k = 0; k < i % 40; ++k) attrs.push_back({"x" + std::to_string(k), value::text_value("t")});
@@ -873,6 +955,7 @@ TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
 TEST(BatchWriter, StagedStatementsArePreparedOnceAndFollowTheirTable) {
   writer_fixture f;
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  w.set_inline_rows(0);  // staged, not straight into the table
   auto write_one = [&](const std::string& id, std::int64_t expected, std::int64_t next) {
     f.rows.clear();
     f.add(ngsi::flow::lastdata, id, 1, {{"temperature", value::number("20")}});
