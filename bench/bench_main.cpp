@@ -1,8 +1,8 @@
 // kafnus-bench: throughput, latency and memory of the daemon against the
 // physical limits measured in the same run (see bench/README.md).
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
-//                [--idle-seconds I] [--partitions P] [--linger-ms L] [--out DIR]
-//                [--flows historic,lastdata,mutable]
+//                [--idle-seconds I] [--partitions P] [--linger-ms L] [--steady-flow historic|mutable]
+//                [--out DIR] [--flows historic,lastdata,mutable]
 //   kafnus-bench --sweep attributes|entities|table-size|partitions|workers|all [--notifications N]
 //                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
@@ -62,6 +62,10 @@ struct options {
   int idle_seconds = 10;
   int partitions = 8;
   int linger_ms = 5;  // the steady load's producer (librdkafka's default linger.ms)
+  // The steady load's flow: historic, or mutable (its staging table and
+  // upsert; every notification is a new row, so latency is read as for
+  // historic). Lastdata updates rows in place, which keeps no trace of when.
+  std::string steady_flow = "historic";
   std::string out = "bench/results";
   std::vector<std::string> flows = {"historic", "lastdata", "mutable"};
 };
@@ -243,9 +247,10 @@ struct steady_result {
 };
 
 // Produce -> committed latency of the rows whose TimeInstant is in [from, to).
-latency latency_of(kt::pg_client& pg, kb::workload& w, std::uint64_t from, std::uint64_t to) {
+latency latency_of(kt::pg_client& pg, kb::workload& w, const std::string& suffix, std::uint64_t from,
+                   std::uint64_t to) {
   std::string unions;
-  for (const auto& t : w.tables("")) {
+  for (const auto& t : w.tables(suffix)) {
     unions += (unions.empty() ? "" : " UNION ALL ") +
               ("SELECT extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms, "
                "extract(epoch FROM recvtime) * 1000 - sentat / 1000.0 AS to_daemon, "
@@ -274,10 +279,11 @@ latency latency_of(kt::pg_client& pg, kb::workload& w, std::uint64_t from, std::
 steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   const int rate = o.rate, warmup_seconds = o.warmup_seconds, seconds = o.steady_seconds, idle_seconds = o.idle_seconds,
             partitions = o.partitions;
+  const std::string suffix = o.steady_flow == "historic" ? "" : "_" + o.steady_flow;
   const auto topic = kt::unique_name("bench_steady");
   kt::create_topics(kt::brokers(), {topic}, partitions);
-  for (const auto& t : w.tables("")) pg.exec("TRUNCATE " + t);
-  kt::daemon_process d(daemon_for("historic", topic));
+  for (const auto& t : w.tables(suffix)) pg.exec("TRUNCATE " + t);
+  kt::daemon_process d(daemon_for(o.steady_flow, topic));
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
   const pid_t pid = pid_of_daemon(d);
@@ -323,10 +329,10 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   r.postgres_cpu_us_per_notification =
       (postgres_cpu_seconds(postmaster) - pg_cpu_at_warm) / static_cast<double>(total - warm) * 1e6;
   const auto deadline = clock_type::now() + 60s;
-  while (clock_type::now() < deadline && count_rows(pg, w, "") < static_cast<long long>(total)) {
+  while (clock_type::now() < deadline && count_rows(pg, w, suffix) < static_cast<long long>(total)) {
     std::this_thread::sleep_for(100ms);
   }
-  r.rows = count_rows(pg, w, "");
+  r.rows = count_rows(pg, w, suffix);
   if (r.rows != static_cast<long long>(total)) {
     throw std::runtime_error("steady load: " + std::to_string(r.rows) + " of " + std::to_string(total) +
                              " rows committed: the run is incomplete");
@@ -339,8 +345,8 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
   r.idle_cpu_percent = (sample(pid).cpu_seconds - idle0) / seconds_since(idle_t0) * 100.0;
   r.rows_per_transaction = rows_per_transaction(d);
-  r.measured = latency_of(pg, w, warm, total);
-  if (warm > 0) r.warmup = latency_of(pg, w, 0, warm);
+  r.measured = latency_of(pg, w, suffix, warm, total);
+  if (warm > 0) r.warmup = latency_of(pg, w, suffix, 0, warm);
   std::sort(rss.begin(), rss.end());
   r.rss_kib = rss.empty() ? sample(pid).rss_kib : rss[rss.size() / 2];
   d.signal(SIGTERM);
@@ -375,6 +381,8 @@ int run(int argc, char** argv) {
       o.partitions = std::stoi(next());
     else if (a == "--linger-ms")
       o.linger_ms = std::stoi(next());
+    else if (a == "--steady-flow")
+      o.steady_flow = next();
     else if (a == "--out")
       o.out = next();
     else if (a == "--flows") {
@@ -384,11 +392,16 @@ int run(int argc, char** argv) {
       while (std::getline(list, f, ',')) o.flows.push_back(f);
     } else {
       std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
-                   "[--idle-seconds I] [--partitions P] [--linger-ms L] "
+                   "[--idle-seconds I] [--partitions P] [--linger-ms L] [--steady-flow historic|mutable] "
                    "[--out DIR] [--flows historic,lastdata,mutable]\n"
                    "       kafnus-bench --sweep DIMENSION ... (bench/README.md)\n";
       return 2;
     }
+  }
+  if (o.steady_flow != "historic" && o.steady_flow != "mutable") {
+    std::cerr << "kafnus-bench: --steady-flow " << o.steady_flow
+              << ": historic or mutable (lastdata rows are updated in place and keep no trace of when)\n";
+    return 2;
   }
   try {
     kb::workload w(kb::workload_options{});
@@ -429,7 +442,9 @@ int run(int argc, char** argv) {
     }
     kt::delete_topics(kt::brokers(), all);
     pg.exec("CHECKPOINT");
-    std::cout << "steady load: " << o.rate << " notifications/s for " << o.steady_seconds << " s…\n" << std::flush;
+    std::cout << "steady load: " << o.rate << " notifications/s of " << o.steady_flow << " for " << o.steady_seconds
+              << " s…\n"
+              << std::flush;
     auto s = steady(w, o, pg);
 
     std::ostringstream table;
@@ -444,14 +459,15 @@ int run(int argc, char** argv) {
             << fmt(static_cast<double>(r.peak_rss_kib) / 1024.0, 1) << " |\n";
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
-          << "steady " << o.rate << "/s for " << o.steady_seconds << " s (producer linger.ms " << o.linger_ms
-          << "): latency p50 " << fmt(s.measured.p50_ms, 1) << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max "
-          << fmt(s.measured.max_ms, 1) << " ms (produce -> processed p50 " << fmt(s.measured.to_daemon_p50_ms, 1)
-          << ", p99 " << fmt(s.measured.to_daemon_p99_ms, 1) << " ms; processed -> stored p50 "
-          << fmt(s.measured.writer_p50_ms, 1) << ", p99 " << fmt(s.measured.writer_p99_ms, 1) << " ms); steady RSS "
-          << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
-          << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1)
-          << " µs per notification, PostgreSQL " << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
+          << "steady " << o.rate << "/s of " << o.steady_flow << " for " << o.steady_seconds
+          << " s (producer linger.ms " << o.linger_ms << "): latency p50 " << fmt(s.measured.p50_ms, 1) << " ms, p99 "
+          << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1) << " ms (produce -> processed p50 "
+          << fmt(s.measured.to_daemon_p50_ms, 1) << ", p99 " << fmt(s.measured.to_daemon_p99_ms, 1)
+          << " ms; processed -> stored p50 " << fmt(s.measured.writer_p50_ms, 1) << ", p99 "
+          << fmt(s.measured.writer_p99_ms, 1) << " ms); steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
+          << " MiB; " << fmt(s.rows_per_transaction, 1) << " rows per transaction; daemon CPU "
+          << fmt(s.cpu_us_per_notification, 1) << " µs per notification, PostgreSQL "
+          << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
           << "at rest (" << o.idle_seconds << " s after the load, partitions assigned): daemon CPU "
           << fmt(s.idle_cpu_percent, 2) << " % of a core\n"
           << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 " << fmt(s.warmup.p50_ms, 1)
@@ -482,9 +498,10 @@ int run(int argc, char** argv) {
            << ", \"rows_per_transaction\": " << fmt(r.rows_per_transaction, 1)
            << ", \"peak_rss_kib\": " << r.peak_rss_kib << ", \"rows\": " << r.rows << "}";
     }
-    json << "\n  ],\n  \"steady\": {\"rate\": " << o.rate << ", \"seconds\": " << o.steady_seconds
-         << ", \"producer_linger_ms\": " << o.linger_ms << ", \"p50_ms\": " << fmt(s.measured.p50_ms, 2)
-         << ", \"p99_ms\": " << fmt(s.measured.p99_ms, 2) << ", \"max_ms\": " << fmt(s.measured.max_ms, 2)
+    json << "\n  ],\n  \"steady\": {\"flow\": \"" << o.steady_flow << "\", \"rate\": " << o.rate
+         << ", \"seconds\": " << o.steady_seconds << ", \"producer_linger_ms\": " << o.linger_ms
+         << ", \"p50_ms\": " << fmt(s.measured.p50_ms, 2) << ", \"p99_ms\": " << fmt(s.measured.p99_ms, 2)
+         << ", \"max_ms\": " << fmt(s.measured.max_ms, 2)
          << ", \"to_daemon_p50_ms\": " << fmt(s.measured.to_daemon_p50_ms, 2)
          << ", \"to_daemon_p99_ms\": " << fmt(s.measured.to_daemon_p99_ms, 2)
          << ", \"writer_p50_ms\": " << fmt(s.measured.writer_p50_ms, 2)

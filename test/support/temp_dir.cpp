@@ -20,11 +20,12 @@ private_temp_dir::private_temp_dir(const std::string& prefix) {
 }
 
 private_temp_dir::~private_temp_dir() {
-  if (keep_ || std::getenv("KAFNUS_KEEP_TEST_DATA") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+  std::error_code ec;
+  const bool empty = std::filesystem::is_empty(path_, ec);
+  if (!empty && (keep_ || std::getenv("KAFNUS_KEEP_TEST_DATA") != nullptr)) {  // NOLINT(concurrency-mt-unsafe)
     std::cerr << "test files kept in " << path_ << "\n";
     return;
   }
-  std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
 

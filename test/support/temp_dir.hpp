@@ -11,7 +11,8 @@ class private_temp_dir {
  public:
   // Creates <TMPDIR or /tmp>/<prefix>-XXXXXX and points TEST_TMPDIR at it.
   explicit private_temp_dir(const std::string& prefix);
-  // Removes the directory unless keep() was called or KAFNUS_KEEP_TEST_DATA is set.
+  // Removes the directory unless keep() was called or KAFNUS_KEEP_TEST_DATA
+  // is set and it holds something.
   ~private_temp_dir();
   private_temp_dir(const private_temp_dir&) = delete;
   private_temp_dir& operator=(const private_temp_dir&) = delete;

@@ -51,6 +51,15 @@ TEST_F(PrivateTempDir, IsRemovedWithWhatItHoldsUnlessKept) {
   }
   EXPECT_TRUE(fs::exists(kept + "/daemon.log"));
   fs::remove_all(kept);
+  // Kept, but with nothing in it (a run that failed before writing any
+  // file): nothing to look at, so it goes too.
+  std::string empty;
+  {
+    private_temp_dir dir("kafnus-temp-dir-test");
+    empty = dir.path();
+    dir.keep();
+  }
+  EXPECT_FALSE(fs::exists(empty));
 }
 
 TEST_F(PrivateTempDir, IsUnderTmpdir) {
