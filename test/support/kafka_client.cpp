@@ -126,6 +126,7 @@ void create_topics(const std::string& brokers, const std::vector<std::string>& t
       brokers, RD_KAFKA_EVENT_CREATETOPICS_RESULT,
       [&](rd_kafka_t* rk, rd_kafka_queue_t* q) {
         std::vector<rd_kafka_NewTopic_t*> nts;
+        nts.reserve(topics.size());
         char err[512];
         for (const auto& t : topics) nts.push_back(rd_kafka_NewTopic_new(t.c_str(), partitions, 1, err, sizeof err));
         rd_kafka_CreateTopics(rk, nts.data(), nts.size(), nullptr, q);
@@ -153,6 +154,7 @@ void delete_topics(const std::string& brokers, const std::vector<std::string>& t
       brokers, RD_KAFKA_EVENT_DELETETOPICS_RESULT,
       [&](rd_kafka_t* rk, rd_kafka_queue_t* q) {
         std::vector<rd_kafka_DeleteTopic_t*> dts;
+        dts.reserve(topics.size());
         for (const auto& t : topics) dts.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
         rd_kafka_DeleteTopics(rk, dts.data(), dts.size(), nullptr, q);
         rd_kafka_DeleteTopic_destroy_array(dts.data(), dts.size());
