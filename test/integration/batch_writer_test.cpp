@@ -118,6 +118,19 @@ struct writer_fixture {
     EXPECT_EQ(pg.count(table), static_cast<long long>(2 * n));
   }
 
+  // A trigger on each of `tables` (which have a text column `via`) that
+  // stores there what `expression` says of the statement writing the row
+  // (by default its first word: COPY, INSERT, PREPARE, EXECUTE).
+  void record_statement(const std::vector<std::string>& tables, const std::string& events = "INSERT",
+                        const std::string& expression = "split_part(current_query(), ' ', 1)") {
+    pg.exec("CREATE OR REPLACE FUNCTION " + schema +
+            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := " + expression + "; RETURN NEW; END $$");
+    for (const auto& t : tables) {
+      pg.exec("CREATE TRIGGER via BEFORE " + events + " ON " + t + " FOR EACH ROW EXECUTE FUNCTION " + schema +
+              ".via()");
+    }
+  }
+
   std::string error_log() const { return schema + "." + schema + "_error_log"; }
   // The error-log entries' messages, for a failure's explanation.
   std::string errors() { return pg.scalar("SELECT coalesce(string_agg(error, ' | '), '') FROM " + error_log()); }
@@ -264,10 +277,7 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
   f.pg.exec("ALTER TABLE " + tl +
             " ADD COLUMN note text, ADD COLUMN n bigint, ADD COLUMN flag boolean, ADD COLUMN doc jsonb, "
             "ADD COLUMN location geometry(Point, 4326)");
-  f.pg.exec("CREATE FUNCTION " + f.schema +
-            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := split_part(current_query(), ' ', 1); "
-            "RETURN NEW; END $$; CREATE TRIGGER via BEFORE INSERT ON " +
-            t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via()");
+  f.record_statement({t});
   const auto values = [] {
     return std::vector<ngsi::column>{
         {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'quoted'' ü 😀 ; --")},
@@ -405,13 +415,7 @@ TEST(BatchWriter, AFewUpsertedRowsGoStraightIntoTheirTable) {
   f.pg.exec("ALTER TABLE " + tl + " ADD COLUMN note text, ADD COLUMN doc jsonb, ADD COLUMN via text");
   f.pg.exec("CREATE TABLE " + tm + " (LIKE " + tl + ", PRIMARY KEY (entityid, timeinstant))");
   f.pg.exec("ALTER TABLE " + tm + " ALTER COLUMN entityid SET NOT NULL");
-  f.pg.exec("CREATE FUNCTION " + f.schema +
-            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := split_part(current_query(), ' ', 1); "
-            "RETURN NEW; END $$");
-  for (const auto& t : {tl, tm}) {
-    f.pg.exec("CREATE TRIGGER via BEFORE INSERT OR UPDATE ON " + t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema +
-              ".via()");
-  }
+  f.record_statement({tl, tm}, "INSERT OR UPDATE");
   const std::vector<ngsi::column> values{{"note", value::text_value("it's \\N a\ttab\nline 'q'' 😀")},
                                          {"temperature", value::number("-1.5E3")},
                                          {"doc", value::json(R"({"a":[1,"'\\"]})")}};
@@ -487,10 +491,7 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
             "recvtime timestamp without time zone, timeinstant timestamptz, temperature double precision, r real, "
             "n bigint, i integer, s smallint, flag boolean, doc jsonb, j json, location geometry(Point, 4326), "
             "g geometry, note text, nothing text, via text, PRIMARY KEY (timeinstant, entityid))");
-  f.pg.exec("CREATE FUNCTION " + f.schema +
-            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := current_query(); "
-            "RETURN NEW; END $$; CREATE TRIGGER via BEFORE INSERT ON " +
-            t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via()");
+  f.record_statement({t}, "INSERT", "current_query()");
   const std::vector<std::vector<std::string>> numbers{
       // temperature, r, n, i, s
       {"-1.5E3", "3.4028235e38", "-9223372036854775808", "2147483647", "-32768"},
@@ -618,12 +619,9 @@ TEST(BatchWriter, WhatABinaryCopyCannotWriteGoesAsCopyText) {
   f.pg.exec("ALTER TABLE " + t + " ADD COLUMN i integer, ADD COLUMN via text");
   f.pg.exec("CREATE TABLE " + num + " (LIKE " + t + ")");
   f.pg.exec("ALTER TABLE " + num + " ALTER COLUMN temperature TYPE numeric, ADD PRIMARY KEY (timeinstant, entityid)");
-  f.pg.exec("CREATE FUNCTION " + f.schema +
-            ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := CASE WHEN current_query() LIKE "
-            "'%(FORMAT binary)' THEN 'binary' ELSE split_part(current_query(), ' ', 1) END; RETURN NEW; END $$; "
-            "CREATE TRIGGER via BEFORE INSERT ON " +
-            t + " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via(); CREATE TRIGGER via BEFORE INSERT ON " + num +
-            " FOR EACH ROW EXECUTE FUNCTION " + f.schema + ".via()");
+  f.record_statement({t, num}, "INSERT",
+                     "CASE WHEN current_query() LIKE '%(FORMAT binary)' THEN 'binary' ELSE "
+                     "split_part(current_query(), ' ', 1) END");
   for (int k = 0; k < 5; ++k) {
     f.add(ngsi::flow::historic, "num" + std::to_string(k), 40 + k, {{"temperature", value::number("0.1")}}).table = {
         f.schema, "num"};
