@@ -414,7 +414,15 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   void on_assign(RdKafka::KafkaConsumer* c, std::vector<RdKafka::TopicPartition*>& partitions, bool cooperative) {
     std::map<partition_key, std::int64_t> stored;
     const bool known = read_positions(partitions, stored);
+    std::map<partition_key, std::int64_t> unstored;  // never committed by Kafnus
+    if (known) {
+      for (auto* p : partitions) {
+        partition_key key{p->topic(), p->partition()};
+        if (!stored.count(key)) unstored.emplace(std::move(key), kafka::kNoStoredPosition);
+      }
+    }
     const auto ranges = known ? record_ranges(stored) : std::map<partition_key, range>{};
+    const auto fresh_starts = first_offsets(unstored);
     std::vector<partition_key> keys;
     for (auto* p : partitions) {
       partition_key key{p->topic(), p->partition()};
@@ -427,9 +435,13 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
         p->set_offset(start);
         ledger_.position(key, s->second, start);
       } else {
-        // Never committed by Kafnus: Kafka's committed offset, else kafka.auto_offset_reset.
-        p->set_offset(RdKafka::Topic::OFFSET_INVALID);
-        ledger_.position(key, kafka::kNoStoredPosition, RdKafka::Topic::OFFSET_INVALID);
+        // Never committed by Kafnus: Kafka's committed offset, else
+        // kafka.auto_offset_reset — resolved here when the broker answered,
+        // else by librdkafka (OFFSET_INVALID).
+        const auto f = fresh_starts.find(key);
+        const auto start = f != fresh_starts.end() ? f->second : RdKafka::Topic::OFFSET_INVALID;
+        p->set_offset(start);
+        ledger_.position(key, kafka::kNoStoredPosition, start);
       }
     }
     if (cooperative) {
@@ -606,6 +618,34 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       }
       out[{lo->topic(), lo->partition()}] = range{lo->offset(), hi->offset()};
     }
+    return out;
+  }
+
+  // Where partitions Kafnus never committed start: the group's committed
+  // offset in Kafka (a consumer group Kafnus takes over), else the first or
+  // the next record by kafka.auto_offset_reset, as offsets. librdkafka would
+  // resolve OFFSET_INVALID to the same, but a partition it has just been
+  // assigned has no broker yet and its offset query waits 100 ms for one:
+  // the first records of a fresh daemon waited that long. Partitions the
+  // broker did not answer for are left out (librdkafka resolves them).
+  std::map<partition_key, std::int64_t> first_offsets(const std::map<partition_key, std::int64_t>& partitions) {
+    std::map<partition_key, std::int64_t> out;
+    if (partitions.empty() || !consumer_) return out;
+    partition_list committed;
+    for (const auto& [k, unused] : partitions) committed.add(k);
+    if (consumer_->committed(committed.items, kBrokerTimeoutMs) != RdKafka::ERR_NO_ERROR) return out;
+    std::map<partition_key, std::int64_t> without;
+    for (const auto* c : committed.items) {
+      const partition_key k{c->topic(), c->partition()};
+      if (c->err() != RdKafka::ERR_NO_ERROR) continue;
+      if (c->offset() >= 0) {
+        out[k] = c->offset();
+      } else {
+        without[k] = kafka::kNoStoredPosition;
+      }
+    }
+    const bool latest = w_.settings->kafka.auto_offset_reset == config::offset_reset::latest;
+    for (const auto& [k, r] : record_ranges(without)) out[k] = latest ? r.high : r.low;
     return out;
   }
 

@@ -10,11 +10,15 @@
 
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include "test/support/daemon_process.hpp"
 #include "test/support/historic_stream.hpp"
+#include "test/support/notifications.hpp"
 #include "test/support/test_env.hpp"
 
 namespace kt = kafnus::test;
@@ -90,6 +94,56 @@ TEST(Positions, AFirstStartOnAnEmptyDatabaseNeitherWarnsNorWaitsForPositions) {
   ddl_lock.exec("SELECT pg_advisory_unlock_all()");
   f.publish(0, 30);
   ASSERT_TRUE(f.wait_rows(30, 60s)) << d.log();
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+}
+
+// Partitions Kafnus never committed start where kafka.auto_offset_reset
+// says, resolved by the daemon as they are assigned (librdkafka, left to
+// it, waited 100 ms for the partition's broker before its first fetch):
+// with latest, what was published before is skipped and what comes after
+// is written, all of it.
+TEST(Positions, AFreshGroupWithLatestSkipsWhatCameBeforeAndWritesWhatComesAfter) {
+  kt::historic_stream f(3);
+  auto cfg = f.config();
+  cfg.kafka_yaml = "auto_offset_reset: latest\n";
+  kt::daemon_process d(cfg);
+  f.publish(0, 20);
+  d.start();
+  ASSERT_TRUE(d.wait_for_log("kafka.assigned", 60s)) << d.log();
+  f.publish(20, 32);
+  ASSERT_TRUE(f.wait_rows(12, 30s)) << d.log();
+  expect_rows_stay(f, 12, 1500ms);
+  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) > '" + kt::iso_time(19) + "' FROM " + f.table), "t");
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+}
+
+// A consumer group Kafnus takes over (its offsets committed in Kafka, as
+// Kafka Connect's sink leaves them): a partition with no position stored by
+// Kafnus starts at the group's committed offset.
+TEST(Positions, AFreshDaemonStartsAtItsGroupsOffsetCommittedInKafka) {
+  kt::historic_stream f(1);
+  kt::daemon_process d(f.config());
+  f.publish(0, 20);
+  {
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", kt::brokers(), err);
+    conf->set("group.id", d.config().group, err);
+    conf->set("enable.auto.commit", "false", err);
+    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+    ASSERT_TRUE(c) << err;
+    std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(f.topic, 0, 15)};
+    const auto rc = c->commitSync(offsets);
+    RdKafka::TopicPartition::destroy(offsets);
+    ASSERT_EQ(rc, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(rc);
+    c->close();
+  }
+  d.start();
+  ASSERT_TRUE(f.wait_rows(5, 60s)) << d.log();
+  expect_rows_stay(f, 5, 1500ms);
+  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) = '" + kt::iso_time(15) + "' FROM " + f.table), "t");
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
 }
