@@ -59,6 +59,13 @@ struct partition_list {
   bool empty() const { return items.empty(); }
 };
 
+std::vector<partition_key> keys_of(const std::map<partition_key, std::int64_t>& positions) {
+  std::vector<partition_key> keys;
+  keys.reserve(positions.size());
+  for (const auto& [k, unused] : positions) keys.push_back(k);
+  return keys;
+}
+
 std::string names_of(const std::vector<partition_key>& keys) {
   std::string s;
   for (const auto& k : keys) s += (s.empty() ? "" : ",") + kafka::to_string(k);
@@ -414,14 +421,14 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   void on_assign(RdKafka::KafkaConsumer* c, std::vector<RdKafka::TopicPartition*>& partitions, bool cooperative) {
     std::map<partition_key, std::int64_t> stored;
     const bool known = read_positions(partitions, stored);
-    std::map<partition_key, std::int64_t> unstored;  // never committed by Kafnus
+    std::vector<partition_key> unstored;  // never committed by Kafnus
     if (known) {
       for (auto* p : partitions) {
         partition_key key{p->topic(), p->partition()};
-        if (!stored.count(key)) unstored.emplace(std::move(key), kafka::kNoStoredPosition);
+        if (!stored.count(key)) unstored.push_back(std::move(key));
       }
     }
-    const auto ranges = known ? record_ranges(stored) : std::map<partition_key, range>{};
+    const auto ranges = known ? record_ranges(keys_of(stored)) : std::map<partition_key, range>{};
     const auto fresh_starts = first_offsets(unstored);
     std::vector<partition_key> keys;
     for (auto* p : partitions) {
@@ -550,7 +557,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       if (!stored.count(k)) committed.add(k);
     }
     if (!committed.empty()) consumer_->committed(committed.items, kBrokerTimeoutMs);
-    const auto ranges = record_ranges(stored);
+    const auto ranges = record_ranges(keys_of(stored));
     std::vector<partition_key> resume;
     for (const auto& k : waiting_keys) {
       std::int64_t target;
@@ -597,11 +604,11 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
 
   // The record ranges of the partitions, from the broker (two requests for
   // all of them); partitions the broker did not answer for are left out.
-  std::map<partition_key, range> record_ranges(const std::map<partition_key, std::int64_t>& partitions) {
+  std::map<partition_key, range> record_ranges(const std::vector<partition_key>& partitions) {
     std::map<partition_key, range> out;
     if (partitions.empty() || !consumer_) return out;
     partition_list lows, highs;
-    for (const auto& [k, position] : partitions) {
+    for (const auto& k : partitions) {
       lows.add(k, RdKafka::Topic::OFFSET_BEGINNING);  // as a ListOffsets timestamp: the oldest record
       highs.add(k, RdKafka::Topic::OFFSET_END);       // the end
     }
@@ -627,21 +634,21 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // resolve OFFSET_INVALID to the same, but a partition it has just been
   // assigned has no broker yet and its offset query waits 100 ms for one:
   // the first records of a fresh daemon waited that long. Partitions the
-  // broker did not answer for are left out (librdkafka resolves them).
-  std::map<partition_key, std::int64_t> first_offsets(const std::map<partition_key, std::int64_t>& partitions) {
+  // broker did not answer for are left out (their start stays logical, for
+  // librdkafka to resolve).
+  std::map<partition_key, std::int64_t> first_offsets(const std::vector<partition_key>& partitions) {
     std::map<partition_key, std::int64_t> out;
     if (partitions.empty() || !consumer_) return out;
-    partition_list committed;
-    for (const auto& [k, unused] : partitions) committed.add(k);
+    partition_list committed(partitions);
     if (consumer_->committed(committed.items, kBrokerTimeoutMs) != RdKafka::ERR_NO_ERROR) return out;
-    std::map<partition_key, std::int64_t> without;
+    std::vector<partition_key> without;
     for (const auto* c : committed.items) {
-      const partition_key k{c->topic(), c->partition()};
+      partition_key k{c->topic(), c->partition()};
       if (c->err() != RdKafka::ERR_NO_ERROR) continue;
       if (c->offset() >= 0) {
         out[k] = c->offset();
       } else {
-        without[k] = kafka::kNoStoredPosition;
+        without.push_back(std::move(k));
       }
     }
     const bool latest = w_.settings->kafka.auto_offset_reset == config::offset_reset::latest;

@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <signal.h>
+#include <csignal>
 
 #include <chrono>
 #include <ctime>
@@ -74,6 +74,16 @@ kt::command_result set_and_expect_rows(const kt::daemon_process& d, kt::historic
   return r;
 }
 
+// The table ends up holding exactly `n` rows, the first of them
+// notification `first`; then the daemon stops cleanly.
+void expect_rows_from_then_stop(kt::daemon_process& d, kt::historic_stream& f, int first, long long n) {
+  ASSERT_TRUE(f.wait_rows(n, 60s)) << d.log();
+  expect_rows_stay(f, n, 1500ms);
+  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) = '" + kt::iso_time(first) + "' FROM " + f.table), "t");
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+}
+
 }  // namespace
 
 // A first start on an empty database: the consumer reads stored positions
@@ -112,11 +122,7 @@ TEST(Positions, AFreshGroupWithLatestSkipsWhatCameBeforeAndWritesWhatComesAfter)
   d.start();
   ASSERT_TRUE(d.wait_for_log("kafka.assigned", 60s)) << d.log();
   f.publish(20, 32);
-  ASSERT_TRUE(f.wait_rows(12, 30s)) << d.log();
-  expect_rows_stay(f, 12, 1500ms);
-  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) > '" + kt::iso_time(19) + "' FROM " + f.table), "t");
-  d.signal(SIGTERM);
-  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+  expect_rows_from_then_stop(d, f, 20, 12);
 }
 
 // A consumer group Kafnus takes over (its offsets committed in Kafka, as
@@ -141,11 +147,7 @@ TEST(Positions, AFreshDaemonStartsAtItsGroupsOffsetCommittedInKafka) {
     c->close();
   }
   d.start();
-  ASSERT_TRUE(f.wait_rows(5, 60s)) << d.log();
-  expect_rows_stay(f, 5, 1500ms);
-  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) = '" + kt::iso_time(15) + "' FROM " + f.table), "t");
-  d.signal(SIGTERM);
-  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+  expect_rows_from_then_stop(d, f, 15, 5);
 }
 
 TEST(Positions, ARewoundIdlePartitionIsFollowedAndTheLogSaysWhoMovedIt) {
