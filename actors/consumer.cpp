@@ -551,31 +551,34 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       last_position_attempt_ = clock::now();
       return;
     }
-    // Partitions without a stored position restart where Kafka says.
-    partition_list committed;
+    // Partitions without a stored position start as on_assign starts them.
+    std::vector<partition_key> unstored;
     for (const auto& k : waiting_keys) {
-      if (!stored.count(k)) committed.add(k);
+      if (!stored.count(k)) unstored.push_back(k);
     }
-    if (!committed.empty()) consumer_->committed(committed.items, kBrokerTimeoutMs);
+    const auto fresh_starts = first_offsets(unstored);
     const auto ranges = record_ranges(keys_of(stored));
     std::vector<partition_key> resume;
     for (const auto& k : waiting_keys) {
       std::int64_t target;
       std::int64_t chain = kafka::kNoStoredPosition;
+      const bool was_stored = stored.count(k) > 0;
       if (auto s = stored.find(k); s != stored.end()) {
         chain = s->second;
         target = start_offset(k, s->second, ranges);
-      } else {
+      } else if (auto f = fresh_starts.find(k); f != fresh_starts.end()) {
+        target = f->second;
+      } else {  // the broker did not answer: librdkafka resolves the logical offset
         target = w_.settings->kafka.auto_offset_reset == config::offset_reset::latest
                      ? RdKafka::Topic::OFFSET_END
                      : RdKafka::Topic::OFFSET_BEGINNING;
-        for (auto* c : committed.items) {
-          if (c->topic() == k.first && c->partition() == k.second && c->offset() >= 0) target = c->offset();
-        }
       }
       if (!seek(k, target)) continue;  // stays waiting; retried on the next tick
       if (ledger_.position(k, chain, target)) resume.push_back(k);
-      log::info("kafka.positioned", "partition positioned at its stored position",
+      log::info("kafka.positioned",
+                was_stored ? "partition positioned at its stored position"
+                           : "partition without a stored position positioned where Kafka says (the group's "
+                             "committed offset, else kafka.auto_offset_reset)",
                 {{"partition", kafka::to_string(k)}, {"offset", std::to_string(target)}});
     }
     apply_resume(resume);
@@ -628,9 +631,10 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     return out;
   }
 
-  // Where partitions Kafnus never committed start: the group's committed
-  // offset in Kafka (a consumer group Kafnus takes over), else the first or
-  // the next record by kafka.auto_offset_reset, as offsets. librdkafka would
+  // Where partitions Kafnus never committed start (at assignment, or once
+  // PostgreSQL answers for partitions assigned while it was unreachable): the
+  // group's committed offset in Kafka (a consumer group Kafnus takes over),
+  // else the first or the next record by kafka.auto_offset_reset, as offsets. librdkafka would
   // resolve OFFSET_INVALID to the same, but a partition it has just been
   // assigned has no broker yet and its offset query waits 100 ms for one:
   // the first records of a fresh daemon waited that long. Partitions the

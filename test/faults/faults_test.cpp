@@ -16,8 +16,10 @@
 
 #include "test/faults/stream.hpp"
 #include "test/support/daemon_process.hpp"
+#include "test/support/historic_stream.hpp"
 #include "test/support/kafka_client.hpp"
 #include "test/support/metrics_text.hpp"
+#include "test/support/notifications.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
 
@@ -102,6 +104,48 @@ TEST(Faults, PostgresDownUnderLoadPausesThenResumesAlone) {
   s.expect_exactly_once(total);
   EXPECT_EQ(d.http("GET", "/health").status, 200);
   EXPECT_THAT(d.log(), HasSubstr("db.recovered"));
+}
+
+// Partitions assigned while PostgreSQL is unreachable wait for their stored
+// positions; once it answers, those Kafnus never committed start where
+// Kafka says: the group's committed offset (a group taken over from Kafka
+// Connect), else the first record (kafka.auto_offset_reset earliest).
+TEST(Faults, PartitionsAssignedWhilePostgresIsDownStartWhereKafkaSaysOnceItAnswers) {
+  kt::historic_stream f(1);
+  const auto fresh_topic = kt::unique_name("it_fresh");
+  kt::create_topics(kt::brokers(), {fresh_topic}, 1);
+  auto cfg = f.config();
+  cfg.historic_topics.push_back(fresh_topic);
+  kt::daemon_process d(cfg);
+  f.publish(0, 20);
+  f.publish(100, 120, fresh_topic);
+  kt::commit_group_offset(kt::brokers(), d.config().group, f.topic, 0, 15);
+  {
+    restart_on_exit restore{"start-postgres"};
+    ASSERT_EQ(services("stop-postgres").code, 0);
+    d.start();
+    ASSERT_TRUE(d.wait_for_log("PostgreSQL unreachable, they wait for their stored positions", 60s)) << d.log();
+  }
+  ASSERT_TRUE(f.wait_rows(5 + 20, 60s)) << d.log();
+  f.publish(20, 25);
+  f.publish(120, 125, fresh_topic);
+  ASSERT_TRUE(f.wait_rows(5 + 20 + 10, 60s)) << d.log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(f.rows(), 35);
+  EXPECT_EQ(f.distinct_rows(), 35);
+  const auto before = "timeinstant < '" + kt::iso_time(100) + "'";
+  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) = '" + kt::iso_time(15) + "' FROM " + f.table + " WHERE " + before),
+            "t");
+  EXPECT_EQ(f.pg.scalar("SELECT min(timeinstant) = '" + kt::iso_time(100) + "' FROM " + f.table + " WHERE NOT (" +
+                        before + ")"),
+            "t");
+  // Resolved to offsets by the daemon, not left logical (-2) for librdkafka,
+  // whose offset query waited 100 ms for the partition's broker.
+  EXPECT_THAT(d.log(), HasSubstr("partition=" + f.topic + "/0 offset=15"));
+  EXPECT_THAT(d.log(), HasSubstr("partition=" + fresh_topic + "/0 offset=0"));
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(30s), 0) << d.log();
+  kt::delete_topics(kt::brokers(), {fresh_topic});
 }
 
 TEST(Faults, KafkaRestartMidStreamLosesAndDuplicatesNothing) {

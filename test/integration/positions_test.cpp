@@ -10,14 +10,12 @@
 
 #include <chrono>
 #include <ctime>
-#include <memory>
 #include <string>
 #include <thread>
 
-#include <librdkafka/rdkafkacpp.h>
-
 #include "test/support/daemon_process.hpp"
 #include "test/support/historic_stream.hpp"
+#include "test/support/kafka_client.hpp"
 #include "test/support/notifications.hpp"
 #include "test/support/test_env.hpp"
 
@@ -132,20 +130,7 @@ TEST(Positions, AFreshDaemonStartsAtItsGroupsOffsetCommittedInKafka) {
   kt::historic_stream f(1);
   kt::daemon_process d(f.config());
   f.publish(0, 20);
-  {
-    std::string err;
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    conf->set("bootstrap.servers", kt::brokers(), err);
-    conf->set("group.id", d.config().group, err);
-    conf->set("enable.auto.commit", "false", err);
-    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
-    ASSERT_TRUE(c) << err;
-    std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(f.topic, 0, 15)};
-    const auto rc = c->commitSync(offsets);
-    RdKafka::TopicPartition::destroy(offsets);
-    ASSERT_EQ(rc, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(rc);
-    c->close();
-  }
+  kt::commit_group_offset(kt::brokers(), d.config().group, f.topic, 0, 15);
   d.start();
   expect_rows_from_then_stop(d, f, 15, 5);
 }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -181,6 +182,22 @@ void delete_records_before(const std::string& brokers, const std::string& topic,
         }
         return {};
       });
+}
+
+void commit_group_offset(const std::string& brokers, const std::string& group, const std::string& topic, int partition,
+                         long long offset) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", brokers, err);
+  conf->set("group.id", group, err);
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!c) throw std::runtime_error("commit_group_offset: " + err);
+  std::vector<RdKafka::TopicPartition*> offsets{RdKafka::TopicPartition::create(topic, partition, offset)};
+  const auto rc = c->commitSync(offsets);
+  RdKafka::TopicPartition::destroy(offsets);
+  c->close();
+  if (rc != RdKafka::ERR_NO_ERROR) throw std::runtime_error("commit_group_offset: " + RdKafka::err2str(rc));
 }
 
 std::vector<group_member> group_members(const std::string& brokers, const std::string& group) {

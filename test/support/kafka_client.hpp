@@ -49,6 +49,11 @@ void delete_topics(const std::string& brokers, const std::vector<std::string>& t
 // Deletes the records of a partition below `offset` (what retention does).
 void delete_records_before(const std::string& brokers, const std::string& topic, int partition, long long offset);
 
+// Commits `offset` for `group` on a partition, as another consumer of the
+// group (Kafka Connect's sink, say) leaves it; throws when Kafka refuses.
+void commit_group_offset(const std::string& brokers, const std::string& group, const std::string& topic, int partition,
+                         long long offset);
+
 // A member of a consumer group, as the group coordinator describes it.
 struct group_member {
   std::string member_id;
