@@ -46,7 +46,9 @@ void create_topics(const std::string& brokers, const std::vector<std::string>& t
 // Deletes topics (missing: fine).
 void delete_topics(const std::string& brokers, const std::vector<std::string>& topics);
 
-// Deletes the records of a partition below `offset` (what retention does).
+// Deletes the records of a partition below `offset` (what retention does);
+// kHighWatermark: all of them.
+inline constexpr long long kHighWatermark = -1;
 void delete_records_before(const std::string& brokers, const std::string& topic, int partition, long long offset);
 
 // Commits `offset` for `group` on a partition, as another consumer of the
