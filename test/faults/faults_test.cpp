@@ -8,8 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <signal.h>
-
+#include <csignal>
 #include <cstdlib>
 #include <random>
 #include <thread>
