@@ -290,6 +290,7 @@ void season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& top
   std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!c) throw std::runtime_error("cannot create the seasoning consumer: " + err);
   std::vector<RdKafka::TopicPartition*> parts;
+  parts.reserve(static_cast<std::size_t>(partitions));
   for (int i = 0; i < partitions; ++i) {
     parts.push_back(RdKafka::TopicPartition::create(topic, i, RdKafka::Topic::OFFSET_BEGINNING));
   }
