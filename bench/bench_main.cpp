@@ -308,6 +308,14 @@ void season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& top
       }
     }
   });
+  struct stop_reader {  // also when the load throws
+    std::atomic<bool>& stop;
+    std::thread& reader;
+    ~stop_reader() {
+      stop = true;
+      if (reader.joinable()) reader.join();
+    }
+  } stopper{stop, reader};
   const auto s0 = clock_type::now();
   const std::uint64_t slice = std::max<std::uint64_t>(per_s / 10, 1);
   int settled = 0;
