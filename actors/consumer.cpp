@@ -562,8 +562,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     for (const auto& k : waiting_keys) {
       std::int64_t target;
       std::int64_t chain = kafka::kNoStoredPosition;
-      const bool was_stored = stored.count(k) > 0;
-      if (auto s = stored.find(k); s != stored.end()) {
+      const auto s = stored.find(k);
+      const bool was_stored = s != stored.end();
+      if (was_stored) {
         chain = s->second;
         target = start_offset(k, s->second, ranges);
       } else if (auto f = fresh_starts.find(k); f != fresh_starts.end()) {
@@ -634,10 +635,11 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // Where partitions Kafnus never committed start (at assignment, or once
   // PostgreSQL answers for partitions assigned while it was unreachable): the
   // group's committed offset in Kafka (a consumer group Kafnus takes over),
-  // else the first or the next record by kafka.auto_offset_reset, as offsets. librdkafka would
-  // resolve OFFSET_INVALID to the same, but a partition it has just been
-  // assigned has no broker yet and its offset query waits 100 ms for one:
-  // the first records of a fresh daemon waited that long. Partitions the
+  // else the first or the next record by kafka.auto_offset_reset, as
+  // offsets. librdkafka would resolve OFFSET_INVALID to the same, but a
+  // partition it has just been assigned has no broker yet and its offset
+  // query waits 100 ms for one: the first records of a fresh daemon waited
+  // that long. Partitions the
   // broker did not answer for are left out (their start stays logical, for
   // librdkafka to resolve).
   std::map<partition_key, std::int64_t> first_offsets(const std::vector<partition_key>& partitions) {

@@ -279,9 +279,9 @@ latency latency_of(kt::pg_client& pg, kb::workload& w, const std::string& suffix
 // of the bench's own reads it back, and the load stops once ten 0.1 s slices
 // in a row arrived within 20 ms of their production (at most 60 s). Its
 // records are then deleted, so a daemon started afterwards (a new group,
-// earliest) begins after them.
-void season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& topic, int partitions,
-                  std::uint64_t per_s) {
+// earliest) begins after them. Returns the seconds of load it took.
+double season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& topic, int partitions,
+                    std::uint64_t per_s) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", kt::brokers(), err);
@@ -296,48 +296,51 @@ void season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& top
   }
   c->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
-  std::atomic<bool> stop{false};
-  std::atomic<long long> slice_max_ms{-1};  // the slowest record read in this slice; -1: none
-  std::thread reader([&] {
-    while (!stop) {
-      const std::unique_ptr<RdKafka::Message> m(c->consume(50));
-      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      const long long ms = now_us() / 1000 - m->timestamp().timestamp;
-      long long seen = slice_max_ms.load();
-      while (ms > seen && !slice_max_ms.compare_exchange_weak(seen, ms)) {
-      }
-    }
-  });
-  struct stop_reader {  // also when the load throws
-    std::atomic<bool>& stop;
-    std::thread& reader;
-    ~stop_reader() {
-      stop = true;
-      if (reader.joinable()) reader.join();
-    }
-  } stopper{stop, reader};
   const auto s0 = clock_type::now();
-  const std::uint64_t slice = std::max<std::uint64_t>(per_s / 10, 1);
-  int settled = 0;
-  std::uint64_t n = 0;
-  while (settled < 10 && clock_type::now() - s0 < 60s) {
-    const auto slice_start = clock_type::now();
-    for (std::uint64_t i = 0; i < slice; ++i, ++n) {
-      std::this_thread::sleep_until(slice_start + std::chrono::microseconds(i * 1000000 / per_s));
-      auto note = w.make(n, now_us());
-      const auto& k = w.kinds()[note.kind];
-      p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
+  {
+    std::atomic<bool> stop{false};
+    std::atomic<long long> slice_max_ms{-1};  // the slowest record read in this slice; -1: none
+    std::thread reader([&] {
+      while (!stop) {
+        const std::unique_ptr<RdKafka::Message> m(c->consume(50));
+        if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+        const long long ms = now_us() / 1000 - m->timestamp().timestamp;
+        long long seen = slice_max_ms.load();
+        while (ms > seen && !slice_max_ms.compare_exchange_weak(seen, ms)) {
+        }
+      }
+    });
+    struct stop_reader {  // at the end of the block, also when the load throws
+      std::atomic<bool>& stop;
+      std::thread& reader;
+      ~stop_reader() {
+        stop = true;
+        reader.join();
+      }
+    } stopper{stop, reader};
+    const std::uint64_t slice = std::max<std::uint64_t>(per_s / 10, 1);
+    int settled = 0;
+    std::uint64_t n = 0;
+    while (settled < 10 && clock_type::now() - s0 < 60s) {
+      const auto slice_start = clock_type::now();
+      for (std::uint64_t i = 0; i < slice; ++i, ++n) {
+        std::this_thread::sleep_until(slice_start + std::chrono::microseconds(i * 1000000 / per_s));
+        auto note = w.make(n, now_us());
+        const auto& k = w.kinds()[note.kind];
+        p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}},
+               note.entity_id);
+      }
+      const long long slowest = slice_max_ms.exchange(-1);
+      settled = slowest >= 0 && slowest <= 20 ? settled + 1 : 0;
     }
-    const long long slowest = slice_max_ms.exchange(-1);
-    settled = slowest >= 0 && slowest <= 20 ? settled + 1 : 0;
+    p.flush();
   }
-  p.flush();
-  stop = true;
-  reader.join();
+  const double seconds = seconds_since(s0);
   c->close();
   for (int part = 0; part < partitions; ++part) {
     kt::delete_records_before(kt::brokers(), topic, part, kt::kHighWatermark);
   }
+  return seconds;
 }
 
 // A fresh daemon under a fixed rate: `warmup_seconds` first (reported apart:
@@ -359,9 +362,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   // serves a load slowly for seconds while it compiles (bench/README), where
   // a daemon meets long-written topics on a long-running broker.
   p.prepare(topic);
-  const auto s0 = clock_type::now();
-  season_topic(p, w, topic, partitions, per_s);
-  const double broker_seasoning_s = seconds_since(s0);
+  const double broker_seasoning_s = season_topic(p, w, topic, partitions, per_s);
   kt::daemon_process d(daemon_for(o.steady_flow, topic));
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
