@@ -21,6 +21,7 @@
 #include "kafka/kafka_properties.hpp"
 #include "kafka/partition_ledger.hpp"
 #include "kafka/position_reset.hpp"
+#include "kafka/processing_backlog.hpp"
 #include "kafka/topic_router.hpp"
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
@@ -38,6 +39,7 @@ using clock = std::chrono::steady_clock;
 constexpr auto kTick = std::chrono::milliseconds(500);
 constexpr auto kPositionRetry = std::chrono::seconds(2);
 constexpr auto kStallPoll = std::chrono::milliseconds(50);       // housekeeping while no credit is left
+constexpr auto kProcessorsBusy = std::chrono::milliseconds(2);   // every processor has enough: look again then
 constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see kafka::idle_fetcher_needs_restart
 constexpr auto kLongStall = std::chrono::seconds(10);            // then partitions are paused (see poll())
 constexpr int kBrokerTimeoutMs = 5000;                           // watermark and committed-offset requests
@@ -83,6 +85,7 @@ std::uint64_t incarnation_epoch_base() {
 // partition had when its first record was taken.
 struct pending_batch {
   std::uint64_t epoch = 0;
+  std::size_t processor = 0;  // of the pool: the partition's (processor_of)
   msg::raw_batch batch;
 };
 
@@ -93,6 +96,7 @@ struct pending_batch {
 struct poll_batches {
   std::map<partition_key, pending_batch> by_partition;
   kafka::work taken;
+  std::vector<std::int64_t> taken_by_processor;  // bytes, by processor of the pool
   partition_key last_key{std::string(), -1};
   pending_batch* last = nullptr;
 };
@@ -142,6 +146,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
         [this](msg::wire_atom, std::vector<msg::processor_actor>& pool) {
           const bool first = processors_.empty();
           processors_ = std::move(pool);
+          if (backlog_.size() != processors_.size()) backlog_.resize(processors_.size());
           if (first && !processors_.empty()) schedule_poll();  // records have somewhere to go now
         },
         [this](msg::drain_atom) -> caf::typed_response_promise<msg::drained_atom> {
@@ -276,6 +281,9 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       case partition_ledger::poll_action::consume: break;
     }
     const bool fetching = !ledger_.credit_paused() && !ledger_.draining();
+    // Records taken while every processor has enough waiting would only wait
+    // in their mailboxes: they stay in librdkafka's bounded prefetch queue.
+    if (fetching && backlog_.all_busy()) return schedule_poll(kProcessorsBusy);
     const int max_records = w_.settings->batching.max_rows;
     // While paused or draining there is nothing to fetch, but polling keeps
     // the group membership and rebalances served.
@@ -284,6 +292,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     // first record: under a steady trickle of records it must not wait to fill.
     const auto max_delay = std::chrono::milliseconds(w_.settings->batching.max_delay_ms);
     poll_batches batches;
+    batches.taken_by_processor.assign(processors_.size(), 0);
     rd_kafka_t* const rk = consumer_->c_ptr();
     int n = 0;
     clock::time_point first{};
@@ -295,6 +304,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (accept(m, batches) && n++ == 0) first = clock::now();
         if (n >= max_records || ledger_.over_limit_with(batches.taken)) break;
+        if (backlog_.all_busy(batches.taken_by_processor)) break;
         if (n > 0 && (n & 63) == 0 && clock::now() - first >= max_delay) break;
         continue;
       }
@@ -339,6 +349,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     const std::int64_t timestamp_ms = rd_kafka_message_timestamp(&m, nullptr);
     if (b.records.empty()) {
       pb.epoch = ledger_.find(key)->epoch;
+      pb.processor = processor_of(key);
       b.source.topic = key.first;
       b.source.partition = key.second;
       b.source.oldest_timestamp_ms = timestamp_ms;
@@ -362,6 +373,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     b.source.messages += 1;
     b.source.bytes += static_cast<std::int64_t>(m.len);
     batches.taken += kafka::work{1, static_cast<std::int64_t>(m.len)};
+    batches.taken_by_processor[pb.processor] += static_cast<std::int64_t>(m.len);
     if (r.timestamp_ms > 0 && (b.source.oldest_timestamp_ms <= 0 || r.timestamp_ms < b.source.oldest_timestamp_ms)) {
       b.source.oldest_timestamp_ms = r.timestamp_ms;
     }
@@ -387,7 +399,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       b.source.epoch = claim->epoch;
       b.source.expected_position = claim->expected;
       w_.m->consumed(key.first).Increment(static_cast<double>(b.source.messages));
-      send(processors_.at(processor_of(key)), std::move(b));
+      b.queued = backlog_.ticket(pb.processor, b.source.bytes);
+      send(processors_.at(pb.processor), std::move(b));
     }
     publish_gauges();
   }
@@ -1010,6 +1023,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   std::set<std::string> missing_topics_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<postgis::session> db_;  // reads stored positions
+  // Bytes handed to each processor and not processed yet (see poll()).
+  kafka::processing_backlog backlog_{0, std::max<std::int64_t>(w_.settings->batching.in_flight_bytes / 16, 1 << 20)};
   std::uint64_t poll_generation_ = 0;
   bool waiting_for_credits_ = false;  // the pending poll is the delayed one of a stall
   clock::time_point last_nudge_{};

@@ -8,6 +8,8 @@
 //     PostgreSQL (the source of truth), not Kafka's committed offset;
 //   - never lets more than batching.in_flight_{messages,bytes} be consumed
 //     but unacknowledged: beyond it, partitions are paused until acks return;
+//   - takes records only while some processor has less than a sixteenth of
+//     batching.in_flight_bytes waiting (kafka::processing_backlog);
 //   - on a conflict ack (another owner moved a partition) or a rewind (an
 //     actor with in-flight work was restarted), seeks the partition back to
 //     its stored position, and ignores acks of the work it abandoned;

@@ -253,3 +253,62 @@ TEST_F(ConsumerActorTest, TheConsumerStallsAtTheInFlightLimitAndResumesWhenAcksR
   kt::delete_topics(kt::brokers(), {topic});
   pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
 }
+
+TEST_F(ConsumerActorTest, TheConsumerTakesNoMoreRecordsWhileEveryProcessorHasEnoughWaiting) {
+  const auto topic = service + "_historic";
+  kt::create_topics(kt::brokers(), {topic}, 1);
+  const std::string record(100 * 1024, 'x');
+  {
+    kt::kafka_producer p(kt::brokers());
+    for (int i = 0; i < 40; ++i) p.send(topic, record, {}, "", 0);
+    p.flush();
+  }
+  {
+    pqxx::connection c(kt::pg_connection_string());
+    postgis::ensure_kafnus_tables(c, offsets);
+  }
+  // 16 MiB in flight: each processor counts as busy from 1 MiB (a sixteenth)
+  // waiting; the in-flight limits themselves are far away.
+  auto s = settings("flows:\n  historic:\n    topics: [" + topic +
+                    "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\nbatching:\n"
+                    "  in_flight_messages: 1000\n  in_flight_bytes: 16MiB\n");
+  // The collector keeps the batches, as a processor keeps those it has not
+  // processed yet.
+  auto batches = std::make_shared<std::vector<msg::raw_batch>>();
+  auto collector = keep(sys.spawn(batch_collector, batches));
+  msg::consumer_actor consumer;
+  {
+    caf::scoped_actor self{sys, true};
+    consumer = keep(spawn_consumer(self.ptr(), consumer_wiring{s, m, false}));
+  }
+  caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector});
+  auto handed = [&] {
+    std::int64_t n = 0;
+    for (const auto& b : *batches) n += b.source.messages;
+    return n;
+  };
+  auto drive = [&](std::int64_t until, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (handed() < until && std::chrono::steady_clock::now() < deadline) {
+      if (!sched.try_run_once()) sched.trigger_timeouts();
+    }
+  };
+  drive(11, 30s);
+  for (int i = 0; i < 200; ++i) {
+    if (!sched.try_run_once()) sched.trigger_timeouts();
+  }
+  EXPECT_EQ(handed(), 11) << "11 records of 100 KiB are the first to reach 1 MiB waiting: then none is taken";
+  EXPECT_EQ(m->in_flight_messages().Value(), 11);
+
+  // The processor gets through its batches: records are taken again.
+  batches->clear();
+  drive(11, 30s);
+  for (int i = 0; i < 200; ++i) {
+    if (!sched.try_run_once()) sched.trigger_timeouts();
+  }
+  EXPECT_EQ(handed(), 11) << "the next 11";
+  EXPECT_EQ(m->in_flight_messages().Value(), 22) << "none was acknowledged: all 22 are in flight";
+  stop_actors();
+  kt::delete_topics(kt::brokers(), {topic});
+  pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
+}
