@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs dependencies, builds with
 # warnings as errors, starts the real Kafka and PostGIS, runs the unit,
-# integration, conformance, fault and scripts tests, then stops the services.
+# integration, conformance, fault and scripts tests, then stops the services
+# it started (services already running are left running).
 #   scripts/test.sh                 everything (quick fault variants)
 #   scripts/test.sh --sanitize      everything, then the unit and integration tests
 #                                   again under AddressSanitizer + UndefinedBehaviorSanitizer

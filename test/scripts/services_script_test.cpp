@@ -2,7 +2,8 @@
 // (mode 0700, like a clone in root's home), while this tree's services hold
 // their ports: the clone's services move to free ports and say so, start
 // Kafka and PostgreSQL + PostGIS where user postgres can reach them, answer,
-// and stop, and the services that were running before still run. A port a
+// and stop, and the services that were running before still run;
+// scripts/with-services.sh stops only the services it started. A port a
 // variable chose but another process holds is an error naming both.
 //
 // The clone is a copy of this tree's scripts/ (all services.sh needs, and the
@@ -124,6 +125,13 @@ class private_clone {
     return kt::run_command({(root_ / "scripts/services.sh").string(), action}, env);
   }
 
+  // The clone's scripts/with-services.sh running `command`.
+  kt::command_result with_services(const std::vector<std::string>& command) const {
+    std::vector<std::string> argv{(root_ / "scripts/with-services.sh").string()};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return kt::run_command(argv, {"KAFNUS_DEV_KAFKA_LIBS=" + kafka_libs_});
+  }
+
   // A port the clone's services.sh recorded in its .deps/services.env.
   int recorded_port(const std::string& key) const {
     const auto file = (root_ / ".deps/services.env").string();
@@ -202,6 +210,15 @@ TEST(ServicesScript, APrivateCloneStartsItsOwnServicesOnFreePortsBesideRunningOn
   EXPECT_THAT(env.output, HasSubstr("export KAFNUS_TEST_BROKERS=127.0.0.1:" + std::to_string(kafka) + "\n"));
   EXPECT_THAT(env.output, HasSubstr("export KAFNUS_TEST_PG_PORT=" + std::to_string(pg) + "\n"));
 
+  // A command run with its services (a test run, the bench) while they were
+  // already running leaves them running.
+  const auto with = clone.with_services({"true"});
+  EXPECT_EQ(with.code, 0) << with.output;
+  EXPECT_THAT(with.output, HasSubstr("Kafka left running: it was running before"));
+  EXPECT_THAT(with.output, HasSubstr("PostgreSQL left running: it was running before"));
+  EXPECT_TRUE(listening(pg)) << with.output;
+  EXPECT_TRUE(listening(kafka)) << with.output;
+
   const auto stop = clone.services("stop");
   EXPECT_EQ(stop.code, 0) << stop.output;
   EXPECT_FALSE(listening(pg));
@@ -213,6 +230,14 @@ TEST(ServicesScript, APrivateCloneStartsItsOwnServicesOnFreePortsBesideRunningOn
   EXPECT_EQ(again.code, 0) << again.output;
   EXPECT_EQ(clone.recorded_port("KAFNUS_DEV_PG_PORT"), pg);
   EXPECT_EQ(pg_scalar(pg, "SHOW data_directory"), data_directory);
+
+  // With only PostgreSQL running, it starts Kafka and stops only Kafka.
+  const auto half = clone.with_services({"true"});
+  EXPECT_EQ(half.code, 0) << half.output;
+  EXPECT_THAT(half.output, HasSubstr("stopping Kafka"));
+  EXPECT_THAT(half.output, Not(HasSubstr("stopping PostgreSQL")));
+  EXPECT_TRUE(listening(pg)) << half.output;
+  EXPECT_FALSE(listening(kafka)) << half.output;
 
   const auto reset = clone.services("reset");
   EXPECT_EQ(reset.code, 0) << reset.output;
