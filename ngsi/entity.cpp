@@ -206,7 +206,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   // The entity's JSON is about what its columns' names and texts take (it
   // holds them, quoted, with "type" and "value" around each); what is left
   // over is given back once the row is complete.
-  r.columns.reserve(4 + attrs.size(), (e.end - e.begin) + ctx->servicepath.size() + 64);
+  r.columns.reserve(4 + attrs.size(), (e.end - e.begin) + ctx->servicepath.size() + 80);
   r.columns.add(kEntityId, value_kind::text, r.entity_id);
   r.columns.add(kEntityType, value_kind::text, entity_type);
   r.columns.add(kServicePath, value_kind::text, ctx->servicepath);

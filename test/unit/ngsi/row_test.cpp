@@ -77,6 +77,29 @@ TEST(ColumnList, AReservedRowGivesBackWhatItDidNotUse) {
   EXPECT_EQ(r.columns[0].val.text, "b");
 }
 
+TEST(ColumnList, AnInstantComesBackWhereverItsColumnIs) {
+  column_list l;
+  l.push_back({"first", value::timestamp(-1)});  // 1969-12-31 23:59:59.999999
+  l.add("middle", value_kind::text, "t");
+  l.push_back({"last", value::timestamp(253402300799999999)});  // 9999-12-31 23:59:59.999999
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].val, value::timestamp(-1));
+  EXPECT_EQ(l[0].val.micros, -1);
+  EXPECT_EQ(l[1].val, value::text_value("t"));
+  EXPECT_EQ(l[1].val.micros, 0);
+  EXPECT_EQ(l[2].name, "last");
+  EXPECT_EQ(l[2].val, value::timestamp(253402300799999999));
+  EXPECT_EQ(l[2].val.micros, 253402300799999999);
+}
+
+TEST(ColumnList, AColumnTakesItsTextsAndTwelveBytes) {
+  column_list l;
+  l.reserve(100, 200);
+  for (int i = 0; i < 100; ++i) l.add("n", value_kind::number, "1");
+  l.shrink_to_fit();
+  EXPECT_LE(l.heap_bytes(), std::size_t{100} * (12 + 2) + 32) << "a rows' columns are most of what is in flight";
+}
+
 TEST(ColumnList, ByteSizeCountsTheTextsOnce) {
   row small = sample();
   small.columns.shrink_to_fit();
