@@ -145,7 +145,73 @@ class WriterActorTest : public ActorTest {
   std::shared_ptr<std::vector<msg::write_ack>> acks = std::make_shared<std::vector<msg::write_ack>>();
 };
 
-using ConsumerActorTest = ActorTest;
+// A consumer of one topic of one partition, on the test coordinator, handing
+// its batches to a collector that keeps them.
+class ConsumerActorTest : public ActorTest {
+ protected:
+  ~ConsumerActorTest() override {
+    // Closed before its topic is deleted: librdkafka 2.0 can hang for ever
+    // destroying a consumer whose paused-then-resumed partition's topic was
+    // deleted under it (confluentinc/librdkafka#4362). The daemon bounds that
+    // by shutdown.timeout_s (daemon.stop_forced); a test process cannot.
+    stop_actors();
+    try {
+      kt::delete_topics(kt::brokers(), {topic});
+      pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
+    } catch (const std::exception&) {
+    }
+  }
+
+  // `records` copies of `value` in the topic, then the consumer, with
+  // `batching` (lines under `batching:`).
+  msg::consumer_actor start(int records, const std::string& value, const std::string& batching) {
+    kt::create_topics(kt::brokers(), {topic}, 1);
+    {
+      kt::kafka_producer p(kt::brokers());
+      for (int i = 0; i < records; ++i) p.send(topic, value, {}, "", 0);
+      p.flush();
+    }
+    {
+      pqxx::connection c(kt::pg_connection_string());
+      postgis::ensure_kafnus_tables(c, offsets);
+    }
+    auto s = settings("flows:\n  historic:\n    topics: [" + topic +
+                      "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\nbatching:\n" + batching);
+    auto collector = keep(sys.spawn(batch_collector, batches));
+    msg::consumer_actor consumer;
+    {
+      caf::scoped_actor self{sys, true};
+      consumer = keep(spawn_consumer(self.ptr(), consumer_wiring{s, m, false}));
+    }
+    caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector});
+    return consumer;
+  }
+
+  // Records in the batches the collector holds.
+  std::int64_t handed() const {
+    std::int64_t n = 0;
+    for (const auto& b : *batches) n += b.source.messages;
+    return n;
+  }
+
+  // Runs the actors and their timers until `until` records were handed over.
+  void drive(std::int64_t until, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (handed() < until && std::chrono::steady_clock::now() < deadline) {
+      if (!sched.try_run_once()) sched.trigger_timeouts();
+    }
+  }
+
+  // Runs them for 200 steps more, whatever is handed over.
+  void run_a_while() {
+    for (int i = 0; i < 200; ++i) {
+      if (!sched.try_run_once()) sched.trigger_timeouts();
+    }
+  }
+
+  std::string topic = service + "_historic";
+  std::shared_ptr<std::vector<msg::raw_batch>> batches = std::make_shared<std::vector<msg::raw_batch>>();
+};
 
 }  // namespace
 
@@ -191,48 +257,14 @@ TEST_F(WriterActorTest, AFullBatchDoesNotWaitForTheTimer) {
 }
 
 TEST_F(ConsumerActorTest, TheConsumerStallsAtTheInFlightLimitAndResumesWhenAcksReturnTheCredits) {
-  const auto topic = service + "_historic";
-  kt::create_topics(kt::brokers(), {topic}, 1);
-  {
-    kt::kafka_producer p(kt::brokers());
-    for (int i = 0; i < 50; ++i) p.send(topic, "{}", {}, "", 0);
-    p.flush();
-  }
-  {
-    pqxx::connection c(kt::pg_connection_string());
-    postgis::ensure_kafnus_tables(c, offsets);
-  }
-  auto s = settings("flows:\n  historic:\n    topics: [" + topic +
-                    "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\nbatching:\n  max_rows: 4\n"
-                    "  in_flight_messages: 10\n");
-  auto batches = std::make_shared<std::vector<msg::raw_batch>>();
-  auto collector = keep(sys.spawn(batch_collector, batches));
-  msg::consumer_actor consumer;
-  {
-    caf::scoped_actor self{sys, true};
-    consumer = keep(spawn_consumer(self.ptr(), consumer_wiring{s, m, false}));
-  }
-  caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector});
-  auto handed = [&] {
-    std::int64_t n = 0;
-    for (const auto& b : *batches) n += b.source.messages;
-    return n;
-  };
+  const auto consumer = start(50, "{}", "  max_rows: 4\n  in_flight_messages: 10\n");
   // Poll (each poll blocks up to poll_timeout_ms for real) until the limit.
-  auto drive = [&](std::int64_t until, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (handed() < until && std::chrono::steady_clock::now() < deadline) {
-      if (!sched.try_run_once()) sched.trigger_timeouts();
-    }
-  };
   drive(10, 30s);
   ASSERT_EQ(handed(), 10) << "the consumer takes records up to batching.in_flight_messages and stops";
   for (const auto& b : *batches) EXPECT_LE(b.source.messages, 4) << "batching.max_rows";
 
   // Stalled: however long it polls, nothing more is taken.
-  for (int i = 0; i < 200; ++i) {
-    if (!sched.try_run_once()) sched.trigger_timeouts();
-  }
+  run_a_while();
   EXPECT_EQ(handed(), 10) << "over the in-flight limit, no record is taken";
   EXPECT_EQ(m->in_flight_messages().Value(), 10);
 
@@ -245,70 +277,22 @@ TEST_F(ConsumerActorTest, TheConsumerStallsAtTheInFlightLimitAndResumesWhenAcksR
   EXPECT_EQ(handed(), 20) << "the acks returned 10 credits, and the next 10 records came";
   EXPECT_EQ((*batches)[first].source.expected_position, (*batches)[first - 1].source.next_position)
       << "each batch expects the position the previous one moves to";
-  // Closed before its topic is deleted: librdkafka 2.0 can hang for ever
-  // destroying a consumer whose paused-then-resumed partition's topic was
-  // deleted under it (confluentinc/librdkafka#4362). The daemon bounds that
-  // by shutdown.timeout_s (daemon.stop_forced); a test process cannot.
-  stop_actors();
-  kt::delete_topics(kt::brokers(), {topic});
-  pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
 }
 
 TEST_F(ConsumerActorTest, TheConsumerTakesNoMoreRecordsWhileEveryProcessorHasEnoughWaiting) {
-  const auto topic = service + "_historic";
-  kt::create_topics(kt::brokers(), {topic}, 1);
-  const std::string record(100 * 1024, 'x');
-  {
-    kt::kafka_producer p(kt::brokers());
-    for (int i = 0; i < 40; ++i) p.send(topic, record, {}, "", 0);
-    p.flush();
-  }
-  {
-    pqxx::connection c(kt::pg_connection_string());
-    postgis::ensure_kafnus_tables(c, offsets);
-  }
   // 16 MiB in flight: each processor counts as busy from 1 MiB (a sixteenth)
-  // waiting; the in-flight limits themselves are far away.
-  auto s = settings("flows:\n  historic:\n    topics: [" + topic +
-                    "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\nbatching:\n"
-                    "  in_flight_messages: 1000\n  in_flight_bytes: 16MiB\n");
-  // The collector keeps the batches, as a processor keeps those it has not
-  // processed yet.
-  auto batches = std::make_shared<std::vector<msg::raw_batch>>();
-  auto collector = keep(sys.spawn(batch_collector, batches));
-  msg::consumer_actor consumer;
-  {
-    caf::scoped_actor self{sys, true};
-    consumer = keep(spawn_consumer(self.ptr(), consumer_wiring{s, m, false}));
-  }
-  caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector});
-  auto handed = [&] {
-    std::int64_t n = 0;
-    for (const auto& b : *batches) n += b.source.messages;
-    return n;
-  };
-  auto drive = [&](std::int64_t until, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (handed() < until && std::chrono::steady_clock::now() < deadline) {
-      if (!sched.try_run_once()) sched.trigger_timeouts();
-    }
-  };
+  // waiting; the in-flight limits themselves are far away. The collector
+  // keeps the batches, as a processor keeps those it has not processed yet.
+  start(40, std::string(100 * 1024, 'x'), "  in_flight_messages: 1000\n  in_flight_bytes: 16MiB\n");
   drive(11, 30s);
-  for (int i = 0; i < 200; ++i) {
-    if (!sched.try_run_once()) sched.trigger_timeouts();
-  }
+  run_a_while();
   EXPECT_EQ(handed(), 11) << "11 records of 100 KiB are the first to reach 1 MiB waiting: then none is taken";
   EXPECT_EQ(m->in_flight_messages().Value(), 11);
 
   // The processor gets through its batches: records are taken again.
   batches->clear();
   drive(11, 30s);
-  for (int i = 0; i < 200; ++i) {
-    if (!sched.try_run_once()) sched.trigger_timeouts();
-  }
+  run_a_while();
   EXPECT_EQ(handed(), 11) << "the next 11";
   EXPECT_EQ(m->in_flight_messages().Value(), 22) << "none was acknowledged: all 22 are in flight";
-  stop_actors();
-  kt::delete_topics(kt::brokers(), {topic});
-  pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
 }
