@@ -81,13 +81,13 @@ class ActorTest : public ::testing::Test {
 
 // Receives what the writer acknowledges.
 msg::ack_receiver::behavior_type ack_collector(msg::ack_receiver::pointer,
-                                               std::shared_ptr<std::vector<msg::write_ack>> acks) {
+                                               const std::shared_ptr<std::vector<msg::write_ack>>& acks) {
   return {[acks](msg::write_ack& a) { acks->push_back(a); }};
 }
 
 // Receives what the consumer hands over.
 msg::processor_actor::behavior_type batch_collector(msg::processor_actor::pointer,
-                                                    std::shared_ptr<std::vector<msg::raw_batch>> batches) {
+                                                    const std::shared_ptr<std::vector<msg::raw_batch>>& batches) {
   return {
       [batches](msg::raw_batch& b) { batches->push_back(std::move(b)); },
       [](msg::wire_atom, msg::writer_actor&) {},
@@ -283,7 +283,7 @@ TEST_F(ConsumerActorTest, TheConsumerTakesNoMoreRecordsWhileEveryProcessorHasEno
   // 16 MiB in flight: each processor counts as busy from 1 MiB (a sixteenth)
   // waiting; the in-flight limits themselves are far away. The collector
   // keeps the batches, as a processor keeps those it has not processed yet.
-  start(40, std::string(100 * 1024, 'x'), "  in_flight_messages: 1000\n  in_flight_bytes: 16MiB\n");
+  start(40, std::string(std::size_t{100} * 1024, 'x'), "  in_flight_messages: 1000\n  in_flight_bytes: 16MiB\n");
   drive(11, 30s);
   run_a_while();
   EXPECT_EQ(handed(), 11) << "11 records of 100 KiB are the first to reach 1 MiB waiting: then none is taken";
