@@ -103,7 +103,8 @@ std::string kafka_libs() {
 class private_clone {
  public:
   private_clone() {
-    for (const char* v : kPortVariables) ::unsetenv(v);  // the clone picks its own ports
+    // The clone picks its own ports (the test starts no thread before this).
+    for (const char* v : kPortVariables) ::unsetenv(v);  // NOLINT(concurrency-mt-unsafe)
     std::string dir = (fs::temp_directory_path() / "kafnus-private-XXXXXX").string();
     if (!::mkdtemp(dir.data())) throw std::runtime_error("mkdtemp failed");
     parent_ = dir;
