@@ -90,13 +90,18 @@ struct flow_result {
   long long rows = 0;
 };
 
+// Sends the workload's notification `i` with the headers Orion gives it;
+// `sent_us` (when non-zero) goes into its sentAt attribute (kb::workload::make).
+void send_notification(kt::kafka_producer& p, const kb::workload& w, const std::string& topic, std::uint64_t i,
+                       std::int64_t sent_us = 0) {
+  const auto note = w.make(i, sent_us);
+  const auto& k = w.kinds()[note.kind];
+  p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
+}
+
 void publish(kb::workload& w, const std::string& topic, std::uint64_t n) {
   kt::kafka_producer p(kt::brokers());
-  for (std::uint64_t i = 0; i < n; ++i) {
-    auto note = w.make(i);
-    const auto& k = w.kinds()[note.kind];
-    p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
-  }
+  for (std::uint64_t i = 0; i < n; ++i) send_notification(p, w, topic, i);
   p.flush();
 }
 
@@ -325,10 +330,7 @@ double season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& t
       const auto slice_start = clock_type::now();
       for (std::uint64_t i = 0; i < slice; ++i, ++n) {
         std::this_thread::sleep_until(slice_start + std::chrono::microseconds(i * 1000000 / per_s));
-        auto note = w.make(n, now_us());
-        const auto& k = w.kinds()[note.kind];
-        p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}},
-               note.entity_id);
+        send_notification(p, w, topic, n, now_us());
       }
       const long long slowest = slice_max_ms.exchange(-1);
       settled = slowest >= 0 && slowest <= 20 ? settled + 1 : 0;
@@ -392,9 +394,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
       cpu_at_warm = sample(pid).cpu_seconds;
       pg_cpu_at_warm = postgres_cpu_seconds(postmaster);
     }
-    auto note = w.make(i, now_us());
-    const auto& k = w.kinds()[note.kind];
-    p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
+    send_notification(p, w, topic, i, now_us());
     if (i > warm && i % per_s == 0) rss.push_back(sample(pid).rss_kib);
   }
   p.flush();
