@@ -8,13 +8,18 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 before="$("$root/scripts/services.sh" status 2>&1 || true)"
-stop_after=()
-case "$before" in *"Kafka: running"*) ;; *) stop_after+=(stop-kafka) ;; esac
-case "$before" in *"PostgreSQL: running"*) ;; *) stop_after+=(stop-postgres) ;; esac
+stop_after=()  # services.sh actions, Kafka's first (as `services.sh stop`)
+left=()        # names of the services that were running
+for service in Kafka:kafka PostgreSQL:postgres; do
+  name="${service%%:*}"
+  case "$before" in
+    *"$name: running"*) left+=("$name") ;;
+    *) stop_after+=("stop-${service#*:}") ;;
+  esac
+done
 cleanup() {
   for action in "${stop_after[@]}"; do "$root/scripts/services.sh" "$action" || true; done
-  case "$before" in *"Kafka: running"*) echo "[services] Kafka left running: it was running before" ;; esac
-  case "$before" in *"PostgreSQL: running"*) echo "[services] PostgreSQL left running: it was running before" ;; esac
+  for name in "${left[@]}"; do echo "[services] $name left running: it was running before"; done
 }
 trap cleanup EXIT
 "$root/scripts/services.sh" start

@@ -122,15 +122,14 @@ class private_clone {
   const fs::path& root() const { return root_; }
 
   kt::command_result services(const std::string& action, std::vector<std::string> env = {}) const {
-    env.push_back("KAFNUS_DEV_KAFKA_LIBS=" + kafka_libs_);
-    return kt::run_command({(root_ / "scripts/services.sh").string(), action}, env);
+    return script({"services.sh", action}, std::move(env));
   }
 
   // The clone's scripts/with-services.sh running `command`.
   kt::command_result with_services(const std::vector<std::string>& command) const {
-    std::vector<std::string> argv{(root_ / "scripts/with-services.sh").string()};
+    std::vector<std::string> argv{"with-services.sh"};
     argv.insert(argv.end(), command.begin(), command.end());
-    return kt::run_command(argv, {"KAFNUS_DEV_KAFKA_LIBS=" + kafka_libs_});
+    return script(std::move(argv));
   }
 
   // A port the clone's services.sh recorded in its .deps/services.env.
@@ -142,6 +141,13 @@ class private_clone {
   }
 
  private:
+  // The clone's scripts/<argv[0]> with `argv`'s arguments, using this tree's Kafka jars.
+  kt::command_result script(std::vector<std::string> argv, std::vector<std::string> env = {}) const {
+    argv[0] = (root_ / "scripts" / argv[0]).string();
+    env.push_back("KAFNUS_DEV_KAFKA_LIBS=" + kafka_libs_);
+    return kt::run_command(argv, env);
+  }
+
   std::string kafka_libs_ = kafka_libs();
   fs::path parent_;
   fs::path root_;
