@@ -3,7 +3,7 @@
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
 //                [--idle-seconds I] [--partitions P] [--linger-ms L] [--steady-flow historic|mutable]
 //                [--out DIR] [--flows historic,lastdata,mutable]
-//   kafnus-bench --sweep attributes|entities|table-size|partitions|workers|all [--notifications N]
+//   kafnus-bench --sweep attributes|entities|tables|table-size|partitions|workers|all [--notifications N]
 //                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
 #include <unistd.h>

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # Dimensions whose values span decades are drawn on a log x axis.
-LOG_X = {"attributes", "entities", "partitions"}
+LOG_X = {"attributes", "entities", "tables", "partitions"}
 
 
 def plot(dim, out_dir, meta):

@@ -31,7 +31,7 @@ namespace {
 namespace kt = kafnus::test;
 using namespace std::chrono_literals;
 
-const char* const kDimensions[] = {"attributes", "entities", "table-size", "partitions", "workers"};
+const char* const kDimensions[] = {"attributes", "entities", "tables", "table-size", "partitions", "workers"};
 
 struct options {
   std::string dimension = "all";
@@ -48,6 +48,7 @@ struct point {
   std::string flow = "historic";
   int attributes = 10;
   std::uint64_t entities = 1000;
+  int types = 1;  // entity types, one table each
   std::uint64_t prefill_rows = 0;
   int partitions = 8;
   int workers = 0;  // processing.workers; 0: the daemon's default (one per core)
@@ -95,6 +96,16 @@ std::vector<point> points_of(const std::string& dim, const options& o) {
         p.prefill_rows = e;  // the table already holds every entity: each notification is an upsert
       });
     }
+  } else if (dim == "tables") {
+    // Many entities, so that a transaction's rows spread over every table
+    // rather than fold into a few upserts per entity.
+    for (int t : {1, 10, 100, 1000}) {
+      add(static_cast<std::uint64_t>(t), [&](point& p) {
+        p.flow = "lastdata";
+        p.entities = 100'000;
+        p.types = t;
+      });
+    }
   } else if (dim == "table-size") {
     for (std::uint64_t r : {std::uint64_t{0}, o.prefill_rows / 10, o.prefill_rows}) {
       add(r, [&](point& p) { p.prefill_rows = r; });
@@ -108,7 +119,7 @@ std::vector<point> points_of(const std::string& dim, const options& o) {
     for (unsigned w : ws) add(w, [&](point& p) { p.workers = static_cast<int>(w); });
   } else {
     throw std::invalid_argument("unknown sweep dimension '" + dim +
-                                "': attributes, entities, table-size, partitions, workers or all");
+                                "': attributes, entities, tables, table-size, partitions, workers or all");
   }
   return out;
 }
@@ -116,6 +127,7 @@ std::vector<point> points_of(const std::string& dim, const options& o) {
 std::string label_of(const std::string& dim) {
   if (dim == "attributes") return "attributes per entity";
   if (dim == "entities") return "lastdata entities";
+  if (dim == "tables") return "lastdata tables";
   if (dim == "table-size") return "historic rows before";
   if (dim == "partitions") return "partitions";
   return "processing.workers";
@@ -123,13 +135,13 @@ std::string label_of(const std::string& dim) {
 
 void run_point(point& p, kt::pg_client& pg) {
   const std::string suffix = p.flow == "historic" ? "" : "_" + p.flow;
-  const sweep_shape shape({42, p.attributes, p.entities});
-  const auto table = sweep_shape::table(suffix);
+  const sweep_shape shape({42, p.attributes, p.entities, p.types});
+  const auto tables = shape.tables(suffix);
 
   const auto t_prefill = clock_type::now();
-  pg.exec(shape.create_table(suffix));
+  pg.exec(shape.create_tables(suffix));
   if (p.prefill_rows > 0) pg.exec(shape.prefill(suffix, p.prefill_rows));
-  pg.exec(sweep_shape::add_indexes(suffix));
+  pg.exec(shape.add_indexes(suffix));
   if (p.prefill_rows > 0) p.prefill_seconds = seconds_since(t_prefill);
 
   const auto topic = kt::unique_name("bench_sweep");
@@ -183,7 +195,8 @@ void run_point(point& p, kt::pg_client& pg) {
 
   // Every notification a row (historic), every entity notified updated
   // (lastdata); an incomplete run is an error, as in the rest of the bench.
-  p.rows = pg.count(table, "timeinstant >= '" + sweep_shape::start() + "'");
+  p.rows = 0;
+  for (const auto& t : tables) p.rows += pg.count(t, "timeinstant >= '" + sweep_shape::start() + "'");
   const auto want = static_cast<long long>(p.flow == "historic" ? p.notifications : distinct);
   if (p.rows != want) {
     throw std::runtime_error(p.dimension + " " + std::to_string(p.value) + ": " + std::to_string(p.rows) +
@@ -260,7 +273,7 @@ int sweep_main(int argc, char** argv) {
     else if (a == "--out")
       o.out = next();
     else {
-      std::cerr << "usage: kafnus-bench --sweep attributes|entities|table-size|partitions|workers|all "
+      std::cerr << "usage: kafnus-bench --sweep attributes|entities|tables|table-size|partitions|workers|all "
                    "[--notifications N] [--prefill-rows R] [--out DIR]\n";
       return 2;
     }

@@ -1,12 +1,15 @@
 #include "bench/workload.hpp"
 
 #include "test/support/notifications.hpp"
+#include "text/ascii.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 namespace kafnus::bench {
 namespace {
@@ -159,7 +162,25 @@ std::string workload::copy_line(std::uint64_t i, std::int64_t recv_us) const {
 
 sweep_shape::sweep_shape(sweep_shape_options o) : o_(o) {}
 
-std::string sweep_shape::table(const std::string& suffix) { return "sweep.sweep_sensor" + suffix; }
+namespace {
+
+// Entity type t of a shape of `types`: "Sensor" alone, else Sensor0000…
+std::string sweep_type(int t, int types) {
+  if (types <= 1) return "Sensor";
+  char name[24];
+  std::snprintf(name, sizeof name, "Sensor%04d", t);
+  return name;
+}
+
+}  // namespace
+
+std::vector<std::string> sweep_shape::tables(const std::string& suffix) const {
+  std::vector<std::string> out;
+  for (int t = 0; t < std::max(1, o_.types); ++t) {
+    out.push_back("sweep.sweep_" + text::to_lower_ascii(sweep_type(t, o_.types)) + suffix);
+  }
+  return out;
+}
 
 namespace {
 
@@ -173,32 +194,39 @@ bool numeric_attribute(int j) { return j % 2 == 1; }
 
 }  // namespace
 
-std::string sweep_shape::create_table(const std::string& suffix) const {
-  std::string sql = "DROP SCHEMA IF EXISTS sweep CASCADE; CREATE SCHEMA sweep; CREATE TABLE " + table(suffix) +
-                    " (timeinstant timestamptz NOT NULL, recvtime timestamptz NOT NULL, entityid text NOT NULL, "
-                    "entitytype text, fiwareservicepath text, location geometry(Point, 4326)";
+std::string sweep_shape::create_tables(const std::string& suffix) const {
+  std::string columns =
+      " (timeinstant timestamptz NOT NULL, recvtime timestamptz NOT NULL, entityid text NOT NULL, "
+      "entitytype text, fiwareservicepath text, location geometry(Point, 4326)";
   for (int j = 1; j <= o_.attributes; ++j) {
-    sql += ", " + attribute_name(j) + (numeric_attribute(j) ? " double precision" : " text");
+    columns += ", " + attribute_name(j) + (numeric_attribute(j) ? " double precision" : " text");
   }
   // No autovacuum: the prefill alone reaches its insert threshold, and a
   // vacuum of millions of rows would share the two cores with the catch-up.
-  return sql + ") WITH (autovacuum_enabled = false)";
+  columns += ") WITH (autovacuum_enabled = false);";
+  std::string sql = "DROP SCHEMA IF EXISTS sweep CASCADE; CREATE SCHEMA sweep;";
+  for (const auto& t : tables(suffix)) sql += " CREATE TABLE " + t + columns;
+  return sql;
 }
 
-std::string sweep_shape::add_indexes(const std::string& suffix) {
-  const auto t = table(suffix);
-  return "ALTER TABLE " + t + " ADD PRIMARY KEY " + (suffix.empty() ? "(timeinstant, entityid)" : "(entityid)") +
-         "; CREATE INDEX ON " + t + " USING gist (location); ANALYZE " + t;
+std::string sweep_shape::add_indexes(const std::string& suffix) const {
+  std::string sql;
+  for (const auto& t : tables(suffix)) {
+    sql += "ALTER TABLE " + t + " ADD PRIMARY KEY " + (suffix.empty() ? "(timeinstant, entityid)" : "(entityid)") +
+           "; CREATE INDEX ON " + t + " USING gist (location); ANALYZE " + t + ";";
+  }
+  return sql;
 }
 
 std::string sweep_shape::prefill(const std::string& suffix, std::uint64_t rows) const {
   if (rows == 0) return "";
+  if (o_.types > 1) throw std::logic_error("sweep_shape::prefill: one entity type only");
   const bool historic = suffix.empty();
   // g counts rows back from the start: historic rows one second apart, the
   // entities in turn; lastdata one row per entity.
   const std::string entity = historic ? "(g % " + std::to_string(o_.entities) + ")" : "(g - 1)";
-  std::string sql =
-      "INSERT INTO " + table(suffix) + " (timeinstant, recvtime, entityid, entitytype, fiwareservicepath, location";
+  std::string sql = "INSERT INTO " + tables(suffix).front() +
+                    " (timeinstant, recvtime, entityid, entitytype, fiwareservicepath, location";
   for (int j = 1; j <= o_.attributes; ++j) sql += ", " + attribute_name(j);
   sql += ") SELECT to_timestamp(" + std::to_string(kStart) + " - g), to_timestamp(" + std::to_string(kStart) +
          " - g), 'Sensor-' || lpad(" + entity +
@@ -226,13 +254,15 @@ std::string sweep_shape::start() { return test::iso_time(0, kStart); }
 workload::notification sweep_shape::make(std::uint64_t i) const {
   const std::uint64_t h = mix(o_.seed ^ (i * 0x100000001b3ULL));
   workload::notification n;
-  n.entity_id = entity_id(h % o_.entities);
+  const std::uint64_t entity = h % o_.entities;
+  n.entity_id = entity_id(entity);
   std::string& b = n.body;
   b.reserve(160 + static_cast<std::size_t>(o_.attributes) * 56);
   char buf[160];
-  b += R"({"subscriptionId":"6895adbe6eab6b4036053999","data":[{"id":")" + n.entity_id +
-       R"(","type":"Sensor","TimeInstant":{"type":"DateTime","value":")" +
-       test::iso_time(static_cast<long long>(i), kStart) + R"(","metadata":{}},)";
+  b += R"({"subscriptionId":"6895adbe6eab6b4036053999","data":[{"id":")" + n.entity_id + R"(","type":")" +
+       sweep_type(static_cast<int>(entity % static_cast<std::uint64_t>(std::max(1, o_.types))), o_.types) +
+       R"(","TimeInstant":{"type":"DateTime","value":")" + test::iso_time(static_cast<long long>(i), kStart) +
+       R"(","metadata":{}},)";
   std::snprintf(buf, sizeof buf,
                 R"("location":{"type":"geo:json","value":{"type":"Point","coordinates":[%.6f,%.6f]},"metadata":{}})",
                 -3.8 + unit(mix(h + 1)) * 0.2, 40.3 + unit(mix(h + 2)) * 0.2);

@@ -64,15 +64,17 @@ class workload {
   workload_options o_;
 };
 
-// The sweep's notification shape (bench/sweep.cpp): one entity type in one
-// service and servicepath, a TimeInstant, a geo:json Point `location` and
-// `attributes` plain attributes a0001…, numbers and short texts in turn.
-// Notification i names one of `entities` entities (spread by a hash) and is
-// i seconds after the workload's start, so historic keys never repeat.
+// The sweep's notification shape (bench/sweep.cpp): `types` entity types
+// (one table each) in one service and servicepath, a TimeInstant, a geo:json
+// Point `location` and `attributes` plain attributes a0001…, numbers and
+// short texts in turn. Notification i names one of `entities` entities
+// (spread by a hash; entity e is of type e % types) and is i seconds after
+// the workload's start, so historic keys never repeat.
 struct sweep_shape_options {
   std::uint64_t seed = 42;
   int attributes = 10;
   std::uint64_t entities = 1000;
+  int types = 1;
 };
 
 class sweep_shape {
@@ -81,21 +83,22 @@ class sweep_shape {
 
   static const char* service() { return "sweep"; }
   static const char* servicepath() { return "/sweep"; }
-  // schema.table of a flow suffix ("", "_lastdata").
-  static std::string table(const std::string& suffix);
+  // schema.table of each type for a flow suffix ("", "_lastdata").
+  std::vector<std::string> tables(const std::string& suffix) const;
   int attributes() const { return o_.attributes; }
   std::uint64_t entities() const { return o_.entities; }
 
-  // The schema (dropped first) and the flow's table, without indexes: a
+  // The schema (dropped first) and the flow's tables, without indexes: a
   // prefill is faster before them (add_indexes afterwards).
-  std::string create_table(const std::string& suffix) const;
+  std::string create_tables(const std::string& suffix) const;
   // The primary key of the flow ((timeinstant, entityid) for historic,
-  // (entityid) for lastdata) and a GiST index on location.
-  static std::string add_indexes(const std::string& suffix);
+  // (entityid) for lastdata) and a GiST index on location, on every table.
+  std::string add_indexes(const std::string& suffix) const;
   // INSERT … SELECT … FROM generate_series of `rows` rows dated before the
   // workload's start (they never collide with a notification's key): for
   // historic, rows of the entities in turn one second apart; for lastdata,
-  // one row per entity (`rows` is then the number of entities).
+  // one row per entity (`rows` is then the number of entities). One type
+  // only (std::logic_error otherwise).
   std::string prefill(const std::string& suffix, std::uint64_t rows) const;
 
   std::uint64_t entity_of(std::uint64_t i) const;

@@ -2,7 +2,7 @@
 # The benchmark on the local real Kafka and PostGIS (bench/README.md).
 #   scripts/bench.sh            1,000,000 notifications per flow
 #   scripts/bench.sh --quick    100,000 per flow, 15 s of steady load (about a minute plus the build)
-#   scripts/bench.sh --sweep [attributes|entities|table-size|partitions|workers|all]
+#   scripts/bench.sh --sweep [attributes|entities|tables|table-size|partitions|workers|all]
 #                               how cost grows, one thing varied at a time (default all,
 #                               ~6 minutes on 2 cores,
 #                               most of it the 20,000,000-row prefill); the figures as PNGs beside the JSON
@@ -19,7 +19,7 @@ if [ "${1:-}" = "--quick" ]; then
 elif [ "${1:-}" = "--sweep" ]; then
   shift
   sweep=all
-  case "${1:-}" in attributes | entities | table-size | partitions | workers | all) sweep="$1"; shift ;; esac
+  case "${1:-}" in attributes | entities | tables | table-size | partitions | workers | all) sweep="$1"; shift ;; esac
   args=(--sweep "$sweep")
 fi
 "$root/scripts/install-deps.sh"
