@@ -120,7 +120,6 @@ struct batch_writer::attempt_state {
   std::vector<ngsi::error_entry> errors;
   std::vector<flow_service> error_origin;  // per entry of `errors`
   std::vector<std::string> new_stages;     // staging tables this attempt created
-  std::vector<std::string> new_inserts;    // keys of the one-row INSERTs prepared with its statements
   write_result result;
 };
 
@@ -163,6 +162,7 @@ failure_kind batch_writer::kind_of(const std::exception& e) const {
 }
 
 write_result batch_writer::write(const write_request& request, write_mode mode) {
+  ++writes_;
   unknown_is_data_ = mode == write_mode::isolate_unknown;
   bool isolate = unknown_is_data_;
   for (int i = 1;; ++i) {
@@ -208,18 +208,6 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   // BEGIN goes with the positions' statement, in its round trip.
   explicit_transaction xact(conn_, explicit_transaction::begin::with_first_statement);
   attempt_state st(xact.tx(), isolate);
-  // The one-row INSERTs prepared with the statements sent with the commit
-  // exist only if those ran: forgotten unless the transaction commits (one
-  // that was prepared after all stays in the session under its unique name).
-  struct forget_unless_committed {
-    bounded_lru<std::string, std::string>& prepared;
-    const std::vector<std::string>& keys;
-    bool committed = false;
-    ~forget_unless_committed() {
-      if (committed) return;
-      for (const auto& k : keys) prepared.erase(k);
-    }
-  } new_inserts{inserts_, st.new_inserts};
   // Deferred constraints are checked at their statement while isolating, so
   // that their rows can be found (in the fast attempt they fail the commit).
   std::string first = explicit_transaction::begin_statement();
@@ -240,7 +228,6 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
     if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
     throw;
   }
-  new_inserts.committed = true;
   std::vector<std::string> evicted;
   for (const auto& stage_table : st.new_stages) {
     for (auto& e : stages_.put(stage_table, true)) evicted.push_back(std::move(e));
@@ -553,8 +540,11 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     // statements in one round trip (a failure of any of them starts the
     // isolating attempt, which discards these counts with the rest of this
     // attempt).
-    const auto& name = prepared(st, group_statement(group));
-    queue_statement(st, "EXECUTE " + name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")");
+    if (const auto* name = prepared(st, group_statement(group))) {
+      queue_statement(st, "EXECUTE " + *name + "(" + std::to_string(begin) + ", " + std::to_string(end) + ")");
+    } else {
+      queue_statement(st, group_statement(group, begin, end));
+    }
     count_written(begin, end);
     count_folded();
     return;
@@ -588,26 +578,49 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
   count_folded();
 }
 
-// The name of a group statement ($1, $2: its _seq range) prepared on this
-// connection, preparing it on first use. A prepared statement outlives a
-// transaction that rolls back, so it is remembered as soon as PREPARE
-// succeeds; PostgreSQL analyses and plans it again by itself when a table it
-// reads changes (a staging table dropped and created again, a column added).
-const std::string& batch_writer::prepared(attempt_state& st, const std::string& sql) {
-  if (const auto* name = prepared_.find(sql)) return *name;
-  auto name = statement_name("kafnus_g");
-  or_isolate([&] { st.tx.exec("PREPARE " + name + " (integer, integer) AS " + sql); });
-  std::vector<std::string> evicted;
-  prepared_.put(sql, std::move(name), &evicted);
-  if (!evicted.empty()) send_group_statements(st);  // they may execute what goes now
-  for (const auto& old : evicted) or_isolate([&] { st.tx.exec("DEALLOCATE " + old); });
-  return *prepared_.find(sql);
+// The name under which the statement known by `key` in `cache` is prepared
+// on this connection, preparing it now ("PREPARE <name>" + `definition()`)
+// when there is room for it (batch_writer.hpp: kPreparedIdleWrites); nullptr
+// when there is none. A prepared statement outlives a transaction that rolls
+// back, so it is remembered as soon as PREPARE succeeds; PostgreSQL analyses
+// and plans it again by itself when a table it reads changes (a staging
+// table dropped and created again, a column added).
+const std::string* batch_writer::kept_prepared(attempt_state& st, statement_cache& cache, const std::string& key,
+                                               const char* prefix, const std::function<std::string()>& definition) {
+  if (auto* p = cache.find(key)) {
+    p->used = writes_;
+    return &p->name;
+  }
+  auto name = statement_name(prefix);
+  std::string sql = "PREPARE " + name + definition();
+  std::string replaced;  // the key of the statement this one replaces
+  if (const auto* oldest = cache.least_recent(); oldest != nullptr && cache.size() >= cache.capacity()) {
+    // Not idle: it may run in this very transaction, and will in the next.
+    if (writes_ - oldest->second.used < kPreparedIdleWrites) return nullptr;
+    sql += "; DEALLOCATE " + oldest->second.name;
+    replaced = oldest->first;
+  }
+  try {
+    or_isolate([&] { st.tx.exec(sql); });
+  } catch (...) {
+    // Whether the DEALLOCATE ran is unknown: forget that statement (at
+    // worst it stays in the session under its unique name).
+    if (!replaced.empty()) cache.erase(replaced);
+    throw;
+  }
+  cache.put(key, prepared_statement{std::move(name), writes_});  // pushes out the oldest, deallocated above
+  return &cache.find(key)->name;
+}
+
+// A group statement ($1, $2: its _seq range).
+const std::string* batch_writer::prepared(attempt_state& st, const std::string& sql) {
+  return kept_prepared(st, prepared_, sql, "kafnus_g", [&] { return " (integer, integer) AS " + sql; });
 }
 
 // The prepared one-row INSERT (an upsert's with its ON CONFLICT clause) of
-// a direct group's shape, preparing it when
-// the shape was seen in an earlier transaction; nullptr the first time (a
-// shape seen once costs no PREPARE round trip).
+// a direct group's shape, preparing it when the shape was seen in an
+// earlier transaction; nullptr the first time (a shape seen once costs no
+// PREPARE round trip) or when there is no room.
 // PostgreSQL fixes a prepared statement's parameter types (its columns'
 // types) when it is prepared, and keeps them when a column's type changes:
 // a value would then be read by the old type's input function and cast.
@@ -634,22 +647,14 @@ const std::string* batch_writer::prepared_insert(attempt_state& st, const statem
     add(c.name);
     add(c.target_type);
   }
-  if (const auto* name = inserts_.find(key)) return name;
-  if (!inserts_seen_.contains(key)) {
+  if (!inserts_.contains(key) && !inserts_seen_.contains(key)) {
     inserts_seen_.put(key, true);
     return nullptr;
   }
-  inserts_seen_.erase(key);
-  // PREPARE and the DEALLOCATE of what it pushes out go with the other
-  // statements, in their round trip: a writer that meets more shapes than
-  // it keeps pays no round trip for them.
-  auto name = statement_name("kafnus_i");
-  queue_statement(st, "PREPARE " + name + " AS " + direct_insert_template(group));
-  std::vector<std::string> evicted;
-  inserts_.put(key, std::move(name), &evicted);
-  st.new_inserts.push_back(key);
-  for (const auto& old : evicted) queue_statement(st, "DEALLOCATE " + old);
-  return inserts_.find(key);
+  const auto* name =
+      kept_prepared(st, inserts_, key, "kafnus_i", [&] { return " AS " + direct_insert_template(group); });
+  if (name != nullptr) inserts_seen_.erase(key);
+  return name;
 }
 
 std::size_t batch_writer::prepared_inserts() const { return inserts_.size(); }

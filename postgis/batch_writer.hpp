@@ -114,9 +114,17 @@ class batch_writer {
   static constexpr std::size_t kMaxPreparedStatements = 256;
   // One-row INSERTs prepared for the shapes of direct groups written
   // inline (below) once a shape comes back in a later transaction, and the
-  // shapes seen once (bounded the same way). PREPARE and DEALLOCATE go with
-  // the transaction's statements: more shapes than this cost no round trip.
+  // shapes seen once (bounded the same way).
   std::size_t prepared_inserts() const;
+  // Both kinds of statement: once the bound is reached, a new statement
+  // takes the place of the least recently used one only if that one has not
+  // run for kPreparedIdleWrites writes; otherwise it runs unprepared. A
+  // writer whose transactions each touch more tables than the bound keeps
+  // the statements it has, rather than prepare, run once and deallocate
+  // one per table in every transaction. Each PREPARE is a query of its own
+  // (with the DEALLOCATE of what it replaces): PostgreSQL keeps a prepared
+  // statement's whole query string, and copies it at every EXECUTE.
+  static constexpr std::uint64_t kPreparedIdleWrites = 16;
   static constexpr std::size_t kMaxPreparedInserts = 256;
   // A group of at most this many rows (or a staging table's share of the
   // batch) is not COPied: its rows go as an INSERT … VALUES of literals with
@@ -151,7 +159,14 @@ class batch_writer {
   void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
   void queue_statement(attempt_state& st, std::string_view sql);
   void send_group_statements(attempt_state& st);
-  const std::string& prepared(attempt_state& st, const std::string& sql);
+  struct prepared_statement {
+    std::string name;
+    std::uint64_t used = 0;  // the write that last ran it
+  };
+  using statement_cache = bounded_lru<std::string, prepared_statement>;
+  const std::string* kept_prepared(attempt_state& st, statement_cache& cache, const std::string& key,
+                                   const char* prefix, const std::function<std::string()>& definition);
+  const std::string* prepared(attempt_state& st, const std::string& sql);
   const std::string* prepared_insert(attempt_state& st, const statement_group& group);
   void or_isolate(const std::function<void()>& step) const;
   void write_error_log(attempt_state& st);
@@ -170,16 +185,17 @@ class batch_writer {
   shape_cache shapes_;                                        // row shapes planned in earlier transactions
   bounded_lru<std::string, bool> stages_{kMaxStagingTables};  // staging tables created on this connection
   // Group statements prepared on this connection (their text → their name).
-  bounded_lru<std::string, std::string> prepared_{kMaxPreparedStatements};
+  statement_cache prepared_{kMaxPreparedStatements};
   // Direct groups' one-row INSERTs prepared on this connection (their
   // table, column names and types → their name), and the shapes seen once,
   // not prepared yet.
-  bounded_lru<std::string, std::string> inserts_{kMaxPreparedInserts};
+  statement_cache inserts_{kMaxPreparedInserts};
   bounded_lru<std::string, bool> inserts_seen_{kMaxPreparedInserts};
   std::string positions_statement_;  // the positions' compare-and-set, once prepared (its name)
   error_log_writer error_log_;
   bool unknown_is_data_ = false;
   std::size_t inline_rows_ = kInlineRows;
+  std::uint64_t writes_ = 0;  // write() calls so far: the age of a prepared statement
 };
 
 }  // namespace kafnus::postgis

@@ -26,6 +26,9 @@ class bounded_lru {
     return &it->second->second;
   }
   bool contains(const Key& key) const { return index_.count(key) != 0; }
+  // The entry (key, value) the next put beyond the capacity pushes out (not
+  // marked as used); nullptr when empty.
+  const std::pair<Key, Value>* least_recent() const { return order_.empty() ? nullptr : &order_.back(); }
 
   // Inserts or replaces the entry (marked as used now); returns the keys it
   // pushed out, least recently used first (and their values in

@@ -258,9 +258,11 @@ std::string direct_execute_statement(const std::string& name, const statement_gr
   return s;
 }
 
-std::string group_statement(const statement_group& g) {
+namespace {
+
+std::string group_statement(const statement_group& g, std::string_view begin, std::string_view end) {
   const std::string stage = "pg_temp." + stage_name(g.stage_kinds);
-  const std::string range = " WHERE _seq >= $1 AND _seq < $2";
+  const std::string range = " WHERE _seq >= " + std::string(begin) + " AND _seq < " + std::string(end);
   if (g.op == ngsi::operation::remove) {
     // A remove group has the entityid column only.
     return "DELETE FROM " + qualified(g.table) + " WHERE " + quote_ident(ngsi::kEntityId) + " IN (SELECT c0 FROM " +
@@ -273,6 +275,14 @@ std::string group_statement(const statement_group& g) {
   }
   return "INSERT INTO " + qualified(g.table) + target_alias(g) + " (" + column_list(g) + ") SELECT " + select +
          " FROM " + stage + range + " ORDER BY _seq" + upsert_clause(g);
+}
+
+}  // namespace
+
+std::string group_statement(const statement_group& g) { return group_statement(g, "$1", "$2"); }
+
+std::string group_statement(const statement_group& g, int begin, int end) {
+  return group_statement(g, std::to_string(begin), std::to_string(end));
 }
 
 std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t>& columns) {

@@ -32,6 +32,9 @@ void append_stage_values(std::string& out, const statement_group& g, const plann
 // (lastdata with the freshness rule, mutable), or DELETE … WHERE entityid IN
 // (SELECT …) (lastdata deletes).
 std::string group_statement(const statement_group& g);
+// The same statement for the _seq range [begin, end) written out, to run
+// without preparing it.
+std::string group_statement(const statement_group& g, int begin, int end);
 
 // Whether a historic group can be COPied straight into its table: every
 // value's text input gives exactly what INSERT … SELECT from the staging

@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <iterator>
+#include <set>
 
 #include <pqxx/pqxx>
 
@@ -340,8 +343,16 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
     EXPECT_EQ(written.rows_rejected(), 0u);
     EXPECT_EQ(w.prepared_inserts(), i == 1 ? 0u : 1u) << "prepared when seen in a second transaction";
   }
+  // Prepared by a query of its own before the second transaction's batch.
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + t + " WHERE entityid LIKE 'again-%'"),
-            "INSERT,INSERT,PREPARE,PREPARE,EXECUTE,EXECUTE");
+            "INSERT,INSERT,EXECUTE,EXECUTE,EXECUTE,EXECUTE");
+  // PostgreSQL keeps the whole query string a PREPARE came in, and copies it
+  // at every EXECUTE: the PREPARE alone, not a batch of statements.
+  const auto texts = pqxx::nontransaction(f.conn).exec(
+      "SELECT count(*), count(*) FILTER (WHERE statement LIKE '%EXECUTE%' OR statement LIKE '%INSERT%INSERT%') "
+      "FROM pg_prepared_statements WHERE name LIKE 'kafnus_i%'");
+  EXPECT_EQ(texts[0][0].as<int>(), 1);
+  EXPECT_EQ(texts[0][1].as<int>(), 0) << "a prepared INSERT's text holds other statements";
   EXPECT_EQ(f.pg.scalar("SELECT count(DISTINCT (" + columns + ")::text) FROM " + t +
                         " WHERE entityid IN ('copied', 'inline') OR entityid LIKE 'again-%'"),
             "1");
@@ -377,12 +388,14 @@ TEST(BatchWriter, APreparedInsertFollowsAColumnWhoseTypeChanged) {
             "e3=0.1,e4=0.1");
 }
 
-// Issue 15: a one-row INSERT is prepared by a PREPARE sent with the
-// transaction's other statements; when one before it fails, it was never
-// prepared, and the writer must not EXECUTE it later.
-TEST(BatchWriter, APreparedInsertWhoseTransactionFailedIsPreparedAgain) {
+// Issue 15: a one-row INSERT is prepared by a query of its own when its
+// shape comes back; a transaction that fails afterwards does not undo it
+// (PREPARE is not transactional), and the writer EXECUTEs it from then on.
+TEST(BatchWriter, APreparedInsertOutlivesAFailedTransaction) {
   writer_fixture f;
   f.pg.exec("CREATE TABLE " + f.schema + ".bad (LIKE " + f.schema + ".t, CHECK (temperature < 100))");
+  f.pg.exec("ALTER TABLE " + f.schema + ".t ADD COLUMN via text");
+  f.record_statement({f.schema + ".t"});
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
   auto write = [&](int i, bool with_bad_row) {
     f.rows.clear();
@@ -392,15 +405,17 @@ TEST(BatchWriter, APreparedInsertWhoseTransactionFailedIsPreparedAgain) {
     return f.write_by(w, i == 1 ? -1 : i, i + 1);
   };
   EXPECT_FALSE(write(1, false).isolated);
-  const auto failed = write(2, true);  // the bad row's INSERT goes first and fails: the PREPARE never runs
+  const auto failed = write(2, true);  // e2's statement is prepared, then the bad row fails the batch
   EXPECT_TRUE(failed.isolated);
   EXPECT_EQ(failed.rows_rejected(), 1u);
-  EXPECT_EQ(w.prepared_inserts(), 0u);
+  EXPECT_EQ(w.prepared_inserts(), 1u);
   EXPECT_FALSE(write(3, false).isolated);
   EXPECT_FALSE(write(4, false).isolated);
   EXPECT_EQ(w.prepared_inserts(), 1u);
-  EXPECT_FALSE(write(5, false).isolated);
-  EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid LIKE 'e%'"), 5);
+  EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid LIKE 'e%'"), 4);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + f.schema +
+                        ".t WHERE entityid IN ('e3', 'e4')"),
+            "EXECUTE,EXECUTE");
 }
 
 // Issue 15: a few rows of an upsert group (lastdata, mutable) go straight
@@ -436,7 +451,7 @@ TEST(BatchWriter, AFewUpsertedRowsGoStraightIntoTheirTable) {
   EXPECT_EQ(w.staging_tables(), 0u) << "no staging table made";
   EXPECT_EQ(w.prepared_inserts(), 2u) << "one statement per table, prepared when seen in a second transaction";
   for (const auto& t : {tl, tm}) {
-    EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + t), "INSERT,PREPARE,EXECUTE") << t;
+    EXPECT_EQ(f.pg.scalar("SELECT string_agg(via, ',' ORDER BY entityid) FROM " + t), "INSERT,EXECUTE,EXECUTE") << t;
   }
   // Again, newer: lastdata's row is updated, mutable gets a row for the new
   // TimeInstant; then older: lastdata keeps the newer row (freshness).
@@ -908,6 +923,36 @@ TEST(BatchWriter, ADeferredConstraintIsIsolatedLikeAnyOther) {
   EXPECT_THAT(f.pg.scalar("SELECT error FROM " + f.error_log()), HasSubstr("d_once"));
 }
 
+// Shapes for the bounds below: columns x0…x39 (text) and y0…y7 (boolean)
+// on the lastdata table; shape i (i < 320) has i % 40 texts, i / 40
+// booleans and a number, so each is a staging table and a statement of its
+// own.
+void add_shape_columns(writer_fixture& f) {
+  std::string columns;
+  for (int k = 0; k < 40; ++k)
+    columns += std::string(columns.empty() ? "" : ", ") + "ADD COLUMN x" + std::to_string(k) + " text";
+  for (int k = 0; k < 8; ++k) columns += ", ADD COLUMN y" + std::to_string(k) + " boolean";
+  f.pg.exec("ALTER TABLE " + f.schema + ".t_lastdata " + columns);
+}
+
+void add_shape(writer_fixture& f, std::size_t i, std::int64_t ti = 1) {
+  std::vector<ngsi::column> attrs;
+  for (std::size_t k = 0; k < i % 40; ++k) attrs.push_back({"x" + std::to_string(k), value::text_value("t")});
+  for (std::size_t k = 0; k < i / 40; ++k) attrs.push_back({"y" + std::to_string(k), value::boolean(true)});
+  attrs.push_back({"temperature", value::number("1")});
+  f.add(ngsi::flow::lastdata, "E" + std::to_string(i), ti, attrs);
+}
+
+// The names of the group statements prepared on the writer's session.
+std::set<std::string> prepared_group_statements(writer_fixture& f) {
+  std::set<std::string> names;
+  for (const auto& row :
+       pqxx::nontransaction(f.conn).exec("SELECT name FROM pg_prepared_statements WHERE name LIKE 'kafnus_g%'")) {
+    names.insert(row[0].as<std::string>());
+  }
+  return names;
+}
+
 // Issue 16.7: staging tables are one per row shape, and shapes come from
 // message content: a session keeps at most kMaxStagingTables of them.
 TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
@@ -915,36 +960,60 @@ TEST(BatchWriter, StagingTablesOfASessionAreBounded) {
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
   w.set_inline_rows(0);  // a group of a few rows would go straight into its table
   const std::size_t shapes = postgis::batch_writer::kMaxStagingTables + 40;
-  // Every column the shapes use exists, so each shape is also a statement of its own.
-  std::string columns;
-  for (int k = 0; k < 40; ++k)
-    columns += std::string(columns.empty() ? "" : ", ") + "ADD COLUMN x" + std::to_string(k) + " text";
-  for (int k = 0; k < 8; ++k) columns += ", ADD COLUMN y" + std::to_string(k) + " boolean";
-  f.pg.exec("ALTER TABLE " + f.schema + ".t_lastdata " + columns);
-  // Shape i: i text values then one number, on the lastdata table (staged).
-  for (std::size_t i = 0; i < shapes; ++i) {
-    std::vector<ngsi::column> attrs;
-    for (std::size_t k = 0; k < i % 40; ++k) attrs.push_back({"x" + std::to_string(k), value::text_value("t")});
-    for (std::size_t k = 0; k < i / 40; ++k) attrs.push_back({"y" + std::to_string(k), value::boolean(true)});
-    attrs.push_back({"temperature", value::number("1")});
-    f.add(ngsi::flow::lastdata, "E" + std::to_string(i), 1, attrs);
-  }
-  postgis::write_request req;
-  req.sources.push_back({"topic", 0, -1, 1});
-  for (const auto& r : f.rows) req.rows.push_back({&r, 0});
-  const auto r = w.write(req);
-  EXPECT_FALSE(r.isolated) << "statements prepared beyond the bound run before the ones they evict go";
+  add_shape_columns(f);
+  for (std::size_t i = 0; i < shapes; ++i) add_shape(f, i);
+  const auto r = f.write_by(w, -1, 1);
+  EXPECT_FALSE(r.isolated) << "the statements beyond the bound run unprepared";
   EXPECT_EQ(r.rows_rejected(), 0u);
   EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), static_cast<long long>(shapes));
   EXPECT_EQ(w.staging_tables(), postgis::batch_writer::kMaxStagingTables);
   const auto in_session = pqxx::nontransaction(f.conn).exec(
       "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'kafnus_stage%'");
   EXPECT_EQ(in_session[0][0].as<std::size_t>(), postgis::batch_writer::kMaxStagingTables);
-  // Each shape's statement was prepared; the session keeps as many as the bound.
+  // The session keeps as many statements as the bound.
   EXPECT_EQ(w.prepared_statements(), postgis::batch_writer::kMaxPreparedStatements);
-  const auto prepared =
-      pqxx::nontransaction(f.conn).exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'kafnus_g%'");
-  EXPECT_EQ(prepared[0][0].as<std::size_t>(), postgis::batch_writer::kMaxPreparedStatements);
+  EXPECT_EQ(prepared_group_statements(f).size(), postgis::batch_writer::kMaxPreparedStatements);
+}
+
+// Issue 15 (--sweep tables): when every transaction touches more tables
+// than the writer keeps statements for, it keeps the ones it has (they run
+// in every transaction) and runs the others unprepared, rather than
+// prepare, run once and deallocate one per table each time. A statement
+// idle for kPreparedIdleWrites writes makes room for a new one.
+TEST(BatchWriter, StatementsInUseAreKeptWhenTransactionsTouchMoreTablesThanTheBound) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  w.set_inline_rows(0);
+  const std::size_t shapes = postgis::batch_writer::kMaxPreparedStatements + 40;
+  add_shape_columns(f);
+  auto write_shapes = [&](std::size_t from, std::size_t to, std::int64_t n) {
+    f.rows.clear();
+    for (std::size_t i = from; i < to; ++i) add_shape(f, i, n);
+    const auto r = f.write_by(w, n == 1 ? -1 : n, n + 1);
+    EXPECT_FALSE(r.isolated);
+    EXPECT_EQ(r.rows_rejected(), 0u);
+  };
+  write_shapes(0, shapes, 1);
+  const auto kept = prepared_group_statements(f);
+  ASSERT_EQ(kept.size(), postgis::batch_writer::kMaxPreparedStatements);
+  write_shapes(0, shapes, 2);
+  EXPECT_EQ(prepared_group_statements(f), kept) << "the second transaction prepared statements again";
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata", "timeinstant = to_timestamp(2)"), static_cast<long long>(shapes));
+
+  // A new shape alone, write after write: it runs unprepared until the
+  // least recently used statement has been idle for kPreparedIdleWrites.
+  const std::size_t fresh = shapes;
+  std::int64_t n = 3;
+  for (; n < 2 + static_cast<std::int64_t>(postgis::batch_writer::kPreparedIdleWrites); ++n) {
+    write_shapes(fresh, fresh + 1, n);
+  }
+  EXPECT_EQ(prepared_group_statements(f), kept);
+  write_shapes(fresh, fresh + 1, n);
+  const auto now = prepared_group_statements(f);
+  EXPECT_EQ(now.size(), postgis::batch_writer::kMaxPreparedStatements);
+  std::vector<std::string> gone;
+  std::set_difference(kept.begin(), kept.end(), now.begin(), now.end(), std::back_inserter(gone));
+  EXPECT_EQ(gone.size(), 1u) << "the idle statement makes room for the new shape's";
 }
 
 // A staged group's statement is prepared once per session and executed with
