@@ -123,8 +123,11 @@ class batch_writer {
   // the statements it has, rather than prepare, run once and deallocate
   // one per table in every transaction. Each PREPARE is a query of its own
   // (with the DEALLOCATE of what it replaces): PostgreSQL keeps a prepared
-  // statement's whole query string, and copies it at every EXECUTE.
-  static constexpr std::uint64_t kPreparedIdleWrites = 16;
+  // statement's whole query string, and copies it at every EXECUTE. The
+  // idle time is long enough that statements used every few dozen writes
+  // (a thousand tables at 5,000/s, ~27 rows a transaction) are not
+  // replaced one PREPARE round trip at a time.
+  static constexpr std::uint64_t kPreparedIdleWrites = 64;
   static constexpr std::size_t kMaxPreparedInserts = 256;
   // A group of at most this many rows (or a staging table's share of the
   // batch) is not COPied: its rows go as an INSERT … VALUES of literals with
