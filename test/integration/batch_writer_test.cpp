@@ -332,8 +332,8 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
   EXPECT_EQ(f.pg.count(t, "entityid = 'many'"), static_cast<long long>(postgis::batch_writer::kInlineRows + 1));
 
   // A direct group's shape seen again, by the same writer, goes as EXECUTEs
-  // of its prepared one-row INSERT (prepared with the statements of the
-  // second transaction that meets it), and stores the same values.
+  // of its prepared one-row INSERT (prepared by the second transaction
+  // that meets it), and stores the same values.
   for (int i = 1; i <= 3; ++i) {
     f.rows.clear();
     f.add(ngsi::flow::historic, "again-" + std::to_string(i) + "a", 1, values());
