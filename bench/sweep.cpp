@@ -1,10 +1,10 @@
 #include "bench/sweep.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -286,6 +286,7 @@ int sweep_main(int argc, char** argv) {
       dims.push_back(o.dimension);
     }
     std::vector<std::vector<point>> plan;
+    plan.reserve(dims.size());
     for (const auto& d : dims) plan.push_back(points_of(d, o));
     kt::pg_client pg;
     std::cout << "sweep: " << o.notifications << " notifications per point (100 and 1,000 attributes: N/5 and N/50, "
@@ -311,8 +312,10 @@ int sweep_main(int argc, char** argv) {
 
     std::filesystem::create_directories(o.out);
     const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    ::gmtime_r(&now, &utc);
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
     const auto path = o.out + "/sweep-" + stamp + ".json";
     write_json(path, o, plan);
     std::cout << "results: " << path << "\n";
