@@ -1031,11 +1031,7 @@ TEST(BatchWriter, StagedStatementsArePreparedOnceAndFollowTheirTable) {
     for (const auto& r : f.rows) req.rows.push_back({&r, 0});
     return w.write(req);
   };
-  auto prepared_in_session = [&] {
-    return pqxx::nontransaction(f.conn)
-        .exec("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'kafnus_g%'")[0][0]
-        .as<int>();
-  };
+  auto prepared_in_session = [&] { return static_cast<int>(prepared_group_statements(f).size()); };
   EXPECT_FALSE(write_one("A", -1, 1).isolated);
   EXPECT_FALSE(write_one("B", 1, 2).isolated);
   EXPECT_FALSE(write_one("C", 2, 3).isolated);
