@@ -55,6 +55,15 @@ class writer_impl : public msg::writer_actor::base {
           retrying_ = false;
           flush();
         },
+        [this](msg::commit_atom) {
+          commit_check_queued_ = false;
+          if (!committing_) return;  // a flush finished it
+          // Batches that arrived meanwhile go first (one of them may fill
+          // the next transaction, which is then prepared while PostgreSQL
+          // commits this one); the commit is waited for when nothing else is.
+          if (!writer_->finished_by_database() && !mailbox().empty()) return check_commit_later();
+          if (complete_commit()) after_transaction();
+        },
         [this](msg::tick_atom) {
           check_connection();
           delayed_send(this, kHealthCheck, msg::tick_atom::value);
@@ -80,6 +89,15 @@ class writer_impl : public msg::writer_actor::base {
     pending_.push_back(std::move(b));
     if (retrying_) return;  // the retry keeps to its own batches; this one waits for the next transaction
     const auto& lim = w_.settings->batching;
+    if (committing_) {
+      // A transaction's commit is on its way: once the batches waiting fill
+      // the next one, that is prepared meanwhile (flush). Otherwise they
+      // wait for the commit's answer, as they would for the transaction.
+      if (pending_rows_ - committing_rows_ >= size_.rows() || pending_bytes_ - committing_bytes_ >= lim.max_bytes) {
+        flush();
+      }
+      return;
+    }
     if (pending_rows_ >= size_.rows() || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0) return flush();
     // Group commit: write as soon as no other batch is waiting in the
     // mailbox. While a transaction runs, batches queue up and go together in
@@ -138,22 +156,18 @@ class writer_impl : public msg::writer_actor::base {
     return n;
   }
 
-  void flush() {
-    if (pending_.empty()) return;
-    ++generation_;  // any armed delay timer is now stale
-    timer_due_.reset();
-    if (!ensure_connected()) return schedule_retry();
-    if (inflight_ == 0) inflight_ = choose_transaction(pending_.size());
-
-    // Consecutive batches of a partition move its position once: one
-    // compare-and-set per partition and transaction, however small the
-    // batches the consumer handed over.
+  // The position updates and rows of pending_[first, first + count): the
+  // consecutive batches of a partition move its position once (one
+  // compare-and-set per partition and transaction, however small the
+  // batches the consumer handed over). `source_of`: each batch's source.
+  postgis::write_request build_request(std::size_t first, std::size_t count,
+                                       std::vector<std::size_t>& source_of) const {
     postgis::write_request req;
-    std::vector<std::size_t> source_of(inflight_);
+    source_of.assign(count, 0);
     std::vector<std::uint64_t> source_epoch;  // assignment epoch of each position update
     std::map<std::pair<std::string, std::int32_t>, std::size_t> last_source;
-    for (std::size_t i = 0; i < inflight_; ++i) {
-      const auto& b = pending_[i];
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& b = pending_[first + i];
       const auto key = std::make_pair(b.source.topic, b.source.partition);
       auto it = last_source.find(key);
       if (it != last_source.end() && req.sources[it->second].next == b.source.expected_position &&
@@ -172,18 +186,81 @@ class writer_impl : public msg::writer_actor::base {
         req.errors.push_back(postgis::request_error{e.entry, source_of[i], e.flow});
       }
     }
+    return req;
+  }
 
-    const auto t0 = steady_clock::now();
-    last_start_ = t0;
-    postgis::write_result res;
+  void flush() {
+    if (pending_.empty()) return;
+    ++generation_;  // any armed delay timer is now stale
+    timer_due_.reset();
+    if (committing_) {
+      prepare_next();
+      if (!complete_commit() || pending_.empty()) return;
+    }
+    if (!ensure_connected()) return schedule_retry();
+    if (inflight_ == 0) inflight_ = choose_transaction(pending_.size());
+    request_ = build_request(0, inflight_, source_of_);
+
+    t0_ = steady_clock::now();
+    last_start_ = t0_;
+    prepare_seconds_ = 0;
     const auto mode = backstop_.isolate() ? postgis::write_mode::isolate_unknown : postgis::write_mode::normal;
     try {
-      res = writer_->write(req, mode);
+      writer_->start(request_, mode);
     } catch (const std::exception& e) {
       on_failure(e);
       return;
     }
-    const double seconds = std::chrono::duration<double>(steady_clock::now() - t0).count();
+    // The answer is read when the batches that arrive meanwhile have been
+    // taken in (the commit_atom handler).
+    committing_ = true;
+    committing_rows_ = inflight_rows();
+    committing_bytes_ = 0;
+    for (std::size_t i = 0; i < inflight_; ++i) committing_bytes_ += pending_[i].bytes;
+    check_commit_later();
+  }
+
+  // A commit_atom behind the messages in the mailbox (one at a time).
+  void check_commit_later() {
+    if (commit_check_queued_) return;
+    commit_check_queued_ = true;
+    send(this, msg::commit_atom::value);
+  }
+
+  // While PostgreSQL runs the last statements and the commit of the
+  // transaction sent, the writer plans the next one and builds its COPY
+  // data (postgis::batch_writer::prepare) when its batches are here: the
+  // whole batches after the transaction's that the next one would take.
+  void prepare_next() {
+    std::vector<postgis::batch_extent> extents;
+    std::int64_t rows = 0;
+    for (std::size_t i = inflight_; i < pending_.size(); ++i) {
+      extents.push_back({rows_of(pending_[i]), pending_[i].bytes});
+      rows += extents.back().rows;
+      if (rows > size_.rows()) break;  // enough to decide
+    }
+    if (extents.empty()) return;
+    const auto cut = postgis::choose_cut(extents, size_.rows(), w_.settings->batching.max_bytes);
+    if (cut.whole == 0) return;
+    const auto t = steady_clock::now();
+    std::vector<std::size_t> source_of;
+    writer_->prepare(build_request(inflight_, cut.whole, source_of));
+    prepare_seconds_ += std::chrono::duration<double>(steady_clock::now() - t).count();
+  }
+
+  // Waits for the answer to the commit sent, then acknowledges the
+  // transaction's batches. False when it failed (a retry is scheduled).
+  bool complete_commit() {
+    committing_ = false;
+    postgis::write_result res;
+    try {
+      res = writer_->finish();
+    } catch (const std::exception& e) {
+      on_failure(e);
+      return false;
+    }
+    // The transaction's time, less the next one's preparation meanwhile.
+    const double seconds = std::chrono::duration<double>(steady_clock::now() - t0_).count() - prepare_seconds_;
     report(res, seconds);
     if (retry_.failures() > 0) {
       log::info("db.recovered", "writes succeed again", {{"failed_attempts", std::to_string(retry_.failures())}});
@@ -198,7 +275,7 @@ class writer_impl : public msg::writer_actor::base {
             .count();
     for (std::size_t i = 0; i < inflight_; ++i) {
       auto& b = pending_[i];
-      const bool conflict = res.sources[source_of[i]] == postgis::position_outcome::conflict;
+      const bool conflict = res.sources[source_of_[i]] == postgis::position_outcome::conflict;
       if (!conflict && b.source.oldest_timestamp_ms > 0) {
         w_.m->end_to_end_seconds().Observe(static_cast<double>(now_ms - b.source.oldest_timestamp_ms) / 1000.0);
       }
@@ -206,11 +283,16 @@ class writer_impl : public msg::writer_actor::base {
       pending_rows_ -= rows_of(b);
       pending_bytes_ -= b.bytes;
     }
+    request_ = {};
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(inflight_));
     inflight_ = 0;
+    return true;
+  }
+
+  // Batches that waited for the transaction: at once when they fill one,
+  // else as a new batch would be.
+  void after_transaction() {
     if (pending_.empty()) return;
-    // Batches that waited for this transaction: at once when they fill one,
-    // else as a new batch would be.
     if (pending_rows_ >= size_.rows() || pending_bytes_ >= w_.settings->batching.max_bytes) {
       arm_flush(steady_clock::now());
     } else {
@@ -378,6 +460,14 @@ class writer_impl : public msg::writer_actor::base {
   postgis::retry_backstop backstop_;
   std::deque<msg::row_batch> pending_;  // in arrival order: a partition's batches in offset order
   std::size_t inflight_ = 0;            // leading pending_ batches of the transaction being written or retried
+  postgis::write_request request_;      // their rows and positions (while the transaction is written)
+  std::vector<std::size_t> source_of_;  // each of those batches' source in request_
+  bool committing_ = false;             // its commit is sent; complete_commit() reads the answer
+  bool commit_check_queued_ = false;    // a commit_atom is in the mailbox
+  std::int64_t committing_rows_ = 0;    // rows and bytes of those batches
+  std::int64_t committing_bytes_ = 0;
+  steady_clock::time_point t0_{};  // when the transaction started
+  double prepare_seconds_ = 0;     // spent meanwhile preparing the next one
   std::int64_t pending_rows_ = 0;
   std::int64_t pending_bytes_ = 0;
   std::uint64_t generation_ = 0;

@@ -8,8 +8,9 @@ namespace kafnus::msg {
 
 using poll_atom =
     caf::atom_constant<caf::atom("poll")>;  // consumer: poll the broker once more (with its loop generation)
-using flush_atom = caf::atom_constant<caf::atom("flush")>;  // writer: the batch delay expired
-using retry_atom = caf::atom_constant<caf::atom("retry")>;  // writer: retry after a transient failure
+using flush_atom = caf::atom_constant<caf::atom("flush")>;    // writer: the batch delay expired
+using retry_atom = caf::atom_constant<caf::atom("retry")>;    // writer: retry after a transient failure
+using commit_atom = caf::atom_constant<caf::atom("commit")>;  // writer: wait for the commit it sent
 using rewind_atom =
     caf::atom_constant<caf::atom("rewind")>;  // consumer: in-flight work was lost, seek to stored positions
 using drain_atom =

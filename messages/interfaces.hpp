@@ -29,6 +29,7 @@ using writer_actor =
                      caf::reacts_to<wire_atom, ack_receiver>,    // the consumer to acknowledge to
                      caf::reacts_to<flush_atom, std::uint64_t>,  // self: the batch delay expired (timer generation)
                      caf::reacts_to<retry_atom>,                 // self: retry after a transient failure
+                     caf::reacts_to<commit_atom>,                // self: wait for the commit sent
                      caf::reacts_to<tick_atom>>;                 // self: connection health check
 
 using processor_actor = caf::typed_actor<caf::reacts_to<raw_batch>,                 // records to turn into rows

@@ -93,7 +93,40 @@ void reserve_like_first_line(std::string& text, std::size_t rows) {
   text.reserve(std::min(text.size() * rows / 4 * 5, kMaxReserve));
 }
 
+// A staging table's rows, those of its groups `group_ids` (each group's
+// from the _seq after the one before), as binary COPY data: nothing when
+// they are few enough to go as an INSERT (`inline_rows`), or when a value
+// needs COPY text.
+std::optional<std::string> staged_binary_data(const write_plan& plan, const std::vector<std::size_t>& group_ids,
+                                              std::size_t inline_rows) {
+  std::size_t rows_total = 0;
+  for (auto g : group_ids) rows_total += plan.groups[g].rows.size();
+  if (rows_total <= inline_rows) return std::nullopt;
+  const auto formats = binary_stage_formats(plan.groups[group_ids.front()].stage_kinds);
+  binary_rows rows(rows_total);
+  int seq = 0;
+  for (auto g : group_ids) {
+    for (const auto& pr : plan.groups[g].rows) {
+      if (!rows.add_staged(plan.groups[g], pr, seq++, formats)) return std::nullopt;
+    }
+  }
+  return std::move(rows).finish();
+}
+
 }  // namespace
+
+// prepare()'s work for the next write: its plan and COPY data, and what
+// they were made from.
+struct batch_writer::preparation {
+  std::vector<tagged_row> rows;  // the request's rows (made as if every source advanced)
+  std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;
+  bool binary_copy = false;
+  std::size_t inline_rows = 0;
+  std::vector<std::pair<const ngsi::row*, std::string>> unstorable;
+  write_plan plan;
+  std::map<std::string, std::string> staged;  // staging table → binary COPY data of its rows
+  std::map<std::size_t, std::string> direct;  // group of the plan → binary COPY data of its rows
+};
 
 // What one attempt knows as it goes: its transaction, the rows of the
 // sources that advanced, the schemas of their tables, and the error-log
@@ -120,16 +153,26 @@ struct batch_writer::attempt_state {
   std::vector<ngsi::error_entry> errors;
   std::vector<flow_service> error_origin;  // per entry of `errors`
   std::vector<std::string> new_stages;     // staging tables this attempt created
+  std::unique_ptr<preparation> ready;      // prepare()'s work, when it is this attempt's
   write_result result;
+};
+
+// An attempt whose commit is sent.
+struct batch_writer::open_attempt {
+  open_attempt(pqxx::connection_base& conn, bool isolate)
+      : xact(conn, explicit_transaction::begin::with_first_statement), st(xact.tx(), isolate) {}
+  explicit_transaction xact;
+  attempt_state st;
 };
 
 // How the rows of one group of the plan reach their table.
 struct batch_writer::group_state {
-  bool direct = false;         // straight into the table (no conversion needed, not isolating): by COPY, or
-                               // a few rows as INSERTs (an upsert group's only so, never staged)
-  bool abandoned = false;      // every row went to the error log (its staging table could not be made)
-  int seq_begin = 0;           // first _seq of its rows in the staging table
-  std::vector<bool> unstaged;  // rows COPY rejected (isolating only; empty: all staged)
+  bool direct = false;                   // straight into the table (no conversion needed, not isolating): by COPY, or
+                                         // a few rows as INSERTs (an upsert group's only so, never staged)
+  bool abandoned = false;                // every row went to the error log (its staging table could not be made)
+  int seq_begin = 0;                     // first _seq of its rows in the staging table
+  std::vector<bool> unstaged;            // rows COPY rejected (isolating only; empty: all staged)
+  std::optional<std::string> copy_data;  // direct: its binary COPY data, made by prepare()
 };
 
 std::size_t write_result::rows_rejected() const {
@@ -161,35 +204,92 @@ failure_kind batch_writer::kind_of(const std::exception& e) const {
   return kind == failure_kind::unknown && unknown_is_data_ ? failure_kind::row : kind;
 }
 
+batch_writer::~batch_writer() = default;
+
 write_result batch_writer::write(const write_request& request, write_mode mode) {
+  start(request, mode);
+  return finish();
+}
+
+void batch_writer::start(const write_request& request, write_mode mode) {
+  if (open_) throw std::logic_error("batch_writer::start: the previous write is not finished");
   ++writes_;
   unknown_is_data_ = mode == write_mode::isolate_unknown;
-  bool isolate = unknown_is_data_;
-  for (int i = 1;; ++i) {
+  job_ = job{&request, unknown_is_data_, 1, std::move(ready_)};
+  begin_attempts();
+}
+
+// Attempts of the current write, until one has sent its commit.
+void batch_writer::begin_attempts() {
+  for (;;) {
     try {
-      auto r = attempt(request, isolate);
-      r.attempts = i;
-      return r;
-    } catch (const needs_isolation&) {
-      // Read the schemas again: a failing statement often means an operator
-      // changed a table since it was cached.
-      for (const auto& r : request.rows) schemas_.invalidate(r.row->table);
-      isolate = true;
-    } catch (const stale_schema& s) {
-      schemas_.invalidate(s.table);
-      isolate = true;
+      open_ = std::make_unique<open_attempt>(conn_, job_.isolate);
+      run_attempt(*open_, *job_.request);
+      return;
     } catch (...) {
-      error_log_.forget();  // tables it created were rolled back
-      throw;
-    }
-    error_log_.forget();
-    if (i >= kMaxAttempts) {
-      // Cannot happen with a stable schema: every retry reads fresh schemas
-      // of the failing tables. Treat as a failure to retry rather than drop
-      // anything (the caller's backstop ends it if it keeps happening).
-      throw std::runtime_error("the tables kept changing while the batch was written; retrying");
+      open_.reset();
+      after_failed_attempt();
     }
   }
+}
+
+write_result batch_writer::finish() {
+  if (!open_) throw std::logic_error("batch_writer::finish: no write was started");
+  for (;;) {
+    try {
+      auto& a = *open_;
+      try {
+        a.xact.finish_commit();
+      } catch (const std::exception& e) {
+        // One of the last statements, or a deferred constraint at the
+        // commit, failed: isolate, with every constraint checked at its
+        // statement.
+        if (!a.st.isolate && !retryable(kind_of(e))) throw needs_isolation{};
+        throw;
+      }
+      after_commit(a);
+      auto r = std::move(a.st.result);
+      r.attempts = job_.attempt;
+      open_.reset();
+      job_ = job{};
+      return r;
+    } catch (...) {
+      open_.reset();
+      after_failed_attempt();
+    }
+    begin_attempts();
+  }
+}
+
+bool batch_writer::finished_by_database() { return open_ == nullptr || open_->xact.commit_answered(); }
+
+// Called in a handler of an attempt's failure: rethrows it when the write
+// fails (transient, unknown), else sets up the next, isolating attempt.
+void batch_writer::after_failed_attempt() {
+  try {
+    throw;
+  } catch (const needs_isolation&) {
+    // Read the schemas again: a failing statement often means an operator
+    // changed a table since it was cached.
+    for (const auto& r : job_.request->rows) schemas_.invalidate(r.row->table);
+    job_.isolate = true;
+  } catch (const stale_schema& s) {
+    schemas_.invalidate(s.table);
+    job_.isolate = true;
+  } catch (...) {
+    error_log_.forget();  // tables it created were rolled back
+    job_ = job{};
+    throw;
+  }
+  error_log_.forget();
+  if (job_.attempt >= kMaxAttempts) {
+    // Cannot happen with a stable schema: every retry reads fresh schemas
+    // of the failing tables. Treat as a failure to retry rather than drop
+    // anything (the caller's backstop ends it if it keeps happening).
+    job_ = job{};
+    throw std::runtime_error("the tables kept changing while the batch was written; retrying");
+  }
+  ++job_.attempt;
 }
 
 void batch_writer::drop_staging_tables(explicit_transaction& committed, const std::vector<std::string>& names) {
@@ -204,10 +304,11 @@ void batch_writer::drop_staging_tables(explicit_transaction& committed, const st
   }
 }
 
-write_result batch_writer::attempt(const write_request& request, bool isolate) {
+void batch_writer::run_attempt(open_attempt& a, const write_request& request) {
   // BEGIN goes with the positions' statement, in its round trip.
-  explicit_transaction xact(conn_, explicit_transaction::begin::with_first_statement);
-  attempt_state st(xact.tx(), isolate);
+  auto& xact = a.xact;
+  auto& st = a.st;
+  const bool isolate = st.isolate;
   // Deferred constraints are checked at their statement while isolating, so
   // that their rows can be found (in the fast attempt they fail the commit).
   std::string first = explicit_transaction::begin_statement();
@@ -221,19 +322,24 @@ write_result batch_writer::attempt(const write_request& request, bool isolate) {
   write_error_log(st);
   try {
     // The statements not sent yet go with the commit, in its round trip.
-    xact.commit(st.group_statements);
+    if (session_ != nullptr) {
+      xact.send_commit(*session_, st.group_statements);  // finish() waits for it
+    } else {
+      xact.commit(st.group_statements);
+    }
   } catch (const std::exception& e) {
-    // One of them, or a deferred constraint at the commit, failed: isolate,
-    // with every constraint checked at its statement.
+    // One of them failed (as finish() handles the outcome of a sent commit).
     if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
     throw;
   }
+}
+
+void batch_writer::after_commit(open_attempt& a) {
   std::vector<std::string> evicted;
-  for (const auto& stage_table : st.new_stages) {
+  for (const auto& stage_table : a.st.new_stages) {
     for (auto& e : stages_.put(stage_table, true)) evicted.push_back(std::move(e));
   }
-  drop_staging_tables(xact, evicted);
-  return std::move(st.result);
+  drop_staging_tables(a.xact, evicted);
 }
 
 // 1. Positions first: a conflicting (or already committed) source
@@ -336,21 +442,95 @@ void batch_writer::add_missing_columns(attempt_state& st) {
 // the unknown-column policy rejects go to the error log; the rest is grouped
 // by table, operation and shape.
 write_plan batch_writer::plan_rows(attempt_state& st) {
+  std::vector<std::pair<const ngsi::row*, std::string>> unstorable_rows;
+  write_plan plan;
+  if (job_.ready && matches(*job_.ready, st)) {
+    st.ready = std::move(job_.ready);
+    ++preparations_used_;
+    unstorable_rows = std::move(st.ready->unstorable);
+    plan = std::move(st.ready->plan);
+  } else {
+    plan = make_plan(
+        st.rows, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, unstorable_rows);
+  }
+  for (const auto& [row, why] : unstorable_rows) st.fail_row(*row, {}, why);
+  st.result.dropped_attributes = plan.dropped_attributes;
+  for (const auto& rej : plan.rejected) st.fail_row(*rej.row, {}, rej.error);
+  return plan;
+}
+
+write_plan batch_writer::make_plan(const std::vector<tagged_row>& rows,
+                                   const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of,
+                                   std::vector<std::pair<const ngsi::row*, std::string>>& unstorable_rows) {
   std::vector<tagged_row> storable;
-  storable.reserve(st.rows.size());
-  for (const auto& r : st.rows) {
+  storable.reserve(rows.size());
+  for (const auto& r : rows) {
     auto why = unstorable(*r.row);
     if (why.empty()) {
       storable.push_back(r);
     } else {
-      st.fail_row(*r.row, {}, why);
+      unstorable_rows.emplace_back(r.row, std::move(why));
     }
   }
-  write_plan plan = build_plan(
-      storable, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); }, policy_, &shapes_);
-  st.result.dropped_attributes = plan.dropped_attributes;
-  for (const auto& rej : plan.rejected) st.fail_row(*rej.row, {}, rej.error);
-  return plan;
+  return build_plan(storable, schema_of, policy_, &shapes_);
+}
+
+// Whether prepare()'s work is what this attempt would do: the same rows and
+// schemas, the same settings, not isolating.
+bool batch_writer::matches(const preparation& p, const attempt_state& st) const {
+  if (st.isolate || p.binary_copy != binary_copy_ || p.inline_rows != inline_rows_) return false;
+  if (p.rows.size() != st.rows.size()) return false;
+  for (std::size_t i = 0; i < p.rows.size(); ++i) {
+    if (p.rows[i].row != st.rows[i].row || p.rows[i].tag != st.rows[i].tag) return false;
+  }
+  return p.schemas == st.schemas;
+}
+
+void batch_writer::prepare(const write_request& next) {
+  ready_.reset();
+  auto p = std::make_unique<preparation>();
+  p->rows = next.rows;
+  p->binary_copy = binary_copy_;
+  p->inline_rows = inline_rows_;
+  for (const auto& r : p->rows) {
+    const auto& t = r.row->table;
+    if (p->schemas.count(t)) continue;
+    auto cached = schemas_.lookup(t);
+    if (!cached) return;  // to be read from the database, within the write
+    p->schemas[t] = std::move(cached);
+  }
+  p->plan = make_plan(
+      p->rows, [&](const ngsi::table_ref& t) -> const table_schema& { return *p->schemas.at(t); }, p->unstorable);
+  if (binary_copy_) {
+    std::vector<bool> direct;
+    for (const auto& [stage_table, group_ids] : staged_groups(p->plan, false, &direct)) {
+      if (auto data = staged_binary_data(p->plan, group_ids, inline_rows_)) p->staged[stage_table] = std::move(*data);
+    }
+    for (std::size_t g = 0; g < p->plan.groups.size(); ++g) {
+      const auto& group = p->plan.groups[g];
+      if (!direct[g] || group.rows.size() <= inline_rows_) continue;
+      if (const auto formats = binary_formats(group)) {
+        if (auto data = binary_copy_data(group, *formats)) p->direct[g] = std::move(*data);
+      }
+    }
+  }
+  ready_ = std::move(p);
+}
+
+// The groups of the plan that go through staging tables, by staging table
+// (in the order their rows are staged); `direct` (when given): whether each
+// group goes straight into its table instead.
+std::map<std::string, std::vector<std::size_t>> batch_writer::staged_groups(const write_plan& plan, bool isolate,
+                                                                            std::vector<bool>* direct) const {
+  std::map<std::string, std::vector<std::size_t>> by_stage;
+  for (std::size_t g = 0; g < plan.groups.size(); ++g) {
+    const auto& group = plan.groups[g];
+    const bool d =
+        !isolate && (direct_copy_allowed(group) || (group.rows.size() <= inline_rows_ && direct_upsert_allowed(group)));
+    if (direct != nullptr) direct->push_back(d);
+    if (!d) by_stage[stage_name(group.stage_kinds)].push_back(g);
+  }
+  return by_stage;
 }
 
 // 5. Staging: every row gets a _seq unique within its staging table; a
@@ -370,12 +550,12 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
   auto& tx = st.tx;
   const bool isolate = st.isolate;
   std::vector<group_state> groups(plan.groups.size());
-  std::map<std::string, std::vector<std::size_t>> groups_by_stage;
+  std::vector<bool> direct;
+  const auto groups_by_stage = staged_groups(plan, isolate, &direct);
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-    const auto& group = plan.groups[g];
-    groups[g].direct =
-        !isolate && (direct_copy_allowed(group) || (group.rows.size() <= inline_rows_ && direct_upsert_allowed(group)));
-    if (!groups[g].direct) groups_by_stage[stage_name(plan.groups[g].stage_kinds)].push_back(g);
+    groups[g].direct = direct[g];
+    if (!st.ready) continue;
+    if (auto it = st.ready->direct.find(g); it != st.ready->direct.end()) groups[g].copy_data = std::move(it->second);
   }
   for (const auto& stage_entry : groups_by_stage) {
     const auto& stage_table = stage_entry.first;  // (named, not bound: lambdas below capture them)
@@ -425,16 +605,13 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
         continue;
       }
       if (binary_copy_) {
-        const auto formats = binary_stage_formats(kinds);
-        binary_rows rows(rows_total);
-        bool exact = true;  // else COPY text, below
-        for (auto g : group_ids) {
-          int n = groups[g].seq_begin;
-          for (const auto& pr : plan.groups[g].rows) exact = exact && rows.add_staged(plan.groups[g], pr, n++, formats);
+        std::optional<std::string> data;  // else COPY text, below
+        if (st.ready) {
+          if (auto it = st.ready->staged.find(stage_table); it != st.ready->staged.end()) data = std::move(it->second);
         }
-        if (exact) {
-          const auto data = std::move(rows).finish();
-          or_isolate([&] { copy_binary(tx, *session_, "pg_temp." + stage_table, stage_copy_columns(kinds), data); });
+        if (!data) data = staged_binary_data(plan, group_ids, inline_rows_);
+        if (data) {
+          or_isolate([&] { copy_binary(tx, *session_, "pg_temp." + stage_table, stage_copy_columns(kinds), *data); });
           continue;
         }
       }
@@ -515,13 +692,17 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       return;
     }
     if (binary_copy_) {
-      if (const auto formats = binary_formats(group)) {
-        if (auto data = binary_copy_data(group, *formats)) {
-          send_group_statements(st);  // the groups before this one go first
-          or_isolate([&] { copy_binary(tx, *session_, qualified(group.table), direct_copy_columns(group), *data); });
-          count_written(begin, end);
-          return;
-        }
+      std::optional<std::string> built;
+      const std::string* data = gs.copy_data ? &*gs.copy_data : nullptr;
+      if (data == nullptr) {
+        if (const auto formats = binary_formats(group)) built = binary_copy_data(group, *formats);
+        if (built) data = &*built;
+      }
+      if (data != nullptr) {
+        send_group_statements(st);  // the groups before this one go first
+        or_isolate([&] { copy_binary(tx, *session_, qualified(group.table), direct_copy_columns(group), *data); });
+        count_written(begin, end);
+        return;
       }
     }
     send_group_statements(st);  // the groups before this one go first

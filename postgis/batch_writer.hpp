@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,8 +102,36 @@ class batch_writer {
   batch_writer(pqxx::connection_base& conn, std::string kafnus_schema, std::string group, unknown_column_policy policy,
                table_schema_cache& schemas);
 
+  ~batch_writer();
+  batch_writer(const batch_writer&) = delete;
+  batch_writer& operator=(const batch_writer&) = delete;
+
   // Throws on a transient or unknown failure (see above); returns otherwise.
   write_result write(const write_request& request, write_mode mode = write_mode::normal);
+
+  // write() in two halves, so that the caller can work while PostgreSQL
+  // runs the transaction's last statements and flushes its commit: start()
+  // runs the transaction up to its commit and sends that (on a session;
+  // elsewhere it commits before returning); finish() waits for the outcome
+  // and returns what write() would. A failure of either throws what write()
+  // would; a failure found by finish() that calls for isolating rows runs
+  // the isolating attempts within finish(). `request` must outlive finish(),
+  // and nothing else may use the connection in between (prepare() does
+  // not: it needs no database).
+  void start(const write_request& request, write_mode mode = write_mode::normal);
+  write_result finish();
+  bool started() const { return open_ != nullptr; }
+  // Whether finish() would return (or throw) without waiting for PostgreSQL.
+  bool finished_by_database();
+
+  // Plans `next` and builds its COPY data now (no database: CPU only, while
+  // a transaction started before runs), for the write of the same rows that
+  // comes next. That write uses it when nothing it depends on changed: the
+  // same rows (every source advanced), the same table schemas, not
+  // isolating; otherwise it is dropped and the work done again.
+  void prepare(const write_request& next);
+  // Writes that used prepare()'s work so far.
+  std::size_t preparations_used() const { return preparations_used_; }
 
   // Staging tables known to exist on this connection (bounded: shapes come
   // from message content).
@@ -151,8 +180,27 @@ class batch_writer {
  private:
   struct attempt_state;
   struct group_state;
-  // One transaction, in the steps below (numbered as they run).
-  write_result attempt(const write_request& request, bool isolate);
+  struct open_attempt;
+  struct preparation;
+  // The write between start() and finish().
+  struct job {
+    const write_request* request = nullptr;
+    bool isolate = false;
+    int attempt = 1;
+    std::unique_ptr<preparation> ready;  // prepare()'s work before start(): for this write only
+  };
+  void begin_attempts();
+  void after_failed_attempt();
+  // One transaction, in the steps below (numbered as they run), up to its
+  // commit, sent.
+  void run_attempt(open_attempt& a, const write_request& request);
+  void after_commit(open_attempt& a);
+  write_plan make_plan(const std::vector<tagged_row>& rows,
+                       const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of,
+                       std::vector<std::pair<const ngsi::row*, std::string>>& unstorable);
+  bool matches(const preparation& p, const attempt_state& st) const;
+  std::map<std::string, std::vector<std::size_t>> staged_groups(const write_plan& plan, bool isolate,
+                                                                std::vector<bool>* direct) const;
   void advance_sources(attempt_state& st, const write_request& request, const std::string& before);
   void load_schemas(attempt_state& st);
   void fetch_schemas(attempt_state& st, const std::vector<ngsi::table_ref>& tables);
@@ -199,6 +247,10 @@ class batch_writer {
   bool unknown_is_data_ = false;
   std::size_t inline_rows_ = kInlineRows;
   std::uint64_t writes_ = 0;  // write() calls so far: the age of a prepared statement
+  job job_;
+  std::unique_ptr<open_attempt> open_;  // the attempt whose commit was sent (between start() and finish())
+  std::unique_ptr<preparation> ready_;  // prepare()'s work, for the next start()
+  std::size_t preparations_used_ = 0;
 };
 
 }  // namespace kafnus::postgis

@@ -371,21 +371,6 @@ std::vector<binary_format> binary_stage_formats(const std::vector<ngsi::value_ki
   return formats;
 }
 
-namespace {
-
-[[noreturn]] void throw_result_error(PGconn* pg, PGresult* res, const std::string& query) {
-  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = res != nullptr ? PQresultErrorMessage(res) : "";
-  if (message.empty()) message = PQerrorMessage(pg);
-  const std::string sqlstate = state != nullptr ? state : "";
-  if (res != nullptr) PQclear(res);
-  while (PGresult* more = PQgetResult(pg)) PQclear(more);
-  if (PQstatus(pg) == CONNECTION_BAD) throw pqxx::broken_connection(message);
-  throw pqxx::sql_error(message, query, sqlstate.empty() ? nullptr : sqlstate.c_str());
-}
-
-}  // namespace
-
 void copy_binary(pqxx::transaction_base& tx, session& s, const std::string& table,
                  const std::vector<std::string>& columns, const std::string& data) {
   std::string query = "COPY " + table + " (";

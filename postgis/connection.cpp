@@ -1,6 +1,7 @@
 #include "postgis/connection.hpp"
 
 #include <libpq-fe.h>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 
 #include "postgis/sql.hpp"
@@ -41,6 +42,17 @@ std::string connection_string(const config::postgres_settings& pg) {
 
 std::string describe(const config::postgres_settings& pg) {
   return pg.host + ":" + std::to_string(pg.port) + "/" + pg.database + " user=" + pg.user + " sslmode=" + pg.sslmode;
+}
+
+void throw_result_error(PGconn* pg, PGresult* res, const std::string& query) {
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = res != nullptr ? PQresultErrorMessage(res) : "";
+  if (message.empty()) message = PQerrorMessage(pg);
+  const std::string sqlstate = state != nullptr ? state : "";
+  if (res != nullptr) PQclear(res);
+  while (PGresult* more = PQgetResult(pg)) PQclear(more);
+  if (PQstatus(pg) == CONNECTION_BAD) throw pqxx::broken_connection(message);
+  throw pqxx::sql_error(message, query, sqlstate.empty() ? nullptr : sqlstate.c_str());
 }
 
 pqxx::internal::pq::PGconn* session::raw_handle() const noexcept {

@@ -44,6 +44,13 @@ class session : public pqxx::connection_base {
   policy policy_;
 };
 
+// Throws what libpqxx would for a failed libpq result (`res`, or null when
+// there is none) of `query`: pqxx::broken_connection when the connection is
+// gone, else pqxx::sql_error with the SQLSTATE. Clears `res` and reads the
+// query's remaining results first.
+[[noreturn]] void throw_result_error(pqxx::internal::pq::PGconn* pg, pqxx::internal::pq::PGresult* res,
+                                     const std::string& query);
+
 // libpq keyword=value connection string; every value quoted. Contains the
 // password: never log it (use describe()).
 std::string connection_string(const config::postgres_settings& pg);

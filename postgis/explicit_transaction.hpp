@@ -15,6 +15,8 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
+#include "postgis/connection.hpp"
+
 namespace kafnus::postgis {
 
 class explicit_transaction {
@@ -28,7 +30,11 @@ class explicit_transaction {
   }
   static std::string begin_statement() { return "BEGIN"; }
   ~explicit_transaction() {
-    if (open_) rollback_quietly();
+    if (sent_ != nullptr) {
+      drain_quietly();  // a commit sent and never finished: its outcome is not needed
+    } else if (open_) {
+      rollback_quietly();
+    }
   }
   explicit_transaction(const explicit_transaction&) = delete;
   explicit_transaction& operator=(const explicit_transaction&) = delete;
@@ -53,6 +59,18 @@ class explicit_transaction {
       throw;
     }
   }
+  // The same commit in two halves, so that the caller can work while
+  // PostgreSQL runs the statements and flushes the commit: send_commit()
+  // sends them (through libpq's handle of `s`, which must not be used
+  // otherwise until finish_commit() returns) and returns at once;
+  // finish_commit() waits for their outcome and throws what commit() would.
+  // commit_answered() reads what has arrived without waiting: true once
+  // every result of the sent commit is in (finish_commit() then returns or
+  // throws at once), or when none was sent.
+  void send_commit(session& s, const std::string& statements = {});
+  bool commit_answered();
+  void finish_commit();
+
   // Runs a statement after the commit (autocommit).
   void exec_after_commit(const std::string& sql) { tx_.exec(sql); }
 
@@ -66,8 +84,16 @@ class explicit_transaction {
     }
   }
 
+  void drain_quietly() noexcept;
+  void take(pqxx::internal::pq::PGresult* res);
+
   pqxx::nontransaction tx_;
   bool open_ = true;
+  pqxx::internal::pq::PGconn* sent_ = nullptr;  // a commit sent and not finished yet
+  std::string sent_query_;
+  bool answered_ = false;                          // a result of it arrived
+  bool complete_ = false;                          // all of them did
+  pqxx::internal::pq::PGresult* error_ = nullptr;  // the first that reports an error
 };
 
 }  // namespace kafnus::postgis

@@ -256,6 +256,28 @@ TEST_F(WriterActorTest, AFullBatchDoesNotWaitForTheTimer) {
   EXPECT_EQ(rows(), 3);
 }
 
+// Issue 15: while a transaction's commit is on its way, the batches that
+// arrive are taken in, and once they fill the next transaction that one is
+// prepared, the commit's answer read, and the next started: every batch is
+// acknowledged once, in order, after its rows are committed.
+TEST_F(WriterActorTest, BatchesThatFillTheNextTransactionWhileACommitIsOnItsWayFollowIt) {
+  auto w = start("batching:\n  min_interval_ms: 60000\n  max_rows: 2\n");
+  for (std::int64_t from = 0; from < 7; ++from) caf::anon_send(w, batch(0, from));
+  sched.run();
+  EXPECT_EQ(acks->size(), 6u) << "three full transactions; the seventh batch waits for min_interval_ms";
+  EXPECT_EQ(rows(), 6);
+  EXPECT_EQ(m->db_transactions().Value(), 3);
+  sched.trigger_timeouts();
+  sched.run();
+  ASSERT_EQ(acks->size(), 7u);
+  for (std::size_t i = 0; i < acks->size(); ++i) {
+    EXPECT_EQ((*acks)[i].status, msg::ack_status::committed);
+    EXPECT_EQ((*acks)[i].source.next_position, static_cast<std::int64_t>(i) + 1) << "acknowledged in offset order";
+  }
+  EXPECT_EQ(rows(), 7);
+  EXPECT_EQ(m->db_transactions().Value(), 4);
+}
+
 TEST_F(ConsumerActorTest, TheConsumerStallsAtTheInFlightLimitAndResumesWhenAcksReturnTheCredits) {
   const auto consumer = start(50, "{}", "  max_rows: 4\n  in_flight_messages: 10\n");
   // Poll (each poll blocks up to poll_timeout_ms for real) until the limit.

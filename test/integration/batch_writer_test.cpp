@@ -1069,3 +1069,79 @@ TEST(ExplicitTransaction, AFailedCommitLeavesTheConnectionReady) {
   x.commit("INSERT INTO " + t + " (entityid) VALUES ('also kept')");
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(entityid, ',' ORDER BY entityid) FROM " + t), "also kept,kept");
 }
+
+// Issue 15: the writer plans the next transaction and builds its COPY data
+// while PostgreSQL commits the one before (start, prepare, finish). The
+// next write uses that work, and stores what a write without it stores.
+TEST(BatchWriter, TheNextWriteIsPreparedWhileTheCommitBeforeIsOnItsWay) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  const auto rows_at = [&](std::int64_t ti, const std::string& temperature) {
+    f.rows.clear();
+    for (int i = 0; i < 10; ++i) {
+      f.add(ngsi::flow::historic, "h" + std::to_string(i), ti, {{"temperature", value::number(temperature)}});
+      f.add(ngsi::flow::lastdata, "l" + std::to_string(i), ti, {{"temperature", value::number(temperature)}});
+    }
+    return std::move(f.rows);
+  };
+  const auto request = [](const std::vector<ngsi::row>& rows, std::int64_t expected, std::int64_t next) {
+    postgis::write_request req;
+    req.sources.push_back({"topic", 0, expected, next});
+    for (const auto& r : rows) req.rows.push_back({&r, 0});
+    return req;
+  };
+  const auto first = rows_at(100, "1.5");
+  const auto second = rows_at(200, "2.5");
+  const auto req1 = request(first, -1, 1);
+  const auto req2 = request(second, 1, 2);
+
+  w.start(req1);
+  EXPECT_TRUE(w.started());
+  w.prepare(req2);  // the schemas are cached by now: no database needed
+  const auto r1 = w.finish();
+  EXPECT_FALSE(w.started());
+  ASSERT_EQ(r1.sources.at(0), postgis::position_outcome::advanced);
+  EXPECT_EQ(w.preparations_used(), 0u);
+  const auto r2 = w.write(req2);
+  ASSERT_EQ(r2.sources.at(0), postgis::position_outcome::advanced);
+  EXPECT_EQ(w.preparations_used(), 1u) << "the second write used what prepare() made";
+  EXPECT_FALSE(r2.isolated);
+  EXPECT_EQ(r2.written.at({ngsi::flow::historic, f.schema}), 10);
+  EXPECT_EQ(r2.written.at({ngsi::flow::lastdata, f.schema}), 10);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 20);
+  EXPECT_EQ(f.pg.scalar("SELECT count(*) FROM " + f.schema + ".t WHERE temperature = 2.5"), "10");
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT temperature::text, ',') FROM " + f.schema + ".t_lastdata"), "2.5");
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), 10);
+}
+
+// What was prepared is not used when the write would do otherwise: a
+// column added for the rows ("unknown_columns: add") changes the table's
+// schema, and a source that conflicts writes none of its rows.
+TEST(BatchWriter, APreparationIsNotUsedWhenATableChangesOrASourceConflicts) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::add, f.cache);
+  f.add(ngsi::flow::historic, "E", 1, {{"temperature", value::number("1")}});
+  ASSERT_EQ(f.write_by(w, -1, 1).sources.at(0), postgis::position_outcome::advanced);
+
+  f.rows.clear();
+  for (int i = 0; i < 8; ++i) {
+    f.add(ngsi::flow::historic, "E", 10 + i, {{"temperature", value::number("2")}, {"humidity", value::number("55")}});
+  }
+  postgis::write_request req;
+  req.sources.push_back({"topic", 0, 1, 2});
+  for (const auto& r : f.rows) req.rows.push_back({&r, 0});
+  w.prepare(req);  // planned against the table without "humidity"
+  const auto r = w.write(req);
+  ASSERT_EQ(r.sources.at(0), postgis::position_outcome::advanced);
+  EXPECT_EQ(r.added_columns, 1u);
+  EXPECT_EQ(r.rows_rejected(), 0u) << f.errors();
+  EXPECT_EQ(w.preparations_used(), 0u);
+  EXPECT_EQ(f.pg.scalar("SELECT count(*) FROM " + f.schema + ".t WHERE humidity = 55"), "8");
+
+  req.sources[0] = {"topic", 0, 1, 3};  // position 2 is stored: this source conflicts
+  w.prepare(req);
+  const auto c = w.write(req);
+  EXPECT_EQ(c.sources.at(0), postgis::position_outcome::conflict);
+  EXPECT_EQ(w.preparations_used(), 0u);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), 9);
+}

@@ -39,6 +39,7 @@ msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, std:
       [s](msg::wire_atom, msg::ack_receiver&) { ++s->writer_wired; },
       [](msg::flush_atom, std::uint64_t) {},
       [](msg::retry_atom) {},
+      [](msg::commit_atom) {},
       [](msg::tick_atom) {},
   };
 }
