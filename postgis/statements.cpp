@@ -260,7 +260,14 @@ std::string direct_execute_statement(const std::string& name, const statement_gr
 
 namespace {
 
-std::string group_statement(const statement_group& g, std::string_view begin, std::string_view end) {
+// The staged rows of [begin, end). A staging table is emptied at every
+// commit and its rows are appended in _seq order, so its scan meets them in
+// that order: LIMIT (the range's size, never less than the rows in it, as
+// _seq is unique in a transaction) ends the scan at the group's last row
+// instead of reading the rows of every later group sharing the table (a
+// quarter of PostgreSQL's time in a mutable catch-up with 24 tables).
+std::string group_statement(const statement_group& g, std::string_view begin, std::string_view end,
+                            std::string_view count) {
   const std::string stage = "pg_temp." + stage_name(g.stage_kinds);
   const std::string range = " WHERE _seq >= " + std::string(begin) + " AND _seq < " + std::string(end);
   if (g.op == ngsi::operation::remove) {
@@ -274,15 +281,15 @@ std::string group_statement(const statement_group& g, std::string_view begin, st
     select += select_expression(c);
   }
   return "INSERT INTO " + qualified(g.table) + target_alias(g) + " (" + column_list(g) + ") SELECT " + select +
-         " FROM " + stage + range + " ORDER BY _seq" + upsert_clause(g);
+         " FROM " + stage + range + " LIMIT " + std::string(count) + upsert_clause(g);
 }
 
 }  // namespace
 
-std::string group_statement(const statement_group& g) { return group_statement(g, "$1", "$2"); }
+std::string group_statement(const statement_group& g) { return group_statement(g, "$1", "$2", "($2 - $1)"); }
 
 std::string group_statement(const statement_group& g, int begin, int end) {
-  return group_statement(g, std::to_string(begin), std::to_string(end));
+  return group_statement(g, std::to_string(begin), std::to_string(end), std::to_string(end - begin));
 }
 
 std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t>& columns) {
