@@ -93,7 +93,8 @@ class writer_impl : public msg::writer_actor::base {
       // A transaction's commit is on its way: once the batches waiting fill
       // the next one, that is prepared meanwhile (flush). Otherwise they
       // wait for the commit's answer, as they would for the transaction.
-      if (pending_rows_ - committing_rows_ >= size_.rows() || pending_bytes_ - committing_bytes_ >= lim.max_bytes) {
+      const auto committing = inflight_extent();
+      if (pending_rows_ - committing.rows >= size_.rows() || pending_bytes_ - committing.bytes >= lim.max_bytes) {
         flush();
       }
       return;
@@ -132,14 +133,7 @@ class writer_impl : public msg::writer_actor::base {
   // first when it alone is too large): at most the current transaction
   // size in rows and batching.max_bytes, so a retry never grows.
   std::size_t choose_transaction(std::size_t within) {
-    std::vector<postgis::batch_extent> extents;
-    std::int64_t rows = 0;
-    for (std::size_t i = 0; i < within; ++i) {
-      extents.push_back({rows_of(pending_[i]), pending_[i].bytes});
-      rows += extents.back().rows;
-      if (rows > size_.rows()) break;  // enough to decide
-    }
-    const auto cut = postgis::choose_cut(extents, size_.rows(), w_.settings->batching.max_bytes);
+    const auto cut = cut_of(0, within);
     if (cut.whole > 0) return cut.whole;
     auto& head = pending_.front();
     const auto k = postgis::split_point(record_row_ends(head), cut.split_rows);
@@ -150,11 +144,28 @@ class writer_impl : public msg::writer_actor::base {
     return 1;
   }
 
-  std::int64_t inflight_rows() const {
-    std::int64_t n = 0;
-    for (std::size_t i = 0; i < inflight_; ++i) n += rows_of(pending_[i]);
-    return n;
+  // Where a transaction of the batches pending_[first, end) would end.
+  postgis::transaction_cut cut_of(std::size_t first, std::size_t end) const {
+    std::vector<postgis::batch_extent> extents;
+    std::int64_t rows = 0;
+    for (std::size_t i = first; i < end; ++i) {
+      extents.push_back({rows_of(pending_[i]), pending_[i].bytes});
+      rows += extents.back().rows;
+      if (rows > size_.rows()) break;  // enough to decide
+    }
+    return postgis::choose_cut(extents, size_.rows(), w_.settings->batching.max_bytes);
   }
+
+  // Rows and bytes of the transaction being written or retried.
+  postgis::batch_extent inflight_extent() const {
+    postgis::batch_extent e;
+    for (std::size_t i = 0; i < inflight_; ++i) {
+      e.rows += rows_of(pending_[i]);
+      e.bytes += pending_[i].bytes;
+    }
+    return e;
+  }
+  std::int64_t inflight_rows() const { return inflight_extent().rows; }
 
   // The position updates and rows of pending_[first, first + count): the
   // consecutive batches of a partition move its position once (one
@@ -214,9 +225,6 @@ class writer_impl : public msg::writer_actor::base {
     // The answer is read when the batches that arrive meanwhile have been
     // taken in (the commit_atom handler).
     committing_ = true;
-    committing_rows_ = inflight_rows();
-    committing_bytes_ = 0;
-    for (std::size_t i = 0; i < inflight_; ++i) committing_bytes_ += pending_[i].bytes;
     check_commit_later();
   }
 
@@ -232,15 +240,8 @@ class writer_impl : public msg::writer_actor::base {
   // data (postgis::batch_writer::prepare) when its batches are here: the
   // whole batches after the transaction's that the next one would take.
   void prepare_next() {
-    std::vector<postgis::batch_extent> extents;
-    std::int64_t rows = 0;
-    for (std::size_t i = inflight_; i < pending_.size(); ++i) {
-      extents.push_back({rows_of(pending_[i]), pending_[i].bytes});
-      rows += extents.back().rows;
-      if (rows > size_.rows()) break;  // enough to decide
-    }
-    if (extents.empty()) return;
-    const auto cut = postgis::choose_cut(extents, size_.rows(), w_.settings->batching.max_bytes);
+    if (inflight_ == pending_.size()) return;
+    const auto cut = cut_of(inflight_, pending_.size());
     if (cut.whole == 0) return;
     const auto t = steady_clock::now();
     std::vector<std::size_t> source_of;
@@ -464,10 +465,8 @@ class writer_impl : public msg::writer_actor::base {
   std::vector<std::size_t> source_of_;  // each of those batches' source in request_
   bool committing_ = false;             // its commit is sent; complete_commit() reads the answer
   bool commit_check_queued_ = false;    // a commit_atom is in the mailbox
-  std::int64_t committing_rows_ = 0;    // rows and bytes of those batches
-  std::int64_t committing_bytes_ = 0;
-  steady_clock::time_point t0_{};  // when the transaction started
-  double prepare_seconds_ = 0;     // spent meanwhile preparing the next one
+  steady_clock::time_point t0_{};       // when the transaction started
+  double prepare_seconds_ = 0;          // spent meanwhile preparing the next one
   std::int64_t pending_rows_ = 0;
   std::int64_t pending_bytes_ = 0;
   std::uint64_t generation_ = 0;

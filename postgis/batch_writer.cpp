@@ -113,6 +113,14 @@ std::optional<std::string> staged_binary_data(const write_plan& plan, const std:
   return std::move(rows).finish();
 }
 
+// A direct group's rows as binary COPY data: nothing when a column's type
+// has no binary writer or a value cannot be written exactly.
+std::optional<std::string> direct_binary_data(const statement_group& group) {
+  const auto formats = binary_formats(group);
+  if (!formats) return std::nullopt;
+  return binary_copy_data(group, *formats);
+}
+
 }  // namespace
 
 // prepare()'s work for the next write: its plan and COPY data, and what
@@ -508,10 +516,8 @@ void batch_writer::prepare(const write_request& next) {
     }
     for (std::size_t g = 0; g < p->plan.groups.size(); ++g) {
       const auto& group = p->plan.groups[g];
-      if (!direct[g] || group.rows.size() <= inline_rows_) continue;
-      if (const auto formats = binary_formats(group)) {
-        if (auto data = binary_copy_data(group, *formats)) p->direct[g] = std::move(*data);
-      }
+      if (!direct[g] || group.rows.size() <= inline_rows_) continue;  // written inline (write_group)
+      if (auto data = direct_binary_data(group)) p->direct[g] = std::move(*data);
     }
   }
   ready_ = std::move(p);
@@ -693,12 +699,9 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     }
     if (binary_copy_) {
       std::optional<std::string> built;
-      const std::string* data = gs.copy_data ? &*gs.copy_data : nullptr;
-      if (data == nullptr) {
-        if (const auto formats = binary_formats(group)) built = binary_copy_data(group, *formats);
-        if (built) data = &*built;
-      }
-      if (data != nullptr) {
+      if (!gs.copy_data) built = direct_binary_data(group);
+      const std::optional<std::string>& data = gs.copy_data ? gs.copy_data : built;
+      if (data) {
         send_group_statements(st);  // the groups before this one go first
         or_isolate([&] { copy_binary(tx, *session_, qualified(group.table), direct_copy_columns(group), *data); });
         count_written(begin, end);

@@ -10,7 +10,7 @@ namespace kafnus::postgis {
 
 void explicit_transaction::send_commit(session& s, const std::string& statements) {
   open_ = false;
-  sent_query_ = statements.empty() ? "SELECT 1; COMMIT" : statements + ";\nSELECT 1; COMMIT";
+  sent_query_ = commit_query(statements);
   PGconn* pg = s.raw_handle();
   try {
     if (pg == nullptr) throw pqxx::broken_connection("the connection closed before its commit was sent");
@@ -25,8 +25,15 @@ void explicit_transaction::send_commit(session& s, const std::string& statements
   sent_ = pg;
 }
 
-// A result of the sent commit: the first error is kept for finish_commit().
-void explicit_transaction::take(PGresult* res) {
+// Reads the sent commit's next result (waiting for it when it has not
+// arrived); the first error is kept for finish_commit(). False once there
+// are no more.
+bool explicit_transaction::read_result() {
+  PGresult* res = PQgetResult(sent_);
+  if (res == nullptr) {
+    complete_ = true;
+    return false;
+  }
   answered_ = true;
   const auto status = PQresultStatus(res);
   if (error_ == nullptr && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -34,18 +41,14 @@ void explicit_transaction::take(PGresult* res) {
   } else {
     PQclear(res);
   }
+  return true;
 }
 
 bool explicit_transaction::commit_answered() {
   if (sent_ == nullptr || complete_) return true;
   if (PQconsumeInput(sent_) != 1) return true;  // the connection failed: finish_commit() says so
   while (PQisBusy(sent_) == 0) {
-    PGresult* res = PQgetResult(sent_);
-    if (res == nullptr) {
-      complete_ = true;
-      return true;
-    }
-    take(res);
+    if (!read_result()) return true;
   }
   return false;
 }
@@ -54,14 +57,7 @@ void explicit_transaction::finish_commit() {
   PGconn* pg = sent_;
   if (pg == nullptr) return;
   try {
-    while (!complete_) {
-      PGresult* res = PQgetResult(pg);
-      if (res == nullptr) {
-        complete_ = true;
-      } else {
-        take(res);
-      }
-    }
+    while (!complete_) read_result();
     sent_ = nullptr;
     PGresult* error = std::exchange(error_, nullptr);
     // No result at all: the connection went before the first one.
@@ -74,9 +70,7 @@ void explicit_transaction::finish_commit() {
 }
 
 void explicit_transaction::drain_quietly() noexcept {
-  if (!complete_) {
-    while (PGresult* res = PQgetResult(sent_)) PQclear(res);
-  }
+  while (!complete_) read_result();
   if (error_ != nullptr) PQclear(std::exchange(error_, nullptr));
   sent_ = nullptr;
 }

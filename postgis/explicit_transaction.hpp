@@ -53,7 +53,7 @@ class explicit_transaction {
   void commit(const std::string& statements = {}) {
     open_ = false;
     try {
-      tx_.exec(statements.empty() ? "SELECT 1; COMMIT" : statements + ";\nSELECT 1; COMMIT");
+      tx_.exec(commit_query(statements));
     } catch (...) {
       rollback_quietly();
       throw;
@@ -84,8 +84,13 @@ class explicit_transaction {
     }
   }
 
+  // The statements, then a statement that fails in a failed transaction
+  // (see commit()), then COMMIT.
+  static std::string commit_query(const std::string& statements) {
+    return statements.empty() ? "SELECT 1; COMMIT" : statements + ";\nSELECT 1; COMMIT";
+  }
   void drain_quietly() noexcept;
-  void take(pqxx::internal::pq::PGresult* res);
+  bool read_result();
 
   pqxx::nontransaction tx_;
   bool open_ = true;
