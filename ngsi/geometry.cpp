@@ -46,25 +46,15 @@ std::string_view trim_blanks(std::string_view s) noexcept {
   return s;
 }
 
-// Little-endian unsigned integer of `bytes` bytes as upper-case hex, written at `out`.
-void put_hex_le(char* out, std::uint64_t v, int bytes) noexcept {
-  static const char* digits = "0123456789ABCDEF";
-  for (std::size_t i = 0; i < static_cast<std::size_t>(bytes); ++i) {
-    const auto b = static_cast<std::uint8_t>(v >> (8 * i));
-    out[2 * i] = digits[b >> 4];
-    out[2 * i + 1] = digits[b & 15];
-  }
-}
-
-// Hex EWKB (little-endian, upper-case digits), written as the geometry is
-// read: no intermediate geometry objects. The outermost geometry carries the
-// SRID flag and SRID; every level carries the Z flag when the positions are
-// 3D. That is known from the first position read (a geometry mixing 2D and
-// 3D positions is an error, as it is for PostGIS), so the type codes written
-// before it are kept and given the flag at the end if it applies.
+// EWKB (little-endian), written as the geometry is read: no intermediate
+// geometry objects. The outermost geometry carries the SRID flag and SRID;
+// every level carries the Z flag when the positions are 3D. That is known
+// from the first position read (a geometry mixing 2D and 3D positions is an
+// error, as it is for PostGIS), so the type codes written before it are kept
+// and given the flag at the end if it applies.
 class ewkb_writer {
  public:
-  ewkb_writer() { out_.reserve(64); }  // a point takes 50
+  ewkb_writer() { out_.reserve(32); }  // a point takes 25
 
   // Whether positions carry Z, once the first one is read.
   void dimension(bool z) noexcept { z_ = z ? 1 : 0; }
@@ -94,16 +84,20 @@ class ewkb_writer {
   }
   value finish() {
     if (z_ == 1) {
-      for (const auto& [at, code] : pending_) put_hex_le(&out_[at], code | kZFlag, 4);
+      for (const auto& [at, code] : pending_) put_le(&out_[at], code | kZFlag, 4);
     }
     return value::geometry(std::move(out_));
   }
 
  private:
+  // Little-endian unsigned integer of `bytes` bytes, written at `out`.
+  static void put_le(char* out, std::uint64_t v, int bytes) noexcept {
+    for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
   void u(std::uint64_t v, int bytes) {
-    const auto at = out_.size();
-    out_.resize(at + 2 * static_cast<std::size_t>(bytes));
-    put_hex_le(&out_[at], v, bytes);
+    char b[8];
+    put_le(b, v, bytes);
+    out_.append(b, static_cast<std::size_t>(bytes));
   }
   void f64(double d) {
     std::uint64_t bits;
@@ -113,10 +107,10 @@ class ewkb_writer {
 
   std::string out_;
   int z_ = -1;                                                  // unknown until the first position
-  std::vector<std::pair<std::size_t, std::uint32_t>> pending_;  // type codes written before: hex offset, value
+  std::vector<std::pair<std::size_t, std::uint32_t>> pending_;  // type codes written before: offset, value
 };
 
-// Hex EWKB of a 2D point, the most common geometry there is.
+// EWKB of a 2D point, the most common geometry there is.
 value point_ewkb(const position& p) {
   ewkb_writer w;
   w.dimension(false);
@@ -125,7 +119,7 @@ value point_ewkb(const position& p) {
   return w.finish();
 }
 
-// Hex EWKB of a 2D LineString (`code` 2) or of a Polygon of one ring (3).
+// EWKB of a 2D LineString (`code` 2) or of a Polygon of one ring (3).
 value simple_ewkb(std::uint32_t code, const std::vector<position>& ps) {
   ewkb_writer w;
   w.dimension(false);

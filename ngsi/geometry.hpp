@@ -1,7 +1,7 @@
 #pragma once
-// Geometry values of the geo:* NGSI types, validated and written as hex EWKB
-// (little-endian, SRID 4326, upper-case hex digits) in one walk of the value,
-// byte for byte what PostGIS makes of the same geometry:
+// Geometry values of the geo:* NGSI types, validated and written as EWKB
+// (little-endian, SRID 4326) in one walk of the value, byte for byte what
+// PostGIS makes of the same geometry:
 //   geo:point    "lat, lon"                     -> POINT(lon lat)  (NGSI is lat,lon; x is the longitude)
 //   geo:line     ["lat,lon", …] (2+ points)     -> LINESTRING
 //   geo:box      ["lat,lon", "lat,lon"]         -> the axis-aligned POLYGON with those corners

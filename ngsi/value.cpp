@@ -1,5 +1,7 @@
 #include "ngsi/value.hpp"
 
+#include <stdexcept>
+
 #include "ngsi/timestamp.hpp"
 
 namespace kafnus::ngsi {
@@ -19,6 +21,51 @@ const char* to_string(value_kind k) noexcept {
 
 value value::timestamp(std::int64_t micros_since_epoch) {
   return {value_kind::timestamp, format_utc(micros_since_epoch), micros_since_epoch};
+}
+
+namespace {
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+value value::geometry_from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) throw std::invalid_argument("hex EWKB has an odd number of digits");
+  std::string bytes(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) throw std::invalid_argument("hex EWKB holds a character that is not a hex digit");
+    bytes[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return geometry(std::move(bytes));
+}
+
+void append_hex_upper(std::string& out, std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  const std::size_t at = out.size();
+  out.resize(at + 2 * bytes.size());
+  char* p = out.data() + at;
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 15];
+  }
+}
+
+std::string hex_upper(std::string_view bytes) {
+  std::string out;
+  append_hex_upper(out, bytes);
+  return out;
+}
+
+std::string input_text(value_view v) {
+  return v.kind == value_kind::geometry ? hex_upper(v.text) : std::string(v.text);
 }
 
 }  // namespace kafnus::ngsi

@@ -1,6 +1,7 @@
 #pragma once
 // A typed attribute value, ready for the writer: its kind says which
-// PostgreSQL type carries it, its text is that type's input syntax.
+// PostgreSQL type carries it, its text is that type's input syntax (a
+// geometry's is the bytes that syntax spells in hex: input_text()).
 
 #include <cstdint>
 #include <string>
@@ -15,7 +16,7 @@ enum class value_kind : unsigned char {
   text,       // text: the decoded UTF-8 string (never contains NUL)
   json,       // json: compact JSON text of an object, array or json/jsonb/StructuredValue value
   timestamp,  // timestamptz: "YYYY-MM-DD HH:MM:SS.ffffff+00" (UTC); micros holds the instant
-  geometry,   // geometry: hex EWKB with SRID 4326 (upper-case hex digits)
+  geometry,   // geometry: EWKB bytes with SRID 4326 (little-endian); PostgreSQL's input syntax is their hex
 };
 
 // "null", "boolean", "number", "text", "json", "timestamp", "geometry"
@@ -31,7 +32,13 @@ struct value {
   static value number(std::string digits) { return {value_kind::number, std::move(digits), 0}; }
   static value text_value(std::string s) { return {value_kind::text, std::move(s), 0}; }
   static value json(std::string j) { return {value_kind::json, std::move(j), 0}; }
-  static value geometry(std::string hex_ewkb) { return {value_kind::geometry, std::move(hex_ewkb), 0}; }
+  // The EWKB bytes themselves: half the memory of their hex, and what
+  // binary COPY sends (the writer hex-encodes them only for COPY text and
+  // SQL literals).
+  static value geometry(std::string ewkb) { return {value_kind::geometry, std::move(ewkb), 0}; }
+  // From hex EWKB (either case); throws std::invalid_argument when `hex` is
+  // not an even number of hex digits.
+  static value geometry_from_hex(std::string_view hex);
   static value timestamp(std::int64_t micros_since_epoch);  // formats text
 
   friend bool operator==(const value& a, const value& b) {
@@ -56,5 +63,13 @@ struct value_view {
   }
   friend bool operator!=(const value_view& a, const value_view& b) { return !(a == b); }
 };
+
+// Bytes as upper-case hex, as PostGIS prints EWKB.
+std::string hex_upper(std::string_view bytes);
+void append_hex_upper(std::string& out, std::string_view bytes);
+
+// The value's text in its PostgreSQL type's input syntax: a geometry's EWKB
+// as hex, any other value's text as it is.
+std::string input_text(value_view v);
 
 }  // namespace kafnus::ngsi

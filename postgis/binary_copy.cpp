@@ -3,7 +3,6 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -41,9 +40,12 @@ char* put_bytes(char* p, std::string_view bytes) {
   return p + bytes.size();
 }
 
-// The most bytes put_value writes for a value of `text` (its length, then
-// at most the text and 12 bytes more: a numeric's header and padding).
-std::size_t most_bytes(std::string_view text) { return 4 + 12 + text.size(); }
+// The most bytes put_value writes for `v` (its length, then at most the
+// text and 12 bytes more: a numeric's header and padding; a geometry into a
+// text column takes its hex, twice its bytes).
+std::size_t most_bytes(const ngsi::value_view& v) {
+  return 4 + 12 + (v.kind == ngsi::value_kind::geometry ? 2 : 1) * v.text.size();
+}
 
 // Whether a JSON number's text has a digit other than 0 before its exponent:
 // such a number read as 0 underflowed, which PostgreSQL refuses.
@@ -107,29 +109,6 @@ char* put_integer(char* p, std::string_view s) {
   if (v < std::numeric_limits<I>::min() || v > std::numeric_limits<I>::max()) return nullptr;
   p = put_be(p, static_cast<std::int32_t>(sizeof(I)));
   return put_be(p, static_cast<I>(v));
-}
-
-// The value of a hex digit, or -1.
-constexpr std::array<int, 256> kHexValue = [] {
-  std::array<int, 256> t{};
-  for (auto& v : t) v = -1;
-  for (int c = 0; c < 10; ++c) t['0' + c] = c;
-  for (int c = 0; c < 6; ++c) t['A' + c] = t['a' + c] = 10 + c;
-  return t;
-}();
-
-char* put_hex_decoded(char* p, std::string_view hex) {
-  if (hex.size() % 2 != 0) return nullptr;
-  const std::size_t n = hex.size() / 2;
-  p = put_be(p, static_cast<std::int32_t>(n));
-  int bad = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int hi = kHexValue[static_cast<unsigned char>(hex[2 * i])];
-    const int lo = kHexValue[static_cast<unsigned char>(hex[2 * i + 1])];
-    bad |= hi | lo;  // negative when either is not a hex digit
-    p[i] = static_cast<char>(static_cast<unsigned>(hi) << 4 | static_cast<unsigned>(lo));
-  }
-  return bad < 0 ? nullptr : p + n;
 }
 
 // A number's text as numeric_in reads it, in numeric's binary form: the
@@ -203,13 +182,27 @@ char* put_numeric(char* p, std::string_view s) {
   return p;
 }
 
+// A geometry's EWKB bytes as the upper-case hex a text column stores.
+char* put_hex(char* p, std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  p = put_be(p, static_cast<std::int32_t>(2 * bytes.size()));
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 15];
+  }
+  return p;
+}
+
 // Writes one value (its length, then its bytes; -1 for NULL), at most
-// most_bytes(v.text); returns the end, or null when it cannot be written
+// most_bytes(v); returns the end, or null when it cannot be written
 // exactly.
 char* put_value(char* p, binary_format f, const ngsi::value_view& v) {
   if (v.kind == ngsi::value_kind::null) return put_be(p, std::int32_t{-1});
   switch (f) {
-    case binary_format::bytes: return put_bytes(put_be(p, static_cast<std::int32_t>(v.text.size())), v.text);
+    case binary_format::bytes:
+      if (v.kind == ngsi::value_kind::geometry) return put_hex(p, v.text);
+      return put_bytes(put_be(p, static_cast<std::int32_t>(v.text.size())), v.text);
     case binary_format::boolean:
       if (v.text != "true" && v.text != "false") return nullptr;
       p = put_be(p, std::int32_t{1});
@@ -238,7 +231,7 @@ char* put_value(char* p, binary_format f, const ngsi::value_view& v) {
       p = put_be(p, static_cast<std::int32_t>(v.text.size() + 1));
       *p++ = '\1';
       return put_bytes(p, v.text);
-    case binary_format::ewkb: return put_hex_decoded(p, v.text);
+    case binary_format::ewkb: return put_bytes(put_be(p, static_cast<std::int32_t>(v.text.size())), v.text);
   }
   return nullptr;
 }
@@ -310,7 +303,7 @@ char* binary_rows::room(std::size_t bytes) {
 
 char* binary_rows::begin_row(const statement_group& g, const planned_row& r, std::size_t fields) {
   std::size_t most = 2 + 8;  // the field count, a _seq
-  for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val.text);
+  for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val);
   return put_be(room(most), static_cast<std::int16_t>(fields));
 }
 

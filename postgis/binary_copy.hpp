@@ -24,7 +24,7 @@ namespace kafnus::postgis {
 
 // How a group column's values are written.
 enum class binary_format : unsigned char {
-  bytes,      // the text as it is: text, varchar and char columns (any kind), json
+  bytes,      // the text as it is (a geometry's EWKB as hex): text, varchar and char columns (any kind), json
   boolean,    // one byte
   float8,     // double precision
   float4,     // real
@@ -34,7 +34,7 @@ enum class binary_format : unsigned char {
   numeric,    // numeric (with or without precision and scale)
   timestamp,  // timestamp with or without time zone: microseconds since 2000-01-01 (UTC)
   jsonb,      // version 1, then the JSON text
-  ewkb,       // geometry: the EWKB bytes of the hex text
+  ewkb,       // geometry: its EWKB bytes
 };
 
 // The formats of a direct group's columns, or nothing when a column's type

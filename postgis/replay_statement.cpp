@@ -80,7 +80,8 @@ class cursor {
       }
       if (eat("::geometry")) {
         if (!is_hex_text(*text)) return fail(start);
-        return ngsi::value::geometry(std::move(*text));
+        if (text->size() % 2 != 0) return fail(start);
+        return ngsi::value::geometry_from_hex(*text);
       }
       if (s_.substr(pos_, 2) == "::") return fail(start);  // a cast Kafnus does not write
       return ngsi::value::text_value(std::move(*text));

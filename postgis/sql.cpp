@@ -108,8 +108,8 @@ std::string literal(ngsi::value_view v) {
     case ngsi::value_kind::number: return std::string(v.text);
     case ngsi::value_kind::text: return quote_literal(v.text);
     case ngsi::value_kind::json:
-    case ngsi::value_kind::timestamp:
-    case ngsi::value_kind::geometry: return quote_literal(v.text) + "::" + sql_type(v.kind);
+    case ngsi::value_kind::timestamp: return quote_literal(v.text) + "::" + sql_type(v.kind);
+    case ngsi::value_kind::geometry: return "'" + ngsi::hex_upper(v.text) + "'::" + sql_type(v.kind);
   }
   return "NULL";
 }

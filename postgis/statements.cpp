@@ -80,15 +80,30 @@ std::vector<std::string> stage_copy_columns(const std::vector<ngsi::value_kind>&
 
 namespace {
 
+using append_function = void (*)(std::string&, std::string_view);
+
+// A value's text in its type's input syntax through `append_value` (a
+// geometry's EWKB bytes as hex: hex digits need no escaping or quoting).
+void append_input(std::string& out, const ngsi::value_view& v, append_function append_value) {
+  if (v.kind != ngsi::value_kind::geometry) {
+    append_value(out, v.text);
+    return;
+  }
+  thread_local std::string hex;
+  hex.clear();
+  ngsi::append_hex_upper(hex, v.text);
+  append_value(out, hex);
+}
+
 // A row's staged values (its non-NULL group columns) after its _seq, each
 // after `separator` and through `append_value`.
 void append_staged_values(std::string& out, const statement_group& g, const planned_row& r, int seq,
-                          std::string_view separator, void (*append_value)(std::string&, std::string_view)) {
+                          std::string_view separator, append_function append_value) {
   out += std::to_string(seq);
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     if (g.columns[i].stage_index < 0) continue;
     out += separator;
-    append_value(out, r.row->columns[r.value_index[i]].val.text);
+    append_input(out, r.row->columns[r.value_index[i]].val, append_value);
   }
 }
 
@@ -211,14 +226,14 @@ namespace {
 // Every group column of a row: `separator` between values, `null` for a
 // NULL one, the others' text through `append_value`.
 void append_row_values(std::string& out, const statement_group& g, const planned_row& r, std::string_view separator,
-                       std::string_view null, void (*append_value)(std::string&, std::string_view)) {
+                       std::string_view null, append_function append_value) {
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     if (i) out += separator;
     const auto& v = r.row->columns[r.value_index[i]].val;
     if (v.kind == ngsi::value_kind::null) {
       out += null;
     } else {
-      append_value(out, v.text);
+      append_input(out, v, append_value);
     }
   }
 }

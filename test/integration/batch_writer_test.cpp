@@ -169,7 +169,7 @@ TEST(BatchWriter, WritesRowsAndMovesThePositionTogether) {
         {{"temperature", value::number("21.5")},
          {"flag", value::boolean(true)},
          {"doc", value::json("{\"a\":[1,2]}")},
-         {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")}});
+         {"location", value::geometry_from_hex("0101000020E6100000000000000000F03F0000000000000040")}});
   f.add(ngsi::flow::historic, "B", 2, {{"temperature", value::null()}});
   auto r = f.write(-1, 10);
   ASSERT_EQ(r.sources.size(), 1u);
@@ -288,7 +288,7 @@ TEST(BatchWriter, AFewRowsInsertedInlineStoreWhatACopyStores) {
         {"n", value::number("-9007199254740992")},
         {"flag", value::boolean(false)},
         {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t"})")},
-        {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")}};
+        {"location", value::geometry_from_hex("0101000020E6100000000000000000F03F0000000000000040")}};
   };
   auto write_with = [&](std::size_t inline_rows, const std::string& id, std::int64_t expected, std::int64_t next) {
     f.rows.clear();
@@ -505,7 +505,7 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
             " (entityid text NOT NULL, entitytype varchar(20), fiwareservicepath character(3), "
             "recvtime timestamp without time zone, timeinstant timestamptz, temperature double precision, r real, "
             "n bigint, i integer, s smallint, flag boolean, doc jsonb, j json, location geometry(Point, 4326), "
-            "g geometry, note text, nothing text, via text, PRIMARY KEY (timeinstant, entityid))");
+            "g geometry, gt text, note text, nothing text, via text, PRIMARY KEY (timeinstant, entityid))");
   f.record_statement({t}, "INSERT", "current_query()");
   const std::vector<std::vector<std::string>> numbers{
       // temperature, r, n, i, s
@@ -521,29 +521,30 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
     f.rows.clear();
     for (std::size_t k = 0; k < numbers.size(); ++k) {
       const auto& n = numbers[k];
-      auto& r =
-          f.add(ngsi::flow::historic, prefix + std::to_string(k), instants[k],
-                {{"temperature", value::number(n[0])},
-                 {"r", value::number(n[1])},
-                 {"n", value::number(n[2])},
-                 {"i", value::number(n[3])},
-                 {"s", value::number(n[4])},
-                 {"flag", value::boolean(k % 2 == 0)},
-                 {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t","c":{"d":null}})")},
-                 {"j", value::json("[1,2.50,\"x\"]")},
-                 {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")},
-                 {"g", value::geometry("0103000020E6100000010000000400000065FCFB8C0B070EC06BD44334BA274440309E4143"
-                                       "FF040EC06BD44334BA274440309E4143FF040EC04E7ADFF8DA27444065FCFB8C0B070EC0"
-                                       "6BD44334BA274440")},
-                 {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'q'' ü 😀 ; --\\.")},
-                 {"nothing", value{}}});
+      auto& r = f.add(
+          ngsi::flow::historic, prefix + std::to_string(k), instants[k],
+          {{"temperature", value::number(n[0])},
+           {"r", value::number(n[1])},
+           {"n", value::number(n[2])},
+           {"i", value::number(n[3])},
+           {"s", value::number(n[4])},
+           {"flag", value::boolean(k % 2 == 0)},
+           {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t","c":{"d":null}})")},
+           {"j", value::json("[1,2.50,\"x\"]")},
+           {"location", value::geometry_from_hex("0101000020E6100000000000000000F03F0000000000000040")},
+           {"g", value::geometry_from_hex("0103000020E6100000010000000400000065FCFB8C0B070EC06BD44334BA274440309E4143"
+                                          "FF040EC06BD44334BA274440309E4143FF040EC04E7ADFF8DA27444065FCFB8C0B070EC0"
+                                          "6BD44334BA274440")},
+           {"gt", value::geometry_from_hex("0101000020e6100000000000000000f03f0000000000000040")},
+           {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'q'' ü 😀 ; --\\.")},
+           {"nothing", value{}}});
       r.table = {f.schema, "types"};
     }
   };
   f.expect_binary_stores_what_text_stores(
       add_rows, t, numbers.size(),
-      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, r, n, i, s, flag, doc, j, location, g, note, "
-      "nothing");
+      "entitytype, fiwareservicepath, recvtime, timeinstant, temperature, r, n, i, s, flag, doc, j, location, g, gt, "
+      "note, nothing");
 
   const auto via = [&](const std::string& prefix) {
     return f.pg.scalar("SELECT string_agg(DISTINCT via, ',') FROM " + t + " WHERE entityid LIKE '" + prefix + "%'");
@@ -558,6 +559,9 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
             "it's \\N a\\tback\\\\slash\ttab\nline\r 'q'' ü 😀 ; --\\.");
   EXPECT_EQ(f.pg.scalar("SELECT doc->'c' FROM " + t + " WHERE entityid = 'binary-0'"), R"({"d": null})");
   EXPECT_EQ(f.pg.scalar("SELECT j FROM " + t + " WHERE entityid = 'binary-1'"), "[1,2.50,\"x\"]");
+  // A geometry into a text column: its EWKB as upper-case hex, by either COPY.
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(DISTINCT gt, ',') FROM " + t),
+            "0101000020E6100000000000000000F03F0000000000000040");
   EXPECT_EQ(f.pg.scalar("SELECT ST_AsText(location) FROM " + t + " WHERE entityid = 'binary-0'"), "POINT(1 2)");
   EXPECT_EQ(f.pg.scalar("SELECT fiwareservicepath FROM " + t + " WHERE entityid = 'binary-0'"), "/  ");
 }
@@ -603,7 +607,7 @@ TEST(BatchWriter, AStagedBinaryCopyStoresWhatCopyTextStores) {
              {"flag", value::boolean(k % 2 == 0)},
              {"doc", value::json(R"({"a":[1,"'\\"],"b":"\t"})")},
              {"j", value::json("[1,2.50]")},
-             {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")},
+             {"location", value::geometry_from_hex("0101000020E6100000000000000000F03F0000000000000040")},
              {"note", value::text_value("it's \\N a\ttab\nline ü 😀 \\.")}});
     }
   };

@@ -1,4 +1,4 @@
-// The daemon writes geometries as hex EWKB it builds itself (ngsi/geometry):
+// The daemon writes geometries as EWKB it builds itself (ngsi/geometry):
 // byte for byte what PostGIS's own GeoJSON reader makes of the same value,
 // for every geometry type, 2D and 3D, holes, empties and nesting.
 
@@ -27,7 +27,7 @@ std::string ours(const std::string& type, const std::string& json) {
   if (!tree) return "parse error: " + tree.err().message;
   const auto v = geometry_value(type, *tree.value(), tree.value()->member(0, "v"));
   if (!v) return "error: " + v.err().message;
-  return v.value().text;
+  return input_text(v.value());  // as hex, like postgis() below
 }
 
 std::string literal(const std::string& s) {

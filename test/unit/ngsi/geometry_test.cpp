@@ -1,4 +1,4 @@
-// geo:* attributes -> hex EWKB with SRID 4326, decoded here by hand.
+// geo:* attributes -> EWKB with SRID 4326, checked here as hex, decoded by hand.
 
 #include <cstdint>
 #include <cstring>
@@ -45,11 +45,15 @@ class ewkb {
 constexpr std::uint32_t kSridFlag = 0x20000000;
 constexpr std::uint32_t kZFlag = 0x80000000;
 
+// The value with its EWKB bytes as hex (input_text), as the checks below
+// spell them.
 value geometry_of(const std::string& type, const std::string& value_json) {
   const auto t = type_one(type, value_json, "location");
   EXPECT_TRUE(t.ok) << t.error;
   EXPECT_EQ(t.val.kind, value_kind::geometry) << to_string(t.val.kind);
-  return t.val;
+  auto v = t.val;
+  v.text = input_text(v);
+  return v;
 }
 
 std::string geometry_error(const std::string& type, const std::string& value_json) {

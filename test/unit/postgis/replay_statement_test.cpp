@@ -83,15 +83,16 @@ const char* const kNastyTexts[] = {
 TEST(ReplayStatement, AcceptsEveryValueKind) {
   for (auto f : ngsi::kAllFlows) {
     for (const char* text : kNastyTexts) {
-      auto r = make_row(f, {{"timeinstant", value::timestamp(1'735'689'601'000'000)},
-                            {"name", value::text_value(text)},
-                            {"nothing", value::null()},
-                            {"flag", value::boolean(true)},
-                            {"off", value::boolean(false)},
-                            {"n", value::number("-12.5e+3")},
-                            {"big", value::number("9223372036854775807123")},
-                            {"doc", value::json(std::string("{\"a\":\"") + text + "\"}")},
-                            {"location", value::geometry("0101000020E6100000000000000000F03F0000000000000040")}});
+      auto r =
+          make_row(f, {{"timeinstant", value::timestamp(1'735'689'601'000'000)},
+                       {"name", value::text_value(text)},
+                       {"nothing", value::null()},
+                       {"flag", value::boolean(true)},
+                       {"off", value::boolean(false)},
+                       {"n", value::number("-12.5e+3")},
+                       {"big", value::number("9223372036854775807123")},
+                       {"doc", value::json(std::string("{\"a\":\"") + text + "\"}")},
+                       {"location", value::geometry_from_hex("0101000020E6100000000000000000F03F0000000000000040")}});
       expect_accepted(postgis::render_statement(r));
     }
   }
@@ -150,7 +151,7 @@ TEST(ReplayStatement, RoundTripsRandomRows) {
         case 3: attrs.push_back({name, value::text_value(kNastyTexts[pick(std::size(kNastyTexts))])}); break;
         case 4: attrs.push_back({name, value::json("[1,\"x'y\"]")}); break;
         case 5: attrs.push_back({name, value::timestamp(static_cast<std::int64_t>(pick(1u << 31)) * 1000000)}); break;
-        default: attrs.push_back({name, value::geometry("0101000020E6100000000000000000F03F")}); break;
+        default: attrs.push_back({name, value::geometry_from_hex("0101000020E6100000000000000000F03F")}); break;
       }
     }
     auto r = make_row(f, attrs);

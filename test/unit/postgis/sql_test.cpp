@@ -37,7 +37,13 @@ TEST(Sql, ValueLiteralsCarryTheirType) {
   EXPECT_EQ(literal(value::number("9223372036854775807")), "9223372036854775807");
   EXPECT_EQ(literal(value::text_value("x")), "'x'");
   EXPECT_EQ(literal(value::json("{\"a\":1}")), "'{\"a\":1}'::json");
-  EXPECT_EQ(literal(value::geometry("0101")), "'0101'::geometry");
+  EXPECT_EQ(literal(value::geometry_from_hex("0101")), "'0101'::geometry");
+  // A geometry holds its EWKB bytes; its literal spells them in upper-case hex.
+  const auto g = value::geometry_from_hex("0a0B");
+  EXPECT_EQ(g.text, std::string("\x0a\x0b"));
+  EXPECT_EQ(literal(g), "'0A0B'::geometry");
+  EXPECT_THROW(value::geometry_from_hex("0a0"), std::invalid_argument);
+  EXPECT_THROW(value::geometry_from_hex("0g"), std::invalid_argument);
 }
 
 TEST(Sql, CopyEscaping) {
