@@ -158,11 +158,10 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   r.f = f;
   r.table = std::move(table).value();
   r.service = rc.ctx.service;
-  r.entity_id = std::string(entity_id);
 
   if (deletes_on_entity_delete(f) && is_delete(tree, entity)) {
     r.op = operation::remove;
-    r.columns.add(kEntityId, value_kind::text, r.entity_id);
+    r.columns.add(kEntityId, value_kind::text, entity_id);
     out.rows.push_back(std::move(r));
     return;
   }
@@ -207,7 +206,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   // holds them, quoted, with "type" and "value" around each); what is left
   // over is given back once the row is complete.
   r.columns.reserve(4 + attrs.size(), (e.end - e.begin) + ctx->servicepath.size() + 80);
-  r.columns.add(kEntityId, value_kind::text, r.entity_id);
+  r.columns.add(kEntityId, value_kind::text, entity_id);
   r.columns.add(kEntityType, value_kind::text, entity_type);
   r.columns.add(kServicePath, value_kind::text, ctx->servicepath);
   r.columns.add(kRecvTime, value_kind::timestamp, recv_time_text(rc.now_us), rc.now_us);

@@ -12,7 +12,7 @@ std::optional<column_view> row::find(std::string_view name) const {
 std::size_t row::byte_size() const {
   // A std::string's text lives inside it up to 15 bytes, on the heap beyond.
   auto heap = [](const std::string& s) { return s.size() > 15 ? s.capacity() + 1 : 0; };
-  return sizeof(row) + heap(table.schema) + heap(table.table) + heap(service) + heap(entity_id) + columns.heap_bytes();
+  return sizeof(row) + heap(table.schema) + heap(table.table) + heap(service) + columns.heap_bytes();
 }
 
 }  // namespace kafnus::ngsi

@@ -141,8 +141,7 @@ struct row {
   flow f = flow::historic;
   operation op = operation::insert;
   table_ref table;
-  std::string service;    // lower-cased fiware-service: routes this row's error-log entry
-  std::string entity_id;  // entity id as sent
+  std::string service;  // lower-cased fiware-service: routes this row's error-log entry
   // Columns in this order: entityid, entitytype, fiwareservicepath, recvtime,
   // then one per attribute in notification order (timeinstant among them when
   // present). A remove row carries entityid only.
@@ -150,6 +149,10 @@ struct row {
   // The TimeInstant as an instant, when the entity had a non-null one.
   std::optional<std::int64_t> timeinstant_us;
 
+  // The entity id (after the name mappings): the text of the first column,
+  // entityid, which every row has ("" for one without it). Not a member of
+  // its own: the row holds it once.
+  std::string_view entity_id() const noexcept;
   // The column named `name`, if any.
   std::optional<column_view> find(std::string_view name) const;
   // Memory the row takes (its heap included), for batching limits.
@@ -162,5 +165,11 @@ inline constexpr const char* kEntityType = "entitytype";
 inline constexpr const char* kServicePath = "fiwareservicepath";
 inline constexpr const char* kRecvTime = "recvtime";
 inline constexpr const char* kTimeInstant = "timeinstant";
+
+inline std::string_view row::entity_id() const noexcept {
+  if (columns.empty()) return {};
+  const auto first = columns[0];
+  return first.name == kEntityId ? first.val.text : std::string_view();
+}
 
 }  // namespace kafnus::ngsi

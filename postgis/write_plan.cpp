@@ -247,7 +247,7 @@ class planner {
     const shape_info& info = *sh.info;
     plan_.dropped_attributes[static_cast<std::size_t>(r.f)] += info.dropped;
 
-    row_key key{sh.table_id, r.entity_id, 0, 0};
+    row_key key{sh.table_id, r.entity_id(), 0, 0};
     if (ngsi::keyed_by_time(r.f)) {
       key.time_state = r.timeinstant_us ? 2 : 1;
       key.time = r.timeinstant_us.value_or(0);

@@ -67,7 +67,7 @@ void check_output(const transform_output& out) {
   KAFNUS_CHECK(out.rows.size() + out.errors.size() <= out.entities + 1);
   for (const auto& r : out.rows) {
     KAFNUS_CHECK(is_identifier(r.table.schema) && is_identifier(r.table.table));
-    KAFNUS_CHECK(!r.columns.empty() && r.columns[0].name == kEntityId && !r.entity_id.empty());
+    KAFNUS_CHECK(!r.columns.empty() && r.columns[0].name == kEntityId && !r.entity_id().empty());
     KAFNUS_CHECK(!r.service.empty());
     if (r.op == operation::remove) {
       KAFNUS_CHECK(r.f == flow::lastdata && r.columns.size() == 1);

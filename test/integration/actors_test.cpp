@@ -118,8 +118,7 @@ class WriterActorTest : public ActorTest {
     r.op = ngsi::operation::insert;
     r.table = {service, "t"};
     r.service = service;
-    r.entity_id = "E" + std::to_string(p);
-    r.columns = {{"entityid", ngsi::value::text_value(r.entity_id)},
+    r.columns = {{"entityid", ngsi::value::text_value("E" + std::to_string(p))},
                  {"timeinstant", ngsi::value::timestamp((1'700'000'000 + from) * 1'000'000)},
                  {"temperature", ngsi::value::number("21.5")}};
     b.bytes = static_cast<std::int64_t>(r.byte_size());

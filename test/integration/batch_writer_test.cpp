@@ -58,7 +58,6 @@ struct writer_fixture {
     r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
     r.table = {schema, f == ngsi::flow::historic ? "t" : "t_lastdata"};
     r.service = schema;
-    r.entity_id = id;
     r.columns = {{"entityid", value::text_value(id)},
                  {"entitytype", value::text_value("T")},
                  {"fiwareservicepath", value::text_value("/")},

@@ -25,7 +25,7 @@ msg::row_batch five_records() {
   for (int r = 0; r < 5; ++r) {
     for (int i = 0; i < rows_per_record[r]; ++i) {
       ngsi::row row;
-      row.entity_id = "R" + std::to_string(r) + "_" + std::to_string(i);
+      row.columns.add(ngsi::kEntityId, ngsi::value_kind::text, "R" + std::to_string(r) + "_" + std::to_string(i));
       b.rows.push_back(row);
     }
     if (r == 1) b.errors.push_back(msg::flow_error{ngsi::flow::historic, ngsi::error_entry{"s", 0, "bad", "q"}});
@@ -56,8 +56,8 @@ TEST(BatchSplit, TwoPartsMakeTheWholeAndChainTheirPositions) {
   EXPECT_EQ(second.source.bytes, 20);
   ASSERT_EQ(first.rows.size(), 3u);
   ASSERT_EQ(second.rows.size(), 4u);
-  EXPECT_EQ(first.rows.back().entity_id, "R2_0");
-  EXPECT_EQ(second.rows.front().entity_id, "R3_0");
+  EXPECT_EQ(first.rows.back().entity_id(), "R2_0");
+  EXPECT_EQ(second.rows.front().entity_id(), "R3_0");
   EXPECT_EQ(first.errors.size(), 1u);
   EXPECT_TRUE(second.errors.empty());
   EXPECT_EQ(first.bytes + second.bytes, whole.bytes);

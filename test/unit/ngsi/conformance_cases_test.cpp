@@ -237,7 +237,7 @@ TEST(Conformance, SpecificRowsOfTheCases) {
   for (const auto& m : deletes) transform(m.value, m.headers, options_for_topic(m.topic), 0, del);
   ASSERT_EQ(del.rows.size(), 3u);
   EXPECT_EQ(del.rows[2].op, operation::remove);
-  EXPECT_EQ(del.rows[2].entity_id, "Sensor1");
+  EXPECT_EQ(del.rows[2].entity_id(), "Sensor1");
 
   const auto geo = read_messages(root / "001_ngsi_types" / "002_geometries" / "messages.jsonl");
   std::size_t geometries = 0;

@@ -64,7 +64,7 @@ TEST(Flows, HistoricAndMutableNeedATimeInstant) {
     // The row it would have been, for the error log.
     ASSERT_TRUE(e.candidate);
     EXPECT_EQ(e.candidate->table.table, f == flow::historic ? "notimeinstant_azul" : "notimeinstant_azul_mutable");
-    EXPECT_EQ(e.candidate->entity_id, "FLOW0");
+    EXPECT_EQ(e.candidate->entity_id(), "FLOW0");
     ASSERT_TRUE(e.candidate->find("temperature").has_value());
     EXPECT_EQ(e.candidate->find("temperature")->val, value::number("25.0"));
     EXPECT_FALSE(e.candidate->timeinstant_us);
@@ -145,7 +145,7 @@ TEST(Flows, LastdataDeleteRemovesByEntityIdOnly) {
   ASSERT_EQ(r.columns.size(), 1u);
   EXPECT_EQ(r.columns[0].name, "entityid");
   EXPECT_EQ(r.columns[0].val, value::text_value("Sensor1"));
-  EXPECT_EQ(r.entity_id, "Sensor1");
+  EXPECT_EQ(r.entity_id(), "Sensor1");
 }
 
 TEST(Flows, EveryDeleteOfANotificationIsARemove) {

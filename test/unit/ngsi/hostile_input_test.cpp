@@ -43,7 +43,7 @@ TEST(HostileInput, SqlInjectionInEveryNameGivesSanitizedIdentifiersAndVerbatimVa
     const row& r = out.rows[0];
     EXPECT_TRUE(is_identifier(r.table.schema)) << r.table.schema;
     EXPECT_TRUE(is_identifier(r.table.table)) << r.table.table;
-    EXPECT_EQ(r.entity_id, kQuoteInjection);
+    EXPECT_EQ(r.entity_id(), kQuoteInjection);
     EXPECT_EQ(r.find("entityid")->val.text, kQuoteInjection);
     EXPECT_EQ(r.find("entitytype")->val.text, "T\"); DROP TABLE y; --");
     EXPECT_EQ(r.find("v")->val.text, kInjection);
@@ -66,7 +66,7 @@ TEST(HostileInput, TenMegabyteValueIsAnErrorNotACrash) {
   const auto out = run(notification(
       {entity("E", "T", {time_instant(), attr("blob", "Text", big)}), entity("F", "T", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 1u);
-  EXPECT_EQ(out.rows[0].entity_id, "F");
+  EXPECT_EQ(out.rows[0].entity_id(), "F");
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message, HasSubstr("attribute 'blob'"));
   EXPECT_THAT(out.errors[0].message, HasSubstr("limits.max_value_bytes"));

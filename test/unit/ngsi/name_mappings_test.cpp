@@ -546,7 +546,7 @@ TEST(NameMappingsTransform, EveryNameIsMappedBeforeTheTableIsNamed) {
   EXPECT_EQ(r.service, "hotels");
   EXPECT_EQ(r.table.schema, "hotels");
   EXPECT_EQ(r.table.table, "rooms_room");
-  EXPECT_EQ(r.entity_id, "suite_12");
+  EXPECT_EQ(r.entity_id(), "suite_12");
   EXPECT_EQ(r.find(kEntityId)->val, value::text_value("suite_12"));
   EXPECT_EQ(r.find(kEntityType)->val, value::text_value("Room"));
   EXPECT_EQ(r.find(kServicePath)->val, value::text_value("/rooms"));
@@ -563,7 +563,7 @@ TEST(NameMappingsTransform, RulesMatchTheHeadersAsSent) {
                        testing::orion_headers("hotel1", "/Suites"));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].table.schema, "hotel1");
-  EXPECT_EQ(out.rows[0].entity_id, "suite.1");
+  EXPECT_EQ(out.rows[0].entity_id(), "suite.1");
 }
 
 TEST(NameMappingsTransform, ErrorsGoToTheMappedServicesErrorLog) {
@@ -604,7 +604,7 @@ TEST(NameMappingsTransform, DeletesUseTheMappedId) {
                        with_rules(kHotel, flow::lastdata), testing::orion_headers("Hotel1", "/Suites"));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].op, operation::remove);
-  EXPECT_EQ(out.rows[0].entity_id, "suite_3");
+  EXPECT_EQ(out.rows[0].entity_id(), "suite_3");
   EXPECT_EQ(out.rows[0].table.table, "rooms_room_lastdata");
 }
 

@@ -39,7 +39,7 @@ TEST(Notification, LegacyEnvelopeWithTheNotificationAsAString) {
       R"({"schema":{"type":"string","optional":false},"payload":)" + testing::json_string(inner) + "}";
   const auto out = run(envelope);
   ASSERT_EQ(out.rows.size(), 1u) << (out.errors.empty() ? "" : out.errors[0].message);
-  EXPECT_EQ(out.rows[0].entity_id, "Sensor1");
+  EXPECT_EQ(out.rows[0].entity_id(), "Sensor1");
   EXPECT_EQ(out.rows[0].table, (table_ref{"test", "simple_sensor"}));
 }
 
@@ -217,7 +217,7 @@ TEST(Notification, ParserStateIsReusedAcrossRecords) {
   for (int i = 0; i < 3; ++i) {
     const auto out = run(notification({entity("S" + std::to_string(i), "T", {time_instant()})}));
     ASSERT_EQ(out.rows.size(), 1u);
-    EXPECT_EQ(out.rows[0].entity_id, "S" + std::to_string(i));
+    EXPECT_EQ(out.rows[0].entity_id(), "S" + std::to_string(i));
   }
 }
 

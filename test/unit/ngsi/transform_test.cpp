@@ -37,7 +37,7 @@ TEST(Transform, BaseColumnsThenAttributesInNotificationOrder) {
   EXPECT_EQ(r.columns[3].val, value::timestamp(testing::kNow));
   EXPECT_EQ(r.columns[3].val.text, "2025-06-26 11:00:00.000000+00");
   EXPECT_EQ(r.service, "test");
-  EXPECT_EQ(r.entity_id, "Sensor1");
+  EXPECT_EQ(r.entity_id(), "Sensor1");
 }
 
 TEST(Transform, EntityIdAndTypeAreKeptAsSent) {
@@ -71,7 +71,7 @@ TEST(Transform, ManyEntitiesManyRows) {
                                      entity("C", "Meter", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 3u);
   EXPECT_EQ(out.entities, 3u);
-  EXPECT_EQ(out.rows[0].entity_id, "A");
+  EXPECT_EQ(out.rows[0].entity_id(), "A");
   EXPECT_EQ(out.rows[2].table, (table_ref{"test", "simple_meter"}));
 }
 
@@ -92,9 +92,9 @@ TEST(Transform, OneBadEntityDoesNotCostTheOthers) {
                                      R"({"type":"T"})", entity("Good2", "T", {time_instant()}), "42",
                                      R"({"id":"NoType"})", entity("Good3", "T", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 3u);
-  EXPECT_EQ(out.rows[0].entity_id, "Good1");
-  EXPECT_EQ(out.rows[1].entity_id, "Good2");
-  EXPECT_EQ(out.rows[2].entity_id, "Good3");
+  EXPECT_EQ(out.rows[0].entity_id(), "Good1");
+  EXPECT_EQ(out.rows[1].entity_id(), "Good2");
+  EXPECT_EQ(out.rows[2].entity_id(), "Good3");
   EXPECT_EQ(out.errors.size(), 5u);
   EXPECT_EQ(out.entities, 8u);
   for (const auto& e : out.errors) EXPECT_EQ(e.service, "test");
@@ -132,7 +132,7 @@ TEST(Transform, AttributeThatIsNotAnObjectIsAnEntityError) {
   const auto out = run(
       notification({entity("E1", "T", {time_instant(), R"("temperature":25)"}), entity("E2", "T", {time_instant()})}));
   ASSERT_EQ(out.rows.size(), 1u);
-  EXPECT_EQ(out.rows[0].entity_id, "E2");
+  EXPECT_EQ(out.rows[0].entity_id(), "E2");
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_THAT(out.errors[0].message,
               HasSubstr("entity 'E1' (type 'T'): attribute 'temperature' is a number, expected an object"));

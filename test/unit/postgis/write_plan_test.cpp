@@ -25,7 +25,6 @@ ngsi::row make_row(ngsi::flow f, const std::string& entity, std::optional<std::i
   r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
   r.table = {"test", table + std::string(ngsi::table_suffix(f))};
   r.service = "test";
-  r.entity_id = entity;
   r.columns.push_back({"entityid", value::text_value(entity)});
   r.columns.push_back({"entitytype", value::text_value("Sensor")});
   r.columns.push_back({"fiwareservicepath", value::text_value("/s")});
@@ -44,7 +43,6 @@ ngsi::row remove_row(const std::string& entity) {
   r.op = ngsi::operation::remove;
   r.table = {"test", "s_sensor_lastdata"};
   r.service = "test";
-  r.entity_id = entity;
   r.columns.push_back({"entityid", value::text_value(entity)});
   return r;
 }
