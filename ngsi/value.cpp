@@ -46,16 +46,20 @@ value value::geometry_from_hex(std::string_view hex) {
   return geometry(std::move(bytes));
 }
 
-void append_hex_upper(std::string& out, std::string_view bytes) {
+char* write_hex_upper(char* out, std::string_view bytes) noexcept {
   static constexpr char kDigits[] = "0123456789ABCDEF";
-  const std::size_t at = out.size();
-  out.resize(at + 2 * bytes.size());
-  char* p = out.data() + at;
   for (char c : bytes) {
     const auto b = static_cast<unsigned char>(c);
-    *p++ = kDigits[b >> 4];
-    *p++ = kDigits[b & 15];
+    *out++ = kDigits[b >> 4];
+    *out++ = kDigits[b & 15];
   }
+  return out;
+}
+
+void append_hex_upper(std::string& out, std::string_view bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 2 * bytes.size());
+  write_hex_upper(out.data() + at, bytes);
 }
 
 std::string hex_upper(std::string_view bytes) {

@@ -64,9 +64,11 @@ struct value_view {
   friend bool operator!=(const value_view& a, const value_view& b) { return !(a == b); }
 };
 
-// Bytes as upper-case hex, as PostGIS prints EWKB.
-std::string hex_upper(std::string_view bytes);
+// Bytes as upper-case hex, as PostGIS prints EWKB: at `out` (2 per byte;
+// returns the end), after `out`'s text, or as a string.
+char* write_hex_upper(char* out, std::string_view bytes) noexcept;
 void append_hex_upper(std::string& out, std::string_view bytes);
+std::string hex_upper(std::string_view bytes);
 
 // The value's text in its PostgreSQL type's input syntax: a geometry's EWKB
 // as hex, any other value's text as it is.

@@ -182,18 +182,6 @@ char* put_numeric(char* p, std::string_view s) {
   return p;
 }
 
-// A geometry's EWKB bytes as the upper-case hex a text column stores.
-char* put_hex(char* p, std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  p = put_be(p, static_cast<std::int32_t>(2 * bytes.size()));
-  for (char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    *p++ = kDigits[b >> 4];
-    *p++ = kDigits[b & 15];
-  }
-  return p;
-}
-
 // Writes one value (its length, then its bytes; -1 for NULL), at most
 // most_bytes(v); returns the end, or null when it cannot be written
 // exactly.
@@ -201,7 +189,9 @@ char* put_value(char* p, binary_format f, const ngsi::value_view& v) {
   if (v.kind == ngsi::value_kind::null) return put_be(p, std::int32_t{-1});
   switch (f) {
     case binary_format::bytes:
-      if (v.kind == ngsi::value_kind::geometry) return put_hex(p, v.text);
+      if (v.kind == ngsi::value_kind::geometry) {  // the upper-case hex a text column stores
+        return ngsi::write_hex_upper(put_be(p, static_cast<std::int32_t>(2 * v.text.size())), v.text);
+      }
       return put_bytes(put_be(p, static_cast<std::int32_t>(v.text.size())), v.text);
     case binary_format::boolean:
       if (v.text != "true" && v.text != "false") return nullptr;
