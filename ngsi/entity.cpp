@@ -258,7 +258,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     if (time_instant && v.kind == value_kind::null && !keyed_by_time(f)) continue;
     r.columns.add(a.column, v.kind, v.text, v.micros);
   }
-  r.columns.shrink_to_fit();
+  r.columns.seal();
 
   if (problems > 0) {
     std::string message = name() + ": " + first_problem;

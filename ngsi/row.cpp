@@ -1,6 +1,142 @@
 #include "ngsi/row.hpp"
 
+#include <cstring>
+#include <unordered_map>
+#include <utility>
+
 namespace kafnus::ngsi {
+
+namespace {
+
+// A hash of names and kinds, eight bytes per step (a call of std::hash per
+// name cost more than the rest of seal()).
+struct names_hash {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL;
+  void mix(std::uint64_t v) noexcept {
+    h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 32;
+  }
+  void add(std::string_view s, value_kind kind) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, 8);
+      mix(w);
+    }
+    std::uint64_t tail = 0;
+    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+    mix(tail ^ (static_cast<std::uint64_t>(s.size()) << 56) ^ (static_cast<std::uint64_t>(kind) << 48));
+  }
+};
+
+// This thread's layouts by hash: the rows of one shape sealed on one thread
+// share one. Bounded in layouts and in bytes, as shapes come from message
+// content: past either bound it starts again (rows keep the layouts they
+// hold alive), and a layout of more than a sixteenth of the bytes is not
+// kept at all (its row has it to itself).
+class layout_cache {
+ public:
+  static constexpr std::size_t kMaxLayouts = 1024;
+  static constexpr std::size_t kMaxBytes = std::size_t{1} << 20;
+
+  template <class Same, class Make>
+  std::shared_ptr<const column_layout> get(std::size_t hash, std::size_t bytes, Same&& same, Make&& make) {
+    if (bytes > kMaxBytes / 16) return make();
+    auto range = by_hash_.equal_range(hash);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (same(*it->second)) return it->second;
+    }
+    if (by_hash_.size() >= kMaxLayouts || bytes_ + bytes > kMaxBytes) {
+      by_hash_.clear();
+      bytes_ = 0;
+    }
+    bytes_ += bytes;
+    return by_hash_.emplace(hash, make())->second;
+  }
+
+ private:
+  std::unordered_multimap<std::size_t, std::shared_ptr<const column_layout>> by_hash_;
+  std::size_t bytes_ = 0;  // the layouts' names and kinds
+};
+
+layout_cache& this_thread_layouts() {
+  thread_local layout_cache cache;
+  return cache;
+}
+
+}  // namespace
+
+void column_list::seal() {
+  const std::size_t n = slots_.size();
+  if (layout_ || n == 0) return;
+  names_hash h;
+  std::size_t names_size = 0;
+  for (const auto& s : slots_) {
+    h.add(std::string_view(bytes_).substr(s.at, s.name_size), s.kind);
+    names_size += s.name_size;
+  }
+  const auto hash = static_cast<std::size_t>(h.h);
+  const std::size_t packed_size = 4 * n + bytes_.size() - names_size;
+  if (packed_size > kMaxBytes) {  // ends are 32-bit: such a row stays as it is, without room to spare
+    bytes_.shrink_to_fit();
+    slots_.shrink_to_fit();
+    return;
+  }
+  auto name_of = [this](const slot& s) { return std::string_view(bytes_).substr(s.at, s.name_size); };
+  auto same = [&](const column_layout& l) {
+    if (l.size() != n) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (l.kinds[i] != slots_[i].kind || l.name(i) != name_of(slots_[i])) return false;
+    }
+    return true;
+  };
+  auto make = [&] {
+    auto l = std::make_shared<column_layout>();
+    l->names.reserve(names_size);
+    l->name_ends.reserve(n);
+    l->kinds.reserve(n);
+    for (const auto& s : slots_) {
+      l->names.append(name_of(s));
+      l->name_ends.push_back(static_cast<std::uint32_t>(l->names.size()));
+      l->kinds.push_back(s.kind);
+    }
+    l->hash = hash;
+    return std::shared_ptr<const column_layout>(std::move(l));
+  };
+  auto layout = this_thread_layouts().get(hash, names_size + 5 * n, same, make);
+  std::string packed(packed_size, '\0');
+  char* const out = packed.data();
+  std::size_t used = 4 * n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t text_at = std::size_t{slots_[i].at} + slots_[i].name_size;
+    const std::size_t text_end = i + 1 < n ? slots_[i + 1].at : bytes_.size();
+    std::memcpy(out + used, bytes_.data() + text_at, text_end - text_at);
+    used += text_end - text_at;
+    const auto end = static_cast<std::uint32_t>(used);
+    std::memcpy(out + 4 * i, &end, sizeof end);
+  }
+  bytes_.swap(packed);  // (a move assignment of a short text would keep this buffer's room)
+  std::vector<slot>().swap(slots_);
+  layout_ = std::move(layout);
+}
+
+void column_list::unseal() {
+  const std::size_t n = layout_->size();
+  std::vector<slot> slots;
+  slots.reserve(n + 1);
+  std::string building;
+  building.reserve(layout_->names.size() + bytes_.size() - 4 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t text_at = i == 0 ? 4 * n : end_of(i - 1);
+    slots.push_back(slot{static_cast<std::uint32_t>(building.size()),
+                         static_cast<std::uint32_t>(layout_->name(i).size()), layout_->kinds[i]});
+    building.append(layout_->name(i));
+    building.append(bytes_, text_at, end_of(i) - text_at);
+  }
+  slots_ = std::move(slots);
+  bytes_ = std::move(building);
+  layout_.reset();
+}
 
 std::optional<column_view> row::find(std::string_view name) const {
   for (const auto c : columns) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,14 +39,31 @@ struct column_view {
   value_view val;
 };
 
-// A row's columns in one buffer: every name and text one after the other
-// (a timestamp's instant, 8 bytes, after its text), and a 12-byte slot per
-// column that says where they start. A row takes about the bytes of its
-// texts plus 12 per column, in two allocations, instead of
-// a name and a value object (80 bytes) per column and an allocation for
-// every text longer than 15 bytes (timestamps, geometries, most strings).
-// The writer reads it front to back and frees it in one go. Append-only:
-// a row's columns never change once added.
+// The names and kinds of a row's columns, in order: what rows of one shape
+// share (column_list::seal). Immutable once shared.
+struct column_layout {
+  std::string names;                     // one after the other
+  std::vector<std::uint32_t> name_ends;  // where each name ends in `names`
+  std::vector<value_kind> kinds;
+  std::size_t hash = 0;  // of the names and kinds (layout_hash)
+
+  std::size_t size() const noexcept { return kinds.size(); }
+  std::string_view name(std::size_t i) const noexcept {
+    const std::size_t begin = i == 0 ? 0 : name_ends[i - 1];
+    return std::string_view(names).substr(begin, name_ends[i] - begin);
+  }
+};
+
+// A row's columns in one buffer. While a row is built, every name and text
+// one after the other (a timestamp's instant, 8 bytes, after its text), and
+// a 12-byte slot per column that says where they start. Once sealed (seal(),
+// when the transform has finished the row), the names and kinds move to a
+// column_layout shared with every row of the same columns (interned per
+// thread), and the buffer keeps a 4-byte end per column, then the texts:
+// a row takes about the bytes of its texts plus 4 per column, in one
+// allocation. The writer reads it front to back and frees it in one go.
+// Append-only: a row's columns never change once added (adding to a sealed
+// list unseals it first).
 class column_list {
  public:
   column_list() = default;
@@ -54,11 +72,13 @@ class column_list {
   }
 
   void reserve(std::size_t columns, std::size_t bytes) {
+    if (layout_) unseal();
     slots_.reserve(columns);
     bytes_.reserve(bytes);
   }
   void push_back(const column& c) { add(c.name, c.val.kind, c.val.text, c.val.micros); }
   void add(std::string_view name, value_kind kind, std::string_view text, std::int64_t micros = 0) {
+    if (layout_) unseal();
     const bool instant = kind == value_kind::timestamp;
     if (bytes_.size() + name.size() + text.size() + (instant ? sizeof micros : 0) > kMaxBytes) {
       throw std::length_error("a row's names and values exceed 4 GiB");
@@ -68,33 +88,48 @@ class column_list {
     bytes_.append(text);
     if (instant) bytes_.append(reinterpret_cast<const char*>(&micros), sizeof micros);
   }
-  // Gives back what reserve() set aside beyond what was used.
-  void shrink_to_fit() {
-    if (bytes_.capacity() - bytes_.size() > 32) bytes_.shrink_to_fit();
-    slots_.shrink_to_fit();
-  }
+  // The row is complete: its names and kinds go to the shared layout of its
+  // shape (this thread's, or a new one), its buffer keeps only the texts,
+  // without room to spare.
+  void seal();
+  bool sealed() const noexcept { return layout_ != nullptr; }
+  // The shared layout once sealed (rows of one shape sealed on one thread
+  // share one), else null.
+  const column_layout* layout() const noexcept { return layout_.get(); }
 
-  std::size_t size() const noexcept { return slots_.size(); }
-  bool empty() const noexcept { return slots_.empty(); }
+  std::size_t size() const noexcept { return layout_ ? layout_->size() : slots_.size(); }
+  bool empty() const noexcept { return size() == 0; }
   // Const, so that assigning to a column of a row does not compile (it
   // would change a copy): rows are built with add(), never changed.
   const column_view operator[](std::size_t i) const noexcept {  // NOLINT(readability-const-return-type)
-    const slot& s = slots_[i];
-    const std::size_t text_at = std::size_t{s.at} + s.name_size;
-    std::size_t text_end = i + 1 < slots_.size() ? slots_[i + 1].at : bytes_.size();
+    value_kind kind;
+    std::string_view name;
+    std::size_t text_at;
+    std::size_t text_end;
+    if (layout_) {
+      kind = layout_->kinds[i];
+      name = layout_->name(i);
+      text_at = i == 0 ? 4 * layout_->size() : end_of(i - 1);
+      text_end = end_of(i);
+    } else {
+      const slot& s = slots_[i];
+      kind = s.kind;
+      name = std::string_view(bytes_).substr(s.at, s.name_size);
+      text_at = std::size_t{s.at} + s.name_size;
+      text_end = i + 1 < slots_.size() ? slots_[i + 1].at : bytes_.size();
+    }
     std::int64_t micros = 0;
-    if (s.kind == value_kind::timestamp) {
+    if (kind == value_kind::timestamp) {
       text_end -= sizeof micros;
       std::memcpy(&micros, bytes_.data() + text_end, sizeof micros);
     }
-    const std::string_view all(bytes_);
-    return column_view{all.substr(s.at, s.name_size),
-                       value_view{s.kind, all.substr(text_at, text_end - text_at), micros}};
+    return column_view{name, value_view{kind, std::string_view(bytes_).substr(text_at, text_end - text_at), micros}};
   }
   const column_view back() const noexcept {  // NOLINT(readability-const-return-type)
-    return (*this)[slots_.size() - 1];
+    return (*this)[size() - 1];
   }
-  // Heap bytes the list holds.
+  // Heap bytes the list holds (a shared layout counts for nothing: rows of
+  // its shape share it).
   std::size_t heap_bytes() const noexcept { return slots_.capacity() * sizeof(slot) + bytes_.capacity(); }
 
   class const_iterator {
@@ -123,18 +158,28 @@ class column_list {
     std::size_t i_;
   };
   const_iterator begin() const noexcept { return {this, 0}; }
-  const_iterator end() const noexcept { return {this, slots_.size()}; }
+  const_iterator end() const noexcept { return {this, size()}; }
 
  private:
-  static constexpr std::size_t kMaxBytes = 0xffffffffu;  // a slot's offsets are 32-bit
+  static constexpr std::size_t kMaxBytes = 0xffffffffu;  // offsets are 32-bit
   struct slot {
     std::uint32_t at = 0;  // where the name starts in bytes_; the text follows it
     std::uint32_t name_size = 0;
     value_kind kind = value_kind::null;
   };
   static_assert(sizeof(slot) == 12);
-  std::vector<slot> slots_;
+  // Sealed: where column i's text (and instant) ends in bytes_.
+  std::size_t end_of(std::size_t i) const noexcept {
+    std::uint32_t e = 0;
+    std::memcpy(&e, bytes_.data() + 4 * i, sizeof e);
+    return e;
+  }
+  // Back to the building form (names and slots in this list).
+  void unseal();
+
+  std::vector<slot> slots_;  // building only
   std::string bytes_;
+  std::shared_ptr<const column_layout> layout_;  // sealed only
 };
 
 struct row {

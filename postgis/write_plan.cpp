@@ -43,6 +43,8 @@ struct fnv1a {
 // same order.
 bool same_shape(const ngsi::row& a, const ngsi::row& b) {
   if (a.op != b.op || a.f != b.f || a.columns.size() != b.columns.size() || a.table != b.table) return false;
+  // Rows sealed on one processor share their layout: the same names and kinds.
+  if (a.columns.layout() != nullptr && a.columns.layout() == b.columns.layout()) return true;
   for (std::size_t i = 0; i < a.columns.size(); ++i) {
     if (a.columns[i].val.kind != b.columns[i].val.kind || a.columns[i].name != b.columns[i].name) return false;
   }
@@ -79,6 +81,10 @@ std::uint64_t shape_hash(const ngsi::row& r) {
   h.add(r.table.table);
   h.add_byte(static_cast<unsigned char>(r.op));
   h.add_byte(static_cast<unsigned char>(r.f));
+  if (const auto* layout = r.columns.layout()) {
+    h.mix(layout->hash);  // its names and kinds, hashed once when the row was sealed
+    return h.h;
+  }
   for (const auto& c : r.columns) {
     h.add(c.name);
     h.add_byte(static_cast<unsigned char>(c.val.kind));

@@ -1,6 +1,6 @@
 // A row's columns in one buffer (ngsi::column_list): every name and text
-// comes back as it was added, whatever its length, and a copy of a row reads
-// its own buffer.
+// comes back as it was added, whatever its length, before and after the
+// row is sealed, and a copy of a row reads its own buffer.
 
 #include <gtest/gtest.h>
 
@@ -41,6 +41,18 @@ void expect_sample(const row& r) {
   EXPECT_EQ(r.columns.back().val.text, std::string_view("a\0b", 3));
 }
 
+// The sample's columns, then one more: "later", text "l".
+void expect_sample_but_last(const row& r) {
+  ASSERT_EQ(r.columns.size(), 8u);
+  EXPECT_EQ(r.columns[7].name, "later");
+  EXPECT_EQ(r.columns[7].val, value::text_value("l"));
+  const row s = sample();
+  for (std::size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(r.columns[i].name, s.columns[i].name);
+    EXPECT_EQ(r.columns[i].val, s.columns[i].val);
+  }
+}
+
 TEST(ColumnList, EveryNameAndTextComesBackAsAdded) {
   const row r = sample();
   expect_sample(r);
@@ -72,7 +84,7 @@ TEST(ColumnList, AReservedRowGivesBackWhatItDidNotUse) {
   r.columns.reserve(2, std::size_t{64} * 1024);
   r.columns.add("a", value_kind::text, "b");
   const auto reserved = r.byte_size();
-  r.columns.shrink_to_fit();
+  r.columns.seal();
   EXPECT_LT(r.byte_size() + std::size_t{60} * 1024, reserved);
   EXPECT_EQ(r.columns[0].val.text, "b");
 }
@@ -92,20 +104,97 @@ TEST(ColumnList, AnInstantComesBackWhereverItsColumnIs) {
   EXPECT_EQ(l[2].val.micros, 253402300799999999);
 }
 
-TEST(ColumnList, AColumnTakesItsTextsAndTwelveBytes) {
+TEST(ColumnList, ASealedColumnTakesItsTextAndFourBytes) {
   column_list l;
   l.reserve(100, 200);
-  for (int i = 0; i < 100; ++i) l.add("n", value_kind::number, "1");
-  l.shrink_to_fit();
-  EXPECT_LE(l.heap_bytes(), std::size_t{100} * (12 + 2) + 32) << "a rows' columns are most of what is in flight";
+  for (int i = 0; i < 100; ++i) l.add("name" + std::to_string(i), value_kind::number, "1");
+  l.seal();
+  EXPECT_LE(l.heap_bytes(), std::size_t{100} * (4 + 1) + 32) << "a rows' columns are most of what is in flight";
+  EXPECT_EQ(l[42].name, "name42");
+  EXPECT_EQ(l[42].val, value::number("1"));
+}
+
+TEST(ColumnList, ASealedRowReadsAsItWasBuilt) {
+  row r = sample();
+  r.columns.seal();
+  ASSERT_TRUE(r.columns.sealed());
+  expect_sample(r);
+  const row copy = r;
+  row moved = std::move(r);
+  expect_sample(copy);
+  expect_sample(moved);
+  EXPECT_EQ(moved.entity_id(), "urn:ngsi-ld:Sensor:0001");
+  ASSERT_TRUE(moved.find("recvtime").has_value());
+  EXPECT_EQ(moved.find("recvtime")->val.micros, 1735689600500000);
+}
+
+TEST(ColumnList, RowsOfOneShapeShareTheirNames) {
+  row a = sample();
+  row b = sample();
+  row other = sample();
+  other.columns.add("extra", value_kind::text, "x");
+  row kind = row{};
+  kind.columns.add(kEntityId, value_kind::text, "e");
+  kind.columns.add("v", value_kind::text, "1");
+  row number = row{};
+  number.columns.add(kEntityId, value_kind::text, "e");
+  number.columns.add("v", value_kind::number, "1");
+  for (row* r : {&a, &b, &other, &kind, &number}) r->columns.seal();
+  ASSERT_NE(a.columns.layout(), nullptr);
+  EXPECT_EQ(a.columns.layout(), b.columns.layout());
+  EXPECT_NE(a.columns.layout(), other.columns.layout()) << "one column more";
+  EXPECT_NE(kind.columns.layout(), number.columns.layout()) << "the same names, another kind";
+  EXPECT_EQ(number.columns[1].val, value::number("1"));
+}
+
+TEST(ColumnList, AColumnAddedToASealedRowUnsealsIt) {
+  row r = sample();
+  r.columns.seal();
+  r.columns.add("later", value_kind::text, "l");
+  EXPECT_FALSE(r.columns.sealed());
+  expect_sample_but_last(r);
+}
+
+TEST(ColumnList, AHugeLayoutIsNotKeptForOtherRows) {
+  auto huge = [] {
+    row r;
+    r.columns.add(kEntityId, value_kind::text, "e");
+    for (int i = 0; i < 2000; ++i) r.columns.add(std::string(40, 'a') + std::to_string(i), value_kind::number, "1");
+    r.columns.seal();
+    return r;
+  };
+  const row a = huge();
+  const row b = huge();
+  ASSERT_TRUE(a.columns.sealed());
+  EXPECT_NE(a.columns.layout(), b.columns.layout()) << "80 KB of names: the thread does not keep them";
+  EXPECT_EQ(b.columns[2000].name, std::string(40, 'a') + "1999");
+  EXPECT_EQ(b.columns[2000].val, value::number("1"));
+}
+
+TEST(ColumnList, ManyShapesStillReadBackPastTheBoundOfShared) {
+  std::vector<row> rows;
+  for (int i = 0; i < 3000; ++i) {  // more shapes than a thread keeps
+    row r;
+    r.columns.add(kEntityId, value_kind::text, "e" + std::to_string(i));
+    r.columns.add("a" + std::to_string(i), value_kind::number, std::to_string(i));
+    r.columns.seal();
+    rows.push_back(std::move(r));
+  }
+  for (int i = 0; i < 3000; ++i) {
+    const auto& r = rows[static_cast<std::size_t>(i)];
+    ASSERT_EQ(r.columns.size(), 2u);
+    EXPECT_EQ(r.columns[1].name, "a" + std::to_string(i));
+    EXPECT_EQ(r.columns[1].val, value::number(std::to_string(i)));
+    EXPECT_EQ(r.entity_id(), "e" + std::to_string(i));
+  }
 }
 
 TEST(ColumnList, ByteSizeCountsTheTextsOnce) {
   row small = sample();
-  small.columns.shrink_to_fit();
+  small.columns.seal();
   row large = sample();
   large.columns.add("more", value_kind::text, std::string(100000, 'y'));
-  large.columns.shrink_to_fit();
+  large.columns.seal();
   // The 100,000 bytes, once (no copy per column, no name object per column).
   EXPECT_GE(large.byte_size(), small.byte_size() + 100000);
   EXPECT_LT(large.byte_size(), small.byte_size() + std::size_t{2} * 100000);
