@@ -4,30 +4,11 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text/word_hash.hpp"
+
 namespace kafnus::ngsi {
 
 namespace {
-
-// A hash of names and kinds, eight bytes per step (a call of std::hash per
-// name cost more than the rest of seal()).
-struct names_hash {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL;
-  void mix(std::uint64_t v) noexcept {
-    h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 32;
-  }
-  void add(std::string_view s, value_kind kind) noexcept {
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, 8);
-      mix(w);
-    }
-    std::uint64_t tail = 0;
-    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
-    mix(tail ^ (static_cast<std::uint64_t>(s.size()) << 56) ^ (static_cast<std::uint64_t>(kind) << 48));
-  }
-};
 
 // This thread's layouts by hash: the rows of one shape sealed on one thread
 // share one. Bounded in layouts and in bytes, as shapes come from message
@@ -69,10 +50,11 @@ layout_cache& this_thread_layouts() {
 void column_list::seal() {
   const std::size_t n = slots_.size();
   if (layout_ || n == 0) return;
-  names_hash h;
+  text::word_hash h;
   std::size_t names_size = 0;
   for (const auto& s : slots_) {
-    h.add(std::string_view(bytes_).substr(s.at, s.name_size), s.kind);
+    h.add(std::string_view(bytes_).substr(s.at, s.name_size));
+    h.add_byte(static_cast<unsigned char>(s.kind));
     names_size += s.name_size;
   }
   const auto hash = static_cast<std::size_t>(h.h);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "text/word_hash.hpp"
+
 namespace kafnus::postgis {
 namespace {
 
@@ -51,32 +53,9 @@ bool same_shape(const ngsi::row& a, const ngsi::row& b) {
   return true;
 }
 
-// The hash that finds a row's shape among those seen (same_shape decides):
-// eight bytes per step. (FNV-1a's byte-by-byte multiply chain over every
-// column name was a seventh of the writer's CPU in a lastdata catch-up.)
-struct word_hash {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL;
-  void mix(std::uint64_t v) {
-    h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 29;
-  }
-  void add_byte(unsigned char b) { mix(0x100U | b); }
-  // One field of several: its length goes with its last word.
-  void add(std::string_view s) {
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, 8);
-      mix(w);
-    }
-    std::uint64_t tail = 0;
-    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view's data may be null)
-    mix(tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
-  }
-};
-
+// The hash that finds a row's shape among those seen (same_shape decides).
 std::uint64_t shape_hash(const ngsi::row& r) {
-  word_hash h;
+  text::word_hash h;
   h.add(r.table.schema);
   h.add(r.table.table);
   h.add_byte(static_cast<unsigned char>(r.op));
