@@ -45,7 +45,7 @@ struct column_layout {
   std::string names;                     // one after the other
   std::vector<std::uint32_t> name_ends;  // where each name ends in `names`
   std::vector<value_kind> kinds;
-  std::size_t hash = 0;  // of the names and kinds (layout_hash)
+  std::size_t hash = 0;  // of the names and kinds (text::word_hash, seal())
 
   std::size_t size() const noexcept { return kinds.size(); }
   std::string_view name(std::size_t i) const noexcept {
@@ -128,9 +128,14 @@ class column_list {
   const column_view back() const noexcept {  // NOLINT(readability-const-return-type)
     return (*this)[size() - 1];
   }
-  // Heap bytes the list holds (a shared layout counts for nothing: rows of
-  // its shape share it).
-  std::size_t heap_bytes() const noexcept { return slots_.capacity() * sizeof(slot) + bytes_.capacity(); }
+  // Heap bytes the list holds (a layout only when no other row or cache
+  // holds it: a shape's rows share theirs, a layout too large to keep is
+  // its row's own).
+  std::size_t heap_bytes() const noexcept {
+    const std::size_t own_layout =
+        layout_ && layout_.use_count() == 1 ? layout_->names.size() + 5 * layout_->size() : 0;
+    return slots_.capacity() * sizeof(slot) + bytes_.capacity() + own_layout;
+  }
 
   class const_iterator {
    public:

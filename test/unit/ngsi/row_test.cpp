@@ -167,6 +167,7 @@ TEST(ColumnList, AHugeLayoutIsNotKeptForOtherRows) {
   const row b = huge();
   ASSERT_TRUE(a.columns.sealed());
   EXPECT_NE(a.columns.layout(), b.columns.layout()) << "80 KB of names: the thread does not keep them";
+  EXPECT_GT(a.byte_size(), std::size_t{80000}) << "the row's own layout counts in its size";
   EXPECT_EQ(b.columns[2000].name, std::string(40, 'a') + "1999");
   EXPECT_EQ(b.columns[2000].val, value::number("1"));
 }
