@@ -7,6 +7,7 @@
 
 #include <simdjson.h>
 
+#include "text/ascii.hpp"
 #include "text/utf8.hpp"
 
 namespace kafnus::ngsi {
@@ -109,18 +110,11 @@ thread_state& state() {
 constexpr std::size_t kKeepBytes = std::size_t{4} << 20;
 constexpr std::size_t kKeepNodes = std::size_t{1} << 16;
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The four hex digits at p as a number, or -1.
 long hex4(const char* p) noexcept {
   long v = 0;
   for (int i = 0; i < 4; ++i) {
-    const int d = hex_digit(p[i]);
+    const int d = text::hex_digit_value(p[i]);
     if (d < 0) return -1;
     v = v * 16 + d;
   }

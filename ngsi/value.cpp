@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "ngsi/timestamp.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus::ngsi {
 
@@ -23,23 +24,12 @@ value value::timestamp(std::int64_t micros_since_epoch) {
   return {value_kind::timestamp, format_utc(micros_since_epoch), micros_since_epoch};
 }
 
-namespace {
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 value value::geometry_from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0) throw std::invalid_argument("hex EWKB has an odd number of digits");
   std::string bytes(hex.size() / 2, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
+    const int hi = text::hex_digit_value(hex[2 * i]);
+    const int lo = text::hex_digit_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) throw std::invalid_argument("hex EWKB holds a character that is not a hex digit");
     bytes[i] = static_cast<char>(hi * 16 + lo);
   }

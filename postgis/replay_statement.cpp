@@ -6,6 +6,7 @@
 #include "ngsi/row.hpp"
 #include "postgis/error_log.hpp"
 #include "postgis/statements.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus::postgis {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 constexpr std::string_view kNotAStatement = "-- not a statement";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); }
+bool is_hex(char c) { return text::hex_digit_value(c) >= 0; }
 
 // ngsi::format_utc's output: digits and "-: .+", " BC" before year 1.
 bool is_instant_text(std::string_view s) {
