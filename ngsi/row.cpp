@@ -90,10 +90,10 @@ void column_list::seal() {
   char* const out = packed.data();
   std::size_t used = 4 * n;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t text_at = std::size_t{slots_[i].at} + slots_[i].name_size;
-    const std::size_t text_end = i + 1 < n ? slots_[i + 1].at : bytes_.size();
-    std::memcpy(out + used, bytes_.data() + text_at, text_end - text_at);
-    used += text_end - text_at;
+    const std::size_t text_at = text_begin(i);
+    const std::size_t size = text_stop(i) - text_at;
+    std::memcpy(out + used, bytes_.data() + text_at, size);
+    used += size;
     const auto end = static_cast<std::uint32_t>(used);
     std::memcpy(out + 4 * i, &end, sizeof end);
   }
@@ -109,14 +109,14 @@ void column_list::unseal() {
   std::string building;
   building.reserve(layout_->names.size() + bytes_.size() - 4 * n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t text_at = i == 0 ? 4 * n : end_of(i - 1);
+    const std::size_t text_at = text_begin(i);
     slots.push_back(slot{static_cast<std::uint32_t>(building.size()),
                          static_cast<std::uint32_t>(layout_->name(i).size()), layout_->kinds[i]});
     building.append(layout_->name(i));
-    building.append(bytes_, text_at, end_of(i) - text_at);
+    building.append(bytes_, text_at, text_stop(i) - text_at);
   }
   slots_ = std::move(slots);
-  bytes_ = std::move(building);
+  bytes_.swap(building);  // (as in seal(): a move assignment could keep the old buffer's room)
   layout_.reset();
 }
 

@@ -102,22 +102,11 @@ class column_list {
   // Const, so that assigning to a column of a row does not compile (it
   // would change a copy): rows are built with add(), never changed.
   const column_view operator[](std::size_t i) const noexcept {  // NOLINT(readability-const-return-type)
-    value_kind kind;
-    std::string_view name;
-    std::size_t text_at;
-    std::size_t text_end;
-    if (layout_) {
-      kind = layout_->kinds[i];
-      name = layout_->name(i);
-      text_at = i == 0 ? 4 * layout_->size() : end_of(i - 1);
-      text_end = end_of(i);
-    } else {
-      const slot& s = slots_[i];
-      kind = s.kind;
-      name = std::string_view(bytes_).substr(s.at, s.name_size);
-      text_at = std::size_t{s.at} + s.name_size;
-      text_end = i + 1 < slots_.size() ? slots_[i + 1].at : bytes_.size();
-    }
+    const value_kind kind = layout_ ? layout_->kinds[i] : slots_[i].kind;
+    const std::string_view name =
+        layout_ ? layout_->name(i) : std::string_view(bytes_).substr(slots_[i].at, slots_[i].name_size);
+    const std::size_t text_at = text_begin(i);
+    std::size_t text_end = text_stop(i);
     std::int64_t micros = 0;
     if (kind == value_kind::timestamp) {
       text_end -= sizeof micros;
@@ -173,8 +162,17 @@ class column_list {
     value_kind kind = value_kind::null;
   };
   static_assert(sizeof(slot) == 12);
-  // Sealed: where column i's text (and instant) ends in bytes_.
-  std::size_t end_of(std::size_t i) const noexcept {
+  // Where column i's text begins in bytes_, and where it ends (with its
+  // instant, when it has one), in either form.
+  std::size_t text_begin(std::size_t i) const noexcept {
+    if (!layout_) return std::size_t{slots_[i].at} + slots_[i].name_size;
+    return i == 0 ? 4 * layout_->size() : sealed_end(i - 1);
+  }
+  std::size_t text_stop(std::size_t i) const noexcept {
+    if (layout_) return sealed_end(i);
+    return i + 1 < slots_.size() ? slots_[i + 1].at : bytes_.size();
+  }
+  std::size_t sealed_end(std::size_t i) const noexcept {
     std::uint32_t e = 0;
     std::memcpy(&e, bytes_.data() + 4 * i, sizeof e);
     return e;
