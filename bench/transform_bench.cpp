@@ -190,14 +190,17 @@ writer_us writer_work_us(const std::vector<kafnus::ngsi::row>& rows, int rounds,
 int main(int argc, char** argv) {
   std::size_t n = 20000;
   int rounds = 7;
+  bool simple_only = false;  // --simple: only the simple notifications (to profile that path alone)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--notifications" && i + 1 < argc) {
       n = std::stoul(argv[++i]);
     } else if (a == "--rounds" && i + 1 < argc) {
       rounds = std::stoi(argv[++i]);
+    } else if (a == "--simple") {
+      simple_only = true;
     } else {
-      std::cerr << "usage: kafnus-transform-bench [--notifications N] [--rounds R]\n";
+      std::cerr << "usage: kafnus-transform-bench [--notifications N] [--rounds R] [--simple]\n";
       return 2;
     }
   }
@@ -209,7 +212,7 @@ int main(int argc, char** argv) {
   std::vector<input> inputs;
   inputs.reserve(n);
   std::size_t bytes = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
+  for (std::uint64_t i = 0; i < (simple_only ? 0 : n); ++i) {
     auto note = w.make(i, 1);
     const auto& k = w.kinds()[note.kind];
     bytes += note.body.size();
@@ -249,6 +252,13 @@ int main(int argc, char** argv) {
       out.errors.clear();
     });
   };
+  if (simple_only) {
+    std::cout << std::fixed << std::setprecision(2) << "simple notifications (" << simple_shape.attributes()
+              << " attributes, a geo:json point, " << simple_bytes / n << " bytes): parse_json_object "
+              << parse_us(simple) << " µs, transform historic " << transform_us(simple, kafnus::ngsi::flow::historic)
+              << " µs per notification\n";
+    return sink == 0 ? 1 : 0;
+  }
   std::cout << "notifications: " << n << ", " << bytes / n << " bytes each on average, best of " << rounds
             << " rounds\n";
   std::cout << std::fixed << std::setprecision(2) << "parse_json_object: " << parse_us(inputs)
