@@ -1,7 +1,6 @@
 #include "ngsi/entity.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -12,6 +11,7 @@
 #include "ngsi/text.hpp"
 #include "ngsi/timestamp.hpp"
 #include "ngsi/value_typing.hpp"
+#include "text/ascii.hpp"
 
 namespace kafnus::ngsi {
 namespace {
@@ -57,12 +57,28 @@ std::string identity(const json_tree& t, std::uint32_t entity, const char* membe
 
 struct attribute {
   std::uint32_t node;
-  std::string column;  // lower-cased name (after name mappings)
-  bool rejected;       // its name already made it an error
-  bool mapped;         // a name-mapping rule matched it: `type` is its NGSI type
+  std::string_view column;  // lower-cased name (after name mappings), in this thread's entity_scratch
+  bool rejected;            // its name already made it an error
+  bool mapped;              // a name-mapping rule matched it: `type` is its NGSI type
   std::string_view type;
-  std::size_t column_hash;  // of `column`: most pairs of columns differ in it
+  std::uint64_t column_hash;  // of `column`: most pairs of columns differ in it
+  std::uint32_t column_end;   // where `column` ends in entity_scratch::columns
 };
+
+// What entity_to_row reuses from one entity to the next on a thread, so
+// that building a row allocates only the row: the attributes' lower-cased
+// names one after the other, the text a value's typing made, the columns.
+struct entity_scratch {
+  std::vector<attribute> attrs;
+  std::string columns;
+  std::string typed;
+  column_builder builder;
+};
+
+entity_scratch& this_thread_scratch() {
+  thread_local entity_scratch s;
+  return s;
+}
 
 // The text of recvtime: one instant for every row of a batch, formatted once.
 const std::string& recv_time_text(std::int64_t micros) {
@@ -167,8 +183,10 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   }
   r.op = f == flow::historic ? operation::insert : operation::upsert;
 
-  std::vector<attribute> attrs;
-  attrs.reserve(e.count);
+  entity_scratch& scratch = this_thread_scratch();
+  std::vector<attribute>& attrs = scratch.attrs;
+  attrs.clear();
+  scratch.columns.clear();
   for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = tree.at(c).next) {
     std::string_view key = tree.at(c).key;
     if (is_reserved_member(key)) continue;
@@ -178,9 +196,21 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       ngsi_type = declared_type(tree, c);
       renamed = map_attribute(*mapped.rule, key, ngsi_type);
     }
-    std::string column = to_lower_ascii(key);
-    const std::size_t hash = std::hash<std::string_view>{}(column);
-    attrs.push_back({c, std::move(column), false, renamed, renamed ? ngsi_type : std::string_view(), hash});
+    text::append_lower_ascii(scratch.columns, key);
+    attrs.push_back({c,
+                     {},
+                     false,
+                     renamed,
+                     renamed ? ngsi_type : std::string_view(),
+                     0,
+                     static_cast<std::uint32_t>(scratch.columns.size())});
+  }
+  // Views of the names once every name is in (the buffer may have grown).
+  std::size_t at = 0;
+  for (auto& a : attrs) {
+    a.column = std::string_view(scratch.columns).substr(at, a.column_end - at);
+    at = a.column_end;
+    a.column_hash = column_builder::name_hash(a.column);
   }
   const auto max_attributes = static_cast<std::size_t>(std::max(rc.options.lim.max_attributes, 0));
   if (attrs.size() > max_attributes) {
@@ -205,11 +235,12 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   // The entity's JSON is about what its columns' names and texts take (it
   // holds them, quoted, with "type" and "value" around each); what is left
   // over is given back once the row is complete.
-  r.columns.reserve(4 + attrs.size(), (e.end - e.begin) + ctx->servicepath.size() + 80);
-  r.columns.add(kEntityId, value_kind::text, entity_id);
-  r.columns.add(kEntityType, value_kind::text, entity_type);
-  r.columns.add(kServicePath, value_kind::text, ctx->servicepath);
-  r.columns.add(kRecvTime, value_kind::timestamp, recv_time_text(rc.now_us), rc.now_us);
+  column_builder& columns = scratch.builder;
+  columns.clear();  // (what an exception left)
+  columns.add(kEntityId, value_kind::text, entity_id);
+  columns.add(kEntityType, value_kind::text, entity_type);
+  columns.add(kServicePath, value_kind::text, ctx->servicepath);
+  columns.add(kRecvTime, value_kind::timestamp, recv_time_text(rc.now_us), rc.now_us);
 
   for (auto& a : attrs) {
     if (a.rejected) continue;
@@ -242,23 +273,23 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
         continue;
       }
     }
-    auto typed = type_value(a.column, ngsi_type, tree, tree.member(a.node, "value"), rc.options.lim);
+    auto typed = type_value(a.column, ngsi_type, tree, tree.member(a.node, "value"), rc.options.lim, scratch.typed);
     if (!typed) {
       problem(label() + (ngsi_type.empty() ? std::string() : " of type " + quoted(ngsi_type)) + ": " +
               typed.err().message);
       continue;
     }
-    value v = std::move(typed).value();
-    const bool time_instant = std::string_view(a.column) == kTimeInstant;
+    const value_view v = typed.value();
+    const bool time_instant = a.column == kTimeInstant;
     if (time_instant && v.kind == value_kind::timestamp) r.timeinstant_us = v.micros;
     // A null TimeInstant where it is not part of the key (lastdata) is one
     // that is missing: without the column, the upsert leaves the stored
     // TimeInstant alone (a NULL would clear a newer row's). Where it keys the
     // row, the entity is rejected below.
     if (time_instant && v.kind == value_kind::null && !keyed_by_time(f)) continue;
-    r.columns.add(a.column, v.kind, v.text, v.micros);
+    columns.add(a.column, a.column_hash, v.kind, v.text, v.micros);
   }
-  r.columns.seal();
+  r.columns = columns.finish();
 
   if (problems > 0) {
     std::string message = name() + ": " + first_problem;

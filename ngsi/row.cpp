@@ -1,6 +1,7 @@
 #include "ngsi/row.hpp"
 
 #include <cstring>
+#include <stdexcept>
 #include <unordered_map>
 #include <utility>
 
@@ -50,56 +51,81 @@ layout_cache& this_thread_layouts() {
 void column_list::seal() {
   const std::size_t n = slots_.size();
   if (layout_ || n == 0) return;
-  text::word_hash h;
   std::size_t names_size = 0;
-  for (const auto& s : slots_) {
-    h.add(std::string_view(bytes_).substr(s.at, s.name_size));
-    h.add_byte(static_cast<unsigned char>(s.kind));
-    names_size += s.name_size;
-  }
-  const auto hash = static_cast<std::size_t>(h.h);
-  const std::size_t packed_size = 4 * n + bytes_.size() - names_size;
-  if (packed_size > kMaxBytes) {  // ends are 32-bit: such a row stays as it is, without room to spare
+  for (const auto& s : slots_) names_size += s.name_size;
+  if (4 * n + bytes_.size() - names_size >
+      kMaxBytes) {  // ends are 32-bit: such a row stays as it is, without room to spare
     bytes_.shrink_to_fit();
     slots_.shrink_to_fit();
     return;
   }
-  auto name_of = [this](const slot& s) { return std::string_view(bytes_).substr(s.at, s.name_size); };
-  auto same = [&](const column_layout& l) {
-    if (l.size() != n) return false;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (l.kinds[i] != slots_[i].kind || l.name(i) != name_of(slots_[i])) return false;
-    }
-    return true;
-  };
-  auto make = [&] {
-    auto l = std::make_shared<column_layout>();
-    l->names.reserve(names_size);
-    l->name_ends.reserve(n);
-    l->kinds.reserve(n);
-    for (const auto& s : slots_) {
-      l->names.append(name_of(s));
-      l->name_ends.push_back(static_cast<std::uint32_t>(l->names.size()));
-      l->kinds.push_back(s.kind);
-    }
-    l->hash = hash;
-    return std::shared_ptr<const column_layout>(std::move(l));
-  };
-  auto layout = this_thread_layouts().get(hash, names_size + 5 * n, same, make);
-  std::string packed(packed_size, '\0');
-  char* const out = packed.data();
-  std::size_t used = 4 * n;
+  thread_local column_builder builder;
+  builder.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t text_at = text_begin(i);
-    const std::size_t size = text_stop(i) - text_at;
-    std::memcpy(out + used, bytes_.data() + text_at, size);
-    used += size;
-    const auto end = static_cast<std::uint32_t>(used);
-    std::memcpy(out + 4 * i, &end, sizeof end);
+    const column_view c = (*this)[i];
+    builder.add(c.name, c.val.kind, c.val.text, c.val.micros);
   }
-  bytes_.swap(packed);  // (a move assignment of a short text would keep this buffer's room)
+  column_list sealed = builder.finish();
+  bytes_.swap(sealed.bytes_);  // (a move assignment of a short text would keep this buffer's room)
   std::vector<slot>().swap(slots_);
-  layout_ = std::move(layout);
+  layout_ = std::move(sealed.layout_);
+}
+
+void column_builder::add(std::string_view name, std::uint64_t hash, value_kind kind, std::string_view text,
+                         std::int64_t micros) {
+  const bool instant = kind == value_kind::timestamp;
+  const std::size_t n = layout_.kinds.size() + 1;
+  if (4 * n + texts_.size() + text.size() + (instant ? sizeof micros : 0) > column_list::kMaxBytes ||
+      layout_.names.size() + name.size() > column_list::kMaxBytes) {
+    throw std::length_error("a row's names and values exceed 4 GiB");
+  }
+  layout_.names.append(name);
+  layout_.name_ends.push_back(static_cast<std::uint32_t>(layout_.names.size()));
+  layout_.kinds.push_back(kind);
+  hash_.mix(hash);
+  hash_.add_byte(static_cast<unsigned char>(kind));
+  texts_.append(text);
+  if (instant) texts_.append(reinterpret_cast<const char*>(&micros), sizeof micros);
+  ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
+}
+
+column_list column_builder::finish() {
+  column_list out;
+  const std::size_t n = layout_.kinds.size();
+  if (n == 0) return out;
+  layout_.hash = static_cast<std::size_t>(hash_.h);
+  auto same = [this](const column_layout& l) {
+    return l.kinds == layout_.kinds && l.name_ends == layout_.name_ends && l.names == layout_.names;
+  };
+  auto make = [this] { return std::make_shared<const column_layout>(layout_); };
+  out.layout_ = this_thread_layouts().get(layout_.hash, layout_.names.size() + 5 * n, same, make);
+  out.bytes_.assign(4 * n + texts_.size(), '\0');
+  char* const p = out.bytes_.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto end = static_cast<std::uint32_t>(4 * n + ends_[i]);
+    std::memcpy(p + 4 * i, &end, sizeof end);
+  }
+  std::memcpy(p + 4 * n, texts_.data(), texts_.size());
+  clear();
+  return out;
+}
+
+void column_builder::clear() noexcept {
+  // What an unusually large row made the builder keep is given back.
+  constexpr std::size_t kKeepBytes = std::size_t{1} << 20;
+  if (texts_.capacity() > kKeepBytes) std::string().swap(texts_);
+  if (layout_.names.capacity() > kKeepBytes) std::string().swap(layout_.names);
+  if (ends_.capacity() > kKeepBytes / 4) {
+    std::vector<std::uint32_t>().swap(ends_);
+    std::vector<std::uint32_t>().swap(layout_.name_ends);
+    std::vector<value_kind>().swap(layout_.kinds);
+  }
+  layout_.names.clear();
+  layout_.name_ends.clear();
+  layout_.kinds.clear();
+  hash_ = text::word_hash{};
+  texts_.clear();
+  ends_.clear();
 }
 
 void column_list::unseal() {

@@ -16,6 +16,7 @@
 #include "ngsi/flow.hpp"
 #include "ngsi/table_name.hpp"
 #include "ngsi/value.hpp"
+#include "text/word_hash.hpp"
 
 namespace kafnus::ngsi {
 
@@ -54,16 +55,18 @@ struct column_layout {
   }
 };
 
+class column_builder;
+
 // A row's columns in one buffer. While a row is built, every name and text
 // one after the other (a timestamp's instant, 8 bytes, after its text), and
-// a 12-byte slot per column that says where they start. Once sealed (seal(),
-// when the transform has finished the row), the names and kinds move to a
-// column_layout shared with every row of the same columns (interned per
-// thread), and the buffer keeps a 4-byte end per column, then the texts:
-// a row takes about the bytes of its texts plus 4 per column, in one
-// allocation. The writer reads it front to back and frees it in one go.
+// a 12-byte slot per column that says where they start. Once sealed
+// (seal()), the names and kinds move to a column_layout shared with every
+// row of the same columns (interned per thread), and the buffer keeps a
+// 4-byte end per column, then the texts: a row takes about the bytes of its
+// texts plus 4 per column, in one allocation. The writer reads it front to back and frees it in one go.
 // Append-only: a row's columns never change once added (adding to a sealed
-// list unseals it first).
+// list unseals it first). The transform builds its rows sealed, through a
+// column_builder.
 class column_list {
  public:
   column_list() = default;
@@ -179,10 +182,43 @@ class column_list {
   }
   // Back to the building form (names and slots in this list).
   void unseal();
+  friend class column_builder;
 
   std::vector<slot> slots_;  // building only
   std::string bytes_;
   std::shared_ptr<const column_layout> layout_;  // sealed only
+};
+
+// Builds sealed column lists without a building form: names and kinds go
+// to a layout in the making, texts to a buffer of their own, both kept from
+// one list to the next; finish() looks the layout up among this thread's
+// (as column_list::seal() does) and gives the list its one buffer, of
+// exactly its size. What the transform builds every row with: no slot per
+// column, no buffer grown and then repacked.
+class column_builder {
+ public:
+  void add(std::string_view name, value_kind kind, std::string_view text, std::int64_t micros = 0) {
+    add(name, name_hash(name), kind, text, micros);
+  }
+  // The same, with the name's name_hash() at hand.
+  void add(std::string_view name, std::uint64_t hash, value_kind kind, std::string_view text, std::int64_t micros = 0);
+  static std::uint64_t name_hash(std::string_view name) noexcept {
+    text::word_hash h;
+    h.add(name);
+    return h.h;
+  }
+  std::size_t size() const noexcept { return layout_.kinds.size(); }
+  // The columns added since the last finish(), as a sealed list (an empty
+  // one when none were); the builder is empty again.
+  column_list finish();
+  // Forgets the columns added since the last finish().
+  void clear() noexcept;
+
+ private:
+  column_layout layout_;             // names, their ends and kinds (its hash set by finish())
+  text::word_hash hash_;             // of the names and kinds so far
+  std::string texts_;                // one after the other (a timestamp's instant after its text)
+  std::vector<std::uint32_t> ends_;  // where each text ends in texts_
 };
 
 struct row {

@@ -162,6 +162,13 @@ result<std::int64_t> parse_iso8601(std::string_view text) {
 }
 
 std::string format_utc(std::int64_t micros) {
+  std::string out;
+  out.reserve(32);
+  append_utc(out, micros);
+  return out;
+}
+
+void append_utc(std::string& out, std::int64_t micros) {
   // Floor division: an instant before the epoch belongs to the previous day.
   std::int64_t days = micros / kMicrosPerDay;
   std::int64_t rem = micros % kMicrosPerDay;
@@ -173,8 +180,6 @@ std::string format_utc(std::int64_t micros) {
   const std::int64_t secs = rem / kMicrosPerSecond;
   const std::int64_t frac = rem % kMicrosPerSecond;
   const bool bc = cd.year <= 0;
-  std::string out;
-  out.reserve(32);
   put_digits(out, bc ? 1 - cd.year : cd.year, 4);
   out += '-';
   put_digits(out, cd.month, 2);
@@ -190,7 +195,6 @@ std::string format_utc(std::int64_t micros) {
   put_digits(out, frac, 6);
   out += "+00";
   if (bc) out += " BC";
-  return out;
 }
 
 }  // namespace kafnus::ngsi

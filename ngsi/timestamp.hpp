@@ -24,5 +24,7 @@ result<std::int64_t> parse_iso8601(std::string_view text);
 // "YYYY-MM-DD HH:MM:SS.ffffff+00", PostgreSQL's timestamptz input syntax
 // (years before 1 get PostgreSQL's " BC" suffix, so every instant prints).
 std::string format_utc(std::int64_t micros_since_epoch);
+// The same, appended to `out`.
+void append_utc(std::string& out, std::int64_t micros_since_epoch);
 
 }  // namespace kafnus::ngsi

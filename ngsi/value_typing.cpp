@@ -16,20 +16,29 @@ bool is_json_type(std::string_view t) noexcept {
 
 bool is_datetime_type(std::string_view t) noexcept { return iequals(t, "DateTime") || iequals(t, "ISO8601"); }
 
-result<value> instant(std::string_view text, const char* note) {
+result<value_view> instant(std::string_view text, const char* note, std::string& scratch) {
   auto micros = parse_iso8601(text);
   if (!micros) {
     return make_error(quoted(text, kValueExcerpt) + " is not an ISO-8601 date-time" + note + ": " +
                       micros.err().message);
   }
-  return value::timestamp(micros.value());
+  scratch.clear();
+  append_utc(scratch, micros.value());
+  return value_view(value_kind::timestamp, scratch, micros.value());
+}
+
+// A value whose text the typing made (a geometry's bytes, compact JSON),
+// held by `scratch`.
+value_view held(value_kind kind, std::string text, std::string& scratch) {
+  scratch = std::move(text);
+  return value_view(kind, scratch, 0);
 }
 
 }  // namespace
 
-result<value> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
-                         const limits& lim) {
-  if (node == json_tree::npos) return value::null();
+result<value_view> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree,
+                              std::uint32_t node, const limits& lim, std::string& scratch) {
+  if (node == json_tree::npos) return value_view();
   const json_node& n = tree.at(node);
   const std::size_t size = n.end - n.begin;
   if (size > lim.max_value_bytes) {
@@ -43,27 +52,32 @@ result<value> type_value(std::string_view column, std::string_view ngsi_type, co
   // it, so it is a timestamp here too, and a wrong one is an error now
   // rather than a row that sorts wrongly later.
   if (column == kTimeInstant) {
-    if (n.type == json_type::null) return value::null();
+    if (n.type == json_type::null) return value_view();
     if (n.type != json_type::string) {
       return make_error(std::string("the value is ") + describe(n.type) +
                         "; TimeInstant must be an ISO-8601 date-time string");
     }
-    return instant(n.text, " (TimeInstant is always a timestamp)");
+    return instant(n.text, " (TimeInstant is always a timestamp)", scratch);
   }
-  if (n.type == json_type::null) return value::null();
-  if (is_geo_type(ngsi_type)) return geometry_value(ngsi_type, tree, node);
-  if (is_json_type(ngsi_type)) return value::json(tree.compact(node));
+  if (n.type == json_type::null) return value_view();
+  if (is_geo_type(ngsi_type)) {
+    auto g = geometry_value(ngsi_type, tree, node);
+    if (!g) return g.err();
+    value& v = g.value();  // a geometry, or null (a Feature without one)
+    return held(v.kind, std::move(v.text), scratch);
+  }
+  if (is_json_type(ngsi_type)) return held(value_kind::json, tree.compact(node), scratch);
   switch (n.type) {
     case json_type::object:
-    case json_type::array: return value::json(tree.compact(node));
-    case json_type::boolean: return value::boolean(n.boolean);
-    case json_type::number: return value::number(std::string(n.text));
+    case json_type::array: return held(value_kind::json, tree.compact(node), scratch);
+    case json_type::boolean: return value_view(value_kind::boolean, n.boolean ? "true" : "false", 0);
+    case json_type::number: return value_view(value_kind::number, n.text, 0);
     case json_type::string:
-      if (is_datetime_type(ngsi_type)) return instant(n.text, "");
-      return value::text_value(std::string(n.text));
+      if (is_datetime_type(ngsi_type)) return instant(n.text, "", scratch);
+      return value_view(value_kind::text, n.text, 0);
     case json_type::null: break;
   }
-  return value::null();
+  return value_view();
 }
 
 }  // namespace kafnus::ngsi

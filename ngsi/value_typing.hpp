@@ -13,6 +13,7 @@
 // NGSI type names compare case-insensitively.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ngsi/json_tree.hpp"
@@ -26,8 +27,11 @@ namespace kafnus::ngsi {
 // (json_tree::npos when it has none: null). Values larger than
 // lim.max_value_bytes, and strings holding U+0000 (which PostgreSQL text and
 // jsonb cannot store), are errors. Errors say what is wrong with the value;
-// the caller names the entity and attribute.
-result<value> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
-                         const limits& lim);
+// the caller names the entity and attribute. The value's text is a view of
+// the tree's (a number, a string, a boolean's word) or of `scratch`, which
+// holds what the typing made (a timestamp's text, a geometry's bytes,
+// compact JSON): valid while both are unchanged.
+result<value_view> type_value(std::string_view column, std::string_view ngsi_type, const json_tree& tree,
+                              std::uint32_t node, const limits& lim, std::string& scratch);
 
 }  // namespace kafnus::ngsi

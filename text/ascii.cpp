@@ -3,9 +3,15 @@
 namespace kafnus::text {
 
 std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = ascii_lower(c);
+  std::string out;
+  append_lower_ascii(out, s);
   return out;
+}
+
+void append_lower_ascii(std::string& out, std::string_view s) {
+  const std::size_t at = out.size();
+  out.append(s);
+  for (std::size_t i = at; i < out.size(); ++i) out[i] = ascii_lower(out[i]);
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

@@ -20,6 +20,8 @@ constexpr int hex_digit_value(char c) noexcept {
   return -1;
 }
 std::string to_lower_ascii(std::string_view s);
+// Appends `s` lower-cased to `out` (no string of its own).
+void append_lower_ascii(std::string& out, std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 // Case-sensitive (C++17 has no std::string_view::starts_with).

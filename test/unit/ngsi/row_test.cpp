@@ -201,5 +201,59 @@ TEST(ColumnList, ByteSizeCountsTheTextsOnce) {
   EXPECT_LT(large.byte_size(), small.byte_size() + std::size_t{2} * 100000);
 }
 
+// The sample's columns through a builder, as the transform builds rows.
+column_list built_sample(column_builder& b) {
+  const row s = sample();
+  for (const auto c : s.columns) b.add(c.name, c.val.kind, c.val.text, c.val.micros);
+  return b.finish();
+}
+
+TEST(ColumnBuilder, BuildsASealedListThatReadsAsAdded) {
+  column_builder b;
+  row r;
+  r.columns = built_sample(b);
+  ASSERT_TRUE(r.columns.sealed());
+  expect_sample(r);
+  EXPECT_EQ(r.entity_id(), "urn:ngsi-ld:Sensor:0001");
+  EXPECT_EQ(b.size(), 0u) << "finish() leaves the builder empty";
+  // Its one buffer is exactly its texts and an end per column.
+  std::size_t texts = 0;
+  for (const auto c : r.columns) texts += c.val.text.size() + (c.val.kind == value_kind::timestamp ? 8 : 0);
+  EXPECT_EQ(r.columns.heap_bytes(), texts + 4 * r.columns.size());
+}
+
+TEST(ColumnBuilder, SharesLayoutsWithSealedRowsAndKeepsNothingBetweenLists) {
+  column_builder b;
+  row sealed = sample();
+  sealed.columns.seal();
+  const column_list first = built_sample(b);
+  const column_list second = built_sample(b);
+  EXPECT_EQ(first.layout(), sealed.columns.layout()) << "one shape, one layout, however it was sealed";
+  EXPECT_EQ(second.layout(), first.layout());
+  EXPECT_EQ(second.size(), 7u);
+  // Columns added and then cleared (an entity given up half-way) are not
+  // in the next list.
+  b.add("dropped", value_kind::text, "x");
+  b.clear();
+  b.add(kEntityId, value_kind::text, "e");
+  b.add("v", value_kind::boolean, "true");
+  const column_list next = b.finish();
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next[1].name, "v");
+  EXPECT_EQ(next[1].val, value::boolean(true));
+  EXPECT_NE(next.layout(), first.layout());
+  EXPECT_TRUE(b.finish().empty()) << "nothing added, nothing built";
+}
+
+TEST(ColumnBuilder, AGivenNameHashIsTheOneItWouldCompute) {
+  column_builder b;
+  b.add("a", column_builder::name_hash("a"), value_kind::number, "1");
+  const column_list hashed = b.finish();
+  b.add("a", value_kind::number, "2");
+  const column_list computed = b.finish();
+  EXPECT_EQ(hashed.layout(), computed.layout());
+  EXPECT_EQ(computed[0].val, value::number("2"));
+}
+
 }  // namespace
 }  // namespace kafnus::ngsi

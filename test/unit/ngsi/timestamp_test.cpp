@@ -139,6 +139,9 @@ TEST(Timestamp, FormatIsPostgresTimestamptzInput) {
   EXPECT_EQ(format_utc(0), "1970-01-01 00:00:00.000000+00");
   EXPECT_EQ(format_utc(k11 + 123456), "2025-06-26 11:00:00.123456+00");
   EXPECT_EQ(format_utc(parse_ok("2025-12-31T23:59:59.999Z")), "2025-12-31 23:59:59.999000+00");
+  std::string after = "at ";
+  append_utc(after, 0);
+  EXPECT_EQ(after, "at 1970-01-01 00:00:00.000000+00");
 }
 
 TEST(Timestamp, FormatCoversEveryInt64) {

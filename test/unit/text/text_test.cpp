@@ -10,6 +10,10 @@ using namespace kafnus::text;
 TEST(Ascii, CaseFoldingIsAsciiOnly) {
   EXPECT_EQ(to_lower_ascii("Fiware-Service"), "fiware-service");
   EXPECT_EQ(to_lower_ascii("\xC3\x89T\xC3\x89"), "\xC3\x89t\xC3\x89") << "bytes beyond ASCII are kept";
+  std::string names = "Kept:";
+  append_lower_ascii(names, "TimeInstant");
+  append_lower_ascii(names, "");
+  EXPECT_EQ(names, "Kept:timeinstant") << "what was there stays as it was";
   EXPECT_TRUE(iequals("TimeInstant", "timeinstant"));
   EXPECT_FALSE(iequals("a", "ab"));
   EXPECT_TRUE(istarts_with("Bearer xyz", "bearer "));
