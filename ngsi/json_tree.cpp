@@ -52,32 +52,50 @@ constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-// RFC 8259 number grammar. A number is kept as its text (converting it
-// would lose digits), so the literal is checked here.
-bool is_json_number(std::string_view s) noexcept {
+namespace {
+
+// The length of the RFC 8259 number at the start of `s`, or 0 when what
+// starts there is not one (a sign without digits, "1.", "1e"). Where it
+// ends is the caller's to check.
+std::size_t number_length(std::string_view s) noexcept {
   std::size_t i = 0;
   const std::size_t n = s.size();
   if (i < n && s[i] == '-') ++i;
-  if (i == n) return false;
+  if (i == n) return 0;
   if (s[i] == '0') {
     ++i;
   } else if (is_digit(s[i])) {
     while (i < n && is_digit(s[i])) ++i;
   } else {
-    return false;
+    return 0;
   }
   if (i < n && s[i] == '.') {
     ++i;
-    if (i == n || !is_digit(s[i])) return false;
+    if (i == n || !is_digit(s[i])) return 0;
     while (i < n && is_digit(s[i])) ++i;
   }
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i == n || !is_digit(s[i])) return false;
+    if (i == n || !is_digit(s[i])) return 0;
     while (i < n && is_digit(s[i])) ++i;
   }
-  return i == n;
+  return i;
+}
+
+// A byte that may continue a number: after a number's end, it makes the
+// literal malformed ("1-2", "01", "1.2.3").
+constexpr bool is_number_byte(char c) noexcept {
+  return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+}  // namespace
+
+// RFC 8259 number grammar. A number is kept as its text (converting it
+// would lose digits), so the literal is checked here.
+bool is_json_number(std::string_view s) noexcept {
+  const std::size_t n = number_length(s);
+  return n > 0 && n == s.size();
 }
 
 namespace {
@@ -291,13 +309,12 @@ class json_tree_builder {
       default: break;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
-      std::size_t end = i_;
-      while ((s_[end] >= '0' && s_[end] <= '9') || s_[end] == '-' || s_[end] == '+' || s_[end] == '.' ||
-             s_[end] == 'e' || s_[end] == 'E') {
-        ++end;
-      }
-      const std::string_view literal(s_ + i_, end - i_);
-      if (!is_json_number(literal)) {
+      // One pass: the number's grammar, then a byte that could not follow it
+      // (the NUL after the input ends the scan).
+      const std::size_t length = number_length(std::string_view(s_ + i_, n_ - i_));
+      const std::size_t end = i_ + length;
+      const std::string_view literal(s_ + i_, length);
+      if (length == 0 || is_number_byte(s_[end])) {
         error_ = "is not valid JSON: malformed number at byte " + std::to_string(i_);
         return false;
       }
