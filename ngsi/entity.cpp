@@ -73,6 +73,18 @@ struct entity_scratch {
   std::string columns;
   std::string typed;
   column_builder builder;
+
+  // Ready for the next entity; what an unusually large one made it keep
+  // is given back.
+  void reset() {
+    constexpr std::size_t kKeepBytes = std::size_t{1} << 20;
+    if (attrs.capacity() * sizeof(attribute) > kKeepBytes) std::vector<attribute>().swap(attrs);
+    if (columns.capacity() > kKeepBytes) std::string().swap(columns);
+    if (typed.capacity() > kKeepBytes) std::string().swap(typed);
+    attrs.clear();
+    columns.clear();
+    builder.clear();  // (what an exception left)
+  }
 };
 
 entity_scratch& this_thread_scratch() {
@@ -184,9 +196,8 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   r.op = f == flow::historic ? operation::insert : operation::upsert;
 
   entity_scratch& scratch = this_thread_scratch();
+  scratch.reset();
   std::vector<attribute>& attrs = scratch.attrs;
-  attrs.clear();
-  scratch.columns.clear();
   for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = tree.at(c).next) {
     std::string_view key = tree.at(c).key;
     if (is_reserved_member(key)) continue;
@@ -232,11 +243,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     attrs[a].rejected = attrs[b].rejected = true;
   });
 
-  // The entity's JSON is about what its columns' names and texts take (it
-  // holds them, quoted, with "type" and "value" around each); what is left
-  // over is given back once the row is complete.
   column_builder& columns = scratch.builder;
-  columns.clear();  // (what an exception left)
   columns.add(kEntityId, value_kind::text, entity_id);
   columns.add(kEntityType, value_kind::text, entity_type);
   columns.add(kServicePath, value_kind::text, ctx->servicepath);

@@ -53,8 +53,8 @@ void column_list::seal() {
   if (layout_ || n == 0) return;
   std::size_t names_size = 0;
   for (const auto& s : slots_) names_size += s.name_size;
-  if (4 * n + bytes_.size() - names_size >
-      kMaxBytes) {  // ends are 32-bit: such a row stays as it is, without room to spare
+  // Ends are 32-bit: a larger row stays as it is, without room to spare.
+  if (4 * n + bytes_.size() - names_size > kMaxBytes) {
     bytes_.shrink_to_fit();
     slots_.shrink_to_fit();
     return;

@@ -63,10 +63,10 @@ class column_builder;
 // (seal()), the names and kinds move to a column_layout shared with every
 // row of the same columns (interned per thread), and the buffer keeps a
 // 4-byte end per column, then the texts: a row takes about the bytes of its
-// texts plus 4 per column, in one allocation. The writer reads it front to back and frees it in one go.
-// Append-only: a row's columns never change once added (adding to a sealed
-// list unseals it first). The transform builds its rows sealed, through a
-// column_builder.
+// texts plus 4 per column, in one allocation. The writer reads it front to
+// back and frees it in one go. Append-only: a row's columns never change
+// once added (adding to a sealed list unseals it first). The transform
+// builds its rows sealed, through a column_builder.
 class column_list {
  public:
   column_list() = default;
