@@ -41,12 +41,12 @@ struct column_view {
 };
 
 // The names and kinds of a row's columns, in order: what rows of one shape
-// share (column_list::seal). Immutable once shared.
+// share (column_builder::finish, column_list::seal). Immutable once shared.
 struct column_layout {
   std::string names;                     // one after the other
   std::vector<std::uint32_t> name_ends;  // where each name ends in `names`
   std::vector<value_kind> kinds;
-  std::size_t hash = 0;  // of the names and kinds (text::word_hash, seal())
+  std::size_t hash = 0;  // each name's column_builder::name_hash and its kind, mixed in order
 
   std::size_t size() const noexcept { return kinds.size(); }
   std::string_view name(std::size_t i) const noexcept {
