@@ -16,13 +16,26 @@
 // backlog's peak holds less freed memory. At the peak of a catch-up,
 // jemalloc held ~24 MiB of freed pages with 1 s: 200 ms took the peak RSS
 // down by ~7 MiB at no CPU cost that three alternating pairs could see; 0
-// (every free returned at once) cost twice the CPU (bench/README). MALLOC_CONF
+// (every free returned at once) cost twice the CPU (bench/README).
+//
+// oversize_threshold: allocations of 2 MiB and more go to jemalloc's arena
+// for huge extents, whose pages are returned to the kernel as soon as they
+// are freed instead of waiting out the 200 ms decay beside the small
+// objects. The daemon's only such allocations are librdkafka's fetch
+// responses (fetch.max.bytes = 2 MiB of records and their framing: jemalloc
+// stats of a 100,000-notification catch-up count 51 of them, in its 2.5 MiB
+// size class, and nothing else that large); under a backlog several are
+// freed every second, and with the default threshold (8 MiB) their pages
+// sat among the arenas' dirty ones. Three alternating 300,000-per-flow runs:
+// peak RSS 53-64 MiB against 62-66 MiB with jemalloc's default, CPU and
+// throughput within the runs' noise (bench/README, 2026-12-04). MALLOC_CONF
 // in the environment still overrides any of them.
 
 #ifdef KAFNUS_WITH_JEMALLOC
 extern "C" {
 // Read by jemalloc at its first allocation (jemalloc(3), "malloc_conf").
 // NOLINTNEXTLINE: the name and type are jemalloc's interface.
-const char* malloc_conf = "narenas:2,background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0";
+const char* malloc_conf = "narenas:2,background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0,"
+                          "oversize_threshold:2097152";
 }
 #endif
