@@ -121,6 +121,9 @@ statement_group group_template(const ngsi::row& r, const std::vector<std::uint16
   g.flow = r.f;
   g.op = r.op;
   g.copy_into_target = schema.accepts_copy();
+  std::vector<group_column> columns;
+  std::vector<ngsi::value_kind> stage_kinds;
+  columns.reserve(idx.size());
   for (auto i : idx) {
     const auto& c = r.columns[i];
     group_column gc;
@@ -132,15 +135,17 @@ statement_group group_template(const ngsi::row& r, const std::vector<std::uint16
       gc.target_type = target->type;
     }
     if (gc.kind != ngsi::value_kind::null) {
-      gc.stage_index = static_cast<int>(g.stage_kinds.size());
+      gc.stage_index = static_cast<int>(stage_kinds.size());
       // A number into a text column keeps the text it was written as
       // ("1E5"), as a COPY straight into the table stores it; a double
       // precision staging column would give "100000".
       const bool as_text = gc.kind == ngsi::value_kind::number && gc.target_exists && is_text_type(gc.target_type);
-      g.stage_kinds.push_back(as_text ? ngsi::value_kind::text : gc.kind);
+      stage_kinds.push_back(as_text ? ngsi::value_kind::text : gc.kind);
     }
-    g.columns.push_back(std::move(gc));
+    columns.push_back(std::move(gc));
   }
+  g.columns = shared_vector<group_column>(std::move(columns));
+  g.stage_kinds = shared_vector<ngsi::value_kind>(std::move(stage_kinds));
   return g;
 }
 
@@ -153,7 +158,8 @@ std::shared_ptr<const shape_info> plan_shape(const ngsi::row& r, const table_sch
   sh->policy = policy;
   sh->schema_id = schema.id;
   sh->columns.reserve(r.columns.size());
-  sh->idx.reserve(r.columns.size());
+  std::vector<std::uint16_t> idx;
+  idx.reserve(r.columns.size());
   for (std::size_t i = 0; i < r.columns.size(); ++i) {
     const auto c = r.columns[i];
     sh->columns.emplace_back(std::string(c.name), c.val.kind);
@@ -164,12 +170,13 @@ std::shared_ptr<const shape_info> plan_shape(const ngsi::row& r, const table_sch
         continue;
       }
     }
-    sh->idx.push_back(static_cast<std::uint16_t>(i));
+    idx.push_back(static_cast<std::uint16_t>(i));
   }
-  std::sort(sh->idx.begin(), sh->idx.end(),
+  std::sort(idx.begin(), idx.end(),
             [&](std::uint16_t a, std::uint16_t b) { return r.columns[a].name < r.columns[b].name; });
-  sh->sig = shape_signature(r, sh->idx);
-  sh->group = group_template(r, sh->idx, schema);
+  sh->sig = shape_signature(r, idx);
+  sh->group = group_template(r, idx, schema);
+  sh->idx = shared_vector<std::uint16_t>(std::move(idx));
   return sh;
 }
 
@@ -249,8 +256,7 @@ class planner {
     auto kit = key_loc_.find(key);
     if (kit != key_loc_.end()) {
       if (g != none && kit->second.group == g) {
-        std::vector<std::uint16_t> idx = info.idx;
-        if (fold(kit->second, tr, idx)) return;
+        if (fold(kit->second, tr, info.idx)) return;
       } else {
         flush();
         g = none;
@@ -271,7 +277,7 @@ class planner {
   // Folds a row into the earlier row of the same key in the same group.
   // Returns false when both rows must be kept (historic inserts: the
   // database decides whether the second one is a duplicate).
-  bool fold(const location& loc, const tagged_row& tr, std::vector<std::uint16_t>& idx) {
+  bool fold(const location& loc, const tagged_row& tr, const shared_vector<std::uint16_t>& idx) {
     auto& group = segment_[loc.group];
     auto& earlier = group.rows[loc.pos];
     switch (tr.row->op) {
@@ -286,7 +292,7 @@ class planner {
           group.folded_rows.push_back(earlier.row);
           earlier.row = tr.row;
           earlier.tag = tr.tag;
-          earlier.value_index = std::move(idx);
+          earlier.value_index = idx;
         } else {
           group.folded_rows.push_back(tr.row);
         }

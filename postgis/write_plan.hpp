@@ -43,22 +43,46 @@ struct group_column {
   std::string target_type;      // format_type() of the column, when it exists
 };
 
+// An immutable vector shared by copies: what a row shape plans (a group's
+// columns, a row's value index) is worked out once and then shared by every
+// group and row of that shape, transaction after transaction, instead of
+// copied (at a few rows per group, copying the group's columns was most of
+// the planning). Reads like a const std::vector.
+template <typename T>
+class shared_vector {
+ public:
+  shared_vector() = default;
+  explicit shared_vector(std::vector<T> v) : v_(std::make_shared<const std::vector<T>>(std::move(v))) {}
+  const std::vector<T>& get() const { return v_ ? *v_ : empty_; }
+  operator const std::vector<T>&() const { return get(); }  // NOLINT(google-explicit-constructor): reads as the vector
+  std::size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  const T& operator[](std::size_t i) const { return get()[i]; }
+  const T& at(std::size_t i) const { return get().at(i); }
+  typename std::vector<T>::const_iterator begin() const { return get().begin(); }
+  typename std::vector<T>::const_iterator end() const { return get().end(); }
+
+ private:
+  static inline const std::vector<T> empty_{};
+  std::shared_ptr<const std::vector<T>> v_;
+};
+
 struct planned_row {
   const ngsi::row* row = nullptr;
-  std::size_t tag = 0;                     // caller's tag (the source the row came from)
-  std::vector<std::uint16_t> value_index;  // for each group column, index into row->columns
+  std::size_t tag = 0;                       // caller's tag (the source the row came from)
+  shared_vector<std::uint16_t> value_index;  // for each group column, index into row->columns
 };
 
 struct statement_group {
   ngsi::table_ref table;
   ngsi::flow flow = ngsi::flow::historic;
   ngsi::operation op = ngsi::operation::insert;
-  std::vector<group_column> columns;
-  std::vector<ngsi::value_kind> stage_kinds;  // kinds of the staging columns, in order
-  std::vector<planned_row> rows;              // in offset order (after folding)
-  std::size_t folded = 0;                     // rows superseded by a later row of the same key
-  std::vector<const ngsi::row*> folded_rows;  // those rows (each counts as written, for its own service)
-  bool copy_into_target = true;               // the target accepts COPY (a table, not a view)
+  shared_vector<group_column> columns;
+  shared_vector<ngsi::value_kind> stage_kinds;  // kinds of the staging columns, in order
+  std::vector<planned_row> rows;                // in offset order (after folding)
+  std::size_t folded = 0;                       // rows superseded by a later row of the same key
+  std::vector<const ngsi::row*> folded_rows;    // those rows (each counts as written, for its own service)
+  bool copy_into_target = true;                 // the target accepts COPY (a table, not a view)
 };
 
 struct rejected_row {
@@ -90,10 +114,10 @@ struct shape_info {
   unknown_column_policy policy = unknown_column_policy::error;
   std::uint64_t schema_id = 0;  // table_schema::id planned against
 
-  std::vector<std::uint16_t> idx;  // the row columns written, sorted by name
-  std::size_t dropped = 0;         // attributes the "drop" policy drops from each row
-  std::string sig;                 // the signature of their group (column order aside)
-  statement_group group;           // that group, without rows
+  shared_vector<std::uint16_t> idx;  // the row columns written, sorted by name
+  std::size_t dropped = 0;           // attributes the "drop" policy drops from each row
+  std::string sig;                   // the signature of their group (column order aside)
+  statement_group group;             // that group, without rows
 
   bool same_shape(const ngsi::row& r, unknown_column_policy p) const;
 };
