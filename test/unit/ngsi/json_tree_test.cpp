@@ -161,6 +161,81 @@ TEST(JsonTree, MutatedNotificationsAsTheOracleReadsThem) {
   EXPECT_GT(refused, 5000);
 }
 
+// UTF-8 is checked as strings are scanned (the only place a byte outside
+// ASCII may be): every well-formed sequence is kept, in plain and escaped
+// strings and in names, and every malformed one is refused as such,
+// wherever it is (the message does not depend on where the reader stopped).
+TEST(JsonTree, Utf8IsCheckedInEveryStringAndToldAsSuchAnywhere) {
+  simdjson::dom::parser p;
+  const std::vector<std::string> good = {
+      "{\"caf\xC3\xA9\":\"\xE2\x82\xAC \xF0\x9F\x98\x80\"}",
+      "{\"a\":\"\\n\xC3\xA9\\t\xF4\x8F\xBF\xBF\"}",  // escaped strings copy them
+      "{\"\xEF\xBF\xBF\":[\"\xDF\xBF\",\"\xE0\xA0\x80\"]}",
+  };
+  for (const auto& d : good) {
+    EXPECT_EQ(differs(p, d), "") << d;
+    EXPECT_TRUE(parse_json_object(d, kDepth).ok()) << d;
+  }
+  const auto a = parse_json_object("{\"a\":\"x\\\"\xC3\xA9\"}", kDepth);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.value()->at(1).text, "x\"\xC3\xA9");
+
+  const std::vector<std::string> bad = {
+      "{\"a\":\"\xFF\"}",              // not a lead byte
+      "{\"a\":\"\xC3\"}",              // a lead byte without its continuation
+      "{\"a\":\"\xE2\x82",             // cut at the end of the input
+      "{\"a\":\"\xC0\xAF\"}",          // overlong
+      "{\"a\":\"\xED\xA0\x80\"}",      // a UTF-16 surrogate
+      "{\"a\":\"\xF4\x90\x80\x80\"}",  // past U+10FFFF
+      "{\"\xFF\":1}",                  // in a name
+      "{\"a\":\"\\n\xFF\"}",           // after an escape
+      "{\"a\":1\xFF}",                 // outside any string
+      "\xFF{\"a\":1}",                 // before the document
+      "{\"a\":1}\xC3",                 // after it
+      "{\"a\":\"\x80\", \"b\":tru}",   // before another error
+      "{\"a\":tru, \"b\":\"\x80\"}",   // after one
+  };
+  for (const auto& d : bad) {
+    EXPECT_EQ(differs(p, d), "") << d;
+    const auto r = parse_json_object(d, kDepth);
+    ASSERT_FALSE(r.ok()) << d;
+    EXPECT_EQ(r.err().message, "is not valid UTF-8") << d;
+  }
+  // A valid sequence outside a string is a syntax error, not an encoding one.
+  const auto outside = parse_json_object("{\"a\":\xC3\xA9}", kDepth);
+  ASSERT_FALSE(outside.ok());
+  EXPECT_THAT(outside.err().message, testing::HasSubstr("is not valid JSON"));
+}
+
+TEST(JsonTree, MutatedUtf8AsTheOracleReadsIt) {
+  simdjson::dom::parser p;
+  std::mt19937 rng(20261204);
+  const std::string base = "{\"caf\xC3\xA9\":\"\xE2\x82\xAC \\u00e9 \xF0\x9F\x98\x80\",\"n\":[\"\xC3\xB1\",1]}";
+  const std::string bytes = "\x80\xBF\xC0\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF\"\\a";
+  int accepted = 0;
+  int refused = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string d = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < edits && !d.empty(); ++k) {
+      const std::size_t at = rng() % d.size();
+      switch (rng() % 3) {
+        case 0: d[at] = bytes[rng() % bytes.size()]; break;
+        case 1: d.erase(at, 1); break;
+        case 2: d.insert(at, 1, bytes[rng() % bytes.size()]); break;
+      }
+    }
+    ASSERT_EQ(differs(p, d), "") << d;
+    const auto r = parse_json_object(d, kDepth);
+    (r.ok() ? accepted : refused)++;
+    if (!r.ok() && !simdjson::validate_utf8(d.data(), d.size())) {
+      ASSERT_EQ(r.err().message, "is not valid UTF-8") << d;
+    }
+  }
+  EXPECT_GT(accepted, 500);
+  EXPECT_GT(refused, 5000);
+}
+
 TEST(JsonTree, ANumberKeepsEveryDigitItWasSentWith) {
   const std::string doc = R"({"big":123456789012345678901234567890,"exp":1e400,"frac":0.10000000000000000001})";
   const auto r = parse_json_object(doc, kDepth);
