@@ -22,7 +22,15 @@ constexpr int hex_digit_value(char c) noexcept {
 std::string to_lower_ascii(std::string_view s);
 // Appends `s` lower-cased to `out` (no string of its own).
 void append_lower_ascii(std::string& out, std::string_view s);
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// Inline: the NGSI code calls it for every attribute, mostly on names of
+// another length.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 // Case-sensitive (C++17 has no std::string_view::starts_with).
 constexpr bool starts_with(std::string_view s, std::string_view prefix) noexcept {
