@@ -7,6 +7,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "text/ascii.hpp"
 #include "text/utf8.hpp"
 
@@ -127,6 +131,35 @@ thread_state& state() {
 // ordinary records follow.
 constexpr std::size_t kKeepBytes = std::size_t{4} << 20;
 constexpr std::size_t kKeepNodes = std::size_t{1} << 16;
+
+// Bytes of padding after the input: a NUL that ends every scan, and room
+// for the 16-byte loads of plain_end() that start at or before it.
+constexpr std::size_t kPadding = 32;
+
+// The first byte at or after `q` that ends a string's plain run: its closing
+// quote, a backslash, or a control character (the NUL after the input is
+// one). Sixteen bytes at a time where SSE2 is (every x86-64): a string's end
+// is found without a branch per byte, whose exit the CPU mispredicts at
+// every string of a new length.
+inline const char* plain_end(const char* q) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control = _mm_set1_epi8(0x1F);
+  for (;;) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    // max(v, 0x1F) == 0x1F exactly for the bytes 0x00–0x1F (unsigned).
+    const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                      _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (mask != 0) return q + __builtin_ctz(mask);
+    q += 16;
+  }
+#else
+  while (*q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+  return q;
+#endif
+}
 
 // The four hex digits at p as a number, or -1.
 long hex4(const char* p) noexcept {
@@ -346,8 +379,7 @@ class json_tree_builder {
   bool string(std::string_view& text, bool& nul) {
     const std::size_t open_quote = i_;
     const char* p = s_ + i_ + 1;
-    const char* q = p;
-    while (*q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+    const char* q = plain_end(p);
     if (*q == '"') {
       text = std::string_view(p, static_cast<std::size_t>(q - p));
       i_ = static_cast<std::size_t>(q - s_) + 1;
@@ -443,9 +475,9 @@ result<const json_tree*> parse_json_object(std::string_view text, int max_depth)
   if (ordinary && st.tree.nodes_.capacity() > kKeepNodes) std::vector<json_node>().swap(st.tree.nodes_);
   // The NUL after the input ends every scan (a NUL inside a string is an
   // error, so the scans need no bounds check).
-  st.buffer.resize(text.size() + 8);
+  st.buffer.resize(text.size() + kPadding);
   if (!text.empty()) std::memcpy(st.buffer.data(), text.data(), text.size());
-  std::memset(st.buffer.data() + text.size(), 0, 8);
+  std::memset(st.buffer.data() + text.size(), 0, kPadding);
   // A decoded string is never longer than its JSON text.
   if (st.strings.size() < text.size() + 8) st.strings.resize(text.size() + 8);
   st.tree.nodes_.clear();
