@@ -51,10 +51,12 @@ std::string_view trim_blanks(std::string_view s) noexcept {
 // every level carries the Z flag when the positions are 3D. That is known
 // from the first position read (a geometry mixing 2D and 3D positions is an
 // error, as it is for PostGIS), so the type codes written before it are kept
-// and given the flag at the end if it applies.
+// and given the flag at the end if it applies. The bytes go into the
+// caller's string (a thread's scratch, whose capacity stays from one value
+// to the next).
 class ewkb_writer {
  public:
-  ewkb_writer() { out_.reserve(32); }  // a point takes 25
+  explicit ewkb_writer(std::string& out) : out_(out) { out_.clear(); }
 
   // Whether positions carry Z, once the first one is read.
   void dimension(bool z) noexcept { z_ = z ? 1 : 0; }
@@ -82,11 +84,13 @@ class ewkb_writer {
     out_.resize(size);
     while (!pending_.empty() && pending_.back().first >= size) pending_.pop_back();
   }
-  value finish() {
+  // The geometry is complete: the type codes written before its dimension
+  // was known get the Z flag if it applies.
+  value_kind finish() {
     if (z_ == 1) {
       for (const auto& [at, code] : pending_) put_le(&out_[at], code | kZFlag, 4);
     }
-    return value::geometry(std::move(out_));
+    return value_kind::geometry;
   }
 
  private:
@@ -105,14 +109,14 @@ class ewkb_writer {
     u(bits, 8);
   }
 
-  std::string out_;
+  std::string& out_;
   int z_ = -1;                                                  // unknown until the first position
   std::vector<std::pair<std::size_t, std::uint32_t>> pending_;  // type codes written before: offset, value
 };
 
 // EWKB of a 2D point, the most common geometry there is.
-value point_ewkb(const position& p) {
-  ewkb_writer w;
+value_kind point_ewkb(const position& p, std::string& out) {
+  ewkb_writer w(out);
   w.dimension(false);
   w.header(wkb_point, true);
   w.point(p);
@@ -120,8 +124,8 @@ value point_ewkb(const position& p) {
 }
 
 // EWKB of a 2D LineString (`code` 2) or of a Polygon of one ring (3).
-value simple_ewkb(std::uint32_t code, const std::vector<position>& ps) {
-  ewkb_writer w;
+value_kind simple_ewkb(std::uint32_t code, const std::vector<position>& ps, std::string& out) {
+  ewkb_writer w(out);
   w.dimension(false);
   w.header(code, true);
   if (code == wkb_polygon) w.count(1);
@@ -181,7 +185,7 @@ result<std::vector<position>> lat_lon_list(const json_tree& t, std::uint32_t nod
   return ps;
 }
 
-result<value> simple_point(const json_tree& t, std::uint32_t node) {
+result<value_kind> simple_point(const json_tree& t, std::uint32_t node, std::string& out) {
   const json_node& n = t.at(node);
   if (n.type != json_type::string) {
     return make_error(std::string("the value is ") + describe(n.type) + ", expected a string \"lat,lon\"");
@@ -189,19 +193,19 @@ result<value> simple_point(const json_tree& t, std::uint32_t node) {
   position p;
   std::string why;
   if (!lat_lon(n.text, p, why)) return make_error(why);
-  return point_ewkb(p);
+  return point_ewkb(p, out);
 }
 
-result<value> simple_line(const json_tree& t, std::uint32_t node) {
+result<value_kind> simple_line(const json_tree& t, std::uint32_t node, std::string& out) {
   auto ps = lat_lon_list(t, node, "an array of \"lat,lon\" strings");
   if (!ps) return ps.err();
   if (ps.value().size() < 2) {
     return make_error("a geo:line needs at least 2 points, found " + std::to_string(ps.value().size()));
   }
-  return simple_ewkb(wkb_line, ps.value());
+  return simple_ewkb(wkb_line, ps.value(), out);
 }
 
-result<value> simple_polygon(const json_tree& t, std::uint32_t node) {
+result<value_kind> simple_polygon(const json_tree& t, std::uint32_t node, std::string& out) {
   auto ps = lat_lon_list(t, node, "an array of \"lat,lon\" strings");
   if (!ps) return ps.err();
   const auto& pts = ps.value();
@@ -211,10 +215,10 @@ result<value> simple_polygon(const json_tree& t, std::uint32_t node) {
   if (pts.front().x != pts.back().x || pts.front().y != pts.back().y) {
     return make_error("the geo:polygon ring is not closed: its last point must repeat the first");
   }
-  return simple_ewkb(wkb_polygon, pts);
+  return simple_ewkb(wkb_polygon, pts, out);
 }
 
-result<value> simple_box(const json_tree& t, std::uint32_t node) {
+result<value_kind> simple_box(const json_tree& t, std::uint32_t node, std::string& out) {
   auto ps = lat_lon_list(t, node, "an array of two \"lat,lon\" corners");
   if (!ps) return ps.err();
   const auto& c = ps.value();
@@ -224,7 +228,7 @@ result<value> simple_box(const json_tree& t, std::uint32_t node) {
   const double x0 = std::min(c[0].x, c[1].x), x1 = std::max(c[0].x, c[1].x);
   const double y0 = std::min(c[0].y, c[1].y), y1 = std::max(c[0].y, c[1].y);
   // Counter-clockwise from the lower-left corner, closed.
-  return simple_ewkb(wkb_polygon, {{x0, y0, 0}, {x1, y0, 0}, {x1, y1, 0}, {x0, y1, 0}, {x0, y0, 0}});
+  return simple_ewkb(wkb_polygon, {{x0, y0, 0}, {x1, y0, 0}, {x1, y1, 0}, {x0, y1, 0}, {x0, y0, 0}}, out);
 }
 
 // --- GeoJSON ----------------------------------------------------------------
@@ -233,49 +237,70 @@ constexpr const char* kGeoJsonTypes =
     "Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon, GeometryCollection, Feature or "
     "FeatureCollection";
 
+// Where in a GeoJSON value a part is, for messages ("features[1]: Feature
+// geometry: Polygon coordinates ring 2"): a chain of pieces on the stack,
+// each its parent's text, `before`, the index if any, and `after`; made
+// into text only when there is an error to tell (building it for every
+// part read, most of them fine, cost more than reading the part).
+struct place {
+  const place* parent = nullptr;
+  const char* before = "";
+  long index = -1;
+  const char* after = "";
+
+  std::string text() const {
+    std::string s = parent != nullptr ? parent->text() : std::string();
+    s += before;
+    if (index >= 0) s += std::to_string(index);
+    s += after;
+    return s;
+  }
+};
+
 // Reads a GeoJSON object and writes its geometry as it goes. Each step
 // returns false with `error` set when the input is not what it must be; the
 // output is then abandoned.
 class geojson_reader {
  public:
-  explicit geojson_reader(const json_tree& t) : t_(t) {}
+  geojson_reader(const json_tree& t, std::string& bytes) : out(bytes), t_(t) {}
 
   std::string error;
   ewkb_writer out;
 
   // A geometry object.
-  bool geometry(std::uint32_t node, const std::string& where, bool outer) {
+  bool geometry(std::uint32_t node, const place& where, bool outer) {
     std::string_view type;
     if (!type_of(node, where, type)) return false;
     if (iequals(type, "GeometryCollection")) {
       const std::uint32_t gs = t_.member(node, "geometries");
       if (gs == json_tree::npos || t_.at(gs).type != json_type::array) {
-        return fail(where + "GeometryCollection needs a \"geometries\" array");
+        return fail(where.text() + "GeometryCollection needs a \"geometries\" array");
       }
       out.header(wkb_collection, outer);
       out.count(t_.at(gs).count);
       std::uint32_t i = 0;
       for (std::uint32_t c = json_tree::first_child(gs); c < t_.at(gs).next; c = t_.at(c).next, ++i) {
-        if (!geometry(c, where + "geometries[" + std::to_string(i) + "]: ", false)) return false;
+        if (!geometry(c, place{&where, "geometries[", static_cast<long>(i), "]: "}, false)) return false;
       }
       return true;
     }
     const std::uint32_t coords = t_.member(node, "coordinates");
-    if (coords == json_tree::npos) return fail(where + std::string(type) + " has no \"coordinates\"");
+    if (coords == json_tree::npos) return fail(where.text() + std::string(type) + " has no \"coordinates\"");
     if (iequals(type, "Point")) {
       position p;
-      if (!read_position(coords, p, where + "Point coordinates")) return false;
+      if (!read_position(coords, p, place{&where, "Point coordinates"})) return false;
       out.header(wkb_point, outer);
       out.point(p);
       return true;
     }
-    if (iequals(type, "LineString")) return line(coords, where + "LineString coordinates", outer);
-    if (iequals(type, "Polygon")) return polygon(coords, where + "Polygon coordinates", outer);
+    if (iequals(type, "LineString")) return line(coords, place{&where, "LineString coordinates"}, outer);
+    if (iequals(type, "Polygon")) return polygon(coords, place{&where, "Polygon coordinates"}, outer);
     if (iequals(type, "MultiPoint")) {
-      const std::string part_where = where + "MultiPoint coordinates";
+      const place part_where{&where, "MultiPoint coordinates"};
       const json_node& n = t_.at(coords);
-      if (n.type != json_type::array)
-        return fail(part_where + " must be an array of positions, found " + describe(n.type));
+      if (n.type != json_type::array) {
+        return fail(part_where.text() + " must be an array of positions, found " + describe(n.type));
+      }
       out.header(wkb_multipoint, outer);
       out.count(n.count);
       for (std::uint32_t c = json_tree::first_child(coords); c < n.next; c = t_.at(c).next) {
@@ -287,35 +312,37 @@ class geojson_reader {
       return true;
     }
     if (iequals(type, "MultiLineString")) {
-      return multi(coords, where + "MultiLineString coordinates", wkb_multiline, &geojson_reader::line, outer);
+      return multi(coords, place{&where, "MultiLineString coordinates"}, wkb_multiline, &geojson_reader::line, outer);
     }
     if (iequals(type, "MultiPolygon")) {
-      return multi(coords, where + "MultiPolygon coordinates", wkb_multipolygon, &geojson_reader::polygon, outer);
+      return multi(coords, place{&where, "MultiPolygon coordinates"}, wkb_multipolygon, &geojson_reader::polygon,
+                   outer);
     }
-    return fail(where + "unsupported GeoJSON geometry type " + quoted(type) + " (expected " + kGeoJsonTypes + ")");
+    return fail(where.text() + "unsupported GeoJSON geometry type " + quoted(type) + " (expected " + kGeoJsonTypes +
+                ")");
   }
 
   // The "geometry" member of a Feature, checked to be a Feature; npos (and
   // no error) when that geometry is null.
-  bool feature_geometry(std::uint32_t node, const std::string& where, std::uint32_t& geometry_node) {
+  bool feature_geometry(std::uint32_t node, const place& where, std::uint32_t& geometry_node) {
     std::string_view type;
     if (!type_of(node, where, type)) return false;
     if (!iequals(type, "Feature")) {
-      return fail(where + "is a " + std::string(type.substr(0, kNameExcerpt)) + ", expected a Feature");
+      return fail(where.text() + "is a " + std::string(type.substr(0, kNameExcerpt)) + ", expected a Feature");
     }
     const std::uint32_t g = t_.member(node, "geometry");
-    if (g == json_tree::npos) return fail(where + "Feature has no \"geometry\" member");
+    if (g == json_tree::npos) return fail(where.text() + "Feature has no \"geometry\" member");
     geometry_node = t_.at(g).type == json_type::null ? json_tree::npos : g;
     return true;
   }
 
-  bool type_of(std::uint32_t node, const std::string& where, std::string_view& type) {
+  bool type_of(std::uint32_t node, const place& where, std::string_view& type) {
     if (t_.at(node).type != json_type::object) {
-      return fail(where + "is " + describe(t_.at(node).type) + ", expected a GeoJSON object");
+      return fail(where.text() + "is " + describe(t_.at(node).type) + ", expected a GeoJSON object");
     }
     const std::uint32_t ty = t_.member(node, "type");
     if (ty == json_tree::npos || t_.at(ty).type != json_type::string) {
-      return fail(where + "the GeoJSON object has no string \"type\" (expected " + kGeoJsonTypes + ")");
+      return fail(where.text() + "the GeoJSON object has no string \"type\" (expected " + kGeoJsonTypes + ")");
     }
     type = t_.at(ty).text;
     return true;
@@ -327,11 +354,11 @@ class geojson_reader {
   }
 
  private:
-  bool read_position(std::uint32_t node, position& p, const std::string& where) {
+  bool read_position(std::uint32_t node, position& p, const place& where) {
     const json_node& n = t_.at(node);
     if (n.type != json_type::array || n.count < 2 || n.count > 3) {
       return fail(
-          where + ": a position must be an array of 2 or 3 numbers [x, y] or [x, y, z], found " +
+          where.text() + ": a position must be an array of 2 or 3 numbers [x, y] or [x, y, z], found " +
           (n.type == json_type::array ? "an array of " + std::to_string(n.count) : std::string(describe(n.type))));
     }
     double v[3] = {0, 0, 0};
@@ -339,13 +366,13 @@ class geojson_reader {
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
       const json_node& e = t_.at(c);
       if (e.type != json_type::number || !finite_number(e.text, v[i])) {
-        return fail(where + ": coordinate " +
+        return fail(where.text() + ": coordinate " +
                     (e.type == json_type::number ? quoted(e.text, kValueExcerpt) : std::string(describe(e.type))) +
                     " is not a finite number");
       }
     }
     (n.count == 3 ? saw_3d_ : saw_2d_) = true;
-    if (saw_2d_ && saw_3d_) return fail(where + ": the geometry mixes 2D and 3D positions");
+    if (saw_2d_ && saw_3d_) return fail(where.text() + ": the geometry mixes 2D and 3D positions");
     out.dimension(saw_3d_);
     p = {v[0], v[1], v[2]};
     return true;
@@ -353,12 +380,14 @@ class geojson_reader {
 
   // A counted run of positions (a LineString's or a ring's); `min` positions
   // at least unless empty, and `closed`: the last repeats the first (in x, y).
-  bool positions(std::uint32_t node, const std::string& where, const char* what, std::uint32_t min, bool closed) {
+  bool positions(std::uint32_t node, const place& where, const char* what, std::uint32_t min, bool closed) {
     const json_node& n = t_.at(node);
-    if (n.type != json_type::array) return fail(where + " must be an array of positions, found " + describe(n.type));
+    if (n.type != json_type::array) {
+      return fail(where.text() + " must be an array of positions, found " + describe(n.type));
+    }
     if (n.count != 0 && n.count < min) {
-      return fail(where + ": " + what + " needs " + (min == 2 ? "0 or " : "") + "at least " + std::to_string(min) +
-                  " positions, found " + std::to_string(n.count));
+      return fail(where.text() + ": " + what + " needs " + (min == 2 ? "0 or " : "") + "at least " +
+                  std::to_string(min) + " positions, found " + std::to_string(n.count));
     }
     out.count(n.count);
     position first;
@@ -369,26 +398,26 @@ class geojson_reader {
       out.point(p);
     }
     if (closed && n.count != 0 && (first.x != p.x || first.y != p.y)) {
-      return fail(where + ": the ring is not closed (its last position must repeat the first)");
+      return fail(where.text() + ": the ring is not closed (its last position must repeat the first)");
     }
     return true;
   }
 
-  bool line(std::uint32_t node, const std::string& where, bool outer) {
+  bool line(std::uint32_t node, const place& where, bool outer) {
     out.header(wkb_line, outer);
     return positions(node, where, "a LineString", 2, false);
   }
 
-  bool polygon(std::uint32_t node, const std::string& where, bool outer) {
+  bool polygon(std::uint32_t node, const place& where, bool outer) {
     const json_node& n = t_.at(node);
-    if (n.type != json_type::array) return fail(where + " must be an array of rings, found " + describe(n.type));
+    if (n.type != json_type::array) return fail(where.text() + " must be an array of rings, found " + describe(n.type));
     out.header(wkb_polygon, outer);
     const auto rings_at = out.size();
     out.count(n.count);
     bool empty_shell = false;
     std::uint32_t i = 0;
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
-      if (!positions(c, where + " ring " + std::to_string(i), "a ring", 4, true)) return false;
+      if (!positions(c, place{&where, " ring ", static_cast<long>(i)}, "a ring", 4, true)) return false;
       if (i == 0) empty_shell = t_.at(c).type == json_type::array && t_.at(c).count == 0;
     }
     if (empty_shell) {
@@ -400,15 +429,15 @@ class geojson_reader {
     return true;
   }
 
-  bool multi(std::uint32_t node, const std::string& where, std::uint32_t code,
-             bool (geojson_reader::*part)(std::uint32_t, const std::string&, bool), bool outer) {
+  bool multi(std::uint32_t node, const place& where, std::uint32_t code,
+             bool (geojson_reader::*part)(std::uint32_t, const place&, bool), bool outer) {
     const json_node& n = t_.at(node);
-    if (n.type != json_type::array) return fail(where + " must be an array, found " + describe(n.type));
+    if (n.type != json_type::array) return fail(where.text() + " must be an array, found " + describe(n.type));
     out.header(code, outer);
     out.count(n.count);
     std::uint32_t i = 0;
     for (std::uint32_t c = json_tree::first_child(node); c < n.next; c = t_.at(c).next, ++i) {
-      if (!(this->*part)(c, where + "[" + std::to_string(i) + "]", false)) return false;
+      if (!(this->*part)(c, place{&where, "[", static_cast<long>(i), "]"}, false)) return false;
     }
     return true;
   }
@@ -418,15 +447,15 @@ class geojson_reader {
   bool saw_3d_ = false;
 };
 
-result<value> geojson(const json_tree& t, std::uint32_t node) {
-  geojson_reader r(t);
+result<value_kind> geojson(const json_tree& t, std::uint32_t node, std::string& bytes) {
+  geojson_reader r(t, bytes);
   std::string_view type;
-  if (!r.type_of(node, "", type)) return make_error(r.error);
+  if (!r.type_of(node, place{}, type)) return make_error(r.error);
   if (iequals(type, "Feature")) {
     std::uint32_t g = json_tree::npos;
-    if (!r.feature_geometry(node, "", g)) return make_error(r.error);
-    if (g == json_tree::npos) return value::null();
-    if (!r.geometry(g, "Feature geometry: ", true)) return make_error(r.error);
+    if (!r.feature_geometry(node, place{}, g)) return make_error(r.error);
+    if (g == json_tree::npos) return value_kind::null;
+    if (!r.geometry(g, place{nullptr, "Feature geometry: "}, true)) return make_error(r.error);
   } else if (iequals(type, "FeatureCollection")) {
     const std::uint32_t fs = t.member(node, "features");
     if (fs == json_tree::npos || t.at(fs).type != json_type::array) {
@@ -435,27 +464,25 @@ result<value> geojson(const json_tree& t, std::uint32_t node) {
     if (t.at(fs).count == 0) return make_error("the FeatureCollection has no features, so no geometry");
     // Every feature is checked first; a feature without geometry adds
     // nothing; one geometry is the value itself, several a GeometryCollection.
-    std::vector<std::uint32_t> parts;
-    std::vector<std::string> wheres;
-    std::uint32_t i = 0;
+    std::vector<std::pair<std::uint32_t, long>> parts;  // a geometry, the index of its feature
+    long i = 0;
     for (std::uint32_t c = json_tree::first_child(fs); c < t.at(fs).next; c = t.at(c).next, ++i) {
-      const std::string where = "features[" + std::to_string(i) + "]: ";
       std::uint32_t g = json_tree::npos;
-      if (!r.feature_geometry(c, where, g)) return make_error(r.error);
+      if (!r.feature_geometry(c, place{nullptr, "features[", i, "]: "}, g)) return make_error(r.error);
       if (g == json_tree::npos) continue;
-      parts.push_back(g);
-      wheres.push_back(where + "Feature geometry: ");
+      parts.emplace_back(g, i);
     }
-    if (parts.empty()) return value::null();
+    if (parts.empty()) return value_kind::null;
     const bool one = parts.size() == 1;
     if (!one) {
       r.out.header(wkb_collection, true);
       r.out.count(parts.size());
     }
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-      if (!r.geometry(parts[k], wheres[k], one)) return make_error(r.error);
+    for (const auto& [g, feature] : parts) {
+      const place where{nullptr, "features[", feature, "]: "};
+      if (!r.geometry(g, place{&where, "Feature geometry: "}, one)) return make_error(r.error);
     }
-  } else if (!r.geometry(node, "", true)) {
+  } else if (!r.geometry(node, place{}, true)) {
     return make_error(r.error);
   }
   return r.out.finish();
@@ -465,15 +492,24 @@ result<value> geojson(const json_tree& t, std::uint32_t node) {
 
 bool is_geo_type(std::string_view ngsi_type) noexcept { return istarts_with(ngsi_type, "geo:"); }
 
-result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node) {
+result<value_kind> write_geometry(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
+                                  std::string& ewkb) {
+  ewkb.clear();
   const std::string_view subtype = ngsi_type.substr(4);
-  if (iequals(subtype, "point")) return simple_point(tree, node);
-  if (iequals(subtype, "json")) return geojson(tree, node);
-  if (iequals(subtype, "line")) return simple_line(tree, node);
-  if (iequals(subtype, "polygon")) return simple_polygon(tree, node);
-  if (iequals(subtype, "box")) return simple_box(tree, node);
+  if (iequals(subtype, "point")) return simple_point(tree, node, ewkb);
+  if (iequals(subtype, "json")) return geojson(tree, node, ewkb);
+  if (iequals(subtype, "line")) return simple_line(tree, node, ewkb);
+  if (iequals(subtype, "polygon")) return simple_polygon(tree, node, ewkb);
+  if (iequals(subtype, "box")) return simple_box(tree, node, ewkb);
   return make_error("unsupported geometry type " + quoted(ngsi_type) +
                     "; supported: geo:point, geo:line, geo:box, geo:polygon, geo:json");
+}
+
+result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node) {
+  std::string bytes;
+  auto kind = write_geometry(ngsi_type, tree, node, bytes);
+  if (!kind) return kind.err();
+  return kind.value() == value_kind::geometry ? value::geometry(std::move(bytes)) : value::null();
 }
 
 }  // namespace kafnus::ngsi

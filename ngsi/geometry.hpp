@@ -15,6 +15,7 @@
 // [-180, 180] (GeoJSON is taken as given, as PostGIS does).
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ngsi/json_tree.hpp"
@@ -26,9 +27,14 @@ namespace kafnus::ngsi {
 // Whether an NGSI type names a geometry: a "geo:" prefix in any case.
 bool is_geo_type(std::string_view ngsi_type) noexcept;
 
-// The geometry of a geo:* attribute whose value is `node` (not JSON null).
-// An unknown subtype (geo:circle) is an error listing the supported ones.
-// Errors say what is wrong with the value; the caller names the attribute.
+// The geometry of a geo:* attribute whose value is `node` (not JSON null),
+// its EWKB written into `ewkb` (emptied first): value_kind::geometry, or
+// value_kind::null for a Feature without one. An unknown subtype
+// (geo:circle) is an error listing the supported ones. Errors say what is
+// wrong with the value; the caller names the attribute.
+result<value_kind> write_geometry(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
+                                  std::string& ewkb);
+// The same as a value of its own.
 result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node);
 
 }  // namespace kafnus::ngsi

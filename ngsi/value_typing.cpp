@@ -61,10 +61,10 @@ result<value_view> type_value(std::string_view column, std::string_view ngsi_typ
   }
   if (n.type == json_type::null) return value_view();
   if (is_geo_type(ngsi_type)) {
-    auto g = geometry_value(ngsi_type, tree, node);
-    if (!g) return g.err();
-    value& v = g.value();  // a geometry, or null (a Feature without one)
-    return held(v.kind, std::move(v.text), scratch);
+    auto kind = write_geometry(ngsi_type, tree, node, scratch);
+    if (!kind) return kind.err();
+    // A geometry, or null (a Feature without one).
+    return kind.value() == value_kind::geometry ? value_view(value_kind::geometry, scratch, 0) : value_view();
   }
   if (is_json_type(ngsi_type)) return held(value_kind::json, tree.compact(node), scratch);
   switch (n.type) {

@@ -313,6 +313,35 @@ TEST(Geometry, GeoJsonErrorsNameTheProblem) {
   EXPECT_THAT(geometry_error("geo:json", R"({"type":"Feature"})"), HasSubstr("no \"geometry\""));
 }
 
+// A GeoJSON error names the part it is in, however deep: the operator finds
+// the feature, the geometry, the ring and the position from the message.
+TEST(Geometry, AGeoJsonErrorNamesThePartItIsIn) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]],[[0,0],[1,1]]]})",
+       "Polygon coordinates ring 1: a ring needs at least 4 positions, found 2"},
+      {R"({"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[0,0],[1,0],[1,1],[0,1]]]]})",
+       "MultiPolygon coordinates[1] ring 0: the ring is not closed (its last position must repeat the first)"},
+      {R"({"type":"MultiLineString","coordinates":[[[0,0],[1,1]],[[0,0]]]})",
+       "MultiLineString coordinates[1]: a LineString needs 0 or at least 2 positions, found 1"},
+      {R"({"type":"MultiPoint","coordinates":[[0,0],[1,"x"]]})",
+       "MultiPoint coordinates: coordinate a string is not a finite number"},
+      {R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]}},)"
+       R"({"type":"Feature","geometry":{"type":"Point","coordinates":[1]}}]})",
+       "features[1]: Feature geometry: Point coordinates: a position must be an array of 2 or 3 numbers [x, y] or "
+       "[x, y, z], found an array of 1"},
+      {R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":null},{"type":"Point"}]})",
+       "features[1]: is a Point, expected a Feature"},
+      {R"({"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},)"
+       R"({"type":"GeometryCollection","geometries":[{"type":"LineString"}]}]})",
+       "geometries[1]: geometries[0]: LineString has no \"coordinates\""},
+      {R"({"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0,1]]]}})",
+       "Feature geometry: Polygon coordinates ring 0: the geometry mixes 2D and 3D positions"},
+  };
+  for (const auto& [json, message] : cases) {
+    EXPECT_THAT(geometry_error("geo:json", json), HasSubstr(message)) << json;
+  }
+}
+
 TEST(Geometry, EmptyGeometriesAreValid) {
   for (const char* json :
        {R"({"type":"LineString","coordinates":[]})", R"({"type":"Polygon","coordinates":[]})",
