@@ -182,6 +182,8 @@ std::shared_ptr<const shape_info> plan_shape(const ngsi::row& r, const table_sch
 
 class planner {
  public:
+  static constexpr std::size_t kKnownLayouts = 16;
+
   planner(const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of, unknown_column_policy policy,
           shape_cache* cache)
       : schema_of_(schema_of), policy_(policy), cache_(cache) {}
@@ -203,6 +205,11 @@ class planner {
   // index in the current segment.
   struct shape {
     const ngsi::row* exemplar = nullptr;
+    // Layouts of rows found to be of this shape: each processor seals its
+    // rows with layouts of its own, so a shape's rows come with a few
+    // different ones; once one is known, its rows need no column-by-column
+    // comparison. (The rows, and so their layouts, outlive the planning.)
+    std::vector<const ngsi::column_layout*> layouts;
     std::shared_ptr<const shape_info> info;
     std::size_t table_id = 0;
     std::size_t group = 0;
@@ -213,10 +220,23 @@ class planner {
     const std::uint64_t h = shape_hash(r);
     auto range = shape_by_hash_.equal_range(h);
     for (auto it = range.first; it != range.second; ++it) {
-      if (same_shape(*shapes_[it->second].exemplar, r)) return shapes_[it->second];
+      shape& candidate = shapes_[it->second];
+      const auto* layout = r.columns.layout();
+      if (layout != nullptr &&
+          std::find(candidate.layouts.begin(), candidate.layouts.end(), layout) != candidate.layouts.end()) {
+        if (r.op == candidate.exemplar->op && r.f == candidate.exemplar->f && r.table == candidate.exemplar->table) {
+          return candidate;
+        }
+        continue;
+      }
+      if (same_shape(*candidate.exemplar, r)) {
+        if (layout != nullptr && candidate.layouts.size() < kKnownLayouts) candidate.layouts.push_back(layout);
+        return candidate;
+      }
     }
     shape sh;
     sh.exemplar = &r;
+    if (const auto* layout = r.columns.layout()) sh.layouts.push_back(layout);
     sh.info = cache_ != nullptr && schema.id != 0 ? cache_->get(h, r, schema, policy_) : plan_shape(r, schema, policy_);
     const auto& t = sh.info->table;
     sh.table_id =

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "postgis/binary_copy.hpp"
 #include "postgis/statements.hpp"
@@ -86,6 +87,30 @@ TEST(WritePlan, RowsOfOneTableAndShapeMakeOneGroup) {
   ASSERT_EQ(p.groups.size(), 1u);
   EXPECT_EQ(p.groups[0].rows.size(), 5u);
   EXPECT_EQ(p.groups[0].op, ngsi::operation::insert);
+}
+
+// Each processor seals its rows with layouts of its own: rows of one shape
+// from several processors are still one group, and a row whose layout the
+// planner has seen for one shape is still told apart by its kinds.
+TEST(WritePlan, RowsSealedOnDifferentThreadsJoinTheirShapesGroup) {
+  planner_fixture f;
+  for (int i = 0; i < 9; ++i) {
+    f.rows.push_back(make_row(ngsi::flow::historic, "E" + std::to_string(i), i, {{"temperature", value::number("1")}}));
+  }
+  f.rows.push_back(make_row(ngsi::flow::historic, "T", 9, {{"temperature", value::text_value("warm")}}));
+  for (int t = 0; t < 3; ++t) {
+    std::thread([&f, t] {
+      for (std::size_t i = static_cast<std::size_t>(t); i < f.rows.size(); i += 3) f.rows[i].columns.seal();
+    }).join();
+  }
+  ASSERT_NE(f.rows[0].columns.layout(), f.rows[1].columns.layout());
+  ASSERT_EQ(f.rows[0].columns.layout(), f.rows[3].columns.layout());
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 2u);
+  ASSERT_EQ(p.groups[0].rows.size(), 9u);
+  for (std::size_t i = 0; i < 9; ++i) EXPECT_EQ(p.groups[0].rows[i].row, &f.rows[i]);
+  ASSERT_EQ(p.groups[1].rows.size(), 1u);
+  EXPECT_EQ(p.groups[1].rows[0].row, &f.rows[9]);
 }
 
 TEST(WritePlan, TheSameColumnsInAnotherOrderJoinTheGroupEachRowMappedByName) {
