@@ -104,6 +104,24 @@ std::string differs(simdjson::dom::parser& p, const std::string& doc) {
   return compare(t, t.root(), root, "$");
 }
 
+// `base` with one to three random edits: a byte replaced by one of
+// `alphabet`, bytes erased, one of `alphabet` inserted, or (with `cut`)
+// everything from a byte on cut off.
+std::string mutated(std::mt19937& rng, const std::string& base, const std::string& alphabet, bool cut) {
+  std::string d = base;
+  const int edits = 1 + static_cast<int>(rng() % 3);
+  for (int k = 0; k < edits && !d.empty(); ++k) {
+    const std::size_t at = rng() % d.size();
+    switch (rng() % (cut ? 4 : 3)) {
+      case 0: d[at] = alphabet[rng() % alphabet.size()]; break;
+      case 1: d.erase(at, 1 + rng() % 3); break;
+      case 2: d.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      default: d.resize(at); break;
+    }
+  }
+  return d;
+}
+
 const char* const kNotification = R"({"subscriptionId":"5f8c","data":[{"id":"urn:ngsi-ld:Sensor:001","type":"Sensor",
 "temperature":{"type":"Number","value":-21.5e-3,"metadata":{}},"on":{"type":"Boolean","value":true},
 "off":{"type":"Boolean","value":false},"none":{"type":"Text","value":null},
@@ -141,17 +159,7 @@ TEST(JsonTree, MutatedNotificationsAsTheOracleReadsThem) {
   int accepted = 0;
   int refused = 0;
   for (int round = 0; round < 20000; ++round) {
-    std::string d = base;
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int k = 0; k < edits && !d.empty(); ++k) {
-      const std::size_t at = rng() % d.size();
-      switch (rng() % 4) {
-        case 0: d[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: d.erase(at, 1 + rng() % 3); break;
-        case 2: d.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-        case 3: d.resize(at); break;
-      }
-    }
+    const std::string d = mutated(rng, base, alphabet, true);
     const auto why = differs(p, d);
     ASSERT_EQ(why, "") << d;
     (parse_json_object(d, kDepth).ok() ? accepted : refused)++;
@@ -215,16 +223,7 @@ TEST(JsonTree, MutatedUtf8AsTheOracleReadsIt) {
   int accepted = 0;
   int refused = 0;
   for (int round = 0; round < 20000; ++round) {
-    std::string d = base;
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int k = 0; k < edits && !d.empty(); ++k) {
-      const std::size_t at = rng() % d.size();
-      switch (rng() % 3) {
-        case 0: d[at] = bytes[rng() % bytes.size()]; break;
-        case 1: d.erase(at, 1); break;
-        case 2: d.insert(at, 1, bytes[rng() % bytes.size()]); break;
-      }
-    }
+    const std::string d = mutated(rng, base, bytes, false);
     ASSERT_EQ(differs(p, d), "") << d;
     const auto r = parse_json_object(d, kDepth);
     (r.ok() ? accepted : refused)++;

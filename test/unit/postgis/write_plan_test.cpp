@@ -20,7 +20,7 @@ using ngsi::value;
 namespace {
 
 ngsi::row make_row(ngsi::flow f, const std::string& entity, std::optional<std::int64_t> ti_seconds,
-                   std::vector<ngsi::column> attrs, const std::string& table = "s_sensor") {
+                   const std::vector<ngsi::column>& attrs, const std::string& table = "s_sensor") {
   ngsi::row r;
   r.f = f;
   r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
@@ -34,7 +34,7 @@ ngsi::row make_row(ngsi::flow f, const std::string& entity, std::optional<std::i
     r.columns.push_back({"timeinstant", value::timestamp(*ti_seconds * 1'000'000)});
     r.timeinstant_us = *ti_seconds * 1'000'000;
   }
-  for (auto& a : attrs) r.columns.push_back(std::move(a));
+  for (const auto& a : attrs) r.columns.push_back(a);
   return r;
 }
 
