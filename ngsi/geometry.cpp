@@ -51,12 +51,12 @@ std::string_view trim_blanks(std::string_view s) noexcept {
 // every level carries the Z flag when the positions are 3D. That is known
 // from the first position read (a geometry mixing 2D and 3D positions is an
 // error, as it is for PostGIS), so the type codes written before it are kept
-// and given the flag at the end if it applies. The bytes go into the
-// caller's string (a thread's scratch, whose capacity stays from one value
-// to the next).
+// and given the flag at the end if it applies. The bytes are appended to the
+// caller's string (write_geometry empties it first: a thread's scratch,
+// whose capacity stays from one value to the next).
 class ewkb_writer {
  public:
-  explicit ewkb_writer(std::string& out) : out_(out) { out_.clear(); }
+  explicit ewkb_writer(std::string& out) : out_(out) {}
 
   // Whether positions carry Z, once the first one is read.
   void dimension(bool z) noexcept { z_ = z ? 1 : 0; }

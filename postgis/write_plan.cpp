@@ -40,20 +40,8 @@ struct fnv1a {
   }
 };
 
-// Whether two rows have the same shape as far as planning is concerned: the
-// same table, operation and flow, and the same (name, kind) columns in the
-// same order.
-bool same_shape(const ngsi::row& a, const ngsi::row& b) {
-  if (a.op != b.op || a.f != b.f || a.columns.size() != b.columns.size() || a.table != b.table) return false;
-  // Rows sealed on one processor share their layout: the same names and kinds.
-  if (a.columns.layout() != nullptr && a.columns.layout() == b.columns.layout()) return true;
-  for (std::size_t i = 0; i < a.columns.size(); ++i) {
-    if (a.columns[i].val.kind != b.columns[i].val.kind || a.columns[i].name != b.columns[i].name) return false;
-  }
-  return true;
-}
-
-// The hash that finds a row's shape among those seen (same_shape decides).
+// The hash that finds a row's shape among those seen (planner::shape::holds
+// decides).
 std::uint64_t shape_hash(const ngsi::row& r) {
   text::word_hash h;
   h.add(r.table.schema);
@@ -182,8 +170,6 @@ std::shared_ptr<const shape_info> plan_shape(const ngsi::row& r, const table_sch
 
 class planner {
  public:
-  static constexpr std::size_t kKnownLayouts = 16;
-
   planner(const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of, unknown_column_policy policy,
           shape_cache* cache)
       : schema_of_(schema_of), policy_(policy), cache_(cache) {}
@@ -204,35 +190,41 @@ class planner {
   // time or, from the cache, in an earlier transaction), and its group's
   // index in the current segment.
   struct shape {
+    static constexpr std::size_t kKnownLayouts = 16;
+
     const ngsi::row* exemplar = nullptr;
-    // Layouts of rows found to be of this shape: each processor seals its
-    // rows with layouts of its own, so a shape's rows come with a few
-    // different ones; once one is known, its rows need no column-by-column
-    // comparison. (The rows, and so their layouts, outlive the planning.)
+    // Layouts of rows found to be of this shape, the exemplar's first: rows
+    // sealed with one layout share its names and kinds, and each processor
+    // seals its rows with layouts of its own, so a shape's rows come with a
+    // few; a row with a known one needs no column-by-column comparison.
+    // (The rows, and so their layouts, outlive the planning.)
     std::vector<const ngsi::column_layout*> layouts;
     std::shared_ptr<const shape_info> info;
     std::size_t table_id = 0;
     std::size_t group = 0;
     std::uint64_t group_segment = 0;  // segment_number_ when `group` was set (0: never)
+
+    // Whether `r` has this shape as far as planning is concerned: the same
+    // table, operation and flow, and the same (name, kind) columns in the
+    // same order.
+    bool holds(const ngsi::row& r) {
+      const ngsi::row& a = *exemplar;
+      if (a.op != r.op || a.f != r.f || a.columns.size() != r.columns.size() || a.table != r.table) return false;
+      const auto* layout = r.columns.layout();
+      if (layout != nullptr && std::find(layouts.begin(), layouts.end(), layout) != layouts.end()) return true;
+      for (std::size_t i = 0; i < a.columns.size(); ++i) {
+        if (a.columns[i].val.kind != r.columns[i].val.kind || a.columns[i].name != r.columns[i].name) return false;
+      }
+      if (layout != nullptr && layouts.size() < kKnownLayouts) layouts.push_back(layout);
+      return true;
+    }
   };
 
   shape& shape_of(const ngsi::row& r, const table_schema& schema) {
     const std::uint64_t h = shape_hash(r);
     auto range = shape_by_hash_.equal_range(h);
     for (auto it = range.first; it != range.second; ++it) {
-      shape& candidate = shapes_[it->second];
-      const auto* layout = r.columns.layout();
-      if (layout != nullptr &&
-          std::find(candidate.layouts.begin(), candidate.layouts.end(), layout) != candidate.layouts.end()) {
-        if (r.op == candidate.exemplar->op && r.f == candidate.exemplar->f && r.table == candidate.exemplar->table) {
-          return candidate;
-        }
-        continue;
-      }
-      if (same_shape(*candidate.exemplar, r)) {
-        if (layout != nullptr && candidate.layouts.size() < kKnownLayouts) candidate.layouts.push_back(layout);
-        return candidate;
-      }
+      if (shapes_[it->second].holds(r)) return shapes_[it->second];
     }
     shape sh;
     sh.exemplar = &r;
