@@ -505,11 +505,4 @@ result<value_kind> write_geometry(std::string_view ngsi_type, const json_tree& t
                     "; supported: geo:point, geo:line, geo:box, geo:polygon, geo:json");
 }
 
-result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node) {
-  std::string bytes;
-  auto kind = write_geometry(ngsi_type, tree, node, bytes);
-  if (!kind) return kind.err();
-  return kind.value() == value_kind::geometry ? value::geometry(std::move(bytes)) : value::null();
-}
-
 }  // namespace kafnus::ngsi

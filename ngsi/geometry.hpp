@@ -34,7 +34,5 @@ bool is_geo_type(std::string_view ngsi_type) noexcept;
 // wrong with the value; the caller names the attribute.
 result<value_kind> write_geometry(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
                                   std::string& ewkb);
-// The same as a value of its own.
-result<value> geometry_value(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node);
 
 }  // namespace kafnus::ngsi

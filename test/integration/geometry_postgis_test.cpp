@@ -13,6 +13,7 @@
 
 #include "ngsi/geometry.hpp"
 #include "ngsi/json_tree.hpp"
+#include "ngsi/value.hpp"
 #include "postgis/connection.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
@@ -25,9 +26,11 @@ namespace {
 std::string ours(const std::string& type, const std::string& json) {
   const auto tree = parse_json_object(R"({"v":)" + json + "}", 64);
   if (!tree) return "parse error: " + tree.err().message;
-  const auto v = geometry_value(type, *tree.value(), tree.value()->member(0, "v"));
-  if (!v) return "error: " + v.err().message;
-  return input_text(v.value());  // as hex, like postgis() below
+  std::string ewkb;
+  const auto kind = write_geometry(type, *tree.value(), tree.value()->member(0, "v"), ewkb);
+  if (!kind) return "error: " + kind.err().message;
+  // As hex, like postgis() below.
+  return input_text(kind.value() == value_kind::geometry ? value::geometry(std::move(ewkb)) : value::null());
 }
 
 std::string literal(const std::string& s) {
