@@ -81,15 +81,25 @@ class cursor {
 
 std::string two_digits(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
-void put_digits(std::string& out, std::int64_t v, int width) {
-  std::array<char, 24> buf{};
-  std::size_t n = 0;
+// v's decimal digits at p, at least `width` of them (zeros in front); the
+// end of what was written. A year has up to 6 digits: 20 bytes hold any.
+char* put_digits(char* p, std::int64_t v, int width) noexcept {
+  std::array<char, 20> buf{};
+  int n = 0;
   do {
-    buf[n++] = static_cast<char>('0' + v % 10);
+    buf[static_cast<std::size_t>(n++)] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v > 0);
-  for (auto k = static_cast<int>(n); k < width; ++k) out += '0';
-  while (n > 0) out += buf[--n];
+  for (int k = n; k < width; ++k) *p++ = '0';
+  while (n > 0) *p++ = buf[static_cast<std::size_t>(--n)];
+  return p;
+}
+
+// 0 <= v < 100 as two digits at p.
+char* put2(char* p, std::int64_t v) noexcept {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
 }
 
 }  // namespace
@@ -180,21 +190,23 @@ void append_utc(std::string& out, std::int64_t micros) {
   const std::int64_t secs = rem / kMicrosPerSecond;
   const std::int64_t frac = rem % kMicrosPerSecond;
   const bool bc = cd.year <= 0;
-  put_digits(out, bc ? 1 - cd.year : cd.year, 4);
-  out += '-';
-  put_digits(out, cd.month, 2);
-  out += '-';
-  put_digits(out, cd.day, 2);
-  out += ' ';
-  put_digits(out, secs / 3600, 2);
-  out += ':';
-  put_digits(out, secs / 60 % 60, 2);
-  out += ':';
-  put_digits(out, secs % 60, 2);
-  out += '.';
-  put_digits(out, frac, 6);
-  out += "+00";
-  if (bc) out += " BC";
+  // Written into a buffer and appended once: "YYYY-MM-DD HH:MM:SS.ffffff+00 BC".
+  std::array<char, 48> buf{};
+  char* p = put_digits(buf.data(), bc ? 1 - cd.year : cd.year, 4);
+  *p++ = '-';
+  p = put2(p, cd.month);
+  *p++ = '-';
+  p = put2(p, cd.day);
+  *p++ = ' ';
+  p = put2(p, secs / 3600);
+  *p++ = ':';
+  p = put2(p, secs / 60 % 60);
+  *p++ = ':';
+  p = put2(p, secs % 60);
+  *p++ = '.';
+  p = put_digits(p, frac, 6);
+  out.append(buf.data(), static_cast<std::size_t>(p - buf.data()));
+  out += bc ? "+00 BC" : "+00";
 }
 
 }  // namespace kafnus::ngsi

@@ -11,7 +11,10 @@ std::string to_lower_ascii(std::string_view s) {
 void append_lower_ascii(std::string& out, std::string_view s) {
   const std::size_t at = out.size();
   out.append(s);
-  for (std::size_t i = at; i < out.size(); ++i) out[i] = ascii_lower(out[i]);
+  // Through a pointer: a store through out[i] could change out's size as
+  // far as the compiler knows, which it would then read again every byte.
+  char* p = out.data() + at;
+  for (char* const end = p + s.size(); p != end; ++p) *p = ascii_lower(*p);
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
