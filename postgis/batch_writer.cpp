@@ -689,7 +689,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
   if (gs.direct) {
     if (group.rows.size() <= inline_rows_) {
       if (const auto* name = prepared_insert(st, group)) {
-        for (const auto& pr : group.rows) queue_statement(st, direct_execute_statement(*name, group, pr));
+        for (const auto& pr : group.rows) append_direct_execute(next_statement(st), *name, group, pr);
       } else {
         queue_statement(st, direct_insert_statement(group));
       }
@@ -814,23 +814,10 @@ const std::string* batch_writer::prepared(attempt_state& st, const std::string& 
 // fail).
 const std::string* batch_writer::prepared_insert(attempt_state& st, const statement_group& group) {
   if (group.columns.empty()) return nullptr;
-  // The table, and each column's name and type, NUL-separated (the
-  // statement's text is built only to prepare it).
-  std::string key;
-  key.reserve(256);
-  const auto add = [&key](std::string_view part) {
-    key += part;
-    key += '\0';
-  };
-  add(group.table.schema);
-  add(group.table.table);
-  // An upsert's conflict clause follows its flow (keys, freshness rule).
-  key += static_cast<char>('0' + static_cast<int>(group.op));
-  key += static_cast<char>('0' + static_cast<int>(group.flow));
-  for (const auto& c : group.columns) {
-    add(c.name);
-    add(c.target_type);
-  }
+  // The statement's text is built only to prepare it.
+  std::string built;
+  if (!group.insert_key) built = insert_statement_key(group);
+  const std::string& key = group.insert_key ? *group.insert_key : built;
   if (!inserts_.contains(key) && !inserts_seen_.contains(key)) {
     inserts_seen_.put(key, true);
     return nullptr;
@@ -856,9 +843,12 @@ void batch_writer::or_isolate(const std::function<void()>& step) const {
 
 // A statement of the fast attempt, sent after the ones queued before it, in
 // the same round trip (its failure starts the isolating attempt).
-void batch_writer::queue_statement(attempt_state& st, std::string_view sql) {
+void batch_writer::queue_statement(attempt_state& st, std::string_view sql) { next_statement(st) += sql; }
+
+// The statements not sent yet, ready for the next one to be appended.
+std::string& batch_writer::next_statement(attempt_state& st) {
   if (!st.group_statements.empty()) st.group_statements += ";\n";
-  st.group_statements += sql;
+  return st.group_statements;
 }
 
 // The group statements gathered so far, in their order, as one query.

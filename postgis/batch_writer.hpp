@@ -209,6 +209,7 @@ class batch_writer {
   std::vector<group_state> stage(attempt_state& st, const write_plan& plan);
   void write_group(attempt_state& st, const statement_group& group, const group_state& gs);
   void queue_statement(attempt_state& st, std::string_view sql);
+  static std::string& next_statement(attempt_state& st);
   void send_group_statements(attempt_state& st);
   struct prepared_statement {
     std::string name;

@@ -164,22 +164,49 @@ bool integer_type(const std::string& type) { return type == "bigint" || type == 
 bool read_as_staged(const statement_group& g) {
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     const auto& c = g.columns[i];
-    if (!c.target_exists) return false;
-    if (same_as_staged(c.kind, c.target_type)) continue;
-    // Integers go straight in only when written as integers (a staged 1.5
-    // is rounded by the cast, a COPY of "1.5" into an integer fails).
-    if (c.kind == ngsi::value_kind::number && integer_type(c.target_type)) {
-      for (const auto& r : g.rows) {
-        if (!is_integer_literal(r.row->columns[r.value_index[i]].val.text)) return false;
-      }
-      continue;
+    switch (c.direct != direct_read::unknown ? c.direct : direct_read_of(c)) {
+      case direct_read::same: continue;
+      case direct_read::integer_literals:
+        for (const auto& r : g.rows) {
+          if (!is_integer_literal(r.row->columns[r.value_index[i]].val.text)) return false;
+        }
+        continue;
+      case direct_read::unknown:
+      case direct_read::differs: return false;
     }
-    return false;
   }
   return true;
 }
 
 }  // namespace
+
+direct_read direct_read_of(const group_column& c) {
+  if (!c.target_exists) return direct_read::differs;
+  if (same_as_staged(c.kind, c.target_type)) return direct_read::same;
+  // Integers go straight in only when written as integers (a staged 1.5
+  // is rounded by the cast, a COPY of "1.5" into an integer fails).
+  if (c.kind == ngsi::value_kind::number && integer_type(c.target_type)) return direct_read::integer_literals;
+  return direct_read::differs;
+}
+
+std::string insert_statement_key(const statement_group& g) {
+  std::string key;
+  key.reserve(256);
+  const auto add = [&key](std::string_view part) {
+    key += part;
+    key += '\0';
+  };
+  add(g.table.schema);
+  add(g.table.table);
+  // An upsert's conflict clause follows its flow (keys, freshness rule).
+  key += static_cast<char>('0' + static_cast<int>(g.op));
+  key += static_cast<char>('0' + static_cast<int>(g.flow));
+  for (const auto& c : g.columns) {
+    add(c.name);
+    add(c.target_type);
+  }
+  return key;
+}
 
 bool direct_copy_allowed(const statement_group& g) {
   return g.op == ngsi::operation::insert && g.copy_into_target && read_as_staged(g);
@@ -266,11 +293,12 @@ std::string direct_insert_template(const statement_group& g) {
   return s + upsert_clause(g);
 }
 
-std::string direct_execute_statement(const std::string& name, const statement_group& g, const planned_row& r) {
-  std::string s = "EXECUTE " + name + "(";
-  append_row_values(s, g, r, ", ", "NULL", append_literal);
-  s += ')';
-  return s;
+void append_direct_execute(std::string& out, const std::string& name, const statement_group& g, const planned_row& r) {
+  out += "EXECUTE ";
+  out += name;
+  out += '(';
+  append_row_values(out, g, r, ", ", "NULL", append_literal);
+  out += ')';
 }
 
 namespace {

@@ -51,6 +51,16 @@ bool direct_copy_allowed(const statement_group& g);
 // spares PostgreSQL emptying them all at its commit (ON COMMIT DELETE ROWS).
 bool direct_upsert_allowed(const statement_group& g);
 
+// How a group column's values read when written straight into its table
+// (see direct_read; never `unknown`).
+direct_read direct_read_of(const group_column& c);
+
+// What a group's prepared one-row INSERT is known by: its table, operation,
+// flow, and each column's name and type (NUL-separated). A column whose
+// type changes makes another statement (PostgreSQL fixes a prepared
+// statement's parameter types when it is prepared).
+std::string insert_statement_key(const statement_group& g);
+
 // Column list of a direct COPY into the group's table (quoted names).
 std::vector<std::string> direct_copy_columns(const statement_group& g);
 
@@ -68,9 +78,10 @@ std::string direct_insert_statement(const statement_group& g);
 // ($1, …, $n), prepared without declared types (PostgreSQL gives each
 // parameter its column's type), and the EXECUTE of it named `name` for row
 // `r` (each value a literal of unknown type, read by the parameter type's
-// input function: what the literal INSERT and the COPY store).
+// input function: what the literal INSERT and the COPY store), appended to
+// `out` (the statements sent together, without a string of its own).
 std::string direct_insert_template(const statement_group& g);
-std::string direct_execute_statement(const std::string& name, const statement_group& g, const planned_row& r);
+void append_direct_execute(std::string& out, const std::string& name, const statement_group& g, const planned_row& r);
 
 // A statement an operator can run to write one row by hand, with literal
 // values: what the error log's `query` column holds. `columns` restricts it

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "postgis/statements.hpp"
 #include "text/word_hash.hpp"
 
 namespace kafnus::postgis {
@@ -122,6 +123,7 @@ statement_group group_template(const ngsi::row& r, const std::vector<std::uint16
       gc.target_is_json = target->is_json;
       gc.target_type = target->type;
     }
+    gc.direct = direct_read_of(gc);
     if (gc.kind != ngsi::value_kind::null) {
       gc.stage_index = static_cast<int>(stage_kinds.size());
       // A number into a text column keeps the text it was written as
@@ -134,6 +136,7 @@ statement_group group_template(const ngsi::row& r, const std::vector<std::uint16
   }
   g.columns = shared_vector<group_column>(std::move(columns));
   g.stage_kinds = shared_vector<ngsi::value_kind>(std::move(stage_kinds));
+  g.insert_key = std::make_shared<const std::string>(insert_statement_key(g));
   return g;
 }
 

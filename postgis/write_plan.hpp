@@ -33,6 +33,14 @@ namespace kafnus::postgis {
 // attribute is dropped and counted), add (the column is added).
 using unknown_column_policy = config::unknown_columns;
 
+// Whether a column's values, written straight into their table (COPY, or
+// an INSERT of their text), store what the staged path's assignment from
+// the staging table would: always, only when every value is an integer
+// literal (a number into an integer column), or never. The planner works
+// it out once per shape (direct_read_of); `unknown` in a group built
+// otherwise, which is then worked out at every use.
+enum class direct_read : std::uint8_t { unknown, same, integer_literals, differs };
+
 struct group_column {
   std::string name;
   ngsi::value_kind kind;        // null: every row of the group has NULL here
@@ -41,6 +49,7 @@ struct group_column {
   bool target_exists = false;   // false: no such column (unknown-column policy "error": the database reports it)
   bool target_is_json = false;  // json/jsonb column: text and scalars are converted to JSON
   std::string target_type;      // format_type() of the column, when it exists
+  direct_read direct = direct_read::unknown;
 };
 
 // An immutable vector shared by copies: what a row shape plans (a group's
@@ -83,6 +92,9 @@ struct statement_group {
   std::size_t folded = 0;                       // rows superseded by a later row of the same key
   std::vector<const ngsi::row*> folded_rows;    // those rows (each counts as written, for its own service)
   bool copy_into_target = true;                 // the target accepts COPY (a table, not a view)
+  // What its prepared one-row INSERT is known by (insert_statement_key),
+  // made once per shape; null in a group built otherwise.
+  std::shared_ptr<const std::string> insert_key;
 };
 
 struct rejected_row {

@@ -448,6 +448,52 @@ TEST(Statements, DirectCopyOnlyWhenNoValueNeedsConverting) {
   EXPECT_FALSE(postgis::direct_copy_allowed(f.plan().groups[0]));
 }
 
+// What a group's direct writes depend on in its columns alone is worked
+// out once per shape: the same answers as a group that has to work them
+// out at every use (one built otherwise).
+TEST(Statements, APlannedGroupKnowsItsDirectReadsAndInsertKey) {
+  planner_fixture f;
+  f.schema.columns.push_back({"count", "bigint", false});
+  for (auto& c : f.schema.columns) {
+    if (c.name == "temperature") c.type = "double precision";
+    if (c.name == "timeinstant" || c.name == "recvtime") c.type = "timestamp with time zone";
+  }
+  auto worked_out_at_use = [](postgis::statement_group g) {
+    std::vector<postgis::group_column> columns = g.columns;
+    for (auto& c : columns) c.direct = postgis::direct_read::unknown;
+    g.columns = postgis::shared_vector<postgis::group_column>(std::move(columns));
+    g.insert_key.reset();
+    return g;
+  };
+  for (const char* count : {"7", "1.5"}) {
+    f.rows.clear();
+    f.rows.push_back(make_row(ngsi::flow::historic, "A", 1,
+                              {{"temperature", value::number("21.5")}, {"count", value::number(count)}}));
+    const auto p = f.plan();
+    const auto& g = p.groups[0];
+    for (const auto& c : g.columns) {
+      EXPECT_EQ(c.direct, postgis::direct_read_of(c)) << c.name;
+      EXPECT_NE(c.direct, postgis::direct_read::unknown) << c.name;
+      if (c.name == "count") {
+        EXPECT_EQ(c.direct, postgis::direct_read::integer_literals);
+      }
+      if (c.name == "temperature") {
+        EXPECT_EQ(c.direct, postgis::direct_read::same);
+      }
+    }
+    EXPECT_EQ(postgis::direct_copy_allowed(g), std::string(count) == "7");
+    EXPECT_EQ(postgis::direct_copy_allowed(worked_out_at_use(g)), postgis::direct_copy_allowed(g));
+    ASSERT_TRUE(g.insert_key);
+    EXPECT_EQ(*g.insert_key, postgis::insert_statement_key(g));
+  }
+  // Another type for a column: another key (another prepared statement).
+  const auto before = *f.plan().groups[0].insert_key;
+  for (auto& c : f.schema.columns) {
+    if (c.name == "count") c.type = "integer";
+  }
+  EXPECT_NE(*f.plan().groups[0].insert_key, before);
+}
+
 TEST(Statements, DirectLinesWriteNullsAsCopyNulls) {
   planner_fixture f;
   f.rows.push_back(make_row(ngsi::flow::historic, "A\tB", 1, {{"temperature", value::null()}}));
