@@ -1,5 +1,6 @@
 #include "ngsi/row.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
@@ -71,34 +72,46 @@ void column_list::seal() {
   layout_ = std::move(sealed.layout_);
 }
 
+void byte_buffer::grow(std::size_t more) {
+  bytes_.resize(std::max({2 * bytes_.size(), size_ + more, std::size_t{64}}));
+}
+
 void column_builder::add(std::string_view name, std::uint64_t hash, value_kind kind, std::string_view text,
                          std::int64_t micros) {
   const bool instant = kind == value_kind::timestamp;
-  const std::size_t n = layout_.kinds.size() + 1;
+  const std::size_t n = kinds_.size() + 1;
   if (4 * n + texts_.size() + text.size() + (instant ? sizeof micros : 0) > column_list::kMaxBytes ||
-      layout_.names.size() + name.size() > column_list::kMaxBytes) {
+      names_.size() + name.size() > column_list::kMaxBytes) {
     throw std::length_error("a row's names and values exceed 4 GiB");
   }
-  layout_.names.append(name);
-  layout_.name_ends.push_back(static_cast<std::uint32_t>(layout_.names.size()));
-  layout_.kinds.push_back(kind);
+  names_.append(name);
+  name_ends_.push_back(static_cast<std::uint32_t>(names_.size()));
+  kinds_.push_back(kind);
   hash_.mix(hash);
   hash_.add_byte(static_cast<unsigned char>(kind));
   texts_.append(text);
-  if (instant) texts_.append(reinterpret_cast<const char*>(&micros), sizeof micros);
+  if (instant) texts_.append(std::string_view(reinterpret_cast<const char*>(&micros), sizeof micros));
   ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
 }
 
 column_list column_builder::finish() {
   column_list out;
-  const std::size_t n = layout_.kinds.size();
+  const std::size_t n = kinds_.size();
   if (n == 0) return out;
-  layout_.hash = static_cast<std::size_t>(hash_.h);
-  auto same = [this](const column_layout& l) {
-    return l.kinds == layout_.kinds && l.name_ends == layout_.name_ends && l.names == layout_.names;
+  const auto hash = static_cast<std::size_t>(hash_.h);
+  const std::string_view names = names_.view();
+  auto same = [&](const column_layout& l) {
+    return l.kinds == kinds_ && l.name_ends == name_ends_ && std::string_view(l.names) == names;
   };
-  auto make = [this] { return std::make_shared<const column_layout>(layout_); };
-  out.layout_ = this_thread_layouts().get(layout_.hash, layout_.names.size() + 5 * n, same, make);
+  auto make = [&] {
+    column_layout l;
+    l.names = std::string(names);
+    l.name_ends = name_ends_;
+    l.kinds = kinds_;
+    l.hash = hash;
+    return std::make_shared<const column_layout>(std::move(l));
+  };
+  out.layout_ = this_thread_layouts().get(hash, names.size() + 5 * n, same, make);
   out.bytes_.assign(4 * n + texts_.size(), '\0');
   char* const p = out.bytes_.data();
   for (std::size_t i = 0; i < n; ++i) {
@@ -113,16 +126,16 @@ column_list column_builder::finish() {
 void column_builder::clear() noexcept {
   // What an unusually large row made the builder keep is given back.
   constexpr std::size_t kKeepBytes = std::size_t{1} << 20;
-  if (texts_.capacity() > kKeepBytes) std::string().swap(texts_);
-  if (layout_.names.capacity() > kKeepBytes) std::string().swap(layout_.names);
+  if (texts_.capacity() > kKeepBytes) texts_.release();
+  if (names_.capacity() > kKeepBytes) names_.release();
   if (ends_.capacity() > kKeepBytes / 4) {
     std::vector<std::uint32_t>().swap(ends_);
-    std::vector<std::uint32_t>().swap(layout_.name_ends);
-    std::vector<value_kind>().swap(layout_.kinds);
+    std::vector<std::uint32_t>().swap(name_ends_);
+    std::vector<value_kind>().swap(kinds_);
   }
-  layout_.names.clear();
-  layout_.name_ends.clear();
-  layout_.kinds.clear();
+  names_.clear();
+  name_ends_.clear();
+  kinds_.clear();
   hash_ = text::word_hash{};
   texts_.clear();
   ends_.clear();

@@ -195,6 +195,35 @@ class column_list {
 // (as column_list::seal() does) and gives the list its one buffer, of
 // exactly its size. What the transform builds every row with: no slot per
 // column, no buffer grown and then repacked.
+// Bytes appended one after the other, without a call into the library when
+// there is room (a builder keeps its buffers' capacity from one row to the
+// next, so there nearly always is): std::string::append is a call per
+// column. The bytes past size() are the buffer's own.
+class byte_buffer {
+ public:
+  void append(std::string_view s) {
+    if (s.size() > bytes_.size() - size_) grow(s.size());
+    if (!s.empty()) std::memcpy(bytes_.data() + size_, s.data(), s.size());
+    size_ += s.size();
+  }
+  const char* data() const noexcept { return bytes_.data(); }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return bytes_.size(); }
+  std::string_view view() const noexcept { return {bytes_.data(), size_}; }
+  void clear() noexcept { size_ = 0; }
+  // Gives its memory back.
+  void release() noexcept {
+    std::vector<char>().swap(bytes_);
+    size_ = 0;
+  }
+
+ private:
+  void grow(std::size_t more);
+
+  std::vector<char> bytes_;
+  std::size_t size_ = 0;
+};
+
 class column_builder {
  public:
   void add(std::string_view name, value_kind kind, std::string_view text, std::int64_t micros = 0) {
@@ -207,7 +236,7 @@ class column_builder {
     h.add(name);
     return h.h;
   }
-  std::size_t size() const noexcept { return layout_.kinds.size(); }
+  std::size_t size() const noexcept { return kinds_.size(); }
   // The columns added since the last finish(), as a sealed list (an empty
   // one when none were); the builder is empty again.
   column_list finish();
@@ -215,9 +244,13 @@ class column_builder {
   void clear() noexcept;
 
  private:
-  column_layout layout_;             // names, their ends and kinds (its hash set by finish())
+  // The layout in the making (a column_layout once finish() has not found
+  // it among this thread's).
+  byte_buffer names_;                     // one after the other
+  std::vector<std::uint32_t> name_ends_;  // where each name ends in names_
+  std::vector<value_kind> kinds_;
   text::word_hash hash_;             // of the names and kinds so far
-  std::string texts_;                // one after the other (a timestamp's instant after its text)
+  byte_buffer texts_;                // one after the other (a timestamp's instant after its text)
   std::vector<std::uint32_t> ends_;  // where each text ends in texts_
 };
 

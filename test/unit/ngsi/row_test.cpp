@@ -255,5 +255,38 @@ TEST(ColumnBuilder, AGivenNameHashIsTheOneItWouldCompute) {
   EXPECT_EQ(computed[0].val, value::number("2"));
 }
 
+// The builder's buffers grow past their first capacity without losing a
+// byte, keep their room for the next row, and give an unusually large
+// row's back.
+TEST(ColumnBuilder, LongTextsAndNamesGrowItsBuffersAndReadBack) {
+  column_builder b;
+  const std::string long_text(5000, 'x');
+  const std::string long_name(300, 'n');
+  b.add(kEntityId, value_kind::text, "e");
+  for (int i = 0; i < 40; ++i) b.add(long_name + std::to_string(i), value_kind::text, long_text + std::to_string(i));
+  b.add(kRecvTime, value_kind::timestamp, "1970-01-01 00:00:01.000000+00", 1000000);
+  const column_list big = b.finish();
+  ASSERT_EQ(big.size(), 42u);
+  EXPECT_EQ(big[0].val.text, "e");
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(big[static_cast<std::size_t>(i) + 1].name, long_name + std::to_string(i));
+    EXPECT_EQ(big[static_cast<std::size_t>(i) + 1].val.text, long_text + std::to_string(i));
+  }
+  EXPECT_EQ(big[41].val.micros, 1000000);
+
+  byte_buffer buf;
+  buf.append("abc");
+  const std::size_t room = buf.capacity();
+  buf.append(std::string(room, 'y'));
+  EXPECT_EQ(buf.view(), "abc" + std::string(room, 'y'));
+  buf.clear();
+  EXPECT_EQ(buf.size(), 0u);
+  EXPECT_GE(buf.capacity(), room + 3) << "cleared, it keeps its room";
+  buf.append("");
+  EXPECT_EQ(buf.view(), "");
+  buf.release();
+  EXPECT_EQ(buf.capacity(), 0u);
+}
+
 }  // namespace
 }  // namespace kafnus::ngsi
