@@ -70,7 +70,7 @@ struct attribute {
 // names one after the other, the text a value's typing made, the columns.
 struct entity_scratch {
   std::vector<attribute> attrs;
-  std::string columns;
+  byte_buffer columns;
   std::string typed;
   column_builder builder;
 
@@ -79,7 +79,7 @@ struct entity_scratch {
   void reset() {
     constexpr std::size_t kKeepBytes = std::size_t{1} << 20;
     if (attrs.capacity() * sizeof(attribute) > kKeepBytes) std::vector<attribute>().swap(attrs);
-    if (columns.capacity() > kKeepBytes) std::string().swap(columns);
+    if (columns.capacity() > kKeepBytes) columns.release();
     if (typed.capacity() > kKeepBytes) std::string().swap(typed);
     attrs.clear();
     columns.clear();
@@ -207,7 +207,8 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       ngsi_type = declared_type(tree, c);
       renamed = map_attribute(*mapped.rule, key, ngsi_type);
     }
-    text::append_lower_ascii(scratch.columns, key);
+    char* lower = scratch.columns.extend(key.size());
+    for (const char ch : key) *lower++ = text::ascii_lower(ch);
     attrs.push_back({c,
                      {},
                      false,
@@ -219,7 +220,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   // Views of the names once every name is in (the buffer may have grown).
   std::size_t at = 0;
   for (auto& a : attrs) {
-    a.column = std::string_view(scratch.columns).substr(at, a.column_end - at);
+    a.column = scratch.columns.view().substr(at, a.column_end - at);
     at = a.column_end;
     a.column_hash = column_builder::name_hash(a.column);
   }

@@ -28,17 +28,6 @@ const char* describe(json_type t) noexcept {
   return "null";
 }
 
-std::uint32_t json_tree::member(std::uint32_t obj, std::string_view key) const noexcept {
-  const json_node& o = nodes_[obj];
-  if (o.type != json_type::object) return npos;
-  for (std::uint32_t c = first_child(obj); c < o.next; c = nodes_[c].next) {
-    const std::string_view k = nodes_[c].key;
-    // The first byte rules out most members without a call to memcmp.
-    if (k.size() == key.size() && (k.empty() || k[0] == key[0]) && k == key) return c;
-  }
-  return npos;
-}
-
 std::string json_tree::compact(std::uint32_t i) const {
   const std::string_view r = raw(i);
   const json_type t = nodes_[i].type;

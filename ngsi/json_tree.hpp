@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,8 +56,17 @@ class json_tree {
   const json_node& at(std::uint32_t i) const noexcept { return nodes_[i]; }
   // Children of `i` are the nodes first_child(i), then .next of each, while < at(i).next.
   static std::uint32_t first_child(std::uint32_t i) noexcept { return i + 1; }
-  // The first member named `key` of object `obj`, or npos.
-  std::uint32_t member(std::uint32_t obj, std::string_view key) const noexcept;
+  // The first member named `key` of object `obj`, or npos. Inline: called
+  // with a literal ("type", "value"), the comparison is of a known length.
+  std::uint32_t member(std::uint32_t obj, std::string_view key) const noexcept {
+    const json_node& o = nodes_[obj];
+    if (o.type != json_type::object) return npos;
+    for (std::uint32_t c = first_child(obj); c < o.next; c = nodes_[c].next) {
+      const std::string_view k = nodes_[c].key;
+      if (k.size() == key.size() && (key.empty() || std::memcmp(k.data(), key.data(), key.size()) == 0)) return c;
+    }
+    return npos;
+  }
   // The value's JSON text exactly as sent (inner whitespace included).
   std::string_view raw(std::uint32_t i) const noexcept {
     return source_.substr(nodes_[i].begin, nodes_[i].end - nodes_[i].begin);

@@ -202,9 +202,14 @@ class column_list {
 class byte_buffer {
  public:
   void append(std::string_view s) {
-    if (s.size() > bytes_.size() - size_) grow(s.size());
-    if (!s.empty()) std::memcpy(bytes_.data() + size_, s.data(), s.size());
-    size_ += s.size();
+    if (!s.empty()) std::memcpy(extend(s.size()), s.data(), s.size());
+  }
+  // Room for n more bytes at the end, for the caller to write.
+  char* extend(std::size_t n) {
+    if (n > bytes_.size() - size_) grow(n);
+    char* const at = bytes_.data() + size_;
+    size_ += n;
+    return at;
   }
   const char* data() const noexcept { return bytes_.data(); }
   std::size_t size() const noexcept { return size_; }
