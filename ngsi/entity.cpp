@@ -207,8 +207,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       ngsi_type = declared_type(tree, c);
       renamed = map_attribute(*mapped.rule, key, ngsi_type);
     }
-    char* lower = scratch.columns.extend(key.size());
-    for (const char ch : key) *lower++ = text::ascii_lower(ch);
+    text::copy_lower_ascii(key, scratch.columns.extend(key.size()));
     attrs.push_back({c,
                      {},
                      false,

@@ -814,7 +814,8 @@ const std::string* batch_writer::prepared(attempt_state& st, const std::string& 
 // fail).
 const std::string* batch_writer::prepared_insert(attempt_state& st, const statement_group& group) {
   if (group.columns.empty()) return nullptr;
-  // The statement's text is built only to prepare it.
+  // Known by its key (the planner's, made once per shape); the statement's
+  // text is built only to prepare it.
   std::string built;
   if (!group.insert_key) built = insert_statement_key(group);
   const std::string& key = group.insert_key ? *group.insert_key : built;

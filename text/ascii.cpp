@@ -11,10 +11,8 @@ std::string to_lower_ascii(std::string_view s) {
 void append_lower_ascii(std::string& out, std::string_view s) {
   const std::size_t at = out.size();
   out.append(s);
-  // Through a pointer: a store through out[i] could change out's size as
-  // far as the compiler knows, which it would then read again every byte.
-  char* p = out.data() + at;
-  for (char* const end = p + s.size(); p != end; ++p) *p = ascii_lower(*p);
+  // In place (`s` may be a view of `out`, which append() may have moved).
+  copy_lower_ascii(std::string_view(out).substr(at), out.data() + at);
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {

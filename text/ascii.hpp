@@ -22,6 +22,14 @@ constexpr int hex_digit_value(char c) noexcept {
 std::string to_lower_ascii(std::string_view s);
 // Appends `s` lower-cased to `out` (no string of its own).
 void append_lower_ascii(std::string& out, std::string_view s);
+// Writes `s` lower-cased at `out` (room for s.size() bytes); the end of
+// what it wrote. Through pointers: a store through a string's operator[]
+// could change its size as far as the compiler knows, which it would then
+// read again every byte.
+inline char* copy_lower_ascii(std::string_view s, char* out) noexcept {
+  for (const char c : s) *out++ = ascii_lower(c);
+  return out;
+}
 // Inline: the NGSI code calls it for every attribute, mostly on names of
 // another length.
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
