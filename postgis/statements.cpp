@@ -1,7 +1,6 @@
 #include "postgis/statements.hpp"
 
 #include "postgis/sql.hpp"
-#include "text/ascii.hpp"
 
 namespace kafnus::postgis {
 namespace {
@@ -138,26 +137,6 @@ bool is_integer_literal(std::string_view s) {
   return true;
 }
 
-// Whether COPY text input of `kind` into a column of `type` stores what the
-// assignment cast of the staged value would.
-bool same_as_staged(ngsi::value_kind kind, const std::string& type) {
-  const bool text_type = is_text_type(type);
-  switch (kind) {
-    case ngsi::value_kind::null: return true;
-    case ngsi::value_kind::text: return text_type;
-    case ngsi::value_kind::boolean: return type == "boolean" || text_type;
-    case ngsi::value_kind::number:
-      return type == "double precision" || type == "real" || text::starts_with(type, "numeric") || text_type;
-    case ngsi::value_kind::json: return type == "json" || type == "jsonb" || text_type;
-    case ngsi::value_kind::timestamp:
-      return type == "timestamp with time zone" || type == "timestamp without time zone";
-    case ngsi::value_kind::geometry: return text::starts_with(type, "geometry") || text_type;
-  }
-  return false;
-}
-
-bool integer_type(const std::string& type) { return type == "bigint" || type == "integer" || type == "smallint"; }
-
 // Whether every value of the group, read by its column type's input
 // function, gives what the staged path's assignment from the staging table
 // would store (same conversion, same errors).
@@ -179,34 +158,6 @@ bool read_as_staged(const statement_group& g) {
 }
 
 }  // namespace
-
-direct_read direct_read_of(const group_column& c) {
-  if (!c.target_exists) return direct_read::differs;
-  if (same_as_staged(c.kind, c.target_type)) return direct_read::same;
-  // Integers go straight in only when written as integers (a staged 1.5
-  // is rounded by the cast, a COPY of "1.5" into an integer fails).
-  if (c.kind == ngsi::value_kind::number && integer_type(c.target_type)) return direct_read::integer_literals;
-  return direct_read::differs;
-}
-
-std::string insert_statement_key(const statement_group& g) {
-  std::string key;
-  key.reserve(256);
-  const auto add = [&key](std::string_view part) {
-    key += part;
-    key += '\0';
-  };
-  add(g.table.schema);
-  add(g.table.table);
-  // An upsert's conflict clause follows its flow (keys, freshness rule).
-  key += static_cast<char>('0' + static_cast<int>(g.op));
-  key += static_cast<char>('0' + static_cast<int>(g.flow));
-  for (const auto& c : g.columns) {
-    add(c.name);
-    add(c.target_type);
-  }
-  return key;
-}
 
 bool direct_copy_allowed(const statement_group& g) {
   return g.op == ngsi::operation::insert && g.copy_into_target && read_as_staged(g);

@@ -51,16 +51,6 @@ bool direct_copy_allowed(const statement_group& g);
 // spares PostgreSQL emptying them all at its commit (ON COMMIT DELETE ROWS).
 bool direct_upsert_allowed(const statement_group& g);
 
-// How a group column's values read when written straight into its table
-// (see direct_read; never `unknown`).
-direct_read direct_read_of(const group_column& c);
-
-// What a group's prepared one-row INSERT is known by: its table, operation,
-// flow, and each column's name and type (NUL-separated). A column whose
-// type changes makes another statement (PostgreSQL fixes a prepared
-// statement's parameter types when it is prepared).
-std::string insert_statement_key(const statement_group& g);
-
 // Column list of a direct COPY into the group's table (quoted names).
 std::vector<std::string> direct_copy_columns(const statement_group& g);
 

@@ -97,6 +97,16 @@ struct statement_group {
   std::shared_ptr<const std::string> insert_key;
 };
 
+// How a group column's values read when written straight into its table
+// (see direct_read; never `unknown`).
+direct_read direct_read_of(const group_column& c);
+
+// What a group's prepared one-row INSERT is known by: its table, operation,
+// flow, and each column's name and type (NUL-separated). A column whose
+// type changes makes another statement (PostgreSQL fixes a prepared
+// statement's parameter types when it is prepared).
+std::string insert_statement_key(const statement_group& g);
+
 struct rejected_row {
   const ngsi::row* row = nullptr;
   std::size_t tag = 0;
