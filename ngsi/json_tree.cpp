@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <new>
 #include <utility>
 
 #include <simdjson.h>
@@ -30,13 +31,30 @@ const char* describe(json_type t) noexcept {
 
 std::string json_tree::compact(std::uint32_t i) const {
   const std::string_view r = raw(i);
-  const json_type t = nodes_[i].type;
+  const json_type t = at(i).type;
   if (t != json_type::object && t != json_type::array) return std::string(r);
   std::string out(r.size(), '\0');
   std::size_t n = 0;
   if (simdjson::minify(r.data(), r.size(), out.data(), n) != simdjson::SUCCESS) return std::string(r);
   out.resize(n);
   return out;
+}
+
+void json_tree::make_room(std::size_t nodes) {
+  constexpr std::size_t kLeast = 1024;                 // nodes: a notification's and then some
+  constexpr std::size_t kKeep = std::size_t{1} << 16;  // kept after a large document as long as it is needed
+  std::size_t want = 0;
+  if (capacity_ < nodes) {
+    want = std::max({nodes, capacity_ * 2, kLeast});
+  } else if (capacity_ > kKeep && nodes < capacity_ / 4) {
+    want = std::max(nodes, kLeast);
+  } else {
+    return;
+  }
+  auto* room = static_cast<json_node*>(std::malloc(want * sizeof(json_node)));  // NOLINT(*-no-malloc): raw room
+  if (room == nullptr) throw std::bad_alloc();
+  nodes_.reset(room);
+  capacity_ = want;
 }
 
 namespace {
@@ -106,9 +124,9 @@ struct open_container {
 // Everything one thread reuses from one record to the next, so that parsing
 // a notification allocates nothing in the steady state.
 struct thread_state {
-  std::vector<char> buffer;   // the input, then a NUL that ends every scan
-  std::vector<char> strings;  // the decoded text of strings that hold escapes
-  std::vector<open_container> stack;
+  std::vector<char> buffer;           // the input, then a NUL that ends every scan
+  std::vector<char> strings;          // the decoded text of strings that hold escapes
+  std::vector<open_container> stack;  // as deep as the limit, or the text, allows
   json_tree tree;
 };
 
@@ -120,7 +138,6 @@ thread_state& state() {
 // Memory a thread keeps after an unusually large record is given back once
 // ordinary records follow.
 constexpr std::size_t kKeepBytes = std::size_t{4} << 20;
-constexpr std::size_t kKeepNodes = std::size_t{1} << 16;
 
 // Bytes of padding after the input: a NUL that ends every scan, and room
 // for the 16-byte loads of plain_end() that start at or before it.
@@ -164,7 +181,7 @@ long hex4(const char* p) noexcept {
 
 }  // namespace
 
-// Reads the document in one pass and appends one node per value, in
+// Reads the document in one pass and writes one node per value, in
 // document order, validating everything (RFC 8259: structure, literals,
 // numbers, escapes, no raw control character in a string; UTF-8 is checked
 // before, for the whole input). It keeps its own stack of open objects and
@@ -172,20 +189,25 @@ long hex4(const char* p) noexcept {
 // configured, can exhaust the thread's stack. Strings without escapes (most
 // keys and values) are views of the input; the others are decoded into the
 // thread's string buffer, sized beforehand so that no view moves.
+//
+// The nodes and the stack have room for the most a text of this size can
+// hold (see parse_json_object), so the loop checks no capacity; it reads
+// through a cursor, the next node's index and the innermost frame, all
+// locals that stay in registers (as members, every store into a node made
+// the compiler read them again from memory).
 class json_tree_builder {
  public:
-  json_tree_builder(std::vector<json_node>& nodes, std::vector<open_container>& stack, const char* base,
-                    std::size_t size, char* strings, int max_depth)
-      : nodes_(nodes), stack_(stack), s_(base), n_(size), out_(strings), max_depth_(max_depth) {
-    stack_.clear();
-  }
+  json_tree_builder(json_node* nodes, open_container* stack, const char* base, std::size_t size, char* strings,
+                    int max_depth)
+      : nodes_(nodes), stack_(stack), s_(base), n_(size), out_(strings), max_depth_(max_depth) {}
 
   const std::string& error() const noexcept { return error_; }
 
   bool root() {
-    skip_ws();
+    const char* p = skip_ws(s_);
+    i_ = static_cast<std::size_t>(p - s_);
     if (i_ == n_) return whole("is empty");
-    const char c = s_[i_];
+    const char c = *p;
     if (c != '{') {
       const char* found = c == '['                             ? "an array"
                           : c == '"'                           ? "a string"
@@ -198,9 +220,10 @@ class json_tree_builder {
       return false;
     }
     if (max_depth_ < 1) return too_deep();
-    open(json_type::object, {}, false);
-    if (!walk()) return false;
-    skip_ws();
+    p = walk(p);
+    if (p == nullptr) return false;
+    p = skip_ws(p);
+    i_ = static_cast<std::size_t>(p - s_);
     if (i_ != n_) {
       error_ = "is not valid JSON: unexpected content after the top-level object at byte " + std::to_string(i_);
       return false;
@@ -210,16 +233,18 @@ class json_tree_builder {
 
  private:
   static constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-  void skip_ws() noexcept {
+  static const char* skip_ws(const char* p) noexcept {
     // Most documents are compact: one comparison rules out every byte of
     // JSON text that is not whitespace.
-    if (static_cast<unsigned char>(s_[i_]) > ' ') return;
-    while (is_ws(s_[i_])) ++i_;  // the NUL after the input stops it
+    if (static_cast<unsigned char>(*p) > ' ') return p;
+    while (is_ws(*p)) ++p;  // the NUL after the input stops it
+    return p;
   }
 
-  // The errors, out of line and marked cold: the scanning functions then
-  // build no message text of their own, and need fewer registers and less
-  // stack, saved and restored at every value, than with it inlined.
+  // The errors, out of line and marked cold: the scanning code then builds
+  // no message text of its own, and needs fewer registers and less stack,
+  // saved and restored at every value, than with it inlined. Each reports
+  // at i_, which the caller sets first.
   [[gnu::cold, gnu::noinline]] bool whole(const char* message) {
     error_ = message;
     return false;
@@ -230,6 +255,7 @@ class json_tree_builder {
     return false;
   }
   [[gnu::cold, gnu::noinline]] bool expected_separator(char closing) {
+    if (i_ == n_) return whole(kTruncated);
     return fail_at((std::string("is not valid JSON: expected ',' or '") + closing + "'").c_str(), i_);
   }
   [[gnu::cold, gnu::noinline]] bool malformed_number() {
@@ -241,181 +267,178 @@ class json_tree_builder {
              ") at byte " + std::to_string(i_);
     return false;
   }
-
-  std::uint32_t push(std::string_view key, bool key_nul, json_type type) {
-    nodes_.emplace_back();
-    json_node& n = nodes_.back();
-    n.type = type;
-    n.key = key;
-    n.key_has_nul = key_nul;
-    n.has_nul = key_nul;
-    n.begin = static_cast<std::uint32_t>(i_);
-    return static_cast<std::uint32_t>(nodes_.size() - 1);
-  }
-
-  // An object or array starts at i_ (its bracket).
-  [[gnu::always_inline]] void open(json_type type, std::string_view key, bool key_nul) {
-    open_container f;
-    f.idx = push(key, key_nul, type);
-    f.is_object = type == json_type::object;
-    f.closing = f.is_object ? '}' : ']';
-    stack_.push_back(f);
-    ++i_;
-  }
-
-  // The value at nodes_[idx] is complete, ending at i_: account for it in its
-  // parent.
-  void finished(std::uint32_t idx) {
-    json_node& n = nodes_[idx];
-    n.end = static_cast<std::uint32_t>(i_);
-    if (stack_.empty()) return;
-    open_container& parent = stack_.back();
-    ++parent.count;
-    if (n.has_nul) nodes_[parent.idx].has_nul = true;
-  }
-  // The same for a scalar (in walk(): inside an object or array): its
-  // subtree is itself.
-  void finished_scalar(std::uint32_t idx) {
-    json_node& n = nodes_[idx];
-    n.end = static_cast<std::uint32_t>(i_);
-    n.next = idx + 1;
-    open_container& parent = stack_.back();
-    ++parent.count;
-    if (n.has_nul) nodes_[parent.idx].has_nul = true;
-  }
-
   // Where a byte was expected: the end of the input (the NUL after it) is a
   // truncated document, anything else `message`. The scans need no bounds
   // check before this: the NUL matches nothing they look for.
   [[gnu::cold, gnu::noinline]] bool unexpected(const char* message) {
     return i_ == n_ ? whole(kTruncated) : fail(message);
   }
+  // The error at `p`, as one of the functions above reports it (nullptr,
+  // for the scanning code to return).
+  template <typename Report, typename... Args>
+  const char* error_at(const char* p, Report report, Args... args) {
+    i_ = static_cast<std::size_t>(p - s_);
+    (this->*report)(args...);
+    return nullptr;
+  }
 
-  bool walk() {
-    while (!stack_.empty()) {
-      open_container& f = stack_.back();
-      skip_ws();
-      if (s_[i_] == f.closing) {  // right after a comma the bracket is read as a value below, and refused
-        close();
+  // Reads the top-level object whose '{' is at p; returns where it ends, or
+  // nullptr (error_ says why).
+  const char* walk(const char* p) {
+    json_node* const nodes = nodes_;
+    open_container* const stack = stack_;
+    const char* const s = s_;
+    const auto at = [s](const char* q) { return static_cast<std::uint32_t>(q - s); };
+    std::uint32_t size = 0;  // nodes written
+    const auto push = [&](std::string_view key, bool key_nul, json_type type, const char* begin) -> json_node& {
+      json_node* n = ::new (nodes + size) json_node;
+      n->type = type;
+      n->key = key;
+      n->key_has_nul = key_nul;
+      n->has_nul = key_nul;
+      n->begin = at(begin);
+      ++size;
+      return *n;
+    };
+    open_container* top = stack;  // the innermost open object or array
+    push({}, false, json_type::object, p);
+    *top = open_container{0, 0, true, '}'};
+    ++p;
+    const std::ptrdiff_t max_depth = max_depth_;
+    for (;;) {
+      p = skip_ws(p);
+      if (*p == top->closing) {  // right after a comma the bracket is read as a value below, and refused
+        json_node& n = nodes[top->idx];
+        n.count = top->count;
+        n.next = size;
+        ++p;
+        n.end = at(p);
+        if (top == stack) return p;
+        const bool nul = n.has_nul;
+        --top;
+        ++top->count;
+        if (nul) nodes[top->idx].has_nul = true;
         continue;
       }
-      if (f.count > 0) {
-        if (s_[i_] != ',') return i_ == n_ ? whole(kTruncated) : expected_separator(f.closing);
-        ++i_;
-        skip_ws();
+      if (top->count > 0) {
+        if (*p != ',') return error_at(p, &json_tree_builder::expected_separator, top->closing);
+        p = skip_ws(p + 1);
       }
       std::string_view key;
       bool key_nul = false;
-      if (f.is_object) {
-        if (s_[i_] != '"') return unexpected("is not valid JSON: expected a member name in double quotes");
-        if (!string(key, key_nul)) return false;
-        skip_ws();
-        if (s_[i_] != ':') return unexpected("is not valid JSON: expected ':' after a member name");
-        ++i_;
-        skip_ws();
+      if (top->is_object) {
+        if (*p != '"') {
+          return error_at(p, &json_tree_builder::unexpected,
+                          "is not valid JSON: expected a member name in double quotes");
+        }
+        p = string(p, key, key_nul);
+        if (p == nullptr) return nullptr;
+        p = skip_ws(p);
+        if (*p != ':') {
+          return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: expected ':' after a member name");
+        }
+        p = skip_ws(p + 1);
       }
-      // `f` may dangle once a frame is pushed: only indices from here on.
-      if (!value(key, key_nul)) return false;
-    }
-    return true;
-  }
-
-  // The closing bracket at i_ ends the innermost container.
-  void close() {
-    const std::uint32_t idx = stack_.back().idx;
-    json_node& n = nodes_[idx];
-    n.count = stack_.back().count;
-    n.next = static_cast<std::uint32_t>(nodes_.size());
-    stack_.pop_back();
-    ++i_;
-    finished(idx);
-  }
-
-  // One value at i_ (not whitespace): a scalar completes at once, an object
-  // or array becomes the new innermost frame.
-  // Inlined into walk(), its one caller in the loop: a call per value, with
-  // the registers it saves and restores, was a tenth of the parse.
-  [[gnu::always_inline]] bool value(std::string_view key, bool key_nul) {
-    const char c = s_[i_];
-    switch (c) {
-      case '{':
-      case '[':
-        if (static_cast<int>(stack_.size()) + 1 > max_depth_) return too_deep();
-        open(c == '{' ? json_type::object : json_type::array, key, key_nul);
-        return true;
-      case '"': {
-        const std::uint32_t idx = push(key, key_nul, json_type::string);
-        std::string_view s;
-        bool nul = false;
-        if (!string(s, nul)) return false;
-        nodes_[idx].text = s;
-        if (nul) nodes_[idx].has_nul = true;
-        finished_scalar(idx);
-        return true;
+      // One value at p: a scalar completes at once, an object or array
+      // becomes the new innermost frame.
+      const char c = *p;
+      switch (c) {
+        case '{':
+        case '[': {
+          if (top - stack + 2 > max_depth) return error_at(p, &json_tree_builder::too_deep);
+          const bool object = c == '{';
+          const std::uint32_t idx = size;
+          push(key, key_nul, object ? json_type::object : json_type::array, p);
+          ++top;
+          *top = open_container{idx, 0, object, object ? '}' : ']'};
+          ++p;
+          continue;
+        }
+        case '"': {
+          json_node& n = push(key, key_nul, json_type::string, p);
+          bool nul = false;
+          p = string(p, n.text, nul);
+          if (p == nullptr) return nullptr;
+          if (nul) n.has_nul = true;
+          break;
+        }
+        case 't':
+        case 'f':
+        case 'n': {
+          const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+          const bool is_word = std::memcmp(p, word.data(), word.size()) == 0;  // the NULs after the input differ
+          const char a = p[word.size()];
+          const bool alnum_after =
+              (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
+          if (!is_word || alnum_after) {
+            return error_at(p, &json_tree_builder::fail, "is not valid JSON: a literal other than true, false or null");
+          }
+          json_node& n = push(key, key_nul, c == 'n' ? json_type::null : json_type::boolean, p);
+          n.boolean = c == 't';
+          p += word.size();
+          break;
+        }
+        default: {
+          if (c != '-' && (c < '0' || c > '9')) {
+            return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: unexpected character");
+          }
+          // One pass: the number's grammar, then a byte that could not
+          // follow it (the NUL after the input ends the scan).
+          const std::size_t length = number_length(std::string_view(p, n_ - at(p)));
+          if (length == 0 || is_number_byte(p[length])) return error_at(p, &json_tree_builder::malformed_number);
+          push(key, key_nul, json_type::number, p).text = std::string_view(p, length);
+          p += length;
+          break;
+        }
       }
-      case 't': return literal("true", json_type::boolean, true, key, key_nul);
-      case 'f': return literal("false", json_type::boolean, false, key, key_nul);
-      case 'n': return literal("null", json_type::null, false, key, key_nul);
-      default: break;
+      // The scalar just read is complete: its subtree is itself.
+      json_node& n = nodes[size - 1];
+      n.end = at(p);
+      n.next = size;
+      ++top->count;
+      if (n.has_nul) nodes[top->idx].has_nul = true;
     }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      // One pass: the number's grammar, then a byte that could not follow it
-      // (the NUL after the input ends the scan).
-      const std::size_t length = number_length(std::string_view(s_ + i_, n_ - i_));
-      const std::size_t end = i_ + length;
-      const std::string_view literal(s_ + i_, length);
-      if (length == 0 || is_number_byte(s_[end])) return malformed_number();
-      const std::uint32_t idx = push(key, key_nul, json_type::number);
-      i_ = end;
-      nodes_[idx].text = literal;
-      finished_scalar(idx);
-      return true;
-    }
-    return unexpected("is not valid JSON: unexpected character");
   }
 
-  bool literal(std::string_view word, json_type type, bool b, std::string_view key, bool key_nul) {
-    const bool is_word = n_ - i_ >= word.size() && std::string_view(s_ + i_, word.size()) == word;
-    const char a = is_word ? s_[i_ + word.size()] : '\0';  // the input, or the NUL after it
-    const bool alnum_after = (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
-    if (!is_word || alnum_after) {
-      return fail("is not valid JSON: a literal other than true, false or null");
-    }
-    const std::uint32_t idx = push(key, key_nul, type);
-    nodes_[idx].boolean = b;
-    i_ += word.size();
-    finished_scalar(idx);
-    return true;
-  }
-
-  // The string whose opening quote is at i_; i_ ends past its closing one.
-  // Its text is a view of the input when it holds no escape.
-  // Inline: most strings have no escape, and end at their plain run.
-  [[gnu::always_inline]] bool string(std::string_view& text, bool& nul) {
-    const char* p = s_ + i_ + 1;
-    const char* q = plain_end(p);
+  // The string whose opening quote is at p: returns where it ends (past its
+  // closing quote), or nullptr. Its text is a view of the input when it
+  // holds no escape. Inline: most strings have no escape, and end at their
+  // plain run.
+  [[gnu::always_inline]] const char* string(const char* p, std::string_view& text, bool& nul) {
+    const char* q = plain_end(p + 1);
     if (*q == '"') {
-      text = std::string_view(p, static_cast<std::size_t>(q - p));
-      i_ = static_cast<std::size_t>(q - s_) + 1;
-      return true;
+      text = std::string_view(p + 1, static_cast<std::size_t>(q - p - 1));
+      return q + 1;
     }
-    return escaped_string(p, q, text, nul);
+    const char* end = escaped_string(p, q);
+    text = decoded_;
+    nul = decoded_nul_;
+    return end;
   }
 
-  // The rest of a string whose plain run [p, q) ends at an escape (or a
-  // control character, refused below): the plain bytes are copied to the
-  // string buffer, the rest decoded there.
-  [[gnu::noinline]] bool escaped_string(const char* p, const char* q, std::string_view& text, bool& nul) {
-    const std::size_t open_quote = i_;
+  // The rest of a string (opening quote at `open`) whose plain run ends at
+  // q, at an escape (or a control character, refused below): the plain
+  // bytes are copied to the string buffer, the rest decoded there, into
+  // decoded_ and decoded_nul_. Returns where the string ends, or nullptr.
+  [[gnu::noinline]] const char* escaped_string(const char* open, const char* q) {
+    const std::size_t open_quote = static_cast<std::size_t>(open - s_);
+    const auto failed = [this, open_quote](const char* message) {
+      fail_at(message, open_quote);
+      return nullptr;
+    };
     char* const start = out_;
-    std::memcpy(out_, p, static_cast<std::size_t>(q - p));
-    out_ += q - p;
+    decoded_nul_ = false;
+    std::memcpy(out_, open + 1, static_cast<std::size_t>(q - open - 1));
+    out_ += q - open - 1;
     for (;;) {
       const char c = *q;
       if (c == '"') break;
       if (static_cast<unsigned char>(c) < 0x20) {
-        if (static_cast<std::size_t>(q - s_) >= n_) return whole("is not valid JSON: a string is not closed");
-        return fail_at("is not valid JSON: a string holds an unescaped control character", open_quote);
+        if (static_cast<std::size_t>(q - s_) >= n_) {
+          whole("is not valid JSON: a string is not closed");
+          return nullptr;
+        }
+        return failed("is not valid JSON: a string holds an unescaped control character");
       }
       if (c != '\\') {
         *out_++ = c;
@@ -435,41 +458,45 @@ class json_tree_builder {
         case 't': *out_++ = '\t'; break;
         case 'u': {
           long cp = hex4(q);
-          if (cp < 0) return fail_at("is not valid JSON: a \\u escape without four hex digits", open_quote);
+          if (cp < 0) return failed("is not valid JSON: a \\u escape without four hex digits");
           q += 4;
           if (cp >= 0xD800 && cp < 0xDC00) {
             // A high surrogate: a low one must follow.
             const long low = q[0] == '\\' && q[1] == 'u' ? hex4(q + 2) : -1;
             if (low < 0xDC00 || low > 0xDFFF) {
-              return fail_at("is not valid JSON: a \\u escape holds half of a surrogate pair", open_quote);
+              return failed("is not valid JSON: a \\u escape holds half of a surrogate pair");
             }
             q += 6;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return fail_at("is not valid JSON: a \\u escape holds half of a surrogate pair", open_quote);
+            return failed("is not valid JSON: a \\u escape holds half of a surrogate pair");
           }
-          if (cp == 0) nul = true;
+          if (cp == 0) decoded_nul_ = true;
           out_ += text::encode_utf8(static_cast<char32_t>(cp), out_);
           break;
         }
         default:
-          if (static_cast<std::size_t>(q - 2 - s_) + 1 >= n_) return whole("is not valid JSON: a string is not closed");
-          return fail_at("is not valid JSON: a string holds an unknown escape", open_quote);
+          if (static_cast<std::size_t>(q - 2 - s_) + 1 >= n_) {
+            whole("is not valid JSON: a string is not closed");
+            return nullptr;
+          }
+          return failed("is not valid JSON: a string holds an unknown escape");
       }
     }
-    text = std::string_view(start, static_cast<std::size_t>(out_ - start));
-    i_ = static_cast<std::size_t>(q - s_) + 1;
-    return true;
+    decoded_ = std::string_view(start, static_cast<std::size_t>(out_ - start));
+    return q + 1;
   }
 
-  std::vector<json_node>& nodes_;
-  std::vector<open_container>& stack_;
-  const char* s_;  // the input, followed by a NUL
-  std::size_t n_;
-  std::size_t i_ = 0;
-  char* out_;  // where the next decoded string goes
-  int max_depth_;
+  json_node* const nodes_;
+  open_container* const stack_;
+  const char* const s_;  // the input, followed by NULs
+  const std::size_t n_;
+  std::size_t i_ = 0;  // where an error is: set before reporting one
+  char* out_;          // where the next decoded string goes
+  const int max_depth_;
   std::string error_;
+  std::string_view decoded_;  // the string escaped_string decoded last
+  bool decoded_nul_ = false;  // and whether it holds U+0000
 };
 
 result<const json_tree*> parse_json_object(std::string_view text, int max_depth) {
@@ -492,7 +519,6 @@ result<const json_tree*> parse_json_object(std::string_view text, int max_depth)
   const bool ordinary = text.size() < kKeepBytes / 4;
   if (ordinary && st.buffer.capacity() > kKeepBytes) std::vector<char>().swap(st.buffer);
   if (ordinary && st.strings.capacity() > kKeepBytes) std::vector<char>().swap(st.strings);
-  if (ordinary && st.tree.nodes_.capacity() > kKeepNodes) std::vector<json_node>().swap(st.tree.nodes_);
   // The NUL after the input ends every scan (a NUL inside a string is an
   // error, so the scans need no bounds check).
   st.buffer.resize(text.size() + kPadding);
@@ -500,14 +526,19 @@ result<const json_tree*> parse_json_object(std::string_view text, int max_depth)
   std::memset(st.buffer.data() + text.size(), 0, kPadding);
   // A decoded string is never longer than its JSON text.
   if (st.strings.size() < text.size() + 8) st.strings.resize(text.size() + 8);
-  st.tree.nodes_.clear();
+  // Room for every node and open container the text can hold, valid or
+  // not: each value starts at a byte of its own. (A valid document holds
+  // at most half as many, but an unclosed "[1,[1,[1," fills more than half
+  // before it is refused.) Raw room: what is not filled is not touched.
+  const std::size_t room = text.size() + 1;
+  st.tree.make_room(room);
+  const std::size_t depth = std::min(room, static_cast<std::size_t>(std::max(max_depth, 1))) + 1;
+  if (st.stack.size() < depth) st.stack.resize(depth);
   st.tree.source_ = std::string_view(st.buffer.data(), text.size());
 
-  json_tree_builder builder(st.tree.nodes_, st.stack, st.buffer.data(), text.size(), st.strings.data(), max_depth);
-  if (!builder.root()) {
-    st.tree.nodes_.clear();
-    return make_error(builder.error());
-  }
+  json_tree_builder builder(st.tree.nodes_.get(), st.stack.data(), st.buffer.data(), text.size(), st.strings.data(),
+                            max_depth);
+  if (!builder.root()) return make_error(builder.error());
   return static_cast<const json_tree*>(&st.tree);
 }
 

@@ -10,16 +10,17 @@
 // UTF-8 first); the rest is random access over it. Numbers keep their exact
 // JSON text (no detour through double), strings without escapes are views of
 // the input and the others are decoded once, and the nodes live in one
-// reused vector per thread. The reader took 1.5 µs per bench notification
+// reused block per thread. The reader took 1.5 µs per bench notification
 // where the On Demand walk took 3.1 (kafnus-transform-bench); it is held to
 // simdjson's DOM parser by test/unit/ngsi/json_tree_test.cpp.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "ngsi/result.hpp"
 
@@ -53,23 +54,25 @@ class json_tree {
   static constexpr std::uint32_t npos = 0xFFFFFFFFu;
 
   std::uint32_t root() const noexcept { return 0; }
-  const json_node& at(std::uint32_t i) const noexcept { return nodes_[i]; }
+  const json_node& at(std::uint32_t i) const noexcept { return nodes_.get()[i]; }
   // Children of `i` are the nodes first_child(i), then .next of each, while < at(i).next.
   static std::uint32_t first_child(std::uint32_t i) noexcept { return i + 1; }
   // The first member named `key` of object `obj`, or npos. Inline: called
   // with a literal ("type", "value"), the comparison is of a known length.
   std::uint32_t member(std::uint32_t obj, std::string_view key) const noexcept {
-    const json_node& o = nodes_[obj];
+    const json_node* const nodes = nodes_.get();
+    const json_node& o = nodes[obj];
     if (o.type != json_type::object) return npos;
-    for (std::uint32_t c = first_child(obj); c < o.next; c = nodes_[c].next) {
-      const std::string_view k = nodes_[c].key;
+    for (std::uint32_t c = first_child(obj); c < o.next; c = nodes[c].next) {
+      const std::string_view k = nodes[c].key;
       if (k.size() == key.size() && (key.empty() || std::memcmp(k.data(), key.data(), key.size()) == 0)) return c;
     }
     return npos;
   }
   // The value's JSON text exactly as sent (inner whitespace included).
   std::string_view raw(std::uint32_t i) const noexcept {
-    return source_.substr(nodes_[i].begin, nodes_[i].end - nodes_[i].begin);
+    const json_node& n = nodes_.get()[i];
+    return source_.substr(n.begin, n.end - n.begin);
   }
   // The value as compact JSON text (whitespace outside strings removed).
   std::string compact(std::uint32_t i) const;
@@ -77,7 +80,17 @@ class json_tree {
  private:
   friend class json_tree_builder;
   friend result<const json_tree*> parse_json_object(std::string_view text, int max_depth);
-  std::vector<json_node> nodes_;
+  struct free_room {
+    void operator()(json_node* p) const noexcept { std::free(p); }
+  };
+  // Makes room for `nodes` nodes (and gives back most of an unusually
+  // large room when a far smaller one will do).
+  void make_room(std::size_t nodes);
+  // Raw memory for capacity_ nodes: the parser constructs each node where
+  // it writes it, so the part of a large document's room it does not fill
+  // is never touched (nor counted in the daemon's resident memory).
+  std::unique_ptr<json_node, free_room> nodes_;
+  std::size_t capacity_ = 0;
   std::string_view source_;
 };
 

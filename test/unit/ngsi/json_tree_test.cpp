@@ -290,5 +290,22 @@ TEST(JsonTree, ADeepDocumentIsRefusedAtTheLimitWithoutRecursion) {
   EXPECT_THAT(limited.err().message, testing::HasSubstr("deeper than limits.max_nesting_depth (64) at byte 68"));
 }
 
+// Every value starts at a byte of its own, and the parser has room for a
+// node per byte: a text that opens more than it closes, refused only at its
+// end, fills more than half of it (under AddressSanitizer, a smaller room
+// is an overflow here).
+TEST(JsonTree, AnUnclosedDocumentFillsItsRoomAndIsRefused) {
+  std::string open = "{\"a\":";
+  for (int i = 0; i < 1000; ++i) open += "[1,";
+  const auto r = parse_json_object(open, 1024);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.err().message, testing::HasSubstr("truncated"));
+  std::string closed = open + "1" + std::string(1000, ']') + "}";
+  const auto ok = parse_json_object(closed, 1024);
+  ASSERT_TRUE(ok.ok()) << ok.err().message;
+  EXPECT_EQ(ok.value()->at(1).count, 2u);
+  EXPECT_EQ(ok.value()->at(0).next, 2002u);
+}
+
 }  // namespace
 }  // namespace kafnus::ngsi
