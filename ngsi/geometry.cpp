@@ -1,7 +1,6 @@
 #include "ngsi/geometry.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "ngsi/text.hpp"
+#include "text/number.hpp"
 
 namespace kafnus::ngsi {
 namespace {
@@ -36,8 +36,7 @@ struct position {
 
 bool finite_number(std::string_view s, double& out) noexcept {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(out);
+  return text::read_double(s, out) && std::isfinite(out);
 }
 
 std::string_view trim_blanks(std::string_view s) noexcept {
@@ -489,8 +488,6 @@ result<value_kind> geojson(const json_tree& t, std::uint32_t node, std::string& 
 }
 
 }  // namespace
-
-bool is_geo_type(std::string_view ngsi_type) noexcept { return istarts_with(ngsi_type, "geo:"); }
 
 result<value_kind> write_geometry(std::string_view ngsi_type, const json_tree& tree, std::uint32_t node,
                                   std::string& ewkb) {

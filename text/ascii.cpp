@@ -15,10 +15,6 @@ void append_lower_ascii(std::string& out, std::string_view s) {
   copy_lower_ascii(std::string_view(out).substr(at), out.data() + at);
 }
 
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 std::string_view trim(std::string_view s) noexcept {
   constexpr std::string_view kSpace = " \t\r\n";
   const auto b = s.find_first_not_of(kSpace);

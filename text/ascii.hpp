@@ -39,7 +39,10 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   }
   return true;
 }
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
+// Inline too: called with a literal prefix ("geo:") for every attribute.
+constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
 // Case-sensitive (C++17 has no std::string_view::starts_with).
 constexpr bool starts_with(std::string_view s, std::string_view prefix) noexcept {
   return s.substr(0, prefix.size()) == prefix;

@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+
 #include "text/ascii.hpp"
+#include "text/number.hpp"
 #include "text/utf8.hpp"
 
 using namespace kafnus::text;
@@ -78,4 +85,67 @@ TEST(Utf8, APrefixNeverCutsACharacter) {
   EXPECT_EQ(utf8_prefix("ab\xE2\x82\xAC", 3), "ab");
   EXPECT_EQ(utf8_prefix("ab\xE2\x82\xAC", 5), "ab\xE2\x82\xAC");
   EXPECT_EQ(utf8_prefix("abc", 10), "abc");
+}
+
+// read_double reads plain decimals of up to 15 digits itself and the rest
+// through std::from_chars: every result, bit for bit, is from_chars' own.
+TEST(Number, ReadDoubleGivesWhatFromCharsGives) {
+  const auto same = [](const std::string& s) {
+    double mine = 0;
+    double theirs = 0;
+    const bool ok = read_double(s, mine);
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), theirs);
+    const bool their_ok = ec == std::errc() && ptr == s.data() + s.size();
+    EXPECT_EQ(ok, their_ok) << s;
+    if (!ok || !their_ok) return;
+    EXPECT_EQ(std::signbit(mine), std::signbit(theirs)) << s;
+    if (std::isnan(theirs)) {
+      EXPECT_TRUE(std::isnan(mine)) << s;
+    } else {
+      EXPECT_EQ(mine, theirs) << s;
+    }
+  };
+  for (const char* s : {"0",
+                        "-0",
+                        "-0.0",
+                        "1",
+                        "1.",
+                        ".5",
+                        "-",
+                        "",
+                        "1e5",
+                        "1E-3",
+                        "00012",
+                        "0.1",
+                        "-3.712345",
+                        "123456789012345",
+                        "1234567890123456",
+                        "0.000000000000001",
+                        "0.0000000000000001",
+                        "9007199254740993",
+                        "1.7976931348623157e308",
+                        "1e309",
+                        "4.9e-324",
+                        "1.2.3",
+                        "1-2",
+                        "+1",
+                        "12a",
+                        " 1",
+                        "999999999999999.9",
+                        "0.30000000000000004",
+                        "inf",
+                        "nan"}) {
+    same(s);
+  }
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 200000; ++i) {
+    std::string s = rng() % 2 ? "-" : "";
+    const int whole = static_cast<int>(rng() % 9);
+    const int fraction = static_cast<int>(rng() % 12);
+    for (int d = 0; d < whole; ++d) s += static_cast<char>('0' + rng() % 10);
+    if (whole == 0) s += '0';
+    if (fraction > 0) s += '.';
+    for (int d = 0; d < fraction; ++d) s += static_cast<char>('0' + rng() % 10);
+    same(s);
+  }
 }
