@@ -304,7 +304,8 @@ class json_tree_builder {
     push({}, false, json_type::object, p);
     *top = open_container{0, 0, true, '}'};
     ++p;
-    const std::ptrdiff_t max_depth = max_depth_;
+    const int max_depth = max_depth_;
+    int depth = 1;  // of top (a counter: a difference of frame pointers divides by their size)
     for (;;) {
       p = skip_ws(p);
       if (*p == top->closing) {  // right after a comma the bracket is read as a value below, and refused
@@ -316,6 +317,7 @@ class json_tree_builder {
         if (top == stack) return p;
         const bool nul = n.has_nul;
         --top;
+        --depth;
         ++top->count;
         if (nul) nodes[top->idx].has_nul = true;
         continue;
@@ -333,9 +335,11 @@ class json_tree_builder {
         }
         p = string(p, key, key_nul);
         if (p == nullptr) return nullptr;
-        p = skip_ws(p);
-        if (*p != ':') {
-          return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: expected ':' after a member name");
+        if (*p != ':') {  // most documents are compact: the colon comes right after the name
+          p = skip_ws(p);
+          if (*p != ':') {
+            return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: expected ':' after a member name");
+          }
         }
         p = skip_ws(p + 1);
       }
@@ -345,11 +349,12 @@ class json_tree_builder {
       switch (c) {
         case '{':
         case '[': {
-          if (top - stack + 2 > max_depth) return error_at(p, &json_tree_builder::too_deep);
+          if (depth == max_depth) return error_at(p, &json_tree_builder::too_deep);
           const bool object = c == '{';
           const std::uint32_t idx = size;
           push(key, key_nul, object ? json_type::object : json_type::array, p);
           ++top;
+          ++depth;
           *top = open_container{idx, 0, object, object ? '}' : ']'};
           ++p;
           continue;
