@@ -173,6 +173,33 @@ TEST(Transform, DuplicateNamesAmongManyAttributes) {
   EXPECT_THAT(out.errors[0].message, HasSubstr("'a57' and 'A57' both map to column 'a57'"));
 }
 
+// Every position of a clash among a few attributes (the scan that compares
+// four names' hashes at a time), and the first pair by its first attribute
+// is the one the error names.
+TEST(Transform, AClashIsFoundAtEveryPositionAndTheFirstIsNamed) {
+  for (int n : {3, 6, 9, 15}) {
+    for (int i = 0; i < n; ++i) {
+      for (int j = i + 1; j < n; ++j) {
+        std::vector<std::string> attrs = {time_instant()};
+        for (int k = 0; k < n; ++k) {
+          attrs.push_back(attr(k == j ? "X" + std::to_string(i) : "x" + std::to_string(k), "Number", "1"));
+        }
+        const auto out = run(notification({entity("E1", "T", attrs)}));
+        ASSERT_EQ(out.errors.size(), 1u) << n << " " << i << " " << j;
+        EXPECT_THAT(out.errors[0].message,
+                    HasSubstr("attributes 'x" + std::to_string(i) + "' and 'X" + std::to_string(i) +
+                              "' both map to column 'x" + std::to_string(i) + "'"))
+            << n << " " << i << " " << j;
+      }
+    }
+  }
+  std::vector<std::string> attrs = {time_instant()};
+  for (const char* name : {"a", "b", "c", "C", "d", "e", "f", "B"}) attrs.push_back(attr(name, "Number", "1"));
+  const auto out = run(notification({entity("E1", "T", attrs)}));
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_THAT(out.errors[0].message, HasSubstr("attributes 'b' and 'B' both map to column 'b'"));
+}
+
 TEST(Transform, AttributesCollidingWithBaseColumns) {
   for (const char* name : {"recvTime", "entityId", "EntityType", "fiwareServicePath", "RECVTIME"}) {
     const auto out = run(notification({entity("E1", "T", {time_instant(), attr(name, "Text", "\"x\"")})}));
