@@ -284,125 +284,143 @@ class json_tree_builder {
 
   // Reads the top-level object whose '{' is at p; returns where it ends, or
   // nullptr (error_ says why).
+  //
+  // A state machine: what may come next is known from where the reader is
+  // (a member name or '}' right after '{', ',' or '}' after a member's
+  // value, …), so each byte is compared with what may be there and nothing
+  // else. A scalar's node is written once, whole, when it is read; an
+  // object's or array's when it opens, completed when it closes.
   const char* walk(const char* p) {
     json_node* const nodes = nodes_;
     open_container* const stack = stack_;
     const char* const s = s_;
     const auto at = [s](const char* q) { return static_cast<std::uint32_t>(q - s); };
-    std::uint32_t size = 0;  // nodes written
-    const auto push = [&](std::string_view key, bool key_nul, json_type type, const char* begin) -> json_node& {
-      json_node* n = ::new (nodes + size) json_node;
-      n->type = type;
-      n->key = key;
-      n->key_has_nul = key_nul;
-      n->has_nul = key_nul;
-      n->begin = at(begin);
-      ++size;
-      return *n;
-    };
+    std::uint32_t size = 0;       // nodes written
     open_container* top = stack;  // the innermost open object or array
-    push({}, false, json_type::object, p);
-    *top = open_container{0, 0, true, '}'};
-    ++p;
     const int max_depth = max_depth_;
-    int depth = 1;  // of top (a counter: a difference of frame pointers divides by their size)
-    for (;;) {
-      p = skip_ws(p);
-      if (*p == top->closing) {  // right after a comma the bracket is read as a value below, and refused
-        json_node& n = nodes[top->idx];
-        n.count = top->count;
-        n.next = size;
-        ++p;
-        n.end = at(p);
-        if (top == stack) return p;
-        const bool nul = n.has_nul;
-        --top;
-        --depth;
-        ++top->count;
-        if (nul) nodes[top->idx].has_nul = true;
-        continue;
-      }
-      if (top->count > 0) {
-        if (*p != ',') return error_at(p, &json_tree_builder::expected_separator, top->closing);
-        p = skip_ws(p + 1);
-      }
-      std::string_view key;
-      bool key_nul = false;
-      if (top->is_object) {
-        if (*p != '"') {
-          return error_at(p, &json_tree_builder::unexpected,
-                          "is not valid JSON: expected a member name in double quotes");
-        }
-        p = string(p, key, key_nul);
-        if (p == nullptr) return nullptr;
-        if (*p != ':') {  // most documents are compact: the colon comes right after the name
-          p = skip_ws(p);
-          if (*p != ':') {
-            return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: expected ':' after a member name");
-          }
-        }
-        p = skip_ws(p + 1);
-      }
-      // One value at p: a scalar completes at once, an object or array
-      // becomes the new innermost frame.
-      const char c = *p;
-      switch (c) {
-        case '{':
-        case '[': {
-          if (depth == max_depth) return error_at(p, &json_tree_builder::too_deep);
-          const bool object = c == '{';
-          const std::uint32_t idx = size;
-          push(key, key_nul, object ? json_type::object : json_type::array, p);
-          ++top;
-          ++depth;
-          *top = open_container{idx, 0, object, object ? '}' : ']'};
-          ++p;
-          continue;
-        }
-        case '"': {
-          json_node& n = push(key, key_nul, json_type::string, p);
-          bool nul = false;
-          p = string(p, n.text, nul);
-          if (p == nullptr) return nullptr;
-          if (nul) n.has_nul = true;
-          break;
-        }
-        case 't':
-        case 'f':
-        case 'n': {
-          const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
-          const bool is_word = std::memcmp(p, word.data(), word.size()) == 0;  // the NULs after the input differ
-          const char a = p[word.size()];
-          const bool alnum_after =
-              (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
-          if (!is_word || alnum_after) {
-            return error_at(p, &json_tree_builder::fail, "is not valid JSON: a literal other than true, false or null");
-          }
-          json_node& n = push(key, key_nul, c == 'n' ? json_type::null : json_type::boolean, p);
-          n.boolean = c == 't';
-          p += word.size();
-          break;
-        }
-        default: {
-          if (c != '-' && (c < '0' || c > '9')) {
-            return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: unexpected character");
-          }
-          // One pass: the number's grammar, then a byte that could not
-          // follow it (the NUL after the input ends the scan).
-          const std::size_t length = number_length(std::string_view(p, n_ - at(p)));
-          if (length == 0 || is_number_byte(p[length])) return error_at(p, &json_tree_builder::malformed_number);
-          push(key, key_nul, json_type::number, p).text = std::string_view(p, length);
-          p += length;
-          break;
-        }
-      }
-      // The scalar just read is complete: its subtree is itself.
-      json_node& n = nodes[size - 1];
-      n.end = at(p);
-      n.next = size;
+    int depth = 1;         // of top (a counter: a difference of frame pointers divides by their size)
+    std::string_view key;  // the member name of the value about to be read (none in an array)
+    bool key_nul = false;
+    const auto open = [&](json_type type, const char* begin) {
+      ::new (nodes + size) json_node{type, false, key_nul, key_nul, 0, 0, at(begin), 0, key, {}};
+      const bool object = type == json_type::object;
+      *top = open_container{size, 0, object, object ? '}' : ']'};
+      ++size;
+    };
+    const auto scalar = [&](json_type type, bool boolean, bool nul, const char* begin, const char* end,
+                            std::string_view text) {
+      ::new (nodes + size)
+          json_node{type, boolean, key_nul || nul, key_nul, size + 1, 0, at(begin), at(end), key, text};
+      ++size;
       ++top->count;
-      if (n.has_nul) nodes[top->idx].has_nul = true;
+      if (key_nul || nul) nodes[top->idx].has_nul = true;
+    };
+    open(json_type::object, p);
+    ++p;
+
+  object_first:  // right after '{'
+    p = skip_ws(p);
+    if (*p == '}') goto close;
+  member:  // a member's name, at p
+    if (*p != '"') {
+      return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: expected a member name in double quotes");
     }
+    key_nul = false;
+    p = string(p, key, key_nul);
+    if (p == nullptr) return nullptr;
+    if (*p != ':') {  // most documents are compact: the colon comes right after the name
+      p = skip_ws(p);
+      if (*p != ':') {
+        return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: expected ':' after a member name");
+      }
+    }
+    p = skip_ws(p + 1);
+    goto value;
+
+  array_first:  // right after '['
+    p = skip_ws(p);
+    if (*p == ']') goto close;
+    key = {};
+    key_nul = false;
+    // Fall through to the value.
+
+  value : {  // one value at p: a scalar completes at once, an object or array becomes the innermost frame
+    const char c = *p;
+    switch (c) {
+      case '{':
+      case '[':
+        if (depth == max_depth) return error_at(p, &json_tree_builder::too_deep);
+        ++top;
+        ++depth;
+        if (c == '{') {
+          open(json_type::object, p++);
+          goto object_first;
+        }
+        open(json_type::array, p++);
+        goto array_first;
+      case '"': {
+        std::string_view text;
+        bool nul = false;
+        const char* const begin = p;
+        p = string(p, text, nul);
+        if (p == nullptr) return nullptr;
+        scalar(json_type::string, false, nul, begin, p, text);
+        goto next;
+      }
+      case 't':
+      case 'f':
+      case 'n': {
+        const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+        const bool is_word = std::memcmp(p, word.data(), word.size()) == 0;  // the NULs after the input differ
+        const char a = p[word.size()];
+        const bool alnum_after = (a >= 'a' && a <= 'z') || (a >= 'A' && a <= 'Z') || (a >= '0' && a <= '9') || a == '_';
+        if (!is_word || alnum_after) {
+          return error_at(p, &json_tree_builder::fail, "is not valid JSON: a literal other than true, false or null");
+        }
+        scalar(c == 'n' ? json_type::null : json_type::boolean, c == 't', false, p, p + word.size(), {});
+        p += word.size();
+        goto next;
+      }
+      default: {
+        if (c != '-' && (c < '0' || c > '9')) {
+          return error_at(p, &json_tree_builder::unexpected, "is not valid JSON: unexpected character");
+        }
+        // One pass: the number's grammar, then a byte that could not
+        // follow it (the NUL after the input ends the scan).
+        const std::size_t length = number_length(std::string_view(p, n_ - at(p)));
+        if (length == 0 || is_number_byte(p[length])) return error_at(p, &json_tree_builder::malformed_number);
+        scalar(json_type::number, false, false, p, p + length, std::string_view(p, length));
+        p += length;
+        goto next;
+      }
+    }
+  }
+
+  close : {  // the closing bracket of the innermost container is at p
+    json_node& n = nodes[top->idx];
+    n.count = top->count;
+    n.next = size;
+    ++p;
+    n.end = at(p);
+    if (top == stack) return p;
+    const bool nul = n.has_nul;
+    --top;
+    --depth;
+    ++top->count;
+    if (nul) nodes[top->idx].has_nul = true;
+  }
+
+  next:  // after a value: ',' and the next one, or the container's end
+    p = skip_ws(p);
+    if (*p == ',') {
+      p = skip_ws(p + 1);
+      if (top->is_object) goto member;
+      key = {};
+      key_nul = false;
+      goto value;
+    }
+    if (*p == top->closing) goto close;
+    return error_at(p, &json_tree_builder::expected_separator, top->closing);
   }
 
   // The string whose opening quote is at p: returns where it ends (past its
