@@ -258,6 +258,20 @@ TEST(ColumnBuilder, AGivenNameHashIsTheOneItWouldCompute) {
 // The builder's buffers grow past their first capacity without losing a
 // byte, keep their room for the next row, and give an unusually large
 // row's back.
+// Short appends are copied inline, by length class (1-3, 4-7, 8-16 bytes,
+// then memcpy): every length reads back byte for byte, at every offset.
+TEST(ByteBuffer, EveryShortLengthIsCopiedExactly) {
+  std::string expected;
+  byte_buffer buf;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string piece;
+    for (std::size_t i = 0; i < n; ++i) piece += static_cast<char>('a' + (n * 7 + i) % 26);
+    buf.append(piece);
+    expected += piece;
+    ASSERT_EQ(buf.view(), expected) << n;
+  }
+}
+
 TEST(ColumnBuilder, LongTextsAndNamesGrowItsBuffersAndReadBack) {
   column_builder b;
   const std::string long_text(5000, 'x');
