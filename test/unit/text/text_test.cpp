@@ -29,6 +29,22 @@ TEST(Ascii, CaseFoldingIsAsciiOnly) {
   EXPECT_FALSE(starts_with("geo", "geometry"));
 }
 
+// copy_lower_ascii folds eight bytes at a time: every byte value, at every
+// position of a word and of the tail, folds as ascii_lower folds it alone
+// (bytes beyond ASCII whose low seven bits are a capital stay as they are).
+TEST(Ascii, WordAtATimeFoldingMatchesTheByteRule) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
+  for (std::size_t shift = 0; shift < 8; ++shift) {
+    const std::string in = std::string(shift, 'Q') + all + all.substr(0, shift);
+    std::string out(in.size(), '\0');
+    EXPECT_EQ(copy_lower_ascii(in, out.data()), out.data() + out.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      ASSERT_EQ(out[i], ascii_lower(in[i])) << "byte " << static_cast<int>(static_cast<unsigned char>(in[i]));
+    }
+  }
+}
+
 TEST(Ascii, TrimSplitJoin) {
   EXPECT_EQ(trim(" \t a b \r\n"), "a b");
   EXPECT_EQ(trim(" \n "), "");
