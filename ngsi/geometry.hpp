@@ -27,7 +27,7 @@ namespace kafnus::ngsi {
 
 // Whether an NGSI type names a geometry: a "geo:" prefix in any case.
 // Inline: asked of every attribute.
-constexpr bool is_geo_type(std::string_view ngsi_type) noexcept { return text::istarts_with(ngsi_type, "geo:"); }
+inline bool is_geo_type(std::string_view ngsi_type) noexcept { return text::istarts_with(ngsi_type, "geo:"); }
 
 // The geometry of a geo:* attribute whose value is `node` (not JSON null),
 // its EWKB written into `ewkb` (emptied first): value_kind::geometry, or

@@ -15,6 +15,15 @@ void append_lower_ascii(std::string& out, std::string_view s) {
   copy_lower_ascii(std::string_view(out).substr(at), out.data() + at);
 }
 
+bool iequals_words(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    if (lower_ascii_word(load_word(a.data() + i)) != lower_ascii_word(load_word(b.data() + i))) return false;
+  }
+  // The last eight bytes (overlapping the word before when n is not a multiple of 8).
+  return lower_ascii_word(load_word(a.data() + n - 8)) == lower_ascii_word(load_word(b.data() + n - 8));
+}
+
 std::string_view trim(std::string_view s) noexcept {
   constexpr std::string_view kSpace = " \t\r\n";
   const auto b = s.find_first_not_of(kSpace);

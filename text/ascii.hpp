@@ -28,36 +28,51 @@ void append_lower_ascii(std::string& out, std::string_view s);
 // what it wrote. Through pointers: a store through a string's operator[]
 // could change its size as far as the compiler knows, which it would then
 // read again every byte.
-// Eight bytes at a time as one word (SWAR): a byte gets 0x20 added where
-// it is 'A'..'Z', found by two additions that carry into its top bit.
-inline char* copy_lower_ascii(std::string_view s, char* out) noexcept {
+// The eight bytes of `word` lower-cased (SWAR): a byte gets 0x20 added
+// where it is 'A'..'Z', found by two additions that carry into its top bit.
+inline std::uint64_t lower_ascii_word(std::uint64_t word) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  const std::uint64_t low7 = word & (0x7F * kOnes);
+  const std::uint64_t above_z = low7 + (0x7F - 'Z') * kOnes;               // top bit: the byte's low 7 bits > 'Z'
+  const std::uint64_t from_a = low7 + (0x80 - 'A') * kOnes;                // top bit: >= 'A'
+  const std::uint64_t upper = from_a & ~above_z & ~word & (0x80 * kOnes);  // and the byte is ASCII
+  return word | upper >> 2;                                                // 0x80 >> 2 == 0x20
+}
+inline std::uint64_t load_word(const char* p) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+// Writes `s` lower-cased at `out` (room for s.size() bytes); the end of
+// what it wrote. Through pointers: a store through a string's operator[]
+// could change its size as far as the compiler knows, which it would then
+// read again every byte. Eight bytes at a time.
+inline char* copy_lower_ascii(std::string_view s, char* out) noexcept {
   const char* p = s.data();
   std::size_t n = s.size();
   for (; n >= 8; n -= 8, p += 8, out += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    const std::uint64_t low7 = word & (0x7F * kOnes);
-    const std::uint64_t above_z = low7 + (0x7F - 'Z') * kOnes;  // top bit: the byte's low 7 bits > 'Z'
-    const std::uint64_t from_a = low7 + (0x80 - 'A') * kOnes;   // top bit: >= 'A'
-    const std::uint64_t upper = from_a & ~above_z & ~word & (0x80 * kOnes);  // and the byte is ASCII
-    word |= upper >> 2;                                                     // 0x80 >> 2 == 0x20
+    const std::uint64_t word = lower_ascii_word(load_word(p));
     std::memcpy(out, &word, 8);
   }
   for (; n > 0; --n) *out++ = ascii_lower(*p++);
   return out;
 }
+// The same, for strings of the same length, at least eight: eight bytes at
+// a time (header names).
+bool iequals_words(std::string_view a, std::string_view b) noexcept;
 // Inline: the NGSI code calls it for every attribute, mostly on names of
-// another length.
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
+// another length or short ones.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8) return iequals_words(a, b);
+  for (std::size_t i = 0; i < n; ++i) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }
 // Inline too: called with a literal prefix ("geo:") for every attribute.
-constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+inline bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 // Case-sensitive (C++17 has no std::string_view::starts_with).

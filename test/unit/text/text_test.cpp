@@ -45,6 +45,41 @@ TEST(Ascii, WordAtATimeFoldingMatchesTheByteRule) {
   }
 }
 
+// iequals compares eight bytes at a time from eight on: it agrees with the
+// byte rule on equal strings, on one byte changed anywhere (to its other
+// case, to a byte whose low seven bits are its capital, to anything), at
+// every length around the word boundaries.
+TEST(Ascii, WordAtATimeComparisonMatchesTheByteRule) {
+  const auto by_bytes = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+  };
+  std::mt19937_64 rng(7);
+  for (std::size_t n = 1; n <= 26; ++n) {
+    for (int round = 0; round < 400; ++round) {
+      std::string a;
+      for (std::size_t i = 0; i < n; ++i) a += static_cast<char>(rng() % 4 == 0 ? rng() % 256 : 'A' + rng() % 58);
+      std::string b = a;
+      for (auto& c : b) {
+        if (rng() % 2 && ascii_lower(c) != c) c = ascii_lower(c);
+      }
+      ASSERT_EQ(iequals(a, b), by_bytes(a, b)) << a << " / " << b;
+      const std::size_t at = rng() % n;
+      const char changes[] = {static_cast<char>(b[at] ^ 0x20), static_cast<char>(b[at] ^ 0x80),
+                              static_cast<char>(rng() % 256)};
+      for (const char c : changes) {
+        std::string d = b;
+        d[at] = c;
+        ASSERT_EQ(iequals(a, d), by_bytes(a, d)) << n << " at " << at;
+        ASSERT_EQ(iequals(d, a), by_bytes(d, a)) << n << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(Ascii, TrimSplitJoin) {
   EXPECT_EQ(trim(" \t a b \r\n"), "a b");
   EXPECT_EQ(trim(" \n "), "");
