@@ -72,11 +72,30 @@ struct attribute {
 // What entity_to_row reuses from one entity to the next on a thread, so
 // that building a row allocates only the row: the attributes' lower-cased
 // names one after the other, the text a value's typing made, the columns.
+// The table the entity before on this thread was written to, and what
+// named it: the entities of a notification, and notifications one after
+// the other, mostly share their table, which is then not named again.
+struct table_memo {
+  bool valid = false;
+  datamodel dm = datamodel::by_entity_type_database;
+  flow f = flow::historic;
+  std::string service;
+  std::string servicepath;
+  std::string entity_type;
+  table_ref ref;
+
+  bool names(datamodel d, flow fl, const fiware_context& ctx, std::string_view type) const {
+    return valid && d == dm && fl == f && type == entity_type && ctx.servicepath == servicepath &&
+           ctx.service == service;
+  }
+};
+
 struct entity_scratch {
   std::vector<attribute> attrs;
   byte_buffer columns;
   std::string typed;
   column_builder builder;
+  table_memo table;
 
   // Ready for the next entity; what an unusually large one made it keep
   // is given back.
@@ -200,14 +219,26 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   }
   const fiware_context* ctx = mapped_ctx ? &*mapped_ctx : &rc.ctx;
 
-  auto table = table_for(rc.dm, *ctx, entity_type, f);
-  if (!table) {
-    reject(name() + ": " + table.err().message);
-    return;
+  entity_scratch& scratch = this_thread_scratch();
+  table_memo& memo = scratch.table;
+  if (!memo.names(rc.dm, f, *ctx, entity_type)) {
+    memo.valid = false;
+    auto table = table_for(rc.dm, *ctx, entity_type, f);
+    if (!table) {
+      reject(name() + ": " + table.err().message);
+      return;
+    }
+    memo.ref = std::move(table).value();
+    memo.dm = rc.dm;
+    memo.f = f;
+    memo.service = ctx->service;
+    memo.servicepath = ctx->servicepath;
+    memo.entity_type = entity_type;
+    memo.valid = true;
   }
   row r;
   r.f = f;
-  r.table = std::move(table).value();
+  r.table = memo.ref;
   r.service = rc.ctx.service;
 
   if (deletes_on_entity_delete(f) && is_delete(tree, entity)) {
@@ -218,7 +249,6 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   }
   r.op = f == flow::historic ? operation::insert : operation::upsert;
 
-  entity_scratch& scratch = this_thread_scratch();
   scratch.reset();
   std::vector<attribute>& attrs = scratch.attrs;
   for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = tree.at(c).next) {

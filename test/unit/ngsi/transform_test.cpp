@@ -269,6 +269,38 @@ TEST(Transform, DatamodelsFromHeaderServiceRuleAndFallback) {
   EXPECT_EQ(run(n, o, h).rows.at(0).table, (table_ref{"simple", "sensor"}));
 }
 
+// An entity's table is named again whenever what names it changes from the
+// entity before on the thread (which is otherwise remembered): its type, the
+// service, the servicepath, the flow, the datamodel; and after an entity
+// whose table could not be named.
+TEST(Transform, EachEntityGetsTheTableOfWhatItCarries) {
+  const auto tables = [](const transform_output& out) {
+    std::vector<std::string> names;
+    for (const auto& r : out.rows) names.push_back(r.table.schema + "." + r.table.table);
+    return names;
+  };
+  EXPECT_THAT(tables(run(notification({entity("A", "Sensor", {time_instant()}), entity("B", "Light", {time_instant()}),
+                                       entity("C", "Sensor", {time_instant()})}))),
+              ElementsAre("test.simple_sensor", "test.simple_light", "test.simple_sensor"));
+  const std::string n = notification({entity("S", "Sensor", {time_instant()})});
+  EXPECT_THAT(tables(run(n, flow::historic, testing::orion_headers("test", "/simple"))),
+              ElementsAre("test.simple_sensor"));
+  EXPECT_THAT(tables(run(n, flow::historic, testing::orion_headers("test", "/other"))),
+              ElementsAre("test.other_sensor"));
+  EXPECT_THAT(tables(run(n, flow::historic, testing::orion_headers("test2", "/other"))),
+              ElementsAre("test2.other_sensor"));
+  EXPECT_THAT(tables(run(n, flow::lastdata, testing::orion_headers("test2", "/other"))),
+              ElementsAre("test2.other_sensor_lastdata"));
+  auto h = testing::orion_headers("test2", "/other");
+  h.emplace_back("fiware-datamodel", "dm-by-entity-type-database-schema");
+  EXPECT_THAT(tables(run(n, flow::lastdata, h)), ElementsAre("other.other_sensor_lastdata"));
+  const auto too_long = run(n, flow::lastdata, testing::orion_headers(std::string(70, 's'), "/other"));
+  EXPECT_TRUE(too_long.rows.empty());
+  ASSERT_EQ(too_long.errors.size(), 1u);
+  EXPECT_THAT(tables(run(n, flow::lastdata, testing::orion_headers("test2", "/other"))),
+              ElementsAre("test2.other_sensor_lastdata"));
+}
+
 TEST(Transform, SchemaDatamodelWithoutServicepathIsAnErrorPerEntity) {
   const header_list h = {{"Fiware-Service", "test"}, {"fiware-datamodel", "dm-by-entity-type-database-schema"}};
   const auto out = run(notification({entity("Sensor1", "Sensor", {time_instant()})}), flow::historic, h);
