@@ -65,33 +65,35 @@ constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 namespace {
 
-// The length of the RFC 8259 number at the start of `s`, or 0 when what
-// starts there is not one (a sign without digits, "1.", "1e"). Where it
-// ends is the caller's to check.
-std::size_t number_length(std::string_view s) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  if (i < n && s[i] == '-') ++i;
-  if (i == n) return 0;
-  if (s[i] == '0') {
-    ++i;
-  } else if (is_digit(s[i])) {
-    while (i < n && is_digit(s[i])) ++i;
+// Where the RFC 8259 number that starts at p ends, or nullptr when what
+// starts there is not one (a sign without digits, "1.", "1e"). The text
+// must be followed by a byte that is not a digit (the parser's NUL after
+// its input, a string's terminating NUL): no bounds check. Where it ends
+// is the caller's to check.
+inline const char* scan_number(const char* p) noexcept {
+  if (*p == '-') ++p;
+  if (*p == '0') {
+    ++p;
+  } else if (is_digit(*p)) {
+    do ++p;
+    while (is_digit(*p));
   } else {
-    return 0;
+    return nullptr;
   }
-  if (i < n && s[i] == '.') {
-    ++i;
-    if (i == n || !is_digit(s[i])) return 0;
-    while (i < n && is_digit(s[i])) ++i;
+  if (*p == '.') {
+    ++p;
+    if (!is_digit(*p)) return nullptr;
+    do ++p;
+    while (is_digit(*p));
   }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i == n || !is_digit(s[i])) return 0;
-    while (i < n && is_digit(s[i])) ++i;
+  if (*p == 'e' || *p == 'E') {
+    ++p;
+    if (*p == '+' || *p == '-') ++p;
+    if (!is_digit(*p)) return nullptr;
+    do ++p;
+    while (is_digit(*p));
   }
-  return i;
+  return p;
 }
 
 // A byte that may continue a number: after a number's end, it makes the
@@ -105,10 +107,25 @@ constexpr bool is_number_byte(char c) noexcept {
 // RFC 8259 number grammar. A number is kept as its text (converting it
 // would lose digits), so the literal is checked here.
 bool is_json_number(std::string_view s) noexcept {
-  const std::size_t n = number_length(s);
-  return n > 0 && n == s.size();
+  // Scanned in a copy that ends in a NUL (s may hold one, which ends the
+  // scan early and so is refused).
+  char small[64];
+  std::string large;
+  const char* text = small;
+  if (s.size() < sizeof small) {
+    std::memcpy(small, s.data(), s.size());
+    small[s.size()] = '\0';
+  } else {
+    try {
+      large.assign(s);
+    } catch (...) {
+      return false;
+    }
+    text = large.c_str();
+  }
+  const char* end = scan_number(text);
+  return end != nullptr && end == text + s.size();
 }
-
 namespace {
 
 constexpr const char* kTruncated = "is not valid JSON: it ends before every object and array is closed (truncated?)";
@@ -387,10 +404,10 @@ class json_tree_builder {
         }
         // One pass: the number's grammar, then a byte that could not
         // follow it (the NUL after the input ends the scan).
-        const std::size_t length = number_length(std::string_view(p, n_ - at(p)));
-        if (length == 0 || is_number_byte(p[length])) return error_at(p, &json_tree_builder::malformed_number);
-        scalar(json_type::number, false, false, p, p + length, std::string_view(p, length));
-        p += length;
+        const char* const end = scan_number(p);
+        if (end == nullptr || is_number_byte(*end)) return error_at(p, &json_tree_builder::malformed_number);
+        scalar(json_type::number, false, false, p, end, std::string_view(p, static_cast<std::size_t>(end - p)));
+        p = end;
         goto next;
       }
     }

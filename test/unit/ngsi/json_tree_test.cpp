@@ -290,6 +290,26 @@ TEST(JsonTree, ADeepDocumentIsRefusedAtTheLimitWithoutRecursion) {
   EXPECT_THAT(limited.err().message, testing::HasSubstr("deeper than limits.max_nesting_depth (64) at byte 68"));
 }
 
+// is_json_number holds a text to the grammar the parser reads numbers by,
+// short or long, and nothing around or inside it.
+TEST(JsonTree, IsJsonNumberIsTheParsersGrammar) {
+  for (const char* yes : {"0", "-0", "1", "-12.5", "1e5", "1E+5", "2.5e-3", "0.0"}) {
+    EXPECT_TRUE(is_json_number(yes)) << yes;
+  }
+  for (const char* no : {"", "-", "01", "1.", ".5", "+1", "1e", "1e+", "--1", "1 ", " 1", "0x10", "NaN", "1.2.3"}) {
+    EXPECT_FALSE(is_json_number(no)) << no;
+  }
+  EXPECT_FALSE(is_json_number(std::string_view("1\0", 2)));
+  EXPECT_FALSE(
+      is_json_number(std::string_view("1\0"
+                                      "2",
+                                      3)));
+  const std::string long_number = "-" + std::string(200, '7') + "." + std::string(100, '3') + "e-12";
+  EXPECT_TRUE(is_json_number(long_number));
+  EXPECT_FALSE(is_json_number(long_number + "x"));
+  EXPECT_FALSE(is_json_number(long_number.substr(0, long_number.size() - 2)));
+}
+
 // Every value starts at a byte of its own, and the parser has room for a
 // node per byte: a text that opens more than it closes, refused only at its
 // end, fills more than half of it (under AddressSanitizer, a smaller room
