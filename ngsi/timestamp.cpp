@@ -1,6 +1,8 @@
 #include "ngsi/timestamp.hpp"
 
 #include <array>
+#include <cstring>
+#include <string_view>
 
 namespace kafnus::ngsi {
 namespace {
@@ -81,18 +83,20 @@ class cursor {
 
 std::string two_digits(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
-// v's decimal digits at p, at least `width` of them (zeros in front); the
-// end of what was written. A year has up to 6 digits: 20 bytes hold any.
+// v (>= 0) as decimal digits at p, at least `width` of them (zeros in
+// front); the end of what was written. Written from the last digit back,
+// into place: a year's four, a fraction's six, and a digit more for each
+// power of ten v reaches beyond them.
 char* put_digits(char* p, std::int64_t v, int width) noexcept {
-  std::array<char, 20> buf{};
-  int n = 0;
-  do {
-    buf[static_cast<std::size_t>(n++)] = static_cast<char>('0' + v % 10);
+  std::int64_t bound = 1;
+  for (int i = 0; i < width; ++i) bound *= 10;
+  int n = width;
+  for (std::int64_t rest = v / bound; rest > 0; rest /= 10) ++n;
+  for (int k = n - 1; k >= 0; --k) {
+    p[k] = static_cast<char>('0' + v % 10);
     v /= 10;
-  } while (v > 0);
-  for (int k = n; k < width; ++k) *p++ = '0';
-  while (n > 0) *p++ = buf[static_cast<std::size_t>(--n)];
-  return p;
+  }
+  return p + n;
 }
 
 // 0 <= v < 100 as two digits at p.
@@ -191,7 +195,7 @@ void append_utc(std::string& out, std::int64_t micros) {
   const std::int64_t frac = rem % kMicrosPerSecond;
   const bool bc = cd.year <= 0;
   // Written into a buffer and appended once: "YYYY-MM-DD HH:MM:SS.ffffff+00 BC".
-  std::array<char, 48> buf{};
+  std::array<char, 48> buf;  // NOLINT(cppcoreguidelines-pro-type-member-init): written before it is read
   char* p = put_digits(buf.data(), bc ? 1 - cd.year : cd.year, 4);
   *p++ = '-';
   p = put2(p, cd.month);
@@ -205,8 +209,10 @@ void append_utc(std::string& out, std::int64_t micros) {
   p = put2(p, secs % 60);
   *p++ = '.';
   p = put_digits(p, frac, 6);
+  const std::string_view zone = bc ? "+00 BC" : "+00";
+  std::memcpy(p, zone.data(), zone.size());
+  p += zone.size();
   out.append(buf.data(), static_cast<std::size_t>(p - buf.data()));
-  out += bc ? "+00 BC" : "+00";
 }
 
 }  // namespace kafnus::ngsi
