@@ -126,6 +126,7 @@ bool is_json_number(std::string_view s) noexcept {
   const char* end = scan_number(text);
   return end != nullptr && end == text + s.size();
 }
+
 namespace {
 
 constexpr const char* kTruncated = "is not valid JSON: it ends before every object and array is closed (truncated?)";

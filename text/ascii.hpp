@@ -24,10 +24,6 @@ constexpr int hex_digit_value(char c) noexcept {
 std::string to_lower_ascii(std::string_view s);
 // Appends `s` lower-cased to `out` (no string of its own).
 void append_lower_ascii(std::string& out, std::string_view s);
-// Writes `s` lower-cased at `out` (room for s.size() bytes); the end of
-// what it wrote. Through pointers: a store through a string's operator[]
-// could change its size as far as the compiler knows, which it would then
-// read again every byte.
 // The eight bytes of `word` lower-cased (SWAR): a byte gets 0x20 added
 // where it is 'A'..'Z', found by two additions that carry into its top bit.
 inline std::uint64_t lower_ascii_word(std::uint64_t word) noexcept {
@@ -38,6 +34,7 @@ inline std::uint64_t lower_ascii_word(std::uint64_t word) noexcept {
   const std::uint64_t upper = from_a & ~above_z & ~word & (0x80 * kOnes);  // and the byte is ASCII
   return word | upper >> 2;                                                // 0x80 >> 2 == 0x20
 }
+// Eight bytes at p as one word (any alignment).
 inline std::uint64_t load_word(const char* p) noexcept {
   std::uint64_t word;
   std::memcpy(&word, p, 8);
@@ -57,8 +54,8 @@ inline char* copy_lower_ascii(std::string_view s, char* out) noexcept {
   for (; n > 0; --n) *out++ = ascii_lower(*p++);
   return out;
 }
-// The same, for strings of the same length, at least eight: eight bytes at
-// a time (header names).
+// iequals (below) for two strings of the same length, eight bytes or more:
+// a word at a time (header names).
 bool iequals_words(std::string_view a, std::string_view b) noexcept;
 // Inline: the NGSI code calls it for every attribute, mostly on names of
 // another length or short ones.
