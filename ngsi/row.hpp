@@ -211,19 +211,9 @@ class byte_buffer {
     if (n > 16) {
       std::memcpy(to, from, n);
     } else if (n >= 8) {
-      std::uint64_t head;
-      std::uint64_t tail;
-      std::memcpy(&head, from, 8);
-      std::memcpy(&tail, from + n - 8, 8);
-      std::memcpy(to, &head, 8);
-      std::memcpy(to + n - 8, &tail, 8);
+      copy_ends<std::uint64_t>(to, from, n);
     } else if (n >= 4) {
-      std::uint32_t head;
-      std::uint32_t tail;
-      std::memcpy(&head, from, 4);
-      std::memcpy(&tail, from + n - 4, 4);
-      std::memcpy(to, &head, 4);
-      std::memcpy(to + n - 4, &tail, 4);
+      copy_ends<std::uint32_t>(to, from, n);
     } else {
       to[0] = from[0];
       to[n / 2] = from[n / 2];
@@ -250,6 +240,17 @@ class byte_buffer {
 
  private:
   void grow(std::size_t more);
+  // n bytes (sizeof(Word) <= n <= 2 * sizeof(Word)) as a word from each
+  // end, overlapping in the middle.
+  template <typename Word>
+  static void copy_ends(char* to, const char* from, std::size_t n) noexcept {
+    Word head;
+    Word tail;
+    std::memcpy(&head, from, sizeof head);
+    std::memcpy(&tail, from + n - sizeof tail, sizeof tail);
+    std::memcpy(to, &head, sizeof head);
+    std::memcpy(to + n - sizeof tail, &tail, sizeof tail);
+  }
 
   std::vector<char> bytes_;
   std::size_t size_ = 0;
