@@ -35,7 +35,8 @@
 extern "C" {
 // Read by jemalloc at its first allocation (jemalloc(3), "malloc_conf").
 // NOLINTNEXTLINE: the name and type are jemalloc's interface.
-const char* malloc_conf = "narenas:2,background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0,"
-                          "oversize_threshold:2097152";
+const char* malloc_conf =
+    "narenas:2,background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0,"
+    "oversize_threshold:2097152";
 }
 #endif
