@@ -69,9 +69,6 @@ struct attribute {
   std::uint32_t column_end;   // where `column` ends in entity_scratch::columns
 };
 
-// What entity_to_row reuses from one entity to the next on a thread, so
-// that building a row allocates only the row: the attributes' lower-cased
-// names one after the other, the text a value's typing made, the columns.
 // The table the entity before on this thread was written to, and what
 // named it: the entities of a notification, and notifications one after
 // the other, mostly share their table, which is then not named again.
@@ -90,6 +87,10 @@ struct table_memo {
   }
 };
 
+// What entity_to_row reuses from one entity to the next on a thread, so
+// that building a row allocates only the row: the attributes' lower-cased
+// names one after the other, the text a value's typing made, the columns.
+// And the table named last.
 struct entity_scratch {
   std::vector<attribute> attrs;
   byte_buffer columns;

@@ -107,22 +107,16 @@ constexpr bool is_number_byte(char c) noexcept {
 // RFC 8259 number grammar. A number is kept as its text (converting it
 // would lose digits), so the literal is checked here.
 bool is_json_number(std::string_view s) noexcept {
-  // Scanned in a copy that ends in a NUL (s may hold one, which ends the
-  // scan early and so is refused).
-  char small[64];
-  std::string large;
-  const char* text = small;
-  if (s.size() < sizeof small) {
-    std::memcpy(small, s.data(), s.size());
-    small[s.size()] = '\0';
-  } else {
-    try {
-      large.assign(s);
-    } catch (...) {
-      return false;
-    }
-    text = large.c_str();
+  // Scanned in a copy, which ends in a NUL (s may hold one, which ends the
+  // scan early and so is refused). The operator's replay asks, not the
+  // stream.
+  std::string copy;
+  try {
+    copy.assign(s);
+  } catch (...) {
+    return false;
   }
+  const char* const text = copy.c_str();
   const char* end = scan_number(text);
   return end != nullptr && end == text + s.size();
 }

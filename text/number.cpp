@@ -21,20 +21,23 @@ bool read_double(std::string_view s, double& out) noexcept {
   const bool negative = p != end && *p == '-';
   if (negative) ++p;
   std::uint64_t digits = 0;
-  int count = 0;
-  int fraction = 0;
-  const char* const first = p;
-  for (; p != end && *p >= '0' && *p <= '9' && count <= kMaxDigits; ++p, ++count) {
-    digits = digits * 10 + static_cast<std::uint64_t>(*p - '0');
-  }
-  if (p != first && p != end && *p == '.') {
-    const char* const point = p++;
+  int count = 0;  // digits read, stopping one past the most the fast path takes
+  const auto read_digits = [&] {
+    const char* const from = p;
     for (; p != end && *p >= '0' && *p <= '9' && count <= kMaxDigits; ++p, ++count) {
       digits = digits * 10 + static_cast<std::uint64_t>(*p - '0');
     }
-    fraction = static_cast<int>(p - point - 1);
+    return static_cast<int>(p - from);
+  };
+  const int whole = read_digits();
+  int fraction = 0;
+  bool bare_point = false;  // "1.": from_chars' to judge
+  if (whole > 0 && p != end && *p == '.') {
+    ++p;
+    fraction = read_digits();
+    bare_point = fraction == 0;
   }
-  if (p == end && p != first && count <= kMaxDigits && (fraction > 0 || s.back() != '.')) {
+  if (p == end && whole > 0 && count <= kMaxDigits && !bare_point) {
     const double v = static_cast<double>(digits) / kPowersOfTen[fraction];
     out = negative ? -v : v;
     return true;
