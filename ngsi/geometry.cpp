@@ -50,42 +50,54 @@ std::string_view trim_blanks(std::string_view s) noexcept {
 // every level carries the Z flag when the positions are 3D. That is known
 // from the first position read (a geometry mixing 2D and 3D positions is an
 // error, as it is for PostGIS), so the type codes written before it are kept
-// and given the flag at the end if it applies. The bytes are appended to the
-// caller's string (write_geometry empties it first: a thread's scratch,
-// whose capacity stays from one value to the next).
+// and given the flag at the end if it applies. The bytes gather in a small
+// buffer of the writer's and go to the caller's string a buffer at a time
+// (a point is one append, not five) and at finish(), which makes the
+// string whole (write_geometry empties it first: a thread's scratch, whose
+// capacity stays from one value to the next).
 class ewkb_writer {
  public:
   explicit ewkb_writer(std::string& out) : out_(out) {}
+  ewkb_writer(const ewkb_writer&) = delete;
+  ewkb_writer& operator=(const ewkb_writer&) = delete;
 
   // Whether positions carry Z, once the first one is read.
   void dimension(bool z) noexcept { z_ = z ? 1 : 0; }
   // A geometry's header: byte order, type code, and the SRID when outermost.
   void header(std::uint32_t code, bool outer) {
-    u(1, 1);
+    room(9);
+    put(1, 1);
     code |= outer ? kSridFlag : 0u;
     if (z_ < 0) {
-      pending_.emplace_back(out_.size(), code);
+      pending_.emplace_back(size(), code);
     } else if (z_ == 1) {
       code |= kZFlag;
     }
-    u(code, 4);
-    if (outer) u(static_cast<std::uint32_t>(kSrid), 4);
+    put(code, 4);
+    if (outer) put(static_cast<std::uint32_t>(kSrid), 4);
   }
-  void count(std::size_t n) { u(n, 4); }
+  void count(std::size_t n) {
+    room(4);
+    put(n, 4);
+  }
   void point(const position& p) {
+    room(24);
     f64(p.x);
     f64(p.y);
     if (z_ == 1) f64(p.z);
   }
-  std::size_t size() const noexcept { return out_.size(); }
+  std::size_t size() const noexcept { return out_.size() + used_; }
   // Drops what was written from `size` on (an empty outer ring, see polygon).
   void truncate(std::size_t size) {
+    flush();
     out_.resize(size);
     while (!pending_.empty() && pending_.back().first >= size) pending_.pop_back();
   }
-  // The geometry is complete: the type codes written before its dimension
-  // was known get the Z flag if it applies.
+  // The geometry is complete: its bytes are all in the caller's string, and
+  // the type codes written before its dimension was known get the Z flag
+  // if it applies.
   value_kind finish() {
+    flush();
     if (z_ == 1) {
       for (const auto& [at, code] : pending_) put_le(&out_[at], code | kZFlag, 4);
     }
@@ -95,20 +107,34 @@ class ewkb_writer {
  private:
   // Little-endian unsigned integer of `bytes` bytes, written at `out`.
   static void put_le(char* out, std::uint64_t v, int bytes) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(out, &v, static_cast<std::size_t>(bytes));
+#else
     for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(static_cast<std::uint8_t>(v >> (8 * i)));
+#endif
   }
-  void u(std::uint64_t v, int bytes) {
-    char b[8];
-    put_le(b, v, bytes);
-    out_.append(b, static_cast<std::size_t>(bytes));
+  // Room for `bytes` more in the buffer (what it holds goes to the string).
+  void room(std::size_t bytes) {
+    if (used_ + bytes > sizeof buffer_) flush();
   }
-  void f64(double d) {
+  void flush() {
+    out_.append(buffer_, used_);
+    used_ = 0;
+  }
+  // Within the room made: every caller makes room for all it puts.
+  void put(std::uint64_t v, int bytes) noexcept {
+    put_le(buffer_ + used_, v, bytes);
+    used_ += static_cast<std::size_t>(bytes);
+  }
+  void f64(double d) noexcept {
     std::uint64_t bits;
     std::memcpy(&bits, &d, sizeof bits);
-    u(bits, 8);
+    put(bits, 8);
   }
 
   std::string& out_;
+  char buffer_[256];
+  std::size_t used_ = 0;
   int z_ = -1;                                                  // unknown until the first position
   std::vector<std::pair<std::size_t, std::uint32_t>> pending_;  // type codes written before: offset, value
 };
