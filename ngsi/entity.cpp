@@ -134,11 +134,37 @@ std::string_view declared_type(const json_tree& t, std::uint32_t attr) {
   return tn != json_tree::npos && t.at(tn).type == json_type::string ? t.at(tn).text : std::string_view();
 }
 
+// Whether two of `n` (at most 16) hashes are equal: each goes into a table
+// of 32 slots (open addressing; 0 marks a free slot, so a hash of 0 is
+// counted apart). One pass, where comparing every pair takes n²/2.
+bool any_equal_hash(const std::uint32_t* hashes, std::size_t n) noexcept {
+  constexpr std::uint32_t kSlots = 32;
+  std::uint32_t table[kSlots] = {};
+  bool zero = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t h = hashes[i];
+    if (h == 0) {
+      if (zero) return true;
+      zero = true;
+      continue;
+    }
+    for (std::uint32_t s = h % kSlots;; s = (s + 1) % kSlots) {
+      if (table[s] == 0) {
+        table[s] = h;
+        break;
+      }
+      if (table[s] == h) return true;
+    }
+  }
+  return false;
+}
+
 // Attributes whose names fold to the same column, pairwise (in order of the
 // first, then of the second); a sort only when an entity is large enough
-// for the quadratic scan to matter. The scan compares the low 32 bits of
-// the names' hashes four at a time where SSE2 is (every x86-64), and the
-// names themselves only where those agree.
+// for the quadratic scan to matter. Most entities have no clash: one pass
+// over the low 32 bits of the names' hashes says so. Otherwise the scan
+// compares those four at a time where SSE2 is (every x86-64), and the names
+// themselves only where they agree.
 template <class F>
 void for_each_clash(const std::vector<attribute>& attrs, F&& clash) {
   constexpr std::size_t kScan = 16;
@@ -146,6 +172,7 @@ void for_each_clash(const std::vector<attribute>& attrs, F&& clash) {
   if (n <= kScan) {
     std::uint32_t hashes[kScan + 3] = {};  // room for the last four-wide load
     for (std::size_t i = 0; i < n; ++i) hashes[i] = static_cast<std::uint32_t>(attrs[i].column_hash);
+    if (!any_equal_hash(hashes, n)) return;
     const auto same = [&](std::size_t i, std::size_t j) {
       if (attrs[i].column_hash == attrs[j].column_hash && attrs[i].column == attrs[j].column) clash(i, j);
     };

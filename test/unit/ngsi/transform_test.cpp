@@ -200,6 +200,24 @@ TEST(Transform, AClashIsFoundAtEveryPositionAndTheFirstIsNamed) {
   EXPECT_THAT(out.errors[0].message, HasSubstr("attributes 'b' and 'B' both map to column 'b'"));
 }
 
+// The one-pass check before that scan keeps its hashes in a table where 0
+// marks a free slot: a column whose hash's low 32 bits are 0 is counted
+// apart, and two of them still clash.
+TEST(Transform, AClashOfAColumnWhoseHashEndsInZeroIsFound) {
+  const std::string zero = "z1fbfc04f";  // found by search; the check below says if the hash changed
+  ASSERT_EQ(static_cast<std::uint32_t>(column_builder::name_hash(zero)), 0u)
+      << "find another name whose hash's low 32 bits are 0";
+  const auto clash = run(notification({entity(
+      "E1", "T",
+      {time_instant(), attr(zero, "Number", "1"), attr("a", "Number", "2"), attr("Z1FBFC04F", "Number", "3")})}));
+  ASSERT_EQ(clash.errors.size(), 1u);
+  EXPECT_THAT(clash.errors[0].message, HasSubstr("attributes 'z1fbfc04f' and 'Z1FBFC04F' both map to column"));
+  const auto alone =
+      run(notification({entity("E1", "T", {time_instant(), attr(zero, "Number", "1"), attr("a", "Number", "2")})}));
+  EXPECT_TRUE(alone.errors.empty());
+  EXPECT_EQ(alone.rows.size(), 1u);
+}
+
 TEST(Transform, AttributesCollidingWithBaseColumns) {
   for (const char* name : {"recvTime", "entityId", "EntityType", "fiwareServicePath", "RECVTIME"}) {
     const auto out = run(notification({entity("E1", "T", {time_instant(), attr(name, "Text", "\"x\"")})}));
