@@ -26,9 +26,30 @@ struct word_hash {
       std::memcpy(&w, s.data() + i, 8);
       mix(w);
     }
-    std::uint64_t tail = 0;
-    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view's data may be null)
+    const std::uint64_t tail = i < s.size() ? load_tail(s.data() + i, s.size() - i) : 0;
     mix(tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
+  }
+
+  // The `r` (1 to 7) bytes at `p` as the low bytes of a word, the rest 0:
+  // what a memcpy into a zeroed word gives on a little-endian machine,
+  // without a call for a length only known at run time (two overlapping
+  // 4-byte loads, or three single bytes).
+  static std::uint64_t load_tail(const char* p, std::size_t r) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (r >= 4) {
+      std::uint32_t lo = 0;
+      std::uint32_t hi = 0;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + r - 4, 4);
+      return lo | (static_cast<std::uint64_t>(hi) << (8 * (r - 4)));
+    }
+    const auto byte = [p](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])); };
+    return byte(0) | byte(r / 2) << (8 * (r / 2)) | byte(r - 1) << (8 * (r - 1));
+#else
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, r);
+    return w;
+#endif
   }
 };
 

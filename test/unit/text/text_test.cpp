@@ -5,12 +5,14 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 
 #include "text/ascii.hpp"
 #include "text/number.hpp"
 #include "text/utf8.hpp"
+#include "text/word_hash.hpp"
 
 using namespace kafnus::text;
 
@@ -198,5 +200,42 @@ TEST(Number, ReadDoubleGivesWhatFromCharsGives) {
     if (fraction > 0) s += '.';
     for (int d = 0; d < fraction; ++d) s += static_cast<char>('0' + rng() % 10);
     same(s);
+  }
+}
+
+// word_hash reads a field's last bytes without a memcpy call; the words it
+// mixes must be what a memcpy into a zeroed word gives, for every length
+// and every byte value (bytes at or above 0x80 included).
+TEST(WordHash, ATailIsReadAsAMemcpyWouldReadIt) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    char bytes[8];
+    for (auto& b : bytes) b = static_cast<char>(rng());
+    for (std::size_t r = 1; r <= 7; ++r) {
+      std::uint64_t expected = 0;
+      std::memcpy(&expected, bytes, r);
+      ASSERT_EQ(word_hash::load_tail(bytes, r), expected) << "length " << r;
+    }
+  }
+  // The whole hash as the plain loop over memcpy'd words gives it.
+  const auto reference = [](const std::string& s) {
+    word_hash h;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, 8);
+      h.mix(w);
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+    h.mix(tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
+    return h.h;
+  };
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string s;
+    for (std::size_t k = 0; k < n; ++k) s += static_cast<char>(rng());
+    word_hash h;
+    h.add(s);
+    EXPECT_EQ(h.h, reference(s)) << "length " << n;
   }
 }
