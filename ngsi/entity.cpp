@@ -116,6 +116,17 @@ entity_scratch& this_thread_scratch() {
   return s;
 }
 
+// A base column's name and its column_builder::name_hash, worked out once.
+struct base_column {
+  explicit base_column(std::string_view n) : name(n), hash(column_builder::name_hash(n)) {}
+  std::string_view name;
+  std::uint64_t hash;
+};
+const base_column kEntityIdColumn(kEntityId);
+const base_column kEntityTypeColumn(kEntityType);
+const base_column kServicePathColumn(kServicePath);
+const base_column kRecvTimeColumn(kRecvTime);
+
 // The text of recvtime: one instant for every row of a batch, formatted once.
 const std::string& recv_time_text(std::int64_t micros) {
   thread_local std::int64_t formatted = std::numeric_limits<std::int64_t>::min();
@@ -325,10 +336,11 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   });
 
   column_builder& columns = scratch.builder;
-  columns.add(kEntityId, value_kind::text, entity_id);
-  columns.add(kEntityType, value_kind::text, entity_type);
-  columns.add(kServicePath, value_kind::text, ctx->servicepath);
-  columns.add(kRecvTime, value_kind::timestamp, recv_time_text(rc.now_us), rc.now_us);
+  columns.add(kEntityIdColumn.name, kEntityIdColumn.hash, value_kind::text, entity_id);
+  columns.add(kEntityTypeColumn.name, kEntityTypeColumn.hash, value_kind::text, entity_type);
+  columns.add(kServicePathColumn.name, kServicePathColumn.hash, value_kind::text, ctx->servicepath);
+  columns.add(kRecvTimeColumn.name, kRecvTimeColumn.hash, value_kind::timestamp, recv_time_text(rc.now_us),
+              rc.now_us);
 
   for (auto& a : attrs) {
     if (a.rejected) continue;
