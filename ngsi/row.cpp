@@ -79,35 +79,41 @@ void byte_buffer::grow(std::size_t more) {
 void column_builder::add(std::string_view name, std::uint64_t hash, value_kind kind, std::string_view text,
                          std::int64_t micros) {
   const bool instant = kind == value_kind::timestamp;
-  const std::size_t n = kinds_.size() + 1;
+  const std::size_t n = columns_.size() + 1;
   if (4 * n + texts_.size() + text.size() + (instant ? sizeof micros : 0) > column_list::kMaxBytes ||
       names_.size() + name.size() > column_list::kMaxBytes) {
     throw std::length_error("a row's names and values exceed 4 GiB");
   }
   names_.append(name);
-  name_ends_.push_back(static_cast<std::uint32_t>(names_.size()));
-  kinds_.push_back(kind);
   hash_.mix(hash);
   hash_.add_byte(static_cast<unsigned char>(kind));
   texts_.append(text);
   if (instant) texts_.append(std::string_view(reinterpret_cast<const char*>(&micros), sizeof micros));
-  ends_.push_back(static_cast<std::uint32_t>(texts_.size()));
+  columns_.push_back(added{static_cast<std::uint32_t>(names_.size()), static_cast<std::uint32_t>(texts_.size()), kind});
 }
 
 column_list column_builder::finish() {
   column_list out;
-  const std::size_t n = kinds_.size();
+  const std::size_t n = columns_.size();
   if (n == 0) return out;
   const auto hash = static_cast<std::size_t>(hash_.h);
   const std::string_view names = names_.view();
   auto same = [&](const column_layout& l) {
-    return l.kinds == kinds_ && l.name_ends == name_ends_ && std::string_view(l.names) == names;
+    if (l.size() != n || std::string_view(l.names) != names) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (l.kinds[i] != columns_[i].kind || l.name_ends[i] != columns_[i].name_end) return false;
+    }
+    return true;
   };
   auto make = [&] {
     column_layout l;
     l.names = std::string(names);
-    l.name_ends = name_ends_;
-    l.kinds = kinds_;
+    l.name_ends.reserve(n);
+    l.kinds.reserve(n);
+    for (const auto& c : columns_) {
+      l.name_ends.push_back(c.name_end);
+      l.kinds.push_back(c.kind);
+    }
     l.hash = hash;
     return std::make_shared<const column_layout>(std::move(l));
   };
@@ -115,7 +121,7 @@ column_list column_builder::finish() {
   out.bytes_.assign(4 * n + texts_.size(), '\0');
   char* const p = out.bytes_.data();
   for (std::size_t i = 0; i < n; ++i) {
-    const auto end = static_cast<std::uint32_t>(4 * n + ends_[i]);
+    const auto end = static_cast<std::uint32_t>(4 * n + columns_[i].end);
     std::memcpy(p + 4 * i, &end, sizeof end);
   }
   std::memcpy(p + 4 * n, texts_.data(), texts_.size());
@@ -128,17 +134,11 @@ void column_builder::clear() noexcept {
   constexpr std::size_t kKeepBytes = std::size_t{1} << 20;
   if (texts_.capacity() > kKeepBytes) texts_.release();
   if (names_.capacity() > kKeepBytes) names_.release();
-  if (ends_.capacity() > kKeepBytes / 4) {
-    std::vector<std::uint32_t>().swap(ends_);
-    std::vector<std::uint32_t>().swap(name_ends_);
-    std::vector<value_kind>().swap(kinds_);
-  }
+  if (columns_.capacity() > kKeepBytes / sizeof(added)) std::vector<added>().swap(columns_);
   names_.clear();
-  name_ends_.clear();
-  kinds_.clear();
+  columns_.clear();
   hash_ = text::word_hash{};
   texts_.clear();
-  ends_.clear();
 }
 
 void column_list::unseal() {

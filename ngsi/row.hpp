@@ -268,7 +268,7 @@ class column_builder {
     h.add(name);
     return h.h;
   }
-  std::size_t size() const noexcept { return kinds_.size(); }
+  std::size_t size() const noexcept { return columns_.size(); }
   // The columns added since the last finish(), as a sealed list (an empty
   // one when none were); the builder is empty again.
   column_list finish();
@@ -278,12 +278,15 @@ class column_builder {
  private:
   // The layout in the making (a column_layout once finish() has not found
   // it among this thread's).
-  byte_buffer names_;                     // one after the other
-  std::vector<std::uint32_t> name_ends_;  // where each name ends in names_
-  std::vector<value_kind> kinds_;
-  text::word_hash hash_;             // of the names and kinds so far
-  byte_buffer texts_;                // one after the other (a timestamp's instant after its text)
-  std::vector<std::uint32_t> ends_;  // where each text ends in texts_
+  struct added {
+    std::uint32_t name_end;  // where its name ends in names_
+    std::uint32_t end;       // where its text ends in texts_
+    value_kind kind;
+  };
+  byte_buffer names_;           // one after the other
+  std::vector<added> columns_;  // one entry per column: one vector to grow, not three
+  text::word_hash hash_;        // of the names and kinds so far
+  byte_buffer texts_;           // one after the other (a timestamp's instant after its text)
 };
 
 struct row {
