@@ -215,4 +215,77 @@ void append_utc(std::string& out, std::int64_t micros) {
   out.append(buf.data(), static_cast<std::size_t>(p - buf.data()));
 }
 
+namespace {
+
+// The value of the two decimal digits at p, or -1 when either is not one.
+int two_digit_value(const char* p) noexcept {
+  const auto a = static_cast<unsigned>(p[0] - '0');
+  const auto b = static_cast<unsigned>(p[1] - '0');
+  return a <= 9 && b <= 9 ? static_cast<int>(a * 10 + b) : -1;
+}
+
+// The form Orion writes and most devices send, "YYYY-MM-DDTHH:MM:SSZ" with
+// 1 to 6 digits of fraction or none, every field in range: its instant,
+// and its timestamptz text made from its own digits (no calendar
+// arithmetic back from the instant). False for anything else, which the
+// general parser reads (and explains when it is wrong).
+bool read_plain_utc(std::string_view t, std::int64_t& micros, std::string& out) {
+  const std::size_t n = t.size();
+  if (n < 20 || n > 27 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
+      t[n - 1] != 'Z' || (n > 20 && (n == 21 || t[19] != '.'))) {
+    return false;
+  }
+  const char* p = t.data();
+  const int century = two_digit_value(p);
+  const int year_in = two_digit_value(p + 2);
+  const int month = two_digit_value(p + 5);
+  const int day = two_digit_value(p + 8);
+  const int hour = two_digit_value(p + 11);
+  const int minute = two_digit_value(p + 14);
+  const int second = two_digit_value(p + 17);
+  if ((century | year_in | month | day | hour | minute | second) < 0) return false;
+  const int year = century * 100 + year_in;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59 ||
+      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month))) {
+    return false;
+  }
+  // The fraction, padded to microseconds.
+  char fraction[6] = {'0', '0', '0', '0', '0', '0'};
+  std::int64_t fraction_us = 0;
+  const std::size_t digits = n > 20 ? n - 21 : 0;
+  for (std::size_t k = 0; k < 6; ++k) {
+    if (k < digits) {
+      const auto d = static_cast<unsigned>(p[20 + k] - '0');
+      if (d > 9) return false;
+      fraction[k] = p[20 + k];
+    }
+    fraction_us = fraction_us * 10 + (fraction[k] - '0');
+  }
+  micros = (days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+            std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second) *
+               kMicrosPerSecond +
+           fraction_us;
+  // "YYYY-MM-DD HH:MM:SS.ffffff+00", as append_utc writes it.
+  char buf[29];
+  std::memcpy(buf, p, 19);
+  buf[10] = ' ';
+  buf[19] = '.';
+  std::memcpy(buf + 20, fraction, 6);
+  buf[26] = '+';
+  buf[27] = '0';
+  buf[28] = '0';
+  out.append(buf, sizeof buf);
+  return true;
+}
+
+}  // namespace
+
+result<std::int64_t> read_instant(std::string_view text, std::string& out) {
+  std::int64_t micros = 0;
+  if (read_plain_utc(text, micros, out)) return micros;
+  auto parsed = parse_iso8601(text);
+  if (parsed) append_utc(out, parsed.value());
+  return parsed;
+}
+
 }  // namespace kafnus::ngsi

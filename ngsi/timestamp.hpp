@@ -27,4 +27,10 @@ std::string format_utc(std::int64_t micros_since_epoch);
 // The same, appended to `out`.
 void append_utc(std::string& out, std::int64_t micros_since_epoch);
 
+// parse_iso8601, and when it succeeds the instant's append_utc text
+// appended to `out`. The form Orion writes ("2026-12-01T10:00:00.000Z":
+// UTC, up to six digits of fraction) is read and written from its digits,
+// without going through the calendar twice.
+result<std::int64_t> read_instant(std::string_view text, std::string& out);
+
 }  // namespace kafnus::ngsi

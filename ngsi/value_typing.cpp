@@ -17,13 +17,12 @@ bool is_json_type(std::string_view t) noexcept {
 bool is_datetime_type(std::string_view t) noexcept { return iequals(t, "DateTime") || iequals(t, "ISO8601"); }
 
 result<value_view> instant(std::string_view text, const char* note, std::string& scratch) {
-  auto micros = parse_iso8601(text);
+  scratch.clear();
+  auto micros = read_instant(text, scratch);
   if (!micros) {
     return make_error(quoted(text, kValueExcerpt) + " is not an ISO-8601 date-time" + note + ": " +
                       micros.err().message);
   }
-  scratch.clear();
-  append_utc(scratch, micros.value());
   return value_view(value_kind::timestamp, scratch, micros.value());
 }
 

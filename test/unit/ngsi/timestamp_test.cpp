@@ -1,5 +1,9 @@
 // ISO-8601 parsing (every shape Orion accepts) and timestamptz formatting.
 
+#include <random>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -167,6 +171,62 @@ TEST(Timestamp, ValueCarriesTextAndInstant) {
   EXPECT_EQ(v.kind, value_kind::timestamp);
   EXPECT_EQ(v.text, "2025-06-26 11:00:00.000000+00");
   EXPECT_EQ(v.micros, k11);
+}
+
+// read_instant reads Orion's form from its digits and everything else
+// through parse_iso8601: the two must agree on the instant, the text and
+// the error, for that form in every year, month and day and for the forms
+// around it (another zone, a comma, seven digits of fraction, a
+// lower-case 'z', a day the month lacks, a leap second, …).
+TEST(Timestamp, ReadInstantIsParseThenFormat) {
+  const auto same = [](const std::string& s) {
+    std::string text = "kept:";
+    const auto got = read_instant(s, text);
+    const auto want = parse_iso8601(s);
+    ASSERT_EQ(static_cast<bool>(got), static_cast<bool>(want)) << s;
+    if (!want) {
+      EXPECT_EQ(got.err().message, want.err().message) << s;
+      EXPECT_EQ(text, "kept:") << s;
+      return;
+    }
+    EXPECT_EQ(got.value(), want.value()) << s;
+    EXPECT_EQ(text, "kept:" + format_utc(want.value())) << s;
+  };
+  std::mt19937_64 rng(11);
+  const auto digits = [&rng](int n) {
+    std::string d;
+    for (int k = 0; k < n; ++k) d += static_cast<char>('0' + rng() % 10);
+    return d;
+  };
+  const auto two = [](unsigned v) { return std::string(1, static_cast<char>('0' + v / 10)) + char('0' + v % 10); };
+  for (int i = 0; i < 20000; ++i) {
+    const unsigned year = 1 + static_cast<unsigned>(rng() % 9999);
+    char y[5];
+    std::snprintf(y, sizeof y, "%04u", year);
+    // Day 1 to 31 in every month: the days a month lacks are errors.
+    const std::string date = std::string(y) + "-" + two(1 + rng() % 12) + "-" + two(1 + rng() % 31);
+    const std::string time = two(rng() % 24) + ":" + two(rng() % 60) + ":" + two(rng() % 60);
+    const std::string fraction = i % 8 == 0 ? "" : "." + digits(1 + static_cast<int>(rng() % 6));
+    same(date + "T" + time + fraction + "Z");
+  }
+  for (const char* s : {"2025-06-26T11:00:00.000Z",    "2025-06-26T11:00:00Z",
+                        "2025-06-26T11:00:00.123456Z", "2025-06-26T11:00:00.1234567Z",
+                        "2025-06-26T11:00:00.Z",       "2025-06-26T11:00:00,5Z",
+                        "2025-06-26T11:00:00.5z",      "2025-06-26t11:00:00.5Z",
+                        "2025-06-26 11:00:00.5Z",      "2025-06-26T11:00:00.000+02:00",
+                        "2025-06-26T11:00:00.000",     "2025-06-26",
+                        "2024-02-29T00:00:00Z",        "2023-02-29T00:00:00Z",
+                        "2025-04-31T00:00:00Z",        "2025-13-01T00:00:00Z",
+                        "2025-00-10T00:00:00Z",        "2025-06-00T00:00:00Z",
+                        "0000-01-01T00:00:00Z",        "0001-01-01T00:00:00.000000Z",
+                        "9999-12-31T23:59:59.999999Z", "2025-06-26T24:00:00Z",
+                        "2025-06-26T23:60:00Z",        "2025-06-26T23:59:60Z",
+                        "2025-06-26T1a:00:00Z",        "2025-06-26T11:00:00.0a0Z",
+                        "2025-06-26X11:00:00Z",        "2025/06/26T11:00:00Z",
+                        "+025-06-26T11:00:00Z",        "2025-06-26T11:00:00.000ZZ",
+                        "2025-06-26T11:00:00.000 Z",   ""}) {
+    same(s);
+  }
 }
 
 }  // namespace
