@@ -23,13 +23,17 @@ std::string found_members(const json_tree& t, std::uint32_t obj) {
   return s;
 }
 
-result<notification> data_of(const json_tree& t, std::uint32_t obj, const std::string& what) {
+// `what` names the object in messages: a literal, not a std::string made
+// (and, past 15 characters, allocated) for every notification.
+result<notification> data_of(const json_tree& t, std::uint32_t obj, const char* what) {
   const std::uint32_t d = t.member(obj, "data");
   if (d == json_tree::npos) {
-    return make_error(what + " has no \"data\" array of entities (" + found_members(t, obj) + "); " + kExpected);
+    return make_error(std::string(what) + " has no \"data\" array of entities (" + found_members(t, obj) + "); " +
+                      kExpected);
   }
   if (t.at(d).type != json_type::array) {
-    return make_error(what + "'s \"data\" is " + describe(t.at(d).type) + ", expected an array of entities");
+    return make_error(std::string(what) + "'s \"data\" is " + describe(t.at(d).type) +
+                      ", expected an array of entities");
   }
   return notification{&t, d};
 }

@@ -255,6 +255,34 @@ TEST(ColumnBuilder, AGivenNameHashIsTheOneItWouldCompute) {
   EXPECT_EQ(computed[0].val, value::number("2"));
 }
 
+// The ends of a row's columns are written 64 at a time: every column of a
+// row of more reads back, texts of every length and instants among them.
+TEST(ColumnBuilder, EveryColumnOfAWideRowReadsBack) {
+  column_builder b;
+  for (int n : {63, 64, 65, 200}) {
+    for (int i = 0; i < n; ++i) {
+      const std::string name = "c" + std::to_string(i);
+      if (i % 7 == 3) {
+        b.add(name, value_kind::timestamp, "t" + std::to_string(i), 1000 * i);
+      } else {
+        b.add(name, value_kind::text, std::string(static_cast<std::size_t>(i % 23), 'a' + static_cast<char>(i % 26)));
+      }
+    }
+    const column_list wide = b.finish();
+    ASSERT_EQ(wide.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const auto c = wide[static_cast<std::size_t>(i)];
+      ASSERT_EQ(c.name, "c" + std::to_string(i)) << n;
+      if (i % 7 == 3) {
+        EXPECT_EQ(c.val.text, "t" + std::to_string(i)) << n;
+        EXPECT_EQ(c.val.micros, 1000 * i) << n;
+      } else {
+        EXPECT_EQ(c.val.text, std::string(static_cast<std::size_t>(i % 23), 'a' + static_cast<char>(i % 26))) << n;
+      }
+    }
+  }
+}
+
 // The builder's buffers grow past their first capacity without losing a
 // byte, keep their room for the next row, and give an unusually large
 // row's back.
