@@ -22,7 +22,12 @@ namespace {
 
 // Members of an entity that are not attributes (any case, as in today's stack).
 bool is_reserved_member(std::string_view key) noexcept {
-  return iequals(key, "id") || iequals(key, "type") || iequals(key, "alterationType");
+  switch (key.size()) {  // most attribute names have none of these lengths
+    case 2: return iequals(key, "id");
+    case 4: return iequals(key, "type");
+    case 14: return iequals(key, "alterationType");
+    default: return false;
+  }
 }
 
 // Columns Kafnus fills itself: an attribute of that name would silently
@@ -339,8 +344,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   columns.add(kEntityIdColumn.name, kEntityIdColumn.hash, value_kind::text, entity_id);
   columns.add(kEntityTypeColumn.name, kEntityTypeColumn.hash, value_kind::text, entity_type);
   columns.add(kServicePathColumn.name, kServicePathColumn.hash, value_kind::text, ctx->servicepath);
-  columns.add(kRecvTimeColumn.name, kRecvTimeColumn.hash, value_kind::timestamp, recv_time_text(rc.now_us),
-              rc.now_us);
+  columns.add(kRecvTimeColumn.name, kRecvTimeColumn.hash, value_kind::timestamp, recv_time_text(rc.now_us), rc.now_us);
 
   for (auto& a : attrs) {
     if (a.rejected) continue;

@@ -3,8 +3,8 @@
 namespace kafnus::text {
 
 std::string to_lower_ascii(std::string_view s) {
-  std::string out;
-  append_lower_ascii(out, s);
+  std::string out(s);
+  copy_lower_ascii(out, out.data());  // in place: a byte is read before it is written
   return out;
 }
 

@@ -260,6 +260,15 @@ TEST(Transform, ReservedMembersDoNotCountAsAttributes) {
   const auto out =
       run(notification({entity("E1", "T", {time_instant(), attr("alterationType", "Text", "\"entityUpdate\"")})}), o);
   EXPECT_EQ(out.rows.size(), 1u);
+  // In any case, and only those names: "ID", "Type" and "ALTERATIONTYPE" are
+  // not columns; "ids", "typ" and "alterationTypes" are.
+  const auto mixed = run(notification(
+      {entity("E1", "T",
+              {time_instant(), R"("ID":"x")", R"("Type":"y")", attr("ALTERATIONTYPE", "Text", "\"entityUpdate\""),
+               attr("ids", "Number", "1"), attr("typ", "Number", "2"), attr("alterationTypes", "Number", "3")})}));
+  ASSERT_EQ(mixed.rows.size(), 1u) << (mixed.errors.empty() ? "" : mixed.errors[0].message);
+  for (const char* kept : {"ids", "typ", "alterationtypes"}) EXPECT_TRUE(mixed.rows[0].find(kept)) << kept;
+  for (const char* gone : {"id", "type", "alterationtype"}) EXPECT_FALSE(mixed.rows[0].find(gone)) << gone;
 }
 
 TEST(Transform, TableErrorsAreEntityErrorsWithoutCandidate) {
