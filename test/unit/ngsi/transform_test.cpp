@@ -128,6 +128,19 @@ TEST(Transform, EntityWithoutUsableIdOrType) {
   }
 }
 
+// The id and type are the first members of those names wherever they are
+// (Orion writes them first); "ID" is an attribute-like member, not the id.
+TEST(Transform, TheFirstIdAndTypeNameTheEntityWhereverTheyAre) {
+  for (const std::string members : {R"("type":"T","id":"A")", R"("id":"A","type":"T","id":"B","type":"U")",
+                                    R"("ID":"B","x":{"type":"Number","value":1},"type":"T","id":"A")"}) {
+    const std::string json = "{" + members + "," + time_instant() + "}";
+    const auto out = run(notification({json}));
+    ASSERT_EQ(out.rows.size(), 1u) << json << (out.errors.empty() ? "" : out.errors[0].message);
+    EXPECT_EQ(out.rows[0].entity_id(), "A") << json;
+    EXPECT_EQ(out.rows[0].find("entitytype")->val.text, "T") << json;
+  }
+}
+
 TEST(Transform, AttributeThatIsNotAnObjectIsAnEntityError) {
   const auto out = run(
       notification({entity("E1", "T", {time_instant(), R"("temperature":25)"}), entity("E2", "T", {time_instant()})}));
