@@ -47,6 +47,29 @@ TEST(Ascii, WordAtATimeFoldingMatchesTheByteRule) {
   }
 }
 
+// Every length up to three words, copied or in place: each byte folded by
+// the byte rule, and nothing written past the end (the last word and the
+// 4-byte pieces overlap inside the name, never beyond it).
+TEST(Ascii, FoldingEveryShortLengthWritesExactlyItsBytes) {
+  std::mt19937_64 rng(3);
+  for (std::size_t n = 0; n <= 24; ++n) {
+    for (int round = 0; round < 50; ++round) {
+      std::string in;
+      for (std::size_t i = 0; i < n; ++i) in += static_cast<char>(rng() % 3 == 0 ? rng() % 256 : 'A' + rng() % 58);
+      std::string out(n + 16, '#');
+      EXPECT_EQ(copy_lower_ascii(in, out.data()), out.data() + n);
+      std::string folded = in;
+      for (auto& c : folded) c = ascii_lower(c);
+      ASSERT_EQ(out.substr(0, n), folded) << n;
+      ASSERT_EQ(out.substr(n), std::string(16, '#')) << n;
+      std::string same = in;
+      copy_lower_ascii(same, same.data());
+      ASSERT_EQ(same, folded) << n << " in place";
+      ASSERT_EQ(to_lower_ascii(in), folded) << n;
+    }
+  }
+}
+
 // iequals compares eight bytes at a time from eight on: it agrees with the
 // byte rule on equal strings, on one byte changed anywhere (to its other
 // case, to a byte whose low seven bits are its capital, to anything), at
