@@ -82,6 +82,17 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
   if (n >= 8) return iequals_words(a, b);
+  if (n >= 4) {
+    // Two overlapping 4-byte pieces of each, folded and compared as one word.
+    const auto pieces = [n](const char* p) {
+      std::uint32_t head = 0;
+      std::uint32_t tail = 0;
+      std::memcpy(&head, p, 4);
+      std::memcpy(&tail, p + n - 4, 4);
+      return lower_ascii_word(head | static_cast<std::uint64_t>(tail) << 32);
+    };
+    return pieces(a.data()) == pieces(b.data());
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
