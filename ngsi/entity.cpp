@@ -50,23 +50,6 @@ bool is_delete(const json_tree& t, std::uint32_t entity) {
   return false;
 }
 
-// The entity's first "id" and first "type" members (npos when it has none),
-// in one pass that stops once both are found (Orion writes them first).
-void identity_members(const json_tree& t, std::uint32_t entity, std::uint32_t& id, std::uint32_t& type) noexcept {
-  id = type = json_tree::npos;
-  const json_node& e = t.at(entity);
-  for (std::uint32_t c = json_tree::first_child(entity); c < e.next; c = t.at(c).next) {
-    const std::string_view k = t.at(c).key;
-    if (k.size() == 2 && id == json_tree::npos && std::memcmp(k.data(), "id", 2) == 0) {
-      id = c;
-      if (type != json_tree::npos) return;
-    } else if (k.size() == 4 && type == json_tree::npos && std::memcmp(k.data(), "type", 4) == 0) {
-      type = c;
-      if (id != json_tree::npos) return;
-    }
-  }
-}
-
 // The entity's "id" or "type" (the member `m`, npos when absent): a
 // non-empty string without NUL. Returns what is wrong, or an empty string.
 std::string identity(const json_tree& t, std::uint32_t m, const char* member, std::string_view& out) {
@@ -255,7 +238,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   std::string_view id, type;
   std::uint32_t id_member = json_tree::npos;
   std::uint32_t type_member = json_tree::npos;
-  identity_members(tree, entity, id_member, type_member);
+  tree.member_pair(entity, "id", "type", id_member, type_member);  // Orion writes them first
   if (auto why = identity(tree, id_member, "id", id); !why.empty()) {
     reject("the entity at " + position() + " " + why + "; Orion entities carry a string id and type");
     return;

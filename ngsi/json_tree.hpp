@@ -69,6 +69,29 @@ class json_tree {
     }
     return npos;
   }
+  // The first members named `a` and `b` of object `obj` (npos for a name it
+  // lacks), in one pass that stops once both are found: an entity's "id"
+  // and "type", an attribute's "type" and "value".
+  void member_pair(std::uint32_t obj, std::string_view a, std::string_view b, std::uint32_t& at_a,
+                   std::uint32_t& at_b) const noexcept {
+    at_a = at_b = npos;
+    const json_node* const nodes = nodes_.get();
+    const json_node& o = nodes[obj];
+    if (o.type != json_type::object) return;
+    const auto is = [](std::string_view k, std::string_view key) {
+      return k.size() == key.size() && (key.empty() || std::memcmp(k.data(), key.data(), key.size()) == 0);
+    };
+    for (std::uint32_t c = first_child(obj); c < o.next; c = nodes[c].next) {
+      const std::string_view k = nodes[c].key;
+      if (at_a == npos && is(k, a)) {
+        at_a = c;
+        if (at_b != npos) return;
+      } else if (at_b == npos && is(k, b)) {
+        at_b = c;
+        if (at_a != npos) return;
+      }
+    }
+  }
   // The value's JSON text exactly as sent (inner whitespace included).
   std::string_view raw(std::uint32_t i) const noexcept {
     const json_node& n = nodes_.get()[i];

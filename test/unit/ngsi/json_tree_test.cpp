@@ -328,4 +328,27 @@ TEST(JsonTree, AnUnclosedDocumentFillsItsRoomAndIsRefused) {
 }
 
 }  // namespace
+// member_pair finds what member() finds for each of its two names, in one
+// pass: the first of each name, wherever it is, npos for a name absent.
+TEST(JsonTree, AMemberPairIsWhatMemberFindsForEachName) {
+  for (const char* doc : {R"({"id":"a","type":"t","x":1})", R"({"x":1,"type":"t","id":"a","id":"b","type":"u"})",
+                          R"({"type":"t"})", R"({"id":"a"})", R"({})", R"({"ID":1,"Type":2,"i":3,"typ":4})"}) {
+    const auto tree = parse_json_object(doc, 8);
+    ASSERT_TRUE(tree.ok()) << doc;
+    const json_tree& t = *tree.value();
+    std::uint32_t id = 0;
+    std::uint32_t type = 0;
+    t.member_pair(t.root(), "id", "type", id, type);
+    EXPECT_EQ(id, t.member(t.root(), "id")) << doc;
+    EXPECT_EQ(type, t.member(t.root(), "type")) << doc;
+  }
+  const auto tree = parse_json_object(R"({"a":[1,2]})", 8);
+  ASSERT_TRUE(tree.ok());
+  std::uint32_t x = 0;
+  std::uint32_t y = 0;
+  tree.value()->member_pair(tree.value()->member(0, "a"), "id", "type", x, y);
+  EXPECT_EQ(x, json_tree::npos) << "an array has no members";
+  EXPECT_EQ(y, json_tree::npos);
+}
+
 }  // namespace kafnus::ngsi
