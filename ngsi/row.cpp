@@ -79,14 +79,13 @@ void byte_buffer::grow(std::size_t more) {
 void column_builder::add(std::string_view name, std::uint64_t hash, value_kind kind, std::string_view text,
                          std::int64_t micros) {
   const bool instant = kind == value_kind::timestamp;
-  const std::size_t n = columns_.size() + 1;
-  if (4 * n + texts_.size() + text.size() + (instant ? sizeof micros : 0) > column_list::kMaxBytes ||
-      names_.size() + name.size() > column_list::kMaxBytes) {
-    throw std::length_error("a row's names and values exceed 4 GiB");
-  }
+  // The row's names, texts, instants and ends together stay within the
+  // 32-bit offsets: each column takes its share of one budget.
+  const std::size_t takes = name.size() + text.size() + 4 + (instant ? sizeof micros : 0);
+  if (takes > budget_) throw std::length_error("a row's names and values exceed 4 GiB");
+  budget_ -= takes;
   names_.append(name);
-  hash_.mix(hash);
-  hash_.add_byte(static_cast<unsigned char>(kind));
+  hash_.mix(hash ^ static_cast<std::uint64_t>(kind) << 56);  // the name's hash and its kind in one step
   texts_.append(text);
   if (instant) texts_.append(std::string_view(reinterpret_cast<const char*>(&micros), sizeof micros));
   columns_.push_back(added{static_cast<std::uint32_t>(names_.size()), static_cast<std::uint32_t>(texts_.size()), kind});
@@ -146,6 +145,7 @@ void column_builder::clear() noexcept {
   columns_.clear();
   hash_ = text::word_hash{};
   texts_.clear();
+  budget_ = column_list::kMaxBytes;
 }
 
 void column_list::unseal() {

@@ -46,7 +46,7 @@ struct column_layout {
   std::string names;                     // one after the other
   std::vector<std::uint32_t> name_ends;  // where each name ends in `names`
   std::vector<value_kind> kinds;
-  std::size_t hash = 0;  // each name's column_builder::name_hash and its kind, mixed in order
+  std::size_t hash = 0;  // each name's column_builder::name_hash with its kind, mixed in order
 
   std::size_t size() const noexcept { return kinds.size(); }
   std::string_view name(std::size_t i) const noexcept {
@@ -283,10 +283,11 @@ class column_builder {
     std::uint32_t end;       // where its text ends in texts_
     value_kind kind;
   };
-  byte_buffer names_;           // one after the other
-  std::vector<added> columns_;  // one entry per column: one vector to grow, not three
-  text::word_hash hash_;        // of the names and kinds so far
-  byte_buffer texts_;           // one after the other (a timestamp's instant after its text)
+  byte_buffer names_;                            // one after the other
+  std::vector<added> columns_;                   // one entry per column: one vector to grow, not three
+  text::word_hash hash_;                         // of the names and kinds so far
+  std::size_t budget_ = column_list::kMaxBytes;  // bytes the row may still take (add())
+  byte_buffer texts_;                            // one after the other (a timestamp's instant after its text)
 };
 
 struct row {
