@@ -263,9 +263,9 @@ TEST(ColumnBuilder, EveryColumnOfAWideRowReadsBack) {
     for (int i = 0; i < n; ++i) {
       const std::string name = "c" + std::to_string(i);
       if (i % 7 == 3) {
-        b.add(name, value_kind::timestamp, "t" + std::to_string(i), 1000 * i);
+        b.add(name, value_kind::timestamp, "t" + std::to_string(i), std::int64_t{1000} * i);
       } else {
-        b.add(name, value_kind::text, std::string(static_cast<std::size_t>(i % 23), 'a' + static_cast<char>(i % 26)));
+        b.add(name, value_kind::text, std::string(static_cast<std::size_t>(i % 23), static_cast<char>('a' + i % 26)));
       }
     }
     const column_list wide = b.finish();
@@ -277,7 +277,7 @@ TEST(ColumnBuilder, EveryColumnOfAWideRowReadsBack) {
         EXPECT_EQ(c.val.text, "t" + std::to_string(i)) << n;
         EXPECT_EQ(c.val.micros, 1000 * i) << n;
       } else {
-        EXPECT_EQ(c.val.text, std::string(static_cast<std::size_t>(i % 23), 'a' + static_cast<char>(i % 26))) << n;
+        EXPECT_EQ(c.val.text, std::string(static_cast<std::size_t>(i % 23), static_cast<char>('a' + i % 26))) << n;
       }
     }
   }

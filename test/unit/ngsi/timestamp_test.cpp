@@ -47,7 +47,7 @@ TEST(Timestamp, OrionExampleWithHourOffset) {
   EXPECT_EQ(parse_ok("2025-05-15T12:00:04+02"), parse_ok("2025-05-15T10:00:04.000Z"));
 }
 
-TEST(Timestamp, DateOnlyIsMidnightUtc) { EXPECT_EQ(parse_ok("2025-06-26"), k11 - 11 * 3600 * kSecond); }
+TEST(Timestamp, DateOnlyIsMidnightUtc) { EXPECT_EQ(parse_ok("2025-06-26"), k11 - std::int64_t{11} * 3600 * kSecond); }
 
 TEST(Timestamp, HourOnlyAndMinutesOnly) {
   EXPECT_EQ(parse_ok("2025-06-26T11"), k11);
