@@ -71,7 +71,8 @@ class json_tree {
   }
   // The first members named `a` and `b` of object `obj` (npos for a name it
   // lacks), in one pass that stops once both are found: an entity's "id"
-  // and "type", an attribute's "type" and "value".
+  // and "type". (For an attribute's "type" and "value", two member() calls
+  // counted fewer instructions: bench/README.md.)
   void member_pair(std::uint32_t obj, std::string_view a, std::string_view b, std::uint32_t& at_a,
                    std::uint32_t& at_b) const noexcept {
     at_a = at_b = npos;
