@@ -5,6 +5,25 @@
 namespace kafnus::ngsi {
 using text::trim;
 
+namespace {
+
+// normalize_servicepath into `out` (whose room is reused), lower-cased in
+// place.
+void normalize_servicepath_into(std::string& out, std::string_view servicepath) {
+  if (servicepath.empty()) {
+    out.assign(1, '/');
+    return;
+  }
+  if (servicepath.front() == '/') {
+    out.assign(servicepath);
+  } else {
+    out.assign(1, '/').append(servicepath);
+  }
+  text::copy_lower_ascii(out, out.data());
+}
+
+}  // namespace
+
 fiware_context read_fiware_context(const header_list& headers) {
   // Pointers to the last occurrence of each header: later ones win, as with
   // a map assignment, without copying values that are then overwritten.
@@ -21,12 +40,15 @@ fiware_context read_fiware_context(const header_list& headers) {
     }
   }
   fiware_context ctx;
+  // Lower-cased in place in the context's own strings: no string made
+  // and moved for each.
   if (service && !service->empty()) {
-    ctx.service = to_lower_ascii(*service);
+    ctx.service.assign(*service);
+    text::copy_lower_ascii(ctx.service, ctx.service.data());
     ctx.service_sent = *service;
   }
   if (servicepath && !servicepath->empty()) {
-    ctx.servicepath = normalize_servicepath(*servicepath);
+    normalize_servicepath_into(ctx.servicepath, *servicepath);
     ctx.servicepath_sent = *servicepath;
   }
   if (dm) ctx.datamodel = std::string(trim(*dm));
@@ -38,9 +60,9 @@ std::string normalize_service(std::string_view service) {
 }
 
 std::string normalize_servicepath(std::string_view servicepath) {
-  if (servicepath.empty()) return "/";
-  if (servicepath.front() == '/') return to_lower_ascii(servicepath);
-  return "/" + to_lower_ascii(servicepath);
+  std::string out;
+  normalize_servicepath_into(out, servicepath);
+  return out;
 }
 
 }  // namespace kafnus::ngsi
