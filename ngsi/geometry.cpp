@@ -295,7 +295,10 @@ class geojson_reader {
   // A geometry object.
   bool geometry(std::uint32_t node, const place& where, bool outer) {
     std::string_view type;
-    if (!type_of(node, where, type)) return false;
+    return type_of(node, where, type) && geometry(node, type, where, outer);
+  }
+  // The same, its "type" read already.
+  bool geometry(std::uint32_t node, std::string_view type, const place& where, bool outer) {
     if (iequals(type, "GeometryCollection")) {
       const std::uint32_t gs = t_.member(node, "geometries");
       if (gs == json_tree::npos || t_.at(gs).type != json_type::array) {
@@ -507,7 +510,7 @@ result<value_kind> geojson(const json_tree& t, std::uint32_t node, std::string& 
       const place where{nullptr, "features[", feature, "]: "};
       if (!r.geometry(g, place{&where, "Feature geometry: "}, one)) return make_error(r.error);
     }
-  } else if (!r.geometry(node, place{}, true)) {
+  } else if (!r.geometry(node, type, place{}, true)) {
     return make_error(r.error);
   }
   return r.out.finish();
