@@ -7,19 +7,10 @@ using text::trim;
 
 namespace {
 
-// normalize_servicepath into `out` (whose room is reused), lower-cased in
-// place.
+// normalize_servicepath into `out`, whose room is reused.
 void normalize_servicepath_into(std::string& out, std::string_view servicepath) {
-  if (servicepath.empty()) {
-    out.assign(1, '/');
-    return;
-  }
-  if (servicepath.front() == '/') {
-    out.assign(servicepath);
-  } else {
-    out.assign(1, '/').append(servicepath);
-  }
-  text::copy_lower_ascii(out, out.data());
+  out.assign(servicepath.empty() || servicepath.front() != '/' ? "/" : "");
+  text::append_lower_ascii(out, servicepath);
 }
 
 }  // namespace
@@ -40,11 +31,11 @@ fiware_context read_fiware_context(const header_list& headers) {
     }
   }
   fiware_context ctx;
-  // Lower-cased in place in the context's own strings: no string made
-  // and moved for each.
+  // Lower-cased into the context's own strings: no string made and moved
+  // for each.
   if (service && !service->empty()) {
-    ctx.service.assign(*service);
-    text::copy_lower_ascii(ctx.service, ctx.service.data());
+    ctx.service.clear();
+    text::append_lower_ascii(ctx.service, *service);
     ctx.service_sent = *service;
   }
   if (servicepath && !servicepath->empty()) {

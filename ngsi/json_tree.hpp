@@ -64,8 +64,7 @@ class json_tree {
     const json_node& o = nodes[obj];
     if (o.type != json_type::object) return npos;
     for (std::uint32_t c = first_child(obj); c < o.next; c = nodes[c].next) {
-      const std::string_view k = nodes[c].key;
-      if (k.size() == key.size() && (key.empty() || std::memcmp(k.data(), key.data(), key.size()) == 0)) return c;
+      if (named(nodes[c].key, key)) return c;
     }
     return npos;
   }
@@ -79,15 +78,12 @@ class json_tree {
     const json_node* const nodes = nodes_.get();
     const json_node& o = nodes[obj];
     if (o.type != json_type::object) return;
-    const auto is = [](std::string_view k, std::string_view key) {
-      return k.size() == key.size() && (key.empty() || std::memcmp(k.data(), key.data(), key.size()) == 0);
-    };
     for (std::uint32_t c = first_child(obj); c < o.next; c = nodes[c].next) {
       const std::string_view k = nodes[c].key;
-      if (at_a == npos && is(k, a)) {
+      if (at_a == npos && named(k, a)) {
         at_a = c;
         if (at_b != npos) return;
-      } else if (at_b == npos && is(k, b)) {
+      } else if (at_b == npos && named(k, b)) {
         at_b = c;
         if (at_a != npos) return;
       }
@@ -102,6 +98,11 @@ class json_tree {
   std::string compact(std::uint32_t i) const;
 
  private:
+  // Whether member name `k` is `key` (inline: with a literal key, the
+  // comparison is of a known length).
+  static bool named(std::string_view k, std::string_view key) noexcept {
+    return k.size() == key.size() && (key.empty() || std::memcmp(k.data(), key.data(), key.size()) == 0);
+  }
   friend class json_tree_builder;
   friend result<const json_tree*> parse_json_object(std::string_view text, int max_depth);
   struct free_room {

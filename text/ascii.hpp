@@ -40,6 +40,16 @@ inline std::uint64_t load_word(const char* p) noexcept {
   std::memcpy(&word, p, 8);
   return word;
 }
+// The first and the last four of the 4 to 8 bytes at p, as one word (the
+// first four in its low half): two overlapping loads, for names too short
+// for a whole word.
+inline std::uint64_t load_ends4(const char* p, std::size_t n) noexcept {
+  std::uint32_t head = 0;
+  std::uint32_t tail = 0;
+  std::memcpy(&head, p, 4);
+  std::memcpy(&tail, p + n - 4, 4);
+  return head | static_cast<std::uint64_t>(tail) << 32;
+}
 // Writes `s` lower-cased at `out` (room for s.size() bytes; `out` may be
 // s.data() itself); the end of what it wrote. Through pointers: a store
 // through a string's operator[] could change its size as far as the
@@ -60,12 +70,9 @@ inline char* copy_lower_ascii(std::string_view s, char* out) noexcept {
     return out + n;
   }
   if (n >= 4) {
-    std::uint32_t head = 0;
-    std::uint32_t tail = 0;
-    std::memcpy(&head, p, 4);
-    std::memcpy(&tail, p + n - 4, 4);
-    head = static_cast<std::uint32_t>(lower_ascii_word(head));
-    tail = static_cast<std::uint32_t>(lower_ascii_word(tail));
+    const std::uint64_t ends = lower_ascii_word(load_ends4(p, n));
+    const auto head = static_cast<std::uint32_t>(ends);
+    const auto tail = static_cast<std::uint32_t>(ends >> 32);
     std::memcpy(out, &head, 4);
     std::memcpy(out + n - 4, &tail, 4);
     return out + n;
@@ -82,17 +89,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
   if (n >= 8) return iequals_words(a, b);
-  if (n >= 4) {
-    // Two overlapping 4-byte pieces of each, folded and compared as one word.
-    const auto pieces = [n](const char* p) {
-      std::uint32_t head = 0;
-      std::uint32_t tail = 0;
-      std::memcpy(&head, p, 4);
-      std::memcpy(&tail, p + n - 4, 4);
-      return lower_ascii_word(head | static_cast<std::uint64_t>(tail) << 32);
-    };
-    return pieces(a.data()) == pieces(b.data());
-  }
+  if (n >= 4) return lower_ascii_word(load_ends4(a.data(), n)) == lower_ascii_word(load_ends4(b.data(), n));
   for (std::size_t i = 0; i < n; ++i) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
