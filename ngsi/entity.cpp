@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -84,7 +85,7 @@ struct table_memo {
   std::string service;
   std::string servicepath;
   std::string entity_type;
-  table_ref ref;
+  std::shared_ptr<const row_target> target;  // the table, and the service
 
   bool names(datamodel d, flow fl, const fiware_context& ctx, std::string_view type) const {
     return valid && d == dm && fl == f && type == entity_type && ctx.servicepath == servicepath &&
@@ -275,7 +276,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       reject(name() + ": " + table.err().message);
       return;
     }
-    memo.ref = std::move(table).value();
+    memo.target = std::make_shared<const row_target>(row_target{std::move(table).value(), ctx->service});
     memo.dm = rc.dm;
     memo.f = f;
     memo.service = ctx->service;
@@ -285,8 +286,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   }
   row r;
   r.f = f;
-  r.table = memo.ref;
-  r.service = rc.ctx.service;
+  r.set_target(memo.target);  // (its service is rc.ctx.service: a mapped context changes only the servicepath)
 
   if (deletes_on_entity_delete(f) && is_delete(tree, entity)) {
     r.op = operation::remove;

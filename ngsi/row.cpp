@@ -176,7 +176,16 @@ std::optional<column_view> row::find(std::string_view name) const {
 std::size_t row::byte_size() const {
   // A std::string's text lives inside it up to 15 bytes, on the heap beyond.
   auto heap = [](const std::string& s) { return s.size() > 15 ? s.capacity() + 1 : 0; };
-  return sizeof(row) + heap(table.schema) + heap(table.table) + heap(service) + columns.heap_bytes();
+  const std::size_t own_target =
+      target_ && target_.use_count() == 1
+          ? sizeof(row_target) + heap(target_->table.schema) + heap(target_->table.table) + heap(target_->service)
+          : 0;
+  return sizeof(row) + own_target + columns.heap_bytes();
+}
+
+const row_target& row::no_target() noexcept {
+  static const row_target none;
+  return none;
 }
 
 }  // namespace kafnus::ngsi

@@ -290,11 +290,17 @@ class column_builder {
   byte_buffer texts_;                            // one after the other (a timestamp's instant after its text)
 };
 
+// Where a row goes: its table, and the service that routes its error-log
+// entry. Immutable once made, shared by the rows of one table (the
+// transform makes one per table it names, not one per row).
+struct row_target {
+  table_ref table;
+  std::string service;  // lower-cased fiware-service
+};
+
 struct row {
   flow f = flow::historic;
   operation op = operation::insert;
-  table_ref table;
-  std::string service;  // lower-cased fiware-service: routes this row's error-log entry
   // Columns in this order: entityid, entitytype, fiwareservicepath, recvtime,
   // then one per attribute in notification order (timeinstant among them when
   // present). A remove row carries entityid only.
@@ -302,14 +308,31 @@ struct row {
   // The TimeInstant as an instant, when the entity had a non-null one.
   std::optional<std::int64_t> timeinstant_us;
 
+  // The row's table (schema and table empty until set).
+  const table_ref& table() const noexcept { return target_ ? target_->table : no_target().table; }
+  // The lower-cased fiware-service: routes this row's error-log entry.
+  const std::string& service() const noexcept { return target_ ? target_->service : no_target().service; }
+  const std::shared_ptr<const row_target>& target() const noexcept { return target_; }
+  // Shares a target (what the transform does: one per table named).
+  void set_target(std::shared_ptr<const row_target> t) noexcept { target_ = std::move(t); }
+  // A target of the row's own, with this table (or service) and the
+  // service (or table) it had.
+  void set_table(table_ref t) { target_ = std::make_shared<const row_target>(row_target{std::move(t), service()}); }
+  void set_service(std::string s) { target_ = std::make_shared<const row_target>(row_target{table(), std::move(s)}); }
+
   // The entity id (after the name mappings): the text of the first column,
   // entityid, which every row has ("" for one without it). Not a member of
   // its own: the row holds it once.
   std::string_view entity_id() const noexcept;
   // The column named `name`, if any.
   std::optional<column_view> find(std::string_view name) const;
-  // Memory the row takes (its heap included), for batching limits.
+  // Memory the row takes (its heap included), for batching limits: its
+  // target counts only while no other row holds it.
   std::size_t byte_size() const;
+
+ private:
+  static const row_target& no_target() noexcept;
+  std::shared_ptr<const row_target> target_;
 };
 
 // Names of the base columns Kafnus fills itself.

@@ -146,9 +146,9 @@ struct batch_writer::attempt_state {
 
   // The row goes to the error log with `message` and a statement to re-run.
   void fail_row(const ngsi::row& r, const std::vector<std::uint16_t>& cols, const std::string& message) {
-    errors.push_back(ngsi::error_entry{r.service, 0, message, render_statement(r, cols)});
-    error_origin.push_back(flow_service{r.f, r.service});
-    ++result.failed[flow_service{r.f, r.service}];
+    errors.push_back(ngsi::error_entry{r.service(), 0, message, render_statement(r, cols)});
+    error_origin.push_back(flow_service{r.f, r.service()});
+    ++result.failed[flow_service{r.f, r.service()}];
   }
 
   pqxx::transaction_base& tx;
@@ -279,7 +279,7 @@ void batch_writer::after_failed_attempt() {
   } catch (const needs_isolation&) {
     // Read the schemas again: a failing statement often means an operator
     // changed a table since it was cached.
-    for (const auto& r : job_.request->rows) schemas_.invalidate(r.row->table);
+    for (const auto& r : job_.request->rows) schemas_.invalidate(r.row->table());
     job_.isolate = true;
   } catch (const stale_schema& s) {
     schemas_.invalidate(s.table);
@@ -379,7 +379,7 @@ void batch_writer::advance_sources(attempt_state& st, const write_request& reque
 void batch_writer::load_schemas(attempt_state& st) {
   std::vector<ngsi::table_ref> to_fetch;
   for (const auto& r : st.rows) {
-    const auto& t = r.row->table;
+    const auto& t = r.row->table();
     if (st.schemas.count(t)) continue;
     if (auto cached = schemas_.lookup(t)) {
       st.schemas[t] = std::move(cached);
@@ -431,7 +431,7 @@ void batch_writer::add_missing_columns(attempt_state& st) {
   for (const auto& r : st.rows) {
     const std::string* why = nullptr;
     for (const auto& c : r.row->columns) {
-      auto it = refused.find({r.row->table, std::string(c.name)});
+      auto it = refused.find({r.row->table(), std::string(c.name)});
       if (it != refused.end()) {
         why = &it->second;
         break;
@@ -501,7 +501,7 @@ void batch_writer::prepare(const write_request& next) {
   p->binary_copy = binary_copy_;
   p->inline_rows = inline_rows_;
   for (const auto& r : p->rows) {
-    const auto& t = r.row->table;
+    const auto& t = r.row->table();
     if (p->schemas.count(t)) continue;
     auto cached = schemas_.lookup(t);
     if (!cached) return;  // to be read from the database, within the write
@@ -679,12 +679,12 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     for (int i = lo; i < hi; ++i) {
       if (!is_staged(i)) continue;
       const auto& r = *group.rows[static_cast<std::size_t>(i - begin)].row;
-      ++res.written[flow_service{r.f, r.service}];
+      ++res.written[flow_service{r.f, r.service()}];
     }
   };
   // Folded rows were applied and then superseded within the batch.
   auto count_folded = [&] {
-    for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service}];
+    for (const auto* r : group.folded_rows) ++res.written[flow_service{r->f, r->service()}];
   };
   if (gs.direct) {
     if (group.rows.size() <= inline_rows_) {

@@ -152,7 +152,7 @@ parsed_insert parse_insert(std::string_view sql) {
   if (!c.eat("INSERT INTO ")) return fail("INSERT INTO");
   auto table = qualified_name(c);
   if (!table) return fail("a quoted \"schema\".\"table\"");
-  p.row.table = std::move(*table);
+  p.row.set_table(std::move(*table));
   const bool upsert = c.eat(" AS kafnus_target");
   p.row.op = upsert ? ngsi::operation::upsert : ngsi::operation::insert;
   if (!c.eat(" (")) return fail("the column list");
@@ -259,9 +259,9 @@ replay_shape check_replay_statement(const std::optional<std::string>& query, con
     return refuse("not a statement Kafnus writes",
                   "at byte " + std::to_string(diff) + " (" + excerpt(q, diff) +
                       "): differs from the statement Kafnus writes for the same row",
-                  parsed.row.table);
+                  parsed.row.table());
   }
-  const auto& t = parsed.row.table;
+  const auto& t = parsed.row.table();
   const bool allowed = t.schema == scope.schema || std::find(scope.more_schemas.begin(), scope.more_schemas.end(),
                                                              t.schema) != scope.more_schemas.end();
   if (!allowed) {

@@ -293,7 +293,7 @@ std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t
   }
   if (r.op == ngsi::operation::remove) {
     const auto id = r.find(ngsi::kEntityId);
-    return "DELETE FROM " + qualified(r.table) + " WHERE " + quote_ident(ngsi::kEntityId) + " = " +
+    return "DELETE FROM " + qualified(r.table()) + " WHERE " + quote_ident(ngsi::kEntityId) + " = " +
            (id ? literal(id->val) : std::string("NULL"));
   }
   std::string cols, vals;
@@ -310,7 +310,7 @@ std::string render_statement(const ngsi::row& r, const std::vector<std::uint16_t
     names.emplace_back(c.name);
     if (c.name == ngsi::kTimeInstant && c.val.kind == ngsi::value_kind::timestamp) has_time = true;
   }
-  std::string s = "INSERT INTO " + qualified(r.table);
+  std::string s = "INSERT INTO " + qualified(r.table());
   if (r.op == ngsi::operation::upsert) s += " AS " + std::string(kTarget);
   s += " (" + cols + ") VALUES (" + vals + ")";
   if (r.op == ngsi::operation::upsert) {

@@ -65,8 +65,8 @@ struct fnv1a {
 // decides).
 std::uint64_t shape_hash(const ngsi::row& r) {
   text::word_hash h;
-  h.add(r.table.schema);
-  h.add(r.table.table);
+  h.add(r.table().schema);
+  h.add(r.table().table);
   h.add_byte(static_cast<unsigned char>(r.op));
   h.add_byte(static_cast<unsigned char>(r.f));
   if (const auto* layout = r.columns.layout()) {
@@ -104,9 +104,9 @@ struct row_key_hash {
 
 std::string shape_signature(const ngsi::row& r, const std::vector<std::uint16_t>& idx) {
   std::string s;
-  s += r.table.schema;
+  s += r.table().schema;
   s += '\0';
-  s += r.table.table;
+  s += r.table().table;
   s += '\0';
   s += static_cast<char>('0' + static_cast<int>(r.op));
   s += static_cast<char>('0' + static_cast<int>(r.f));
@@ -158,7 +158,7 @@ bool later_wins(const ngsi::row& earlier, const ngsi::row& later) {
 // The columns of a group planned from a shape, without rows.
 statement_group group_template(const ngsi::row& r, const std::vector<std::uint16_t>& idx, const table_schema& schema) {
   statement_group g;
-  g.table = r.table;
+  g.table = r.table();
   g.flow = r.f;
   g.op = r.op;
   g.copy_into_target = schema.accepts_copy();
@@ -195,7 +195,7 @@ statement_group group_template(const ngsi::row& r, const std::vector<std::uint16
 std::shared_ptr<const shape_info> plan_shape(const ngsi::row& r, const table_schema& schema,
                                              unknown_column_policy policy) {
   auto sh = std::make_shared<shape_info>();
-  sh->table = r.table;
+  sh->table = r.table();
   sh->op = r.op;
   sh->f = r.f;
   sh->policy = policy;
@@ -264,7 +264,7 @@ class planner {
     // same order.
     bool holds(const ngsi::row& r) {
       const ngsi::row& a = *exemplar;
-      if (a.op != r.op || a.f != r.f || a.columns.size() != r.columns.size() || a.table != r.table) return false;
+      if (a.op != r.op || a.f != r.f || a.columns.size() != r.columns.size() || a.table() != r.table()) return false;
       const auto* layout = r.columns.layout();
       if (layout != nullptr && std::find(layouts.begin(), layouts.end(), layout) != layouts.end()) return true;
       for (std::size_t i = 0; i < a.columns.size(); ++i) {
@@ -296,10 +296,10 @@ class planner {
 
   void add(const tagged_row& tr) {
     const ngsi::row& r = *tr.row;
-    const table_schema& schema = schema_of_(r.table);
+    const table_schema& schema = schema_of_(r.table());
     if (!schema.exists) {
       plan_.rejected.push_back(
-          {tr.row, tr.tag, "ERROR: relation \"" + r.table.schema + "." + r.table.table + "\" does not exist"});
+          {tr.row, tr.tag, "ERROR: relation \"" + r.table().schema + "." + r.table().table + "\" does not exist"});
       return;
     }
     shape& sh = shape_of(r, schema);
@@ -399,7 +399,7 @@ write_plan build_plan(const std::vector<tagged_row>& rows,
 }
 
 bool shape_info::same_shape(const ngsi::row& r, unknown_column_policy p) const {
-  if (r.op != op || r.f != f || p != policy || r.columns.size() != columns.size() || r.table != table) return false;
+  if (r.op != op || r.f != f || p != policy || r.columns.size() != columns.size() || r.table() != table) return false;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const auto c = r.columns[i];
     if (c.val.kind != columns[i].second || c.name != columns[i].first) return false;
@@ -438,15 +438,15 @@ std::vector<column_addition> missing_columns(
   std::vector<bool> typed;  // whether out[i].type came from a non-null value
   for (const auto& tr : rows) {
     const auto& r = *tr.row;
-    const auto& schema = schema_of(r.table);
+    const auto& schema = schema_of(r.table());
     if (!schema.exists) continue;
     for (const auto& c : r.columns) {
       if (c.name == ngsi::kEntityId || is_optional_base_column(c.name) || schema.has(c.name)) continue;
-      auto same = [&](const column_addition& a) { return a.table == r.table && a.column == c.name; };
+      auto same = [&](const column_addition& a) { return a.table == r.table() && a.column == c.name; };
       auto it = std::find_if(out.begin(), out.end(), same);
       const bool is_null = c.val.kind == ngsi::value_kind::null;
       if (it == out.end()) {
-        out.push_back({r.table, std::string(c.name), column_type_for(c.val.kind)});
+        out.push_back({r.table(), std::string(c.name), column_type_for(c.val.kind)});
         typed.push_back(!is_null);
       } else if (!typed[static_cast<std::size_t>(it - out.begin())] && !is_null) {
         it->type = column_type_for(c.val.kind);  // a NULL seen first says nothing about the type

@@ -116,8 +116,8 @@ class WriterActorTest : public ActorTest {
     ngsi::row r;
     r.f = ngsi::flow::historic;
     r.op = ngsi::operation::insert;
-    r.table = {service, "t"};
-    r.service = service;
+    r.set_table({service, "t"});
+    r.set_service(service);
     r.columns = {{"entityid", ngsi::value::text_value("E" + std::to_string(p))},
                  {"timeinstant", ngsi::value::timestamp((1'700'000'000 + from) * 1'000'000)},
                  {"temperature", ngsi::value::number("21.5")}};

@@ -56,8 +56,8 @@ struct writer_fixture {
     ngsi::row r;
     r.f = f;
     r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
-    r.table = {schema, f == ngsi::flow::historic ? "t" : "t_lastdata"};
-    r.service = schema;
+    r.set_table({schema, f == ngsi::flow::historic ? "t" : "t_lastdata"});
+    r.set_service(schema);
     r.columns = {{"entityid", value::text_value(id)},
                  {"entitytype", value::text_value("T")},
                  {"fiwareservicepath", value::text_value("/")},
@@ -399,7 +399,7 @@ TEST(BatchWriter, APreparedInsertOutlivesAFailedTransaction) {
   auto write = [&](int i, bool with_bad_row) {
     f.rows.clear();
     if (with_bad_row)
-      f.add(ngsi::flow::historic, "bad", i, {{"temperature", value::number("500")}}).table.table = "bad";
+      f.add(ngsi::flow::historic, "bad", i, {{"temperature", value::number("500")}}).set_table({f.schema, "bad"});
     f.add(ngsi::flow::historic, "e" + std::to_string(i), i, {{"temperature", value::number("1")}});
     return f.write_by(w, i == 1 ? -1 : i, i + 1);
   };
@@ -437,7 +437,7 @@ TEST(BatchWriter, AFewUpsertedRowsGoStraightIntoTheirTable) {
     auto v = values;
     v[1] = {"temperature", value::number(std::to_string(temperature))};
     f.add(ngsi::flow::lastdata, id, ti, v);
-    f.add(ngsi::flow::mutable_, id, ti, v).table.table = "t_mutable";
+    f.add(ngsi::flow::mutable_, id, ti, v).set_table({f.schema, "t_mutable"});
   };
   postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
   for (int i = 1; i <= 3; ++i) {
@@ -537,7 +537,7 @@ TEST(BatchWriter, ABinaryCopyStoresWhatACopyTextStores) {
            {"gt", value::geometry_from_hex("0101000020e6100000000000000000f03f0000000000000040")},
            {"note", value::text_value("it's \\N a\\tback\\\\slash\ttab\nline\r 'q'' ü 😀 ; --\\.")},
            {"nothing", value{}}});
-      r.table = {f.schema, "types"};
+      r.set_table({f.schema, "types"});
     }
   };
   f.expect_binary_stores_what_text_stores(
@@ -641,8 +641,8 @@ TEST(BatchWriter, WhatABinaryCopyCannotWriteGoesAsCopyText) {
                      "CASE WHEN current_query() LIKE '%(FORMAT binary)' THEN 'binary' ELSE "
                      "split_part(current_query(), ' ', 1) END");
   for (int k = 0; k < 5; ++k) {
-    f.add(ngsi::flow::historic, "num" + std::to_string(k), 40 + k, {{"temperature", value::number("0.1")}}).table = {
-        f.schema, "num"};
+    f.add(ngsi::flow::historic, "num" + std::to_string(k), 40 + k, {{"temperature", value::number("0.1")}})
+        .set_table({f.schema, "num"});
   }
   for (int k = 0; k < 5; ++k)
     f.add(ngsi::flow::historic, "bin" + std::to_string(k), 50 + k, {{"i", value::number("1")}});
@@ -726,7 +726,8 @@ TEST(BatchWriter, ATableWithoutInsertGrantCostsOnlyItsRows) {
                ".t_lastdata TO " + role.name + "; GRANT SELECT, INSERT ON " + f.schema + ".other TO " + role.name);
   for (int i = 0; i < 3; ++i) f.add(ngsi::flow::historic, "H" + std::to_string(i), i, {});
   for (int i = 0; i < 2; ++i) f.add(ngsi::flow::lastdata, "L" + std::to_string(i), i, {});
-  for (int i = 0; i < 4; ++i) f.add(ngsi::flow::historic, "O" + std::to_string(i), i, {}).table.table = "other";
+  for (int i = 0; i < 4; ++i)
+    f.add(ngsi::flow::historic, "O" + std::to_string(i), i, {}).set_table({f.schema, "other"});
   postgis::session as_role(role.connection_string());
   pqxx::nontransaction(as_role).exec("SET TimeZone = 'UTC'");
   const auto r = f.write_as(as_role, postgis::unknown_column_policy::error, -1, 9);
@@ -802,7 +803,7 @@ TEST(BatchWriter, ARowTooWideForAStagingTableCostsOnlyItself) {
 TEST(BatchWriter, AViewTargetIsWrittenAtOnceWithoutIsolating) {
   writer_fixture f;
   f.pg.exec("CREATE VIEW " + f.schema + ".v AS SELECT * FROM " + f.schema + ".t");
-  for (int i = 0; i < 3; ++i) f.add(ngsi::flow::historic, "V" + std::to_string(i), i, {}).table.table = "v";
+  for (int i = 0; i < 3; ++i) f.add(ngsi::flow::historic, "V" + std::to_string(i), i, {}).set_table({f.schema, "v"});
   const auto r = f.write(-1, 3);
   EXPECT_EQ(f.pg.count(f.schema + ".t"), 3);
   EXPECT_EQ(r.attempts, 1);
@@ -828,9 +829,9 @@ TEST(BatchWriter, ANumberIntoATextColumnIsStoredAsWrittenOnEveryPath) {
 // Issue 11.7: rows folded within a batch are credited to their own service.
 TEST(BatchWriter, FoldedRowsAreCreditedToTheirOwnService) {
   writer_fixture f;
-  f.add(ngsi::flow::lastdata, "S", 1, {}).service = "svc_a";
-  f.add(ngsi::flow::lastdata, "S", 2, {}).service = "svc_b";
-  f.add(ngsi::flow::lastdata, "S", 3, {}).service = "svc_b";
+  f.add(ngsi::flow::lastdata, "S", 1, {}).set_service("svc_a");
+  f.add(ngsi::flow::lastdata, "S", 2, {}).set_service("svc_b");
+  f.add(ngsi::flow::lastdata, "S", 3, {}).set_service("svc_b");
   const auto r = f.write(-1, 3);
   using fs = postgis::flow_service;
   EXPECT_EQ(r.written.at(fs{ngsi::flow::lastdata, "svc_a"}), 1);
@@ -916,9 +917,9 @@ TEST(BatchWriter, ADeferredConstraintIsIsolatedLikeAnyOther) {
             ".d (entityid text, entitytype text, fiwareservicepath text, "
             "recvtime timestamptz, timeinstant timestamptz, "
             "CONSTRAINT d_once UNIQUE (entityid) DEFERRABLE INITIALLY DEFERRED)");
-  f.add(ngsi::flow::historic, "A", 1, {}).table.table = "d";
-  f.add(ngsi::flow::historic, "B", 2, {}).table.table = "d";
-  f.add(ngsi::flow::historic, "A", 3, {}).table.table = "d";
+  f.add(ngsi::flow::historic, "A", 1, {}).set_table({f.schema, "d"});
+  f.add(ngsi::flow::historic, "B", 2, {}).set_table({f.schema, "d"});
+  f.add(ngsi::flow::historic, "A", 3, {}).set_table({f.schema, "d"});
   const auto r = f.write(-1, 3);
   EXPECT_TRUE(r.isolated);
   EXPECT_EQ(f.pg.count(f.schema + ".d"), 2);

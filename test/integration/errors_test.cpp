@@ -89,8 +89,8 @@ struct errors_fixture {
     std::vector<ngsi::error_entry> entries;
     for (int i = from; i < to; ++i) {
       ngsi::row r;
-      r.table = {s, "s_sensor"};
-      r.service = s;
+      r.set_table({s, "s_sensor"});
+      r.set_service(s);
       r.columns = {{"entityid", ngsi::value::text_value("E" + std::to_string(i))},
                    {"entitytype", ngsi::value::text_value("Sensor")},
                    {"fiwareservicepath", ngsi::value::text_value("/s")},

@@ -183,8 +183,8 @@ TEST_P(ConformanceCase, TransformsEveryMessage) {
       transform(m.value, m.headers, options_for(f), 1750935600000000, out);
       EXPECT_GT(out.entities, 0u) << name << " message " << i;
       for (const auto& r : out.rows) {
-        produced.insert(r.table.schema + "." + r.table.table);
-        EXPECT_TRUE(r.service == "test" || r.service == "testdatamodel") << name << ": " << r.service;
+        produced.insert(r.table().schema + "." + r.table().table);
+        EXPECT_TRUE(r.service() == "test" || r.service() == "testdatamodel") << name << ": " << r.service();
       }
       rows += out.rows.size();
       const auto expected = std::find_if(failures.begin(), failures.end(), [&](const expected_failure& e) {

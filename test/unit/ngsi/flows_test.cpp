@@ -27,7 +27,7 @@ TEST(Flows, HistoricInsertsIntoTheTypeTable) {
   const row& r = out.rows[0];
   EXPECT_EQ(r.f, flow::historic);
   EXPECT_EQ(r.op, operation::insert);
-  EXPECT_EQ(r.table, (table_ref{"test", "simple_sensor"}));
+  EXPECT_EQ(r.table(), (table_ref{"test", "simple_sensor"}));
   EXPECT_EQ(r.timeinstant_us, k11);
 }
 
@@ -36,7 +36,7 @@ TEST(Flows, MutableUpserts) {
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].f, flow::mutable_);
   EXPECT_EQ(out.rows[0].op, operation::upsert);
-  EXPECT_EQ(out.rows[0].table, (table_ref{"test", "simple_sensor_mutable"}));
+  EXPECT_EQ(out.rows[0].table(), (table_ref{"test", "simple_sensor_mutable"}));
   EXPECT_EQ(out.rows[0].timeinstant_us, k11);
 }
 
@@ -45,7 +45,7 @@ TEST(Flows, LastdataUpserts) {
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].f, flow::lastdata);
   EXPECT_EQ(out.rows[0].op, operation::upsert);
-  EXPECT_EQ(out.rows[0].table, (table_ref{"test", "simple_sensor_lastdata"}));
+  EXPECT_EQ(out.rows[0].table(), (table_ref{"test", "simple_sensor_lastdata"}));
   EXPECT_EQ(out.rows[0].timeinstant_us, k11);
   EXPECT_FALSE(out.rows[0].find("alterationtype").has_value());
 }
@@ -63,7 +63,7 @@ TEST(Flows, HistoricAndMutableNeedATimeInstant) {
     EXPECT_EQ(e.service, "test");
     // The row it would have been, for the error log.
     ASSERT_TRUE(e.candidate);
-    EXPECT_EQ(e.candidate->table.table, f == flow::historic ? "notimeinstant_azul" : "notimeinstant_azul_mutable");
+    EXPECT_EQ(e.candidate->table().table, f == flow::historic ? "notimeinstant_azul" : "notimeinstant_azul_mutable");
     EXPECT_EQ(e.candidate->entity_id(), "FLOW0");
     ASSERT_TRUE(e.candidate->find("temperature").has_value());
     EXPECT_EQ(e.candidate->find("temperature")->val, value::number("25.0"));
@@ -141,7 +141,7 @@ TEST(Flows, LastdataDeleteRemovesByEntityIdOnly) {
   ASSERT_EQ(out.rows.size(), 1u);
   const row& r = out.rows[0];
   EXPECT_EQ(r.op, operation::remove);
-  EXPECT_EQ(r.table, (table_ref{"test", "delete_sensor_lastdata"}));
+  EXPECT_EQ(r.table(), (table_ref{"test", "delete_sensor_lastdata"}));
   ASSERT_EQ(r.columns.size(), 1u);
   EXPECT_EQ(r.columns[0].name, "entityid");
   EXPECT_EQ(r.columns[0].val, value::text_value("Sensor1"));

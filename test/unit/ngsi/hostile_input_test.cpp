@@ -41,8 +41,8 @@ TEST(HostileInput, SqlInjectionInEveryNameGivesSanitizedIdentifiersAndVerbatimVa
                          flow::historic, h);
     ASSERT_EQ(out.rows.size(), 1u) << dm << ": " << (out.errors.empty() ? "" : out.errors[0].message);
     const row& r = out.rows[0];
-    EXPECT_TRUE(is_identifier(r.table.schema)) << r.table.schema;
-    EXPECT_TRUE(is_identifier(r.table.table)) << r.table.table;
+    EXPECT_TRUE(is_identifier(r.table().schema)) << r.table().schema;
+    EXPECT_TRUE(is_identifier(r.table().table)) << r.table().table;
     EXPECT_EQ(r.entity_id(), kQuoteInjection);
     EXPECT_EQ(r.find("entityid")->val.text, kQuoteInjection);
     EXPECT_EQ(r.find("entitytype")->val.text, "T\"); DROP TABLE y; --");
@@ -58,7 +58,7 @@ TEST(HostileInput, AttributeNamesAreKeptNotSanitizedButNeverIdentifiersOfTables)
   const auto out = run(notification({entity("E", "T", {time_instant(), attr(name, "Number", "1")})}));
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_TRUE(out.rows[0].find("temp\"); drop table z; --").has_value());
-  EXPECT_TRUE(is_identifier(out.rows[0].table.table));
+  EXPECT_TRUE(is_identifier(out.rows[0].table().table));
 }
 
 TEST(HostileInput, TenMegabyteValueIsAnErrorNotACrash) {

@@ -543,9 +543,9 @@ TEST(NameMappingsTransform, EveryNameIsMappedBeforeTheTableIsNamed) {
   ASSERT_EQ(out.errors.size(), 0u) << out.errors[0].message;
   ASSERT_EQ(out.rows.size(), 1u);
   const row& r = out.rows[0];
-  EXPECT_EQ(r.service, "hotels");
-  EXPECT_EQ(r.table.schema, "hotels");
-  EXPECT_EQ(r.table.table, "rooms_room");
+  EXPECT_EQ(r.service(), "hotels");
+  EXPECT_EQ(r.table().schema, "hotels");
+  EXPECT_EQ(r.table().table, "rooms_room");
   EXPECT_EQ(r.entity_id(), "suite_12");
   EXPECT_EQ(r.find(kEntityId)->val, value::text_value("suite_12"));
   EXPECT_EQ(r.find(kEntityType)->val, value::text_value("Room"));
@@ -562,7 +562,7 @@ TEST(NameMappingsTransform, RulesMatchTheHeadersAsSent) {
   const auto out = run(notification({entity("suite.1", "room", {time_instant()})}), with_rules(kHotel),
                        testing::orion_headers("hotel1", "/Suites"));
   ASSERT_EQ(out.rows.size(), 1u);
-  EXPECT_EQ(out.rows[0].table.schema, "hotel1");
+  EXPECT_EQ(out.rows[0].table().schema, "hotel1");
   EXPECT_EQ(out.rows[0].entity_id(), "suite.1");
 }
 
@@ -578,7 +578,7 @@ TEST(NameMappingsTransform, ErrorsGoToTheMappedServicesErrorLog) {
   EXPECT_EQ(out.errors[0].service, "hotels");
   EXPECT_THAT(out.errors[0].message, HasSubstr("collides with column 'entityid'"));
   ASSERT_TRUE(out.errors[0].candidate);
-  EXPECT_EQ(out.errors[0].candidate->table.table, "rooms_room");
+  EXPECT_EQ(out.errors[0].candidate->table().table, "rooms_room");
 }
 
 TEST(NameMappingsTransform, TheMappedServicePicksItsDatamodel) {
@@ -587,8 +587,8 @@ TEST(NameMappingsTransform, TheMappedServicePicksItsDatamodel) {
   o.datamodels.per_service["new"] = datamodel::by_fixed_entity_type_database_schema;
   const auto out = run(notification({entity("E1", "Thing", {time_instant()})}), o, testing::orion_headers("old", "/p"));
   ASSERT_EQ(out.rows.size(), 1u);
-  EXPECT_EQ(out.rows[0].table.schema, "p");
-  EXPECT_EQ(out.rows[0].table.table, "thing");
+  EXPECT_EQ(out.rows[0].table().schema, "p");
+  EXPECT_EQ(out.rows[0].table().table, "thing");
 }
 
 TEST(NameMappingsTransform, AnEmptyMappedIdIsAnError) {
@@ -605,7 +605,7 @@ TEST(NameMappingsTransform, DeletesUseTheMappedId) {
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].op, operation::remove);
   EXPECT_EQ(out.rows[0].entity_id(), "suite_3");
-  EXPECT_EQ(out.rows[0].table.table, "rooms_room_lastdata");
+  EXPECT_EQ(out.rows[0].table().table, "rooms_room_lastdata");
 }
 
 TEST(NameMappingsTransform, RecordsOfOtherServicesAreUntouched) {
@@ -615,7 +615,7 @@ TEST(NameMappingsTransform, RecordsOfOtherServicesAreUntouched) {
                           with_rules(kHotel), testing::orion_headers("other", "/Suites"));
   ASSERT_EQ(plain.rows.size(), 1u);
   ASSERT_EQ(mapped.rows.size(), 1u);
-  EXPECT_EQ(plain.rows[0].table, mapped.rows[0].table);
+  EXPECT_EQ(plain.rows[0].table(), mapped.rows[0].table());
   EXPECT_EQ(plain.rows[0].columns.size(), mapped.rows[0].columns.size());
   for (std::size_t i = 1; i < plain.rows[0].columns.size(); ++i) {
     EXPECT_EQ(plain.rows[0].columns[i].name, mapped.rows[0].columns[i].name);

@@ -40,7 +40,7 @@ TEST(Notification, LegacyEnvelopeWithTheNotificationAsAString) {
   const auto out = run(envelope);
   ASSERT_EQ(out.rows.size(), 1u) << (out.errors.empty() ? "" : out.errors[0].message);
   EXPECT_EQ(out.rows[0].entity_id(), "Sensor1");
-  EXPECT_EQ(out.rows[0].table, (table_ref{"test", "simple_sensor"}));
+  EXPECT_EQ(out.rows[0].table(), (table_ref{"test", "simple_sensor"}));
 }
 
 TEST(Notification, LegacyEnvelopeKeepsExactNumbersOfTheInnerText) {

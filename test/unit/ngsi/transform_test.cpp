@@ -36,7 +36,7 @@ TEST(Transform, BaseColumnsThenAttributesInNotificationOrder) {
   EXPECT_EQ(r.columns[2].val, value::text_value("/simple"));
   EXPECT_EQ(r.columns[3].val, value::timestamp(testing::kNow));
   EXPECT_EQ(r.columns[3].val.text, "2025-06-26 11:00:00.000000+00");
-  EXPECT_EQ(r.service, "test");
+  EXPECT_EQ(r.service(), "test");
   EXPECT_EQ(r.entity_id(), "Sensor1");
 }
 
@@ -45,7 +45,7 @@ TEST(Transform, EntityIdAndTypeAreKeptAsSent) {
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].find("entityid")->val.text, "urn:ngsi-ld:Sensor:ABC-1");
   EXPECT_EQ(out.rows[0].find("entitytype")->val.text, "StreetLight");
-  EXPECT_EQ(out.rows[0].table.table, "simple_streetlight");
+  EXPECT_EQ(out.rows[0].table().table, "simple_streetlight");
 }
 
 TEST(Transform, RootServicepathColumnIsSlash) {
@@ -53,7 +53,7 @@ TEST(Transform, RootServicepathColumnIsSlash) {
       run(notification({entity("S", "Sensor", {time_instant()})}), flow::historic, {{"Fiware-Service", "test"}});
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].find("fiwareservicepath")->val.text, "/");
-  EXPECT_EQ(out.rows[0].table, (table_ref{"test", "_sensor"}));
+  EXPECT_EQ(out.rows[0].table(), (table_ref{"test", "_sensor"}));
 }
 
 TEST(Transform, IdTypeAndAlterationTypeAreNotAttributes) {
@@ -72,7 +72,7 @@ TEST(Transform, ManyEntitiesManyRows) {
   ASSERT_EQ(out.rows.size(), 3u);
   EXPECT_EQ(out.entities, 3u);
   EXPECT_EQ(out.rows[0].entity_id(), "A");
-  EXPECT_EQ(out.rows[2].table, (table_ref{"test", "simple_meter"}));
+  EXPECT_EQ(out.rows[2].table(), (table_ref{"test", "simple_meter"}));
 }
 
 TEST(Transform, OutputAccumulatesAcrossRecords) {
@@ -298,15 +298,15 @@ TEST(Transform, DatamodelsFromHeaderServiceRuleAndFallback) {
   transform_options o;
   o.datamodels.per_service["testdatamodel"] = datamodel::by_entity_type_database_schema;
   const std::string n = notification({entity("S", "Sensor", {time_instant()})});
-  EXPECT_EQ(run(n, o, testing::orion_headers("testdatamodel", "/simple")).rows.at(0).table,
+  EXPECT_EQ(run(n, o, testing::orion_headers("testdatamodel", "/simple")).rows.at(0).table(),
             (table_ref{"simple", "simple_sensor"}));
-  EXPECT_EQ(run(n, o, testing::orion_headers("test", "/simple")).rows.at(0).table,
+  EXPECT_EQ(run(n, o, testing::orion_headers("test", "/simple")).rows.at(0).table(),
             (table_ref{"test", "simple_sensor"}));
   auto h = testing::orion_headers("testdatamodel", "/simple");
   h.emplace_back("fiware-datamodel", "dm-by-entity-type-database");
-  EXPECT_EQ(run(n, o, h).rows.at(0).table, (table_ref{"testdatamodel", "simple_sensor"}));
+  EXPECT_EQ(run(n, o, h).rows.at(0).table(), (table_ref{"testdatamodel", "simple_sensor"}));
   h.back().second = "dm-by-fixed-entity-type-database-schema";
-  EXPECT_EQ(run(n, o, h).rows.at(0).table, (table_ref{"simple", "sensor"}));
+  EXPECT_EQ(run(n, o, h).rows.at(0).table(), (table_ref{"simple", "sensor"}));
 }
 
 // An entity's table is named again whenever what names it changes from the
@@ -316,7 +316,7 @@ TEST(Transform, DatamodelsFromHeaderServiceRuleAndFallback) {
 TEST(Transform, EachEntityGetsTheTableOfWhatItCarries) {
   const auto tables = [](const transform_output& out) {
     std::vector<std::string> names;
-    for (const auto& r : out.rows) names.push_back(r.table.schema + "." + r.table.table);
+    for (const auto& r : out.rows) names.push_back(r.table().schema + "." + r.table().table);
     return names;
   };
   EXPECT_THAT(tables(run(notification({entity("A", "Sensor", {time_instant()}), entity("B", "Light", {time_instant()}),
@@ -364,6 +364,43 @@ TEST(Transform, RowByteSizeAndFind) {
   EXPECT_GE(empty.byte_size(), sizeof(row));
 }
 
+TEST(Transform, RowsOfOneTableShareOneTargetAndEachNamesItsOwn) {
+  const auto out = run(notification({entity("A1", "Alpha", {time_instant()}), entity("A2", "Alpha", {time_instant()}),
+                                     entity("B1", "Beta", {time_instant()}), entity("A3", "Alpha", {time_instant()})}));
+  ASSERT_EQ(out.rows.size(), 4u);
+  EXPECT_EQ(out.rows[0].target(), out.rows[1].target());  // one allocation for both, not one each
+  EXPECT_NE(out.rows[1].target(), out.rows[2].target());
+  EXPECT_EQ(out.rows[0].table(), (table_ref{"test", "simple_alpha"}));
+  EXPECT_EQ(out.rows[2].table(), (table_ref{"test", "simple_beta"}));
+  EXPECT_EQ(out.rows[3].table(), (table_ref{"test", "simple_alpha"}));
+  for (const auto& r : out.rows) EXPECT_EQ(r.service(), "test");
+  // The same type under another service: another table, and that service.
+  const auto other = run(notification({entity("A1", "Alpha", {time_instant()})}), flow::historic,
+                         testing::orion_headers("other", "/simple"));
+  ASSERT_EQ(other.rows.size(), 1u);
+  EXPECT_EQ(other.rows[0].table(), (table_ref{"other", "simple_alpha"}));
+  EXPECT_EQ(other.rows[0].service(), "other");
+  // A shared target counts in no row's size; a row's own counts in its.
+  row alone = out.rows[0];
+  const std::size_t shared_size = alone.byte_size();
+  alone.set_service("a_service_name_longer_than_fifteen_bytes");
+  EXPECT_GT(alone.byte_size(), shared_size + sizeof(row_target) + 39);
+}
+
+TEST(Transform, SettingARowsTableKeepsItsServiceAndTheOtherWayRound) {
+  row r;
+  EXPECT_EQ(r.table(), table_ref{});
+  EXPECT_EQ(r.service(), "");
+  r.set_table({"s", "t"});
+  r.set_service("svc");
+  EXPECT_EQ(r.table(), (table_ref{"s", "t"}));
+  r.set_table({"s", "u"});
+  EXPECT_EQ(r.service(), "svc");
+  const row copy = r;
+  r.set_service("other");
+  EXPECT_EQ(r.table(), (table_ref{"s", "u"}));
+  EXPECT_EQ(copy.service(), "svc");  // a copy keeps what it had
+}
 TEST(Transform, TheStreetlightEntityOfTheConformanceCase) {
   const std::string payload =
       R"({"subscriptionId": "000000000000000000000004", "data": [{"id": "ENT-LUM-001", "type": "Streetlight",
@@ -379,7 +416,7 @@ TEST(Transform, TheStreetlightEntityOfTheConformanceCase) {
   const auto out = run(payload, flow::historic, testing::orion_headers("test", "/lighting"));
   ASSERT_EQ(out.rows.size(), 1u) << (out.errors.empty() ? "" : out.errors[0].message);
   const row& r = out.rows[0];
-  EXPECT_EQ(r.table, (table_ref{"test", "lighting_streetlight"}));
+  EXPECT_EQ(r.table(), (table_ref{"test", "lighting_streetlight"}));
   EXPECT_EQ(r.find("timeinstant")->val.text, "2025-01-01 05:15:00.000000+00");
   EXPECT_EQ(r.find("location")->val.kind, value_kind::geometry);
   EXPECT_EQ(r.find("address")->val, value::text_value("Calle X, X. XXXX X, X"));
@@ -425,7 +462,7 @@ std::vector<transform_output> by_flow(const std::string& payload, const header_l
 std::string texts(const transform_output& o) {
   std::string s;
   for (const auto& r : o.rows) {
-    s += r.table.schema + "." + r.table.table + ":";
+    s += r.table().schema + "." + r.table().table + ":";
     for (const auto& c : r.columns) s += std::string(c.name) + "=" + std::string(c.val.text) + ",";
     s += "\n";
   }

@@ -33,8 +33,8 @@ ngsi::row make_row(ngsi::flow f, std::vector<ngsi::column> attrs, const std::str
   ngsi::row r;
   r.f = f;
   r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
-  r.table = {schema, "s_sensor" + std::string(ngsi::table_suffix(f))};
-  r.service = schema;
+  r.set_table({schema, "s_sensor" + std::string(ngsi::table_suffix(f))});
+  r.set_service(schema);
   r.columns.push_back({"entityid", value::text_value("E1")});
   r.columns.push_back({"entitytype", value::text_value("Sensor")});
   r.columns.push_back({"fiwareservicepath", value::text_value("/s")});
@@ -209,11 +209,11 @@ TEST(ReplayStatement, RefusesKafnusOwnTables) {
   auto s = scope("kafnus");  // a service named like the offsets schema
   s.offsets_schema = "kafnus";
   auto r = make_row(ngsi::flow::historic, {}, "kafnus");
-  r.table.table = "offsets";
+  r.set_table({r.table().schema, "offsets"});
   EXPECT_THAT(refused(postgis::render_statement(r), s), HasSubstr("one of Kafnus's own tables"));
-  r.table.table = "error_log";
+  r.set_table({r.table().schema, "error_log"});
   EXPECT_THAT(refused(postgis::render_statement(r), s), HasSubstr("one of Kafnus's own tables"));
-  r.table = ngsi::error_log_table("svc");
+  r.set_table(ngsi::error_log_table("svc"));
   EXPECT_THAT(refused(postgis::render_statement(r)), HasSubstr("one of Kafnus's own tables"));
   // and the offsets schema is never the service's unless the service is named so
   auto other = make_row(ngsi::flow::historic, {}, "kafnus");
@@ -224,7 +224,7 @@ TEST(ReplayStatement, RefusesLastdataDeletes) {
   ngsi::row r;
   r.f = ngsi::flow::lastdata;
   r.op = ngsi::operation::remove;
-  r.table = {"svc", "s_sensor_lastdata"};
+  r.set_table({"svc", "s_sensor_lastdata"});
   r.columns.push_back({"entityid", value::text_value("E1")});
   const auto sql = postgis::render_statement(r);
   ASSERT_EQ(sql.rfind("DELETE FROM", 0), 0u);

@@ -24,8 +24,8 @@ ngsi::row make_row(ngsi::flow f, const std::string& entity, std::optional<std::i
   ngsi::row r;
   r.f = f;
   r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
-  r.table = {"test", table + std::string(ngsi::table_suffix(f))};
-  r.service = "test";
+  r.set_table({"test", table + std::string(ngsi::table_suffix(f))});
+  r.set_service("test");
   r.columns.push_back({"entityid", value::text_value(entity)});
   r.columns.push_back({"entitytype", value::text_value("Sensor")});
   r.columns.push_back({"fiwareservicepath", value::text_value("/s")});
@@ -42,8 +42,8 @@ ngsi::row remove_row(const std::string& entity) {
   ngsi::row r;
   r.f = ngsi::flow::lastdata;
   r.op = ngsi::operation::remove;
-  r.table = {"test", "s_sensor_lastdata"};
-  r.service = "test";
+  r.set_table({"test", "s_sensor_lastdata"});
+  r.set_service("test");
   r.columns.push_back({"entityid", value::text_value(entity)});
   return r;
 }
@@ -387,7 +387,7 @@ TEST(Statements, TextIntoAJsonColumnIsCastLikeTheJdbcSinkDid) {
 
 TEST(Statements, RenderedStatementQuotesIdentifiersAndValues) {
   auto r = make_row(ngsi::flow::historic, "it's", 1, {{"temperature", value::number("25.5")}});
-  r.table = {"te\"st", "s_sensor"};
+  r.set_table({"te\"st", "s_sensor"});
   const auto sql = postgis::render_statement(r);
   EXPECT_EQ(sql.rfind("INSERT INTO \"te\"\"st\".\"s_sensor\" (\"entityid\"", 0), 0u) << sql;
   EXPECT_NE(sql.find("'it''s'"), std::string::npos) << sql;
@@ -578,18 +578,18 @@ TEST(WritePlan, ANumberIntoATextColumnIsStagedAsText) {
 TEST(WritePlan, FoldedRowsAreKeptForCounting) {
   planner_fixture f;
   f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 5, {}));
-  f.rows.back().service = "one";
+  f.rows.back().set_service("one");
   f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 3, {}));  // older: loses, folded itself
-  f.rows.back().service = "two";
+  f.rows.back().set_service("two");
   f.rows.push_back(make_row(ngsi::flow::lastdata, "A", 7, {}));  // newer: wins, folds the first
-  f.rows.back().service = "three";
+  f.rows.back().set_service("three");
   auto p = f.plan();
   ASSERT_EQ(p.groups.size(), 1u);
-  EXPECT_EQ(p.groups[0].rows[0].row->service, "three");
+  EXPECT_EQ(p.groups[0].rows[0].row->service(), "three");
   ASSERT_EQ(p.groups[0].folded_rows.size(), 2u);
   EXPECT_EQ(p.groups[0].folded, 2u);
-  EXPECT_EQ(p.groups[0].folded_rows[0]->service, "two");
-  EXPECT_EQ(p.groups[0].folded_rows[1]->service, "one");
+  EXPECT_EQ(p.groups[0].folded_rows[0]->service(), "two");
+  EXPECT_EQ(p.groups[0].folded_rows[1]->service(), "one");
 }
 
 // Issue 15: the data of a binary COPY, byte by byte: the header, each value
