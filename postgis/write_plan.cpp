@@ -264,7 +264,10 @@ class planner {
     // same order.
     bool holds(const ngsi::row& r) {
       const ngsi::row& a = *exemplar;
-      if (a.op != r.op || a.f != r.f || a.columns.size() != r.columns.size() || a.table() != r.table()) return false;
+      if (a.op != r.op || a.f != r.f || a.columns.size() != r.columns.size() ||
+          (a.target() != r.target() && a.table() != r.table())) {  // (rows of one target share its table)
+        return false;
+      }
       const auto* layout = r.columns.layout();
       if (layout != nullptr && std::find(layouts.begin(), layouts.end(), layout) != layouts.end()) return true;
       for (std::size_t i = 0; i < a.columns.size(); ++i) {
