@@ -6,6 +6,7 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -93,16 +94,41 @@ struct table_memo {
   }
 };
 
+// This thread's row targets by table and service: the rows of one table
+// share one target however their entities interleave (a memo of the last
+// table alone made one per row when types alternate). Bounded, as names
+// come from messages: past kMaxTargets it starts again (rows keep the
+// targets they hold alive).
+class target_cache {
+ public:
+  static constexpr std::size_t kMaxTargets = 1024;
+
+  std::shared_ptr<const row_target> get(table_ref&& table, const std::string& service) {
+    key_.assign(table.schema).append(1, '.').append(table.table).append(1, '\0').append(service);
+    auto it = by_key_.find(key_);
+    if (it != by_key_.end()) return it->second;
+    if (by_key_.size() >= kMaxTargets) by_key_.clear();
+    auto target = std::make_shared<const row_target>(row_target{std::move(table), service});
+    by_key_.emplace(key_, target);
+    return target;
+  }
+
+ private:
+  std::string key_;  // schema '.' table NUL service (a table's names are [a-z0-9_])
+  std::unordered_map<std::string, std::shared_ptr<const row_target>> by_key_;
+};
+
 // What entity_to_row reuses from one entity to the next on a thread, so
 // that building a row allocates only the row: the attributes' lower-cased
 // names one after the other, the text a value's typing made, the columns.
-// And the table named last.
+// And the table named last, and the targets of the tables named before.
 struct entity_scratch {
   std::vector<attribute> attrs;
   byte_buffer columns;
   std::string typed;
   column_builder builder;
   table_memo table;
+  target_cache targets;
 
   // Ready for the next entity; what an unusually large one made it keep
   // is given back.
@@ -276,7 +302,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
       reject(name() + ": " + table.err().message);
       return;
     }
-    memo.target = std::make_shared<const row_target>(row_target{std::move(table).value(), ctx->service});
+    memo.target = scratch.targets.get(std::move(table).value(), ctx->service);
     memo.dm = rc.dm;
     memo.f = f;
     memo.service = ctx->service;

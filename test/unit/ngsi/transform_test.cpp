@@ -373,6 +373,7 @@ TEST(Transform, RowsOfOneTableShareOneTargetAndEachNamesItsOwn) {
   EXPECT_EQ(out.rows[0].table(), (table_ref{"test", "simple_alpha"}));
   EXPECT_EQ(out.rows[2].table(), (table_ref{"test", "simple_beta"}));
   EXPECT_EQ(out.rows[3].table(), (table_ref{"test", "simple_alpha"}));
+  EXPECT_EQ(out.rows[3].target(), out.rows[0].target());  // Alpha again after Beta: still the same one
   for (const auto& r : out.rows) EXPECT_EQ(r.service(), "test");
   // The same type under another service: another table, and that service.
   const auto other = run(notification({entity("A1", "Alpha", {time_instant()})}), flow::historic,
@@ -385,6 +386,24 @@ TEST(Transform, RowsOfOneTableShareOneTargetAndEachNamesItsOwn) {
   const std::size_t shared_size = alone.byte_size();
   alone.set_service("a_service_name_longer_than_fifteen_bytes");
   EXPECT_GT(alone.byte_size(), shared_size + sizeof(row_target) + 39);
+}
+
+TEST(Transform, MoreTablesThanATargetCacheHoldsAreEachNamedRight) {
+  // A thread keeps up to 1,024 targets, then starts again: rows made before
+  // keep theirs, and every table is still named after its own entity.
+  std::vector<row> rows;
+  for (int i = 0; i < 2500; ++i) {
+    const std::string type = "T" + std::to_string(i % 1300);
+    auto out = run(notification({entity("E", type, {time_instant()})}), flow::historic,
+                   testing::orion_headers(i % 2 == 0 ? "even" : "odd", "/p"));
+    ASSERT_EQ(out.rows.size(), 1u);
+    rows.push_back(std::move(out.rows[0]));
+  }
+  for (int i = 0; i < 2500; ++i) {
+    const std::string service = i % 2 == 0 ? "even" : "odd";
+    ASSERT_EQ(rows[i].table(), (table_ref{service, "p_t" + std::to_string(i % 1300)})) << i;
+    ASSERT_EQ(rows[i].service(), service) << i;
+  }
 }
 
 TEST(Transform, SettingARowsTableKeepsItsServiceAndTheOtherWayRound) {
