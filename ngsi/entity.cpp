@@ -94,27 +94,39 @@ struct table_memo {
   }
 };
 
-// This thread's row targets by table and service: the rows of one table
-// share one target however their entities interleave (a memo of the last
-// table alone made one per row when types alternate). Bounded, as names
-// come from messages: past kMaxTargets it starts again (rows keep the
-// targets they hold alive).
+// This thread's row targets by what names their tables (datamodel, flow,
+// service, servicepath, entity type): the rows of one table share one
+// target however their entities interleave, and a table named before is
+// not named again (the memo above keeps only the last; with types
+// alternating, every entity named its table and had a target of its
+// own). Bounded, as names come from messages: past kMaxTargets it starts
+// again (rows keep the targets they hold alive).
 class target_cache {
  public:
   static constexpr std::size_t kMaxTargets = 1024;
 
-  std::shared_ptr<const row_target> get(table_ref&& table, const std::string& service) {
-    key_.assign(table.schema).append(1, '.').append(table.table).append(1, '\0').append(service);
+  // The target of this naming, if one was made; the key is kept for put().
+  const std::shared_ptr<const row_target>* find(datamodel dm, flow f, const fiware_context& ctx,
+                                                std::string_view entity_type) {
+    key_.clear();
+    key_.push_back(static_cast<char>(dm));
+    key_.push_back(static_cast<char>(f));
+    for (const std::string_view part :
+         {std::string_view(ctx.service), std::string_view(ctx.servicepath), entity_type}) {
+      const auto n = static_cast<std::uint32_t>(part.size());  // lengths first: no part can run into the next
+      key_.append(reinterpret_cast<const char*>(&n), sizeof n).append(part);
+    }
     auto it = by_key_.find(key_);
-    if (it != by_key_.end()) return it->second;
+    return it == by_key_.end() ? nullptr : &it->second;
+  }
+  // The target of the naming find() was last asked for.
+  const std::shared_ptr<const row_target>& put(table_ref&& table, const std::string& service) {
     if (by_key_.size() >= kMaxTargets) by_key_.clear();
-    auto target = std::make_shared<const row_target>(row_target{std::move(table), service});
-    by_key_.emplace(key_, target);
-    return target;
+    return by_key_[key_] = std::make_shared<const row_target>(row_target{std::move(table), service});
   }
 
  private:
-  std::string key_;  // schema '.' table NUL service (a table's names are [a-z0-9_])
+  std::string key_;
   std::unordered_map<std::string, std::shared_ptr<const row_target>> by_key_;
 };
 
@@ -297,12 +309,16 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   table_memo& memo = scratch.table;
   if (!memo.names(rc.dm, f, *ctx, entity_type)) {
     memo.valid = false;
-    auto table = table_for(rc.dm, *ctx, entity_type, f);
-    if (!table) {
-      reject(name() + ": " + table.err().message);
-      return;
+    if (const auto* known = scratch.targets.find(rc.dm, f, *ctx, entity_type)) {
+      memo.target = *known;
+    } else {
+      auto table = table_for(rc.dm, *ctx, entity_type, f);
+      if (!table) {
+        reject(name() + ": " + table.err().message);
+        return;
+      }
+      memo.target = scratch.targets.put(std::move(table).value(), ctx->service);
     }
-    memo.target = scratch.targets.get(std::move(table).value(), ctx->service);
     memo.dm = rc.dm;
     memo.f = f;
     memo.service = ctx->service;
