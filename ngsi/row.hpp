@@ -105,9 +105,13 @@ class column_list {
   // Const, so that assigning to a column of a row does not compile (it
   // would change a copy): rows are built with add(), never changed.
   const column_view operator[](std::size_t i) const noexcept {  // NOLINT(readability-const-return-type)
-    const value_kind kind = layout_ ? layout_->kinds[i] : slots_[i].kind;
     const std::string_view name =
         layout_ ? layout_->name(i) : std::string_view(bytes_).substr(slots_[i].at, slots_[i].name_size);
+    return column_view{name, value(i)};
+  }
+  // Column i's value alone (what the writer reads per value: no name).
+  value_view value(std::size_t i) const noexcept {
+    const value_kind kind = layout_ ? layout_->kinds[i] : slots_[i].kind;
     const std::size_t text_at = text_begin(i);
     std::size_t text_end = text_stop(i);
     std::int64_t micros = 0;
@@ -115,8 +119,10 @@ class column_list {
       text_end -= sizeof micros;
       std::memcpy(&micros, bytes_.data() + text_end, sizeof micros);
     }
-    return column_view{name, value_view{kind, std::string_view(bytes_).substr(text_at, text_end - text_at), micros}};
+    return value_view{kind, std::string_view(bytes_).substr(text_at, text_end - text_at), micros};
   }
+  // The bytes of the list's buffer: at least the sum of its texts' sizes.
+  std::size_t buffer_bytes() const noexcept { return bytes_.size(); }
   const column_view back() const noexcept {  // NOLINT(readability-const-return-type)
     return (*this)[size() - 1];
   }

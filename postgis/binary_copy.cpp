@@ -40,12 +40,11 @@ char* put_bytes(char* p, std::string_view bytes) {
   return p + bytes.size();
 }
 
-// The most bytes put_value writes for `v` (its length, then at most the
-// text and 12 bytes more: a numeric's header and padding; a geometry into a
-// text column takes its hex, twice its bytes).
-std::size_t most_bytes(const ngsi::value_view& v) {
-  return 4 + 12 + (v.kind == ngsi::value_kind::geometry ? 2 : 1) * v.text.size();
-}
+// put_value writes at most kMostPerValue bytes and twice the text for a
+// value: its length, then at most the text and 12 bytes more (a numeric's
+// header and padding), or a geometry's hex into a text column (twice its
+// bytes).
+constexpr std::size_t kMostPerValue = 4 + 12;
 
 // Whether a JSON number's text has a digit other than 0 before its exponent:
 // such a number read as 0 underflowed, which PostgreSQL refuses.
@@ -116,7 +115,7 @@ char* put_integer(char* p, std::string_view s) {
 // display scale (digits after the point, as written), then the digits.
 // Only [-]digits[.digits][e[+-]digits] with a modest exponent and length;
 // anything else is left to numeric_in (COPY text). At most 12 bytes more
-// than the text (most_bytes).
+// than the text (kMostPerValue).
 char* put_numeric(char* p, std::string_view s) {
   constexpr std::size_t kMaxDigits = 1000;
   constexpr long kMaxExponent = 1000;
@@ -183,7 +182,7 @@ char* put_numeric(char* p, std::string_view s) {
 }
 
 // Writes one value (its length, then its bytes; -1 for NULL), at most
-// most_bytes(v); returns the end, or null when it cannot be written
+// kMostPerValue + 2 * v.text.size() bytes; returns the end, or null when it cannot be written
 // exactly.
 char* put_value(char* p, binary_format f, const ngsi::value_view& v) {
   if (v.kind == ngsi::value_kind::null) return put_be(p, std::int32_t{-1});
@@ -292,8 +291,10 @@ char* binary_rows::room(std::size_t bytes) {
 }
 
 char* binary_rows::begin_row(const statement_group& g, const planned_row& r, std::size_t fields) {
-  std::size_t most = 2 + 8;  // the field count, a _seq
-  for (std::size_t i = 0; i < g.columns.size(); ++i) most += most_bytes(r.row->columns[r.value_index[i]].val);
+  // Each of the group's values (distinct columns of the row) at most
+  // kMostPerValue and twice its text; the texts together take at most the
+  // row's buffer: a bound without visiting the values.
+  const std::size_t most = 2 + 8 + kMostPerValue * g.columns.size() + 2 * r.row->columns.buffer_bytes();
   return put_be(room(most), static_cast<std::int16_t>(fields));
 }
 
@@ -307,7 +308,7 @@ bool binary_rows::end_row(const char* p) {
 bool binary_rows::add(const statement_group& g, const planned_row& r, const std::vector<binary_format>& formats) {
   char* p = begin_row(g, r, g.columns.size());
   for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
-    p = put_value(p, formats[i], r.row->columns[r.value_index[i]].val);
+    p = put_value(p, formats[i], r.row->columns.value(r.value_index[i]));
   }
   return end_row(p);
 }
@@ -319,7 +320,7 @@ bool binary_rows::add_staged(const statement_group& g, const planned_row& r, int
   for (std::size_t i = 0; i < g.columns.size() && p != nullptr; ++i) {
     const int c = g.columns[i].stage_index;
     if (c < 0) continue;
-    p = put_value(p, stage_formats[static_cast<std::size_t>(c)], r.row->columns[r.value_index[i]].val);
+    p = put_value(p, stage_formats[static_cast<std::size_t>(c)], r.row->columns.value(r.value_index[i]));
   }
   return end_row(p);
 }

@@ -102,7 +102,7 @@ void append_staged_values(std::string& out, const statement_group& g, const plan
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     if (g.columns[i].stage_index < 0) continue;
     out += separator;
-    append_input(out, r.row->columns[r.value_index[i]].val, append_value);
+    append_input(out, r.row->columns.value(r.value_index[i]), append_value);
   }
 }
 
@@ -147,7 +147,7 @@ bool read_as_staged(const statement_group& g) {
       case direct_read::same: continue;
       case direct_read::integer_literals:
         for (const auto& r : g.rows) {
-          if (!is_integer_literal(r.row->columns[r.value_index[i]].val.text)) return false;
+          if (!is_integer_literal(r.row->columns.value(r.value_index[i]).text)) return false;
         }
         continue;
       case direct_read::unknown:
@@ -207,7 +207,7 @@ void append_row_values(std::string& out, const statement_group& g, const planned
                        std::string_view null, append_function append_value) {
   for (std::size_t i = 0; i < g.columns.size(); ++i) {
     if (i) out += separator;
-    const auto& v = r.row->columns[r.value_index[i]].val;
+    const auto v = r.row->columns.value(r.value_index[i]);
     if (v.kind == ngsi::value_kind::null) {
       out += null;
     } else {

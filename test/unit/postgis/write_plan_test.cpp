@@ -685,6 +685,53 @@ TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
   EXPECT_FALSE(postgis::binary_formats(q.groups[0]).has_value()) << "an array has no binary writer here";
 }
 
+// A row's room in the COPY data is bounded without visiting its values
+// (16 bytes each and twice the row's buffer): values that write the most
+// for their text (short numerics with their 8-byte header, geometries as
+// hex into text columns), row after row, are all written, each field where
+// its length says (under ASan, one byte past the room is an error).
+TEST(BinaryCopy, ValuesThatTakeTheMostForTheirTextFitTheRoomOfTheirRow) {
+  planner_fixture f;
+  f.schema.columns = {{"entityid", "text", false},
+                      {"entitytype", "text", false},
+                      {"fiwareservicepath", "text", false},
+                      {"recvtime", "timestamp with time zone", false},
+                      {"timeinstant", "timestamp with time zone", false}};
+  std::vector<ngsi::column> columns;
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = "n" + std::to_string(i);
+    const std::string g = "g" + std::to_string(i);
+    f.schema.columns.push_back({n, "numeric", false});
+    f.schema.columns.push_back({g, "text", false});
+    columns.push_back({n, value::number(i % 2 ? "1" : "0.000000000001")});
+    columns.push_back({g, value::geometry_from_hex(std::string(2 * (100 + 50 * (i % 3)), 'F'))});
+  }
+  for (int r = 0; r < 300; ++r) f.rows.push_back(make_row(ngsi::flow::historic, "E", r, columns));
+  auto p = f.plan();
+  ASSERT_EQ(p.groups.size(), 1u);
+  const auto& g = p.groups[0];
+  const auto data = postgis::binary_copy_data(g, *postgis::binary_formats(g));
+  ASSERT_TRUE(data.has_value());
+  const auto be = [&](std::size_t at, int bytes) {
+    std::uint32_t v = 0;
+    for (int k = 0; k < bytes; ++k) v = v << 8 | static_cast<unsigned char>((*data)[at + static_cast<std::size_t>(k)]);
+    return v;
+  };
+  std::size_t at = 19;  // the header
+  std::size_t rows = 0;
+  while (at + 2 <= data->size() && be(at, 2) != 0xFFFF) {
+    ASSERT_EQ(be(at, 2), g.columns.size()) << "row " << rows;
+    at += 2;
+    for (std::size_t c = 0; c < g.columns.size(); ++c) {
+      ASSERT_LE(at + 4, data->size());
+      at += 4 + be(at, 4);
+    }
+    ++rows;
+  }
+  EXPECT_EQ(rows, 300u);
+  EXPECT_EQ(at + 2, data->size()) << "the trailer ends the data";
+}
+
 // The double of a plain decimal is read by a fast path (one exact division)
 // or by std::from_chars; both must give strtod's correctly rounded double
 // (what float8in stores) for every text, on either side of the fast path's
