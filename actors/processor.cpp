@@ -143,8 +143,11 @@ class processor_impl : public msg::processor_actor::base {
       st.out_errors_before = out.errors.size();
       st.entities_before = t.entities;
     };
+    // A record's time starts where the one before ended (after_flow's last
+    // reading): one clock reading per flow, none more per record.
+    st.t0 = steady_clock::now();
     for (const auto& r : batch.records) {
-      st = record_state{&r, steady_clock::now(), t.errors.size(), out.errors.size(), t.entities};
+      st = record_state{&r, st.t0, t.errors.size(), out.errors.size(), t.entities};
       ngsi::transform_flows(r.value, r.headers, flow_options, recv_us, t, after_flow);
       value_bytes += static_cast<std::int64_t>(r.value.size());
       out.records.push_back(msg::record_mark{r.offset + 1, t.rows.size(), out.errors.size(), value_bytes});
