@@ -222,6 +222,7 @@ TEST(HostileInput, ExcerptsCutOnUtf8Boundaries) {
 
 TEST(HostileInput, ManyEntities) {
   std::vector<std::string> entities;
+  entities.reserve(5000);
   for (int i = 0; i < 5000; ++i) entities.push_back(entity("E" + std::to_string(i), "T", {time_instant()}));
   const auto out = run(notification(entities));
   EXPECT_EQ(out.rows.size(), 5000u);

@@ -29,7 +29,7 @@ postgis::replay_scope scope(const std::string& schema = "svc") {
   return s;
 }
 
-ngsi::row make_row(ngsi::flow f, std::vector<ngsi::column> attrs, const std::string& schema = "svc") {
+ngsi::row make_row(ngsi::flow f, const std::vector<ngsi::column>& attrs, const std::string& schema = "svc") {
   ngsi::row r;
   r.f = f;
   r.op = f == ngsi::flow::historic ? ngsi::operation::insert : ngsi::operation::upsert;
@@ -39,7 +39,7 @@ ngsi::row make_row(ngsi::flow f, std::vector<ngsi::column> attrs, const std::str
   r.columns.push_back({"entitytype", value::text_value("Sensor")});
   r.columns.push_back({"fiwareservicepath", value::text_value("/s")});
   r.columns.push_back({"recvtime", value::timestamp(1'735'689'600'000'000)});
-  for (auto& a : attrs) r.columns.push_back(std::move(a));
+  for (const auto& a : attrs) r.columns.push_back(a);
   return r;
 }
 

@@ -704,7 +704,7 @@ TEST(BinaryCopy, ValuesThatTakeTheMostForTheirTextFitTheRoomOfTheirRow) {
     f.schema.columns.push_back({n, "numeric", false});
     f.schema.columns.push_back({g, "text", false});
     columns.push_back({n, value::number(i % 2 ? "1" : "0.000000000001")});
-    columns.push_back({g, value::geometry_from_hex(std::string(2 * (100 + 50 * (i % 3)), 'F'))});
+    columns.push_back({g, value::geometry_from_hex(std::string(std::size_t{2} * (100 + 50 * (i % 3)), 'F'))});
   }
   for (int r = 0; r < 300; ++r) f.rows.push_back(make_row(ngsi::flow::historic, "E", r, columns));
   auto p = f.plan();
