@@ -182,8 +182,8 @@ char* put_numeric(char* p, std::string_view s) {
 }
 
 // Writes one value (its length, then its bytes; -1 for NULL), at most
-// kMostPerValue + 2 * v.text.size() bytes; returns the end, or null when it cannot be written
-// exactly.
+// kMostPerValue + 2 * v.text.size() bytes; returns the end, or null when
+// it cannot be written exactly.
 char* put_value(char* p, binary_format f, const ngsi::value_view& v) {
   if (v.kind == ngsi::value_kind::null) return put_be(p, std::int32_t{-1});
   switch (f) {
