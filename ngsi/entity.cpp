@@ -80,17 +80,15 @@ struct attribute {
 // named it: the entities of a notification, and notifications one after
 // the other, mostly share their table, which is then not named again.
 struct table_memo {
-  bool valid = false;
+  std::shared_ptr<const row_target> target;  // the table, and the service that named it; null: none
   datamodel dm = datamodel::by_entity_type_database;
   flow f = flow::historic;
-  std::string service;
   std::string servicepath;
   std::string entity_type;
-  std::shared_ptr<const row_target> target;  // the table, and the service
 
   bool names(datamodel d, flow fl, const fiware_context& ctx, std::string_view type) const {
-    return valid && d == dm && fl == f && type == entity_type && ctx.servicepath == servicepath &&
-           ctx.service == service;
+    return target && d == dm && fl == f && type == entity_type && ctx.servicepath == servicepath &&
+           ctx.service == target->service;
   }
 };
 
@@ -308,7 +306,7 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
   entity_scratch& scratch = this_thread_scratch();
   table_memo& memo = scratch.table;
   if (!memo.names(rc.dm, f, *ctx, entity_type)) {
-    memo.valid = false;
+    memo.target.reset();
     if (const auto* known = scratch.targets.find(rc.dm, f, *ctx, entity_type)) {
       memo.target = *known;
     } else {
@@ -321,10 +319,8 @@ void entity_to_row(const json_tree& tree, std::uint32_t entity, std::size_t inde
     }
     memo.dm = rc.dm;
     memo.f = f;
-    memo.service = ctx->service;
     memo.servicepath = ctx->servicepath;
     memo.entity_type = entity_type;
-    memo.valid = true;
   }
   row r;
   r.f = f;
