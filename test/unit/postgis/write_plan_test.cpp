@@ -48,6 +48,15 @@ ngsi::row remove_row(const std::string& entity) {
   return r;
 }
 
+// The base columns as Kafnus's tables declare them (both times with time zone).
+std::vector<postgis::column_info> base_columns_with_time_zone() {
+  return {{"entityid", "text", false},
+          {"entitytype", "text", false},
+          {"fiwareservicepath", "text", false},
+          {"recvtime", "timestamp with time zone", false},
+          {"timeinstant", "timestamp with time zone", false}};
+}
+
 postgis::table_schema full_schema() {
   postgis::table_schema s;
   s.exists = true;
@@ -692,11 +701,7 @@ TEST(BinaryCopy, EachValueIsWrittenAsItsColumnTypeReceivesIt) {
 // its length says (under ASan, one byte past the room is an error).
 TEST(BinaryCopy, ValuesThatTakeTheMostForTheirTextFitTheRoomOfTheirRow) {
   planner_fixture f;
-  f.schema.columns = {{"entityid", "text", false},
-                      {"entitytype", "text", false},
-                      {"fiwareservicepath", "text", false},
-                      {"recvtime", "timestamp with time zone", false},
-                      {"timeinstant", "timestamp with time zone", false}};
+  f.schema.columns = base_columns_with_time_zone();
   std::vector<ngsi::column> columns;
   for (int i = 0; i < 40; ++i) {
     const std::string n = "n" + std::to_string(i);
@@ -738,12 +743,8 @@ TEST(BinaryCopy, ValuesThatTakeTheMostForTheirTextFitTheRoomOfTheirRow) {
 // limits (15 significant digits, 22 after the point).
 TEST(BinaryCopy, DoublesAreReadAsStrtodReadsThem) {
   planner_fixture f;
-  f.schema.columns = {{"entityid", "text", false},
-                      {"entitytype", "text", false},
-                      {"fiwareservicepath", "text", false},
-                      {"recvtime", "timestamp with time zone", false},
-                      {"timeinstant", "timestamp with time zone", false},
-                      {"temperature", "double precision", false}};
+  f.schema.columns = base_columns_with_time_zone();
+  f.schema.columns.push_back({"temperature", "double precision", false});
   std::mt19937_64 random(15);
   std::vector<std::string> texts{"0",
                                  "-0",
