@@ -32,6 +32,7 @@
 #include <pqxx/tablewriter>
 #pragma GCC diagnostic pop
 
+#include "bench/bare_consumer.hpp"
 #include "bench/probes.hpp"
 #include "bench/sweep.hpp"
 #include "bench/workload.hpp"
@@ -252,6 +253,7 @@ struct steady_result {
   double postgres_cpu_us_per_notification = 0;  // PostgreSQL's (all its processes), while the load is produced
   double idle_cpu_percent = 0;                  // of one core, with nothing to consume afterwards
   double broker_seasoning_s = 0;                // load into the topic until the broker served it promptly
+  double bare_consumer_cpu_us = 0;              // librdkafka alone under the same load (bench/bare_consumer.hpp)
 };
 
 // Produce -> committed latency of the rows whose TimeInstant is in [from, to).
@@ -428,6 +430,17 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   r.rss_kib = rss.empty() ? sample(pid).rss_kib : rss[rss.size() / 2];
   d.signal(SIGTERM);
   d.wait_exit(60s);
+  // The floor under the daemon's figure: a bare consumer with its Kafka
+  // settings under the same rate, the daemon stopped (at most 10 s of load).
+  const std::uint64_t bare = per_s * static_cast<std::uint64_t>(std::clamp(seconds, 1, 10));
+  r.bare_consumer_cpu_us = kb::bare_consumer_cpu_us(topic, partitions, bare, [&] {
+    const auto b0 = clock_type::now();
+    for (std::uint64_t i = 0; i < bare; ++i) {
+      std::this_thread::sleep_until(b0 + std::chrono::microseconds(i * 1000000 / per_s));
+      send_notification(p, w, topic, total + i, now_us());
+    }
+    p.flush();
+  });
   kt::delete_topics(kt::brokers(), {topic});
   return r;
 }
@@ -437,6 +450,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
 namespace {
 
 int run(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--bare-consumer") return kb::bare_consumer_main(argc, argv);
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--sweep") return kb::sweep_main(argc, argv);
   }
@@ -549,6 +563,8 @@ int run(int argc, char** argv) {
           << " MiB; " << fmt(s.rows_per_transaction, 1) << " rows per transaction; daemon CPU "
           << fmt(s.cpu_us_per_notification, 1) << " µs per notification, PostgreSQL "
           << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
+          << "bare consumer (librdkafka alone with the daemon's Kafka settings, one thread polling, at " << o.rate
+          << "/s): " << fmt(s.bare_consumer_cpu_us, 1) << " µs per notification\n"
           << "at rest (" << o.idle_seconds << " s after the load, partitions assigned): daemon CPU "
           << fmt(s.idle_cpu_percent, 2) << " % of a core\n"
           << "warm-up (first " << o.warmup_seconds << " s of a fresh daemon): latency p50 " << fmt(s.warmup.p50_ms, 1)
@@ -598,6 +614,7 @@ int run(int argc, char** argv) {
          << ", \"rows_per_transaction\": " << fmt(s.rows_per_transaction, 1) << ", \"rows\": " << s.rows
          << ", \"cpu_us_per_notification\": " << fmt(s.cpu_us_per_notification, 2)
          << ", \"postgres_cpu_us_per_notification\": " << fmt(s.postgres_cpu_us_per_notification, 2)
+         << ", \"bare_consumer_cpu_us_per_notification\": " << fmt(s.bare_consumer_cpu_us, 2)
          << ", \"idle_seconds\": " << o.idle_seconds << ", \"idle_cpu_percent\": " << fmt(s.idle_cpu_percent, 3)
          << "}\n}\n";
     std::cout << "results: " << path << "\n";
