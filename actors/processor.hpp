@@ -1,7 +1,8 @@
 #pragma once
 // A processor actor (a pool of processing.workers of them, each serving
-// every flow): turns each raw_batch into a row_batch with ngsi::transform,
-// following the rules of the batch's flow, and hands it to the writer.
+// every flow): turns each raw_batch into a row_batch (batch_transform:
+// ngsi::transform, following the rules of the batch's flow) and hands it to
+// the writer. (The consumer does the same for a poll of a few records.)
 // Records that cannot become rows become error-log entries in the same
 // batch, so their offsets commit with everything else and nothing stalls a
 // partition.
