@@ -15,6 +15,7 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "actors/batch_transform.hpp"
 #include "actors/failure_log.hpp"
 #include "config/topic_pattern.hpp"
 #include "kafka/consumer_stats.hpp"
@@ -44,6 +45,9 @@ constexpr auto kNudgeInterval = std::chrono::milliseconds(100);  // see kafka::i
 constexpr auto kLongStall = std::chrono::seconds(10);            // then partitions are paused (see poll())
 constexpr int kBrokerTimeoutMs = 5000;                           // watermark and committed-offset requests
 constexpr int kMetadataTimeoutMs = 2000;                         // at close: does any subscribed topic exist?
+// A poll of at most this many records is transformed by the consumer itself
+// (dispatch()); at 5,000 notifications/s a poll brings ~5.
+constexpr int kTransformHereRecords = 32;
 
 // Owns the TopicPartition pointers librdkafka's vector API wants.
 struct partition_list {
@@ -143,9 +147,10 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
         },
         [this](msg::write_ack& ack) { on_ack(ack); },
         [this](msg::rewind_atom) { rewind_all("in-flight work was lost with a restarted actor"); },
-        [this](msg::wire_atom, std::vector<msg::processor_actor>& pool) {
+        [this](msg::wire_atom, std::vector<msg::processor_actor>& pool, msg::writer_actor& writer) {
           const bool first = processors_.empty();
           processors_ = std::move(pool);
+          writer_ = std::move(writer);
           if (backlog_.size() != processors_.size()) backlog_.resize(processors_.size());
           if (first && !processors_.empty()) schedule_poll();  // records have somewhere to go now
         },
@@ -163,6 +168,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
 
   void on_exit() override {
     processors_.clear();  // handles between actors form a cycle; a finished actor lets go of its own
+    writer_ = nullptr;
     if (consumer_) close_consumer();
     w_.m->health().consuming = false;
     w_.m->in_flight_messages().Set(0);
@@ -319,7 +325,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     if (!fatal_.empty()) throw std::runtime_error(fatal_);
     if (n > 0) set_kafka_up(true);
     if (n == 0 && fetching) nudge_idle_fetchers();
-    dispatch(batches.by_partition);
+    dispatch(batches.by_partition, n);
     schedule_poll();
   }
 
@@ -381,7 +387,14 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     return true;
   }
 
-  void dispatch(std::map<partition_key, pending_batch>& batches) {
+  // `records`: how many the poll brought. A poll of a few, at a low rate,
+  // is transformed here and handed straight to the writer, where its
+  // partition's processor has nothing waiting (so the partition's batches
+  // still reach the writer in order): handing a few records to a processor
+  // costs more — a thread woken, then another for the writer — than
+  // transforming them (bench/README.md, 2026-12-05).
+  void dispatch(std::map<partition_key, pending_batch>& batches, int records) {
+    const bool transform_here = writer_ && records <= kTransformHereRecords;
     for (auto& [key, pb] : batches) {
       auto& b = pb.batch;
       const auto& flows = flows_of(key.first);
@@ -399,6 +412,10 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       b.source.epoch = claim->epoch;
       b.source.expected_position = claim->expected;
       w_.m->consumed(key.first).Increment(static_cast<double>(b.source.messages));
+      if (transform_here && backlog_.idle(pb.processor)) {
+        send(writer_, transform_(b));
+        continue;
+      }
       b.queued = backlog_.ticket(pb.processor, b.source.bytes);
       send(processors_.at(pb.processor), std::move(b));
     }
@@ -1033,6 +1050,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   bool kafka_up_ = false;
   std::vector<msg::processor_actor> processors_;            // the pool (wired by the supervisor)
   caf::typed_response_promise<msg::drained_atom> drained_;  // the supervisor's drain request
+  msg::writer_actor writer_;                                // wired too: for the batches transformed here (dispatch())
+  batch_transform transform_{*w_.settings, w_.m};
   std::string fatal_;
   clock::time_point last_position_attempt_{};
   clock::time_point last_move_check_{};

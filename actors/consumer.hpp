@@ -3,7 +3,9 @@
 // spawned detached). It
 //   - subscribes to every flow's topics and hands each partition's records,
 //     in order, as raw_batch messages to one processor of the pool (always
-//     the same one for a partition, so its order is kept);
+//     the same one for a partition, so its order is kept); a poll of a few
+//     records (a low rate) it transforms itself (batch_transform) and hands
+//     to the writer, for partitions whose processor has nothing waiting;
 //   - on assignment, starts each partition at the position stored in
 //     PostgreSQL (the source of truth), not Kafka's committed offset;
 //   - never lets more than batching.in_flight_{messages,bytes} be consumed
@@ -36,7 +38,7 @@ struct consumer_wiring {
 
 // Spawns the consumer detached (librdkafka's poll blocks). It subscribes at
 // once and starts polling when the supervisor sends it the processor pool
-// (wire_atom).
+// and the writer (wire_atom; a null writer: every batch to the pool).
 msg::consumer_actor spawn_consumer(caf::local_actor* parent, consumer_wiring wiring);
 
 }  // namespace kafnus

@@ -138,14 +138,14 @@ class supervisor_impl : public msg::supervisor_actor::base {
   }
 
   // Every actor learns where it sends: processors the writer, the writer the
-  // consumer, and last the consumer the pool (it starts fetching then, so
-  // the others are wired before its first record).
+  // consumer, and last the consumer the pool and the writer (it starts
+  // fetching then, so the others are wired before its first record).
   void wire() {
     for (const auto& p : processors_) {
       if (p && writer_) send(p, msg::wire_atom::value, writer_);
     }
     if (writer_ && consumer_) send(writer_, msg::wire_atom::value, msg::ack_receiver{consumer_});
-    if (consumer_) send(consumer_, msg::wire_atom::value, processors_);
+    if (consumer_) send(consumer_, msg::wire_atom::value, processors_, writer_);
   }
 
   void on_down(const caf::down_msg& dm) {

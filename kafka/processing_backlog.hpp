@@ -36,6 +36,10 @@ class processing_backlog {
   // Bytes waiting for processor i.
   std::int64_t waiting(std::size_t i) const { return waiting_[i]->load(std::memory_order_relaxed); }
 
+  // Nothing waits for processor i: every batch handed to it is gone, and
+  // what it sent on the way (its rows to the writer) was sent before.
+  bool idle(std::size_t i) const { return waiting_.at(i)->load(std::memory_order_acquire) == 0; }
+
   // Every processor has at least its limit waiting, counting `taken` (bytes
   // taken for each but not handed over yet; empty: none).
   bool all_busy(const std::vector<std::int64_t>& taken = {}) const;

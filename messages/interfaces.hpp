@@ -4,6 +4,7 @@
 // send to themselves (timers) are part of their interfaces too.
 //
 //   consumer --raw_batch--> processor --row_batch--> writer --write_ack--> consumer
+//   consumer --row_batch--> writer (the few records of a poll at a low rate)
 //
 // Handles reach each other through one wiring message from the supervisor
 // (wire_atom), sent again whenever an actor is restarted.
@@ -37,7 +38,7 @@ using processor_actor = caf::typed_actor<caf::reacts_to<raw_batch>,             
 
 using consumer_actor =
     caf::typed_actor<caf::reacts_to<write_ack>,  // a batch is committed, or its position conflicted
-                     caf::reacts_to<wire_atom, std::vector<processor_actor>>,  // the processor pool
+                     caf::reacts_to<wire_atom, std::vector<processor_actor>, writer_actor>,  // the pool; the writer
                      caf::reacts_to<rewind_atom>,                      // in-flight work was lost with a restarted actor
                      caf::replies_to<drain_atom>::with<drained_atom>,  // stop fetching, commit, close; answer when done
                      caf::reacts_to<poll_atom, std::uint64_t>,         // self: poll the broker (loop generation)

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "postgis/offsets_store.hpp"
 #include "telemetry/log.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/notifications.hpp"
 #include "test/support/pg_client.hpp"
 #include "test/support/test_env.hpp"
 
@@ -182,7 +184,10 @@ class ConsumerActorTest : public ActorTest {
       caf::scoped_actor self{sys, true};
       consumer = keep(spawn_consumer(self.ptr(), consumer_wiring{s, m, false}));
     }
-    caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector});
+    // No writer: every batch goes to the collector, however few its records
+    // (the test coordinator runs one actor at a time, and a consumer that
+    // never stalls would keep it: these tests end each phase in a stall).
+    caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{collector}, msg::writer_actor{});
     return consumer;
   }
 
@@ -316,4 +321,173 @@ TEST_F(ConsumerActorTest, TheConsumerTakesNoMoreRecordsWhileEveryProcessorHasEno
   run_a_while();
   EXPECT_EQ(handed(), 11) << "the next 11";
   EXPECT_EQ(m->in_flight_messages().Value(), 22) << "none was acknowledged: all 22 are in flight";
+}
+
+namespace {
+
+// What a live consumer hands over, from the actors' threads.
+struct handed_over {
+  std::mutex mu;
+  std::vector<msg::raw_batch> to_processor;  // kept, as a processor holds a batch until it is done with it
+  std::vector<msg::row_batch> to_writer;
+
+  std::int64_t processor_records() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::int64_t n = 0;
+    for (const auto& b : to_processor) n += b.source.messages;
+    return n;
+  }
+  std::int64_t writer_records() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::int64_t n = 0;
+    for (const auto& b : to_writer) n += b.source.messages;
+    return n;
+  }
+};
+
+msg::processor_actor::behavior_type processor_standin(msg::processor_actor::pointer,
+                                                      const std::shared_ptr<handed_over>& h) {
+  return {
+      [h](msg::raw_batch& b) {
+        std::lock_guard<std::mutex> lock(h->mu);
+        h->to_processor.push_back(std::move(b));
+      },
+      [](msg::wire_atom, msg::writer_actor&) {},
+  };
+}
+
+msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, const std::shared_ptr<handed_over>& h) {
+  return {
+      [h](msg::row_batch& b) {
+        std::lock_guard<std::mutex> lock(h->mu);
+        h->to_writer.push_back(std::move(b));
+      },
+      [](msg::wire_atom, msg::ack_receiver&) {},
+      [](msg::flush_atom, std::uint64_t) {},
+      [](msg::retry_atom) {},
+      [](msg::commit_atom) {},
+      [](msg::tick_atom) {},
+  };
+}
+
+// The consumer on its own thread, as the daemon runs it, wired with a
+// processor and a writer that keep what they are handed.
+class LiveConsumerTest : public ::testing::Test {
+ protected:
+  LiveConsumerTest() { log::init("error", "text"); }
+  ~LiveConsumerTest() override {
+    for (const auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::kill);
+    sys.await_all_actors_done();  // the consumer closes its librdkafka handle before its topic goes
+    try {
+      kt::delete_topics(kt::brokers(), {topic});
+      pg.exec("DROP SCHEMA IF EXISTS " + offsets + " CASCADE");
+    } catch (const std::exception&) {
+    }
+  }
+
+  void start() {
+    kt::create_topics(kt::brokers(), {topic}, 1);
+    {
+      pqxx::connection c(kt::pg_connection_string());
+      postgis::ensure_kafnus_tables(c, offsets);
+    }
+    const auto yaml = "kafka:\n  brokers: \"" + kt::brokers() + "\"\n  group_id: " + kt::unique_name("group") +
+                      "\n  properties:\n    session.timeout.ms: \"6000\"\npostgres:\n  host: \"" + kt::pg_host() +
+                      "\"\n  port: " + std::to_string(kt::pg_port()) + "\n  database: \"" + kt::pg_database() +
+                      "\"\n  user: \"" + kt::pg_user() + "\"\n  offsets_schema: " + offsets +
+                      "\nflows:\n  historic:\n" + "    topics: [" + topic +
+                      "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\n";
+    auto s = std::make_shared<const config::settings>(config::load_string(yaml, {}, "test.yaml"));
+    auto processor = sys.spawn(processor_standin, handed);
+    auto writer = sys.spawn(writer_standin, handed);
+    msg::consumer_actor consumer;
+    {
+      caf::scoped_actor self{sys};
+      consumer = spawn_consumer(self.ptr(), consumer_wiring{s, m, true});
+    }
+    actors = {caf::actor_cast<caf::actor>(processor), caf::actor_cast<caf::actor>(writer),
+              caf::actor_cast<caf::actor>(consumer)};
+    caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{processor}, writer);
+  }
+
+  void publish(int records) {
+    kt::kafka_producer p(kt::brokers());
+    const auto note = kt::sensor_notification("S1", "Sensor", kt::iso_time(1), 21.5);
+    for (int i = 0; i < records; ++i) p.send(topic, note, {{"Fiware-Service", service}}, "", 0);
+    p.flush();
+  }
+
+  // Waits until `records` were handed over in all, to the processor or the
+  // writer (at most 30 s), then a little longer for any more.
+  void wait_for(std::int64_t records) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (handed->processor_records() + handed->writer_records() < records &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(300ms);
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  std::shared_ptr<metrics> m = std::make_shared<metrics>();
+  std::string service = kt::unique_name("live");
+  std::string offsets = kt::unique_name("kafnus");
+  std::string topic = service + "_historic";
+  std::shared_ptr<handed_over> handed = std::make_shared<handed_over>();
+  std::vector<caf::actor> actors;
+  kt::pg_client pg;
+};
+
+}  // namespace
+
+// Issue 15: at a low rate a poll brings a few records, and handing them to a
+// processor cost a thread's wake-up more than transforming them. The
+// consumer transforms such a poll itself and hands the rows to the writer.
+TEST_F(LiveConsumerTest, TheFewRecordsOfAPollAreTransformedByTheConsumerAndGoStraightToTheWriter) {
+  start();
+  publish(3);
+  wait_for(3);
+  EXPECT_EQ(handed->processor_records(), 0) << "no batch went to the processor";
+  ASSERT_EQ(handed->writer_records(), 3);
+  std::lock_guard<std::mutex> lock(handed->mu);
+  std::size_t rows = 0;
+  for (const auto& b : handed->to_writer) {
+    rows += b.rows.size();
+    EXPECT_TRUE(b.errors.empty());
+    EXPECT_EQ(b.records.size(), static_cast<std::size_t>(b.source.messages)) << "a mark per record";
+    for (const auto& r : b.rows) {
+      EXPECT_EQ(r.service(), service);
+      EXPECT_NE(r.table().table.find("sensor"), std::string::npos) << r.table().table;
+    }
+  }
+  EXPECT_EQ(rows, 3u) << "each record's entity became a row";
+  EXPECT_EQ(handed->to_writer.back().source.next_position, 3) << "the partition moves past its last record";
+}
+
+// The partition's batches must reach the writer in order: while its
+// processor still holds one, the next few records go after it, to the
+// processor; once it is done, the consumer transforms them.
+TEST_F(LiveConsumerTest, AFewRecordsGoToTheProcessorWhileItStillHoldsABatchOfTheirPartition) {
+  publish(200);  // a backlog before the consumer starts: its polls bring more than a few
+  start();
+  wait_for(200);
+  ASSERT_EQ(handed->processor_records(), 200) << "a backlog is the processors'";
+  EXPECT_EQ(handed->writer_records(), 0);
+
+  publish(3);
+  wait_for(203);
+  EXPECT_EQ(handed->processor_records(), 203) << "the processor still holds the partition's batches: the few follow";
+  EXPECT_EQ(handed->writer_records(), 0);
+
+  {
+    std::lock_guard<std::mutex> lock(handed->mu);
+    handed->to_processor.clear();  // the processor is done with them
+  }
+  publish(3);
+  wait_for(3);
+  EXPECT_EQ(handed->processor_records(), 0);
+  ASSERT_EQ(handed->writer_records(), 3) << "nothing waits for the processor any more";
+  std::lock_guard<std::mutex> lock(handed->mu);
+  EXPECT_EQ(handed->to_writer.front().source.expected_position, 203) << "it follows the processor's last batch";
 }

@@ -33,7 +33,7 @@ struct seen {
   bool answer_drain = true;
 };
 
-msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, std::shared_ptr<seen> s) {
+msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, const std::shared_ptr<seen>& s) {
   return {
       [](msg::row_batch&) {},
       [s](msg::wire_atom, msg::ack_receiver&) { ++s->writer_wired; },
@@ -44,17 +44,19 @@ msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, std:
   };
 }
 
-msg::processor_actor::behavior_type processor_standin(msg::processor_actor::pointer, std::shared_ptr<seen> s) {
+msg::processor_actor::behavior_type processor_standin(msg::processor_actor::pointer, const std::shared_ptr<seen>& s) {
   return {
       [](msg::raw_batch&) {},
       [s](msg::wire_atom, msg::writer_actor&) { ++s->processor_wired; },
   };
 }
 
-msg::consumer_actor::behavior_type consumer_standin(msg::consumer_actor::pointer self, std::shared_ptr<seen> s) {
+msg::consumer_actor::behavior_type consumer_standin(msg::consumer_actor::pointer self, const std::shared_ptr<seen>& s) {
   return {
       [](msg::write_ack&) {},
-      [s](msg::wire_atom, std::vector<msg::processor_actor>& pool) { s->consumer_wired.push_back(pool.size()); },
+      [s](msg::wire_atom, std::vector<msg::processor_actor>& pool, msg::writer_actor&) {
+        s->consumer_wired.push_back(pool.size());
+      },
       [s](msg::rewind_atom) { ++s->rewinds; },
       [self, s](msg::drain_atom) -> caf::typed_response_promise<msg::drained_atom> {
         ++s->drains;
@@ -69,7 +71,7 @@ msg::consumer_actor::behavior_type consumer_standin(msg::consumer_actor::pointer
 
 // (An argument, as every actor function of the daemon has: CAF 0.17 binds an
 // empty argument tuple through a null pointer, which UBSan reports.)
-msg::metrics_actor::behavior_type metrics_standin(msg::metrics_actor::pointer, std::shared_ptr<seen>) {
+msg::metrics_actor::behavior_type metrics_standin(msg::metrics_actor::pointer, const std::shared_ptr<seen>&) {
   return {[](msg::status_atom) { return std::string("127.0.0.1:0"); }, [](msg::tick_atom) {}};
 }
 

@@ -57,3 +57,19 @@ TEST(ProcessingBacklog, AResizedPoolStartsEmptyAndTicketsOfTheOldOneDoNotReachIt
   old.reset();  // a batch of the old pool, dropped or processed after the resize
   EXPECT_EQ(b.waiting(0), 5);
 }
+
+// The consumer transforms a poll's few records itself only where the
+// partition's processor is idle: a batch of empty records (0 bytes) waits
+// too, or the consumer's rows could overtake it.
+TEST(ProcessingBacklog, AProcessorIsIdleOnlyOnceEveryBatchHandedToItIsGoneEvenAnEmptyOne) {
+  processing_backlog b(2, 100);
+  EXPECT_TRUE(b.idle(0));
+  auto empty = b.ticket(0, 0);
+  EXPECT_FALSE(b.idle(0)) << "a batch of empty records is still waiting";
+  EXPECT_TRUE(b.idle(1)) << "the other processor has nothing";
+  auto some = b.ticket(0, 40);
+  empty.reset();
+  EXPECT_FALSE(b.idle(0));
+  some.reset();
+  EXPECT_TRUE(b.idle(0));
+}
