@@ -32,6 +32,30 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Settings for the real services: the consumer group `group`, positions in
+// `offsets`, then `extra` (more top-level sections).
+std::shared_ptr<const config::settings> test_settings(const std::string& group, const std::string& offsets,
+                                                      const std::string& extra) {
+  const auto yaml = "kafka:\n  brokers: \"" + kt::brokers() + "\"\n  group_id: " + group +
+                    "\n  properties:\n    session.timeout.ms: \"6000\"\npostgres:\n  host: \"" + kt::pg_host() +
+                    "\"\n  port: " + std::to_string(kt::pg_port()) + "\n  database: \"" + kt::pg_database() +
+                    "\"\n  user: \"" + kt::pg_user() + "\"\n  offsets_schema: " + offsets + "\n" + extra;
+  return std::make_shared<const config::settings>(config::load_string(yaml, {}, "test.yaml"));
+}
+
+// The flows section of a consumer of `topic` alone, as historic.
+std::string historic_only(const std::string& topic) {
+  return "flows:\n  historic:\n    topics: [" + topic + "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\n";
+}
+
+// Records in a list of raw or row batches.
+template <class Batches>
+std::int64_t records_in(const Batches& batches) {
+  std::int64_t n = 0;
+  for (const auto& b : batches) n += b.source.messages;
+  return n;
+}
+
 caf::actor_system_config& testing(caf::actor_system_config& cfg) {
   cfg.set("scheduler.policy", caf::atom("testing"));
   return cfg;
@@ -57,11 +81,7 @@ class ActorTest : public ::testing::Test {
   }
 
   std::shared_ptr<const config::settings> settings(const std::string& extra) {
-    const auto yaml = "kafka:\n  brokers: \"" + kt::brokers() + "\"\n  group_id: " + group +
-                      "\n  properties:\n    session.timeout.ms: \"6000\"\npostgres:\n  host: \"" + kt::pg_host() +
-                      "\"\n  port: " + std::to_string(kt::pg_port()) + "\n  database: \"" + kt::pg_database() +
-                      "\"\n  user: \"" + kt::pg_user() + "\"\n  offsets_schema: " + offsets + "\n" + extra;
-    return std::make_shared<const config::settings>(config::load_string(yaml, {}, "test.yaml"));
+    return test_settings(group, offsets, extra);
   }
 
   template <class Handle>
@@ -176,8 +196,7 @@ class ConsumerActorTest : public ActorTest {
       pqxx::connection c(kt::pg_connection_string());
       postgis::ensure_kafnus_tables(c, offsets);
     }
-    auto s = settings("flows:\n  historic:\n    topics: [" + topic +
-                      "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\nbatching:\n" + batching);
+    auto s = settings(historic_only(topic) + "batching:\n" + batching);
     auto collector = keep(sys.spawn(batch_collector, batches));
     msg::consumer_actor consumer;
     {
@@ -192,11 +211,7 @@ class ConsumerActorTest : public ActorTest {
   }
 
   // Records in the batches the collector holds.
-  std::int64_t handed() const {
-    std::int64_t n = 0;
-    for (const auto& b : *batches) n += b.source.messages;
-    return n;
-  }
+  std::int64_t handed() const { return records_in(*batches); }
 
   // Runs the actors and their timers until `until` records were handed over.
   void drive(std::int64_t until, std::chrono::seconds timeout) {
@@ -333,15 +348,11 @@ struct handed_over {
 
   std::int64_t processor_records() {
     std::lock_guard<std::mutex> lock(mu);
-    std::int64_t n = 0;
-    for (const auto& b : to_processor) n += b.source.messages;
-    return n;
+    return records_in(to_processor);
   }
   std::int64_t writer_records() {
     std::lock_guard<std::mutex> lock(mu);
-    std::int64_t n = 0;
-    for (const auto& b : to_writer) n += b.source.messages;
-    return n;
+    return records_in(to_writer);
   }
 };
 
@@ -391,13 +402,7 @@ class LiveConsumerTest : public ::testing::Test {
       pqxx::connection c(kt::pg_connection_string());
       postgis::ensure_kafnus_tables(c, offsets);
     }
-    const auto yaml = "kafka:\n  brokers: \"" + kt::brokers() + "\"\n  group_id: " + kt::unique_name("group") +
-                      "\n  properties:\n    session.timeout.ms: \"6000\"\npostgres:\n  host: \"" + kt::pg_host() +
-                      "\"\n  port: " + std::to_string(kt::pg_port()) + "\n  database: \"" + kt::pg_database() +
-                      "\"\n  user: \"" + kt::pg_user() + "\"\n  offsets_schema: " + offsets +
-                      "\nflows:\n  historic:\n" + "    topics: [" + topic +
-                      "]\n  lastdata:\n    topics: []\n  mutable:\n    topics: []\n";
-    auto s = std::make_shared<const config::settings>(config::load_string(yaml, {}, "test.yaml"));
+    const auto s = test_settings(kt::unique_name("group"), offsets, historic_only(topic));
     auto processor = sys.spawn(processor_standin, handed);
     auto writer = sys.spawn(writer_standin, handed);
     msg::consumer_actor consumer;
