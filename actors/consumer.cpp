@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -46,8 +47,9 @@ constexpr auto kLongStall = std::chrono::seconds(10);            // then partiti
 constexpr int kBrokerTimeoutMs = 5000;                           // watermark and committed-offset requests
 constexpr int kMetadataTimeoutMs = 2000;                         // at close: does any subscribed topic exist?
 // A poll of at most this many records is transformed by the consumer itself
-// (dispatch()); at 5,000 notifications/s a poll brings ~5.
-constexpr int kTransformHereRecords = 32;
+// (dispatch()); at 5,000 notifications/s a poll brings ~25 (those of the
+// batching.min_interval_ms it waited, see poll()).
+constexpr int kTransformHereRecords = 64;
 
 // Owns the TopicPartition pointers librdkafka's vector API wants.
 struct partition_list {
@@ -290,6 +292,18 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
     // Records taken while every processor has enough waiting would only wait
     // in their mailboxes: they stay in librdkafka's bounded prefetch queue.
     if (fetching && backlog_.all_busy()) return schedule_poll(kProcessorsBusy);
+    if (paced_until_) {
+      // The last poll's rows went to the writer from here, which starts a
+      // transaction with them: the next are polled no sooner than
+      // batching.min_interval_ms later, so that those of the interval go
+      // together (at 5,000/s ~25 a transaction), woken once for them rather
+      // than at every fetch (librdkafka's ~1,000 a second at that rate),
+      // and the writer needs no timer. They wait in librdkafka's queue
+      // instead of the writer's; the latency is the same.
+      const auto now = clock::now();
+      if (fetching && now < *paced_until_) std::this_thread::sleep_for(*paced_until_ - now);
+      paced_until_.reset();
+    }
     const int max_records = w_.settings->batching.max_rows;
     // While paused or draining there is nothing to fetch, but polling keeps
     // the group membership and rebalances served.
@@ -395,6 +409,7 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   // transforming them (bench/README.md, 2026-12-05).
   void dispatch(std::map<partition_key, pending_batch>& batches, int records) {
     const bool transform_here = writer_ && records <= kTransformHereRecords;
+    msg::polled_rows here;
     for (auto& [key, pb] : batches) {
       auto& b = pb.batch;
       const auto& flows = flows_of(key.first);
@@ -413,11 +428,20 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       b.source.expected_position = claim->expected;
       w_.m->consumed(key.first).Increment(static_cast<double>(b.source.messages));
       if (transform_here && backlog_.idle(pb.processor)) {
-        send(writer_, transform_(b));
+        here.batches.push_back(transform_(b));
         continue;
       }
       b.queued = backlog_.ticket(pb.processor, b.source.bytes);
       send(processors_.at(pb.processor), std::move(b));
+    }
+    if (!here.batches.empty()) {
+      // The consumer spaces its hand-overs only where that keeps the
+      // mailbox and librdkafka's callbacks waiting no longer than a poll
+      // does (else the writer spaces the transactions with its timer).
+      const auto interval = std::chrono::milliseconds(w_.settings->batching.min_interval_ms);
+      here.paced = interval.count() > 0 && interval.count() <= w_.settings->kafka.poll_timeout_ms;
+      if (here.paced) paced_until_ = clock::now() + interval;
+      send(writer_, std::move(here));
     }
     publish_gauges();
   }
@@ -1050,7 +1074,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   bool kafka_up_ = false;
   std::vector<msg::processor_actor> processors_;            // the pool (wired by the supervisor)
   caf::typed_response_promise<msg::drained_atom> drained_;  // the supervisor's drain request
-  msg::writer_actor writer_;                                // wired too: for the batches transformed here (dispatch())
+  std::optional<clock::time_point> paced_until_;  // no poll before (set when rows went to the writer from here)
+  msg::writer_actor writer_;                      // wired too: for the batches transformed here (dispatch())
   batch_transform transform_{*w_.settings, w_.m};
   std::string fatal_;
   clock::time_point last_position_attempt_{};

@@ -44,7 +44,18 @@ class writer_impl : public msg::writer_actor::base {
     ensure_connected();
     delayed_send(this, kHealthCheck, msg::tick_atom::value);
     return {
-        [this](msg::row_batch& b) { add(std::move(b)); },
+        [this](msg::row_batch& b) {
+          take(std::move(b));
+          added();
+        },
+        [this](msg::polled_rows& p) {
+          for (auto& b : p.batches) take(std::move(b));
+          if (p.paced) {
+            handed_over();
+          } else {
+            added();
+          }
+        },
         [this](msg::wire_atom, msg::ack_receiver consumer) { consumer_ = std::move(consumer); },
         [this](msg::flush_atom, std::uint64_t generation) {
           if (generation != generation_) return;  // an older timer: that batch was already written
@@ -83,22 +94,29 @@ class writer_impl : public msg::writer_actor::base {
     return static_cast<std::int64_t>(b.rows.size() + b.errors.size());
   }
 
-  void add(msg::row_batch&& b) {
+  void take(msg::row_batch&& b) {
     pending_rows_ += rows_of(b);
     pending_bytes_ += b.bytes;
     pending_.push_back(std::move(b));
+  }
+
+  // Rows the consumer spaced itself (msg::polled_rows::paced): a
+  // transaction now, or once the commit on its way is answered. The
+  // writer's own timer then stays idle at a steady low rate: the rows of
+  // one spacing arrive together, when the consumer polls them.
+  void handed_over() {
+    if (retrying_) return;  // the retry keeps to its own batches; these wait for the next transaction
+    if (!committing_) return flush();
+    handover_waiting_ = true;
+    flush_if_next_is_full();
+  }
+
+  // Batches just taken (a processor's, or the consumer's unpaced): written
+  // when the database is free and the spacing allows (below).
+  void added() {
     if (retrying_) return;  // the retry keeps to its own batches; this one waits for the next transaction
     const auto& lim = w_.settings->batching;
-    if (committing_) {
-      // A transaction's commit is on its way: once the batches waiting fill
-      // the next one, that is prepared meanwhile (flush). Otherwise they
-      // wait for the commit's answer, as they would for the transaction.
-      const auto committing = inflight_extent();
-      if (pending_rows_ - committing.rows >= size_.rows() || pending_bytes_ - committing.bytes >= lim.max_bytes) {
-        flush();
-      }
-      return;
-    }
+    if (committing_) return flush_if_next_is_full();
     if (pending_rows_ >= size_.rows() || pending_bytes_ >= lim.max_bytes || lim.max_delay_ms == 0) return flush();
     // Group commit: write as soon as no other batch is waiting in the
     // mailbox. While a transaction runs, batches queue up and go together in
@@ -121,12 +139,26 @@ class writer_impl : public msg::writer_actor::base {
     }
   }
 
+  // While a transaction's commit is on its way: once the batches waiting
+  // fill the next one, that is prepared meanwhile (flush). Otherwise they
+  // wait for the commit's answer, as they would for the transaction.
+  void flush_if_next_is_full() {
+    const auto committing = inflight_extent();
+    if (pending_rows_ - committing.rows >= size_.rows() ||
+        pending_bytes_ - committing.bytes >= w_.settings->batching.max_bytes) {
+      flush();
+    }
+  }
+
   // A flush at `due` at the latest (an earlier one armed already stands).
+  // One due already goes behind the messages waiting, without a timer (a
+  // timer is a wake-up of CAF's clock thread, then of this one).
   void arm_flush(steady_clock::time_point due) {
     if (timer_due_ && *timer_due_ <= due) return;
     timer_due_ = due;
     const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(due - steady_clock::now());
-    delayed_send(this, std::max(wait, std::chrono::microseconds(0)), msg::flush_atom::value, generation_);
+    if (wait.count() <= 0) return send(this, msg::flush_atom::value, generation_);
+    delayed_send(this, wait, msg::flush_atom::value, generation_);
   }
 
   // The leading pending batches the next transaction takes (splitting the
@@ -204,6 +236,7 @@ class writer_impl : public msg::writer_actor::base {
     if (pending_.empty()) return;
     ++generation_;  // any armed delay timer is now stale
     timer_due_.reset();
+    handover_waiting_ = false;  // its rows go now (or, when the commit fails, with the retry)
     if (committing_) {
       prepare_next();
       if (!complete_commit() || pending_.empty()) return;
@@ -294,7 +327,7 @@ class writer_impl : public msg::writer_actor::base {
   // else as a new batch would be.
   void after_transaction() {
     if (pending_.empty()) return;
-    if (pending_rows_ >= size_.rows() || pending_bytes_ >= w_.settings->batching.max_bytes) {
+    if (handover_waiting_ || pending_rows_ >= size_.rows() || pending_bytes_ >= w_.settings->batching.max_bytes) {
       arm_flush(steady_clock::now());
     } else {
       arm_flush(std::max(steady_clock::now(),
@@ -465,6 +498,7 @@ class writer_impl : public msg::writer_actor::base {
   std::vector<std::size_t> source_of_;  // each of those batches' source in request_
   bool committing_ = false;             // its commit is sent; complete_commit() reads the answer
   bool commit_check_queued_ = false;    // a commit_atom is in the mailbox
+  bool handover_waiting_ = false;       // paced rows of the consumer wait for the commit on its way
   steady_clock::time_point t0_{};       // when the transaction started
   double prepare_seconds_ = 0;          // spent meanwhile preparing the next one
   std::int64_t pending_rows_ = 0;

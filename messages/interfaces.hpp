@@ -4,7 +4,7 @@
 // send to themselves (timers) are part of their interfaces too.
 //
 //   consumer --raw_batch--> processor --row_batch--> writer --write_ack--> consumer
-//   consumer --row_batch--> writer (the few records of a poll at a low rate)
+//   consumer --polled_rows--> writer (the few records of a poll at a low rate)
 //
 // Handles reach each other through one wiring message from the supervisor
 // (wire_atom), sent again whenever an actor is restarted.
@@ -27,6 +27,7 @@ using ack_receiver = caf::typed_actor<caf::reacts_to<write_ack>>;
 
 using writer_actor =
     caf::typed_actor<caf::reacts_to<row_batch>,                  // rows to commit with their positions
+                     caf::reacts_to<polled_rows>,                // rows the consumer made itself (a poll's)
                      caf::reacts_to<wire_atom, ack_receiver>,    // the consumer to acknowledge to
                      caf::reacts_to<flush_atom, std::uint64_t>,  // self: the batch delay expired (timer generation)
                      caf::reacts_to<retry_atom>,                 // self: retry after a transient failure

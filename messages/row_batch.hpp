@@ -1,7 +1,8 @@
 #pragma once
 // processor -> writer: the rows and error-log entries of one raw_batch (of
 // every flow its topic feeds), with the source range whose position they move. Rows are ngsi::row and entries
-// ngsi::error_entry, plain std-only structs.
+// ngsi::error_entry, plain std-only structs. consumer -> writer: those of a
+// poll's few records (polled_rows).
 
 #include <cstdint>
 #include <string>
@@ -37,6 +38,18 @@ struct row_batch {
   std::vector<flow_error> errors;
   std::int64_t bytes = 0;            // approximate size of rows, for the writer's batching limit
   std::vector<record_mark> records;  // one per record, in offset order (empty: the batch cannot be split)
+};
+
+// consumer -> writer: the rows the consumer made itself from one poll at a
+// low rate, a batch per partition, in one message so that the writer takes
+// them in one go. `paced`: the consumer polls no sooner than
+// batching.min_interval_ms after handing rows over, so it spaces the
+// transactions itself: the writer starts one with them at once (after the
+// commit it is waiting for, if any). Otherwise the writer spaces them as it
+// does a processor's batches.
+struct polled_rows {
+  std::vector<row_batch> batches;
+  bool paced = false;
 };
 
 }  // namespace kafnus::msg

@@ -11,5 +11,6 @@
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kafnus::msg::raw_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kafnus::msg::row_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kafnus::msg::polled_rows)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kafnus::msg::write_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kafnus::msg::source_range)

@@ -131,6 +131,17 @@ class WriterActorTest : public ActorTest {
     }
   }
 
+  // Timers armed on the test coordinator's clock.
+  std::size_t pending_timers() { return sched.clock().schedule().size(); }
+
+  // The rows of a poll the consumer made itself.
+  static msg::polled_rows polled(std::vector<msg::row_batch> batches, bool paced) {
+    msg::polled_rows p;
+    p.batches = std::move(batches);
+    p.paced = paced;
+    return p;
+  }
+
   // A batch of one row for partition `p`, records [from, from + 1).
   msg::row_batch batch(int p, std::int64_t from) {
     msg::row_batch b;
@@ -264,6 +275,55 @@ TEST_F(WriterActorTest, ABatchWithinMinIntervalOfTheLastTransactionWaitsForTheTi
   EXPECT_EQ(m->db_transactions().Value(), 2);
 }
 
+// Issue 15: at a low rate the consumer spaces its hand-overs itself (it
+// polls no sooner than min_interval_ms after one), so the writer starts a
+// transaction with them at once, without a timer of its own — whether the
+// last transaction's commit was answered yet or not.
+TEST_F(WriterActorTest, PacedRowsOfAPollAreWrittenAtOnceEvenWithinMinIntervalOfTheLastTransaction) {
+  auto w = start("batching:\n  min_interval_ms: 60000\n");
+  caf::anon_send(w, batch(0, 0));
+  sched.run();
+  ASSERT_EQ(acks->size(), 1u);
+  const auto timers = pending_timers();  // the writer's health check
+  caf::anon_send(w, polled({batch(0, 1), batch(1, 0)}, true));
+  sched.run();
+  ASSERT_EQ(acks->size(), 3u) << "both batches of the poll, in one transaction, at once";
+  for (const auto& a : *acks) EXPECT_EQ(a.status, msg::ack_status::committed);
+  EXPECT_EQ(rows(), 3);
+  EXPECT_EQ(m->db_transactions().Value(), 2);
+  EXPECT_EQ(pending_timers(), timers) << "no flush timer armed";
+
+  // The next poll's rows arrive while that transaction's commit is on its
+  // way (its answer is read once the mailbox is empty).
+  caf::anon_send(w, polled({batch(2, 0)}, true));
+  ASSERT_TRUE(sched.try_run_once());  // the transaction is sent, its commit_atom queued
+  caf::anon_send(w, polled({batch(0, 2)}, true));
+  sched.run();
+  ASSERT_EQ(acks->size(), 5u) << "the poll's rows follow the commit on its way";
+  EXPECT_EQ(acks->back().source.next_position, 3);
+  EXPECT_EQ(rows(), 5);
+  EXPECT_EQ(m->db_transactions().Value(), 4);
+  EXPECT_EQ(pending_timers(), timers);
+}
+
+// The consumer hands unpaced rows over where it cannot space them (its
+// min_interval_ms longer than a poll may block): the writer's spacing applies.
+TEST_F(WriterActorTest, UnpacedRowsOfAPollWaitForMinIntervalAsAProcessorsBatchDoes) {
+  auto w = start("batching:\n  min_interval_ms: 60000\n");
+  caf::anon_send(w, batch(0, 0));
+  sched.run();
+  ASSERT_EQ(acks->size(), 1u);
+  const auto timers = pending_timers();
+  caf::anon_send(w, polled({batch(0, 1)}, false));
+  sched.run();
+  EXPECT_EQ(acks->size(), 1u) << "it waits: transactions that are not full start min_interval_ms apart";
+  ASSERT_EQ(pending_timers(), timers + 1) << "for the writer's flush timer";
+  sched.trigger_timeouts();
+  sched.run();
+  EXPECT_EQ(acks->size(), 2u);
+  EXPECT_EQ(rows(), 2);
+}
+
 TEST_F(WriterActorTest, AFullBatchDoesNotWaitForTheTimer) {
   auto w = start("batching:\n  min_interval_ms: 60000\n  max_rows: 2\n");
   caf::anon_send(w, batch(0, 0));
@@ -345,6 +405,11 @@ struct handed_over {
   std::mutex mu;
   std::vector<msg::raw_batch> to_processor;  // kept, as a processor holds a batch until it is done with it
   std::vector<msg::row_batch> to_writer;
+  struct poll_handover {
+    std::chrono::steady_clock::time_point at;
+    bool paced = false;
+  };
+  std::vector<poll_handover> polled;  // each msg::polled_rows the writer was sent
 
   std::int64_t processor_records() {
     std::lock_guard<std::mutex> lock(mu);
@@ -373,6 +438,11 @@ msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, cons
         std::lock_guard<std::mutex> lock(h->mu);
         h->to_writer.push_back(std::move(b));
       },
+      [h](msg::polled_rows& p) {
+        std::lock_guard<std::mutex> lock(h->mu);
+        h->polled.push_back({std::chrono::steady_clock::now(), p.paced});
+        for (auto& b : p.batches) h->to_writer.push_back(std::move(b));
+      },
       [](msg::wire_atom, msg::ack_receiver&) {},
       [](msg::flush_atom, std::uint64_t) {},
       [](msg::retry_atom) {},
@@ -396,13 +466,14 @@ class LiveConsumerTest : public ::testing::Test {
     }
   }
 
-  void start() {
+  // `extra`: more top-level sections of the settings (batching:).
+  void start(const std::string& extra = "") {
     kt::create_topics(kt::brokers(), {topic}, 1);
     {
       pqxx::connection c(kt::pg_connection_string());
       postgis::ensure_kafnus_tables(c, offsets);
     }
-    const auto s = test_settings(kt::unique_name("group"), offsets, historic_only(topic));
+    const auto s = test_settings(kt::unique_name("group"), offsets, historic_only(topic) + extra);
     auto processor = sys.spawn(processor_standin, handed);
     auto writer = sys.spawn(writer_standin, handed);
     msg::consumer_actor consumer;
@@ -415,11 +486,24 @@ class LiveConsumerTest : public ::testing::Test {
     caf::anon_send(consumer, msg::wire_atom::value, std::vector<msg::processor_actor>{processor}, writer);
   }
 
-  void publish(int records) {
+  // `records` notifications, `every` apart (each flushed on its own) or at once.
+  void publish(int records, std::chrono::milliseconds every = 0ms) {
     kt::kafka_producer p(kt::brokers());
     const auto note = kt::sensor_notification("S1", "Sensor", kt::iso_time(1), 21.5);
-    for (int i = 0; i < records; ++i) p.send(topic, note, {{"Fiware-Service", service}}, "", 0);
+    for (int i = 0; i < records; ++i) {
+      p.send(topic, note, {{"Fiware-Service", service}}, "", 0);
+      if (every.count() > 0) {
+        p.flush();
+        std::this_thread::sleep_for(every);
+      }
+    }
     p.flush();
+  }
+
+  // Each msg::polled_rows the writer was sent.
+  std::vector<handed_over::poll_handover> handovers() {
+    std::lock_guard<std::mutex> lock(handed->mu);
+    return handed->polled;
   }
 
   // Waits until `records` were handed over in all, to the processor or the
@@ -495,4 +579,44 @@ TEST_F(LiveConsumerTest, AFewRecordsGoToTheProcessorWhileItStillHoldsABatchOfThe
   ASSERT_EQ(handed->writer_records(), 3) << "nothing waits for the processor any more";
   std::lock_guard<std::mutex> lock(handed->mu);
   EXPECT_EQ(handed->to_writer.front().source.expected_position, 203) << "it follows the processor's last batch";
+}
+
+// Issue 15: at a low rate the consumer hands a poll's rows to the writer and
+// polls again no sooner than batching.min_interval_ms later, so that the
+// records of that interval go together (woken once for them, not at every
+// fetch), and tells the writer it spaced them.
+TEST_F(LiveConsumerTest, AfterHandingRowsOverTheConsumerPollsNoSoonerThanMinIntervalLater) {
+  start("batching:\n  min_interval_ms: 60\n");
+  publish(3);
+  wait_for(3);       // assigned and consuming
+  publish(40, 5ms);  // ~250 ms of a record every 5 ms
+  wait_for(43);
+  ASSERT_EQ(handed->writer_records(), 43);
+  EXPECT_EQ(handed->processor_records(), 0);
+  const auto h = handovers();
+  ASSERT_GE(h.size(), 2u);
+  EXPECT_LE(h.size(), 10u) << "the records of each 60 ms went together";
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    EXPECT_TRUE(h[i].paced) << i;
+    if (i > 0) {
+      // 60 ms after the consumer's send, less the previous message's time to arrive.
+      const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(h[i].at - h[i - 1].at).count();
+      EXPECT_GE(gap, 50) << "hand-over " << i << " after the one before";
+    }
+  }
+}
+
+// A min_interval_ms longer than a poll may block (kafka.poll_timeout_ms)
+// is not the consumer's to wait: it hands the rows over as they come, and
+// the writer spaces the transactions.
+TEST_F(LiveConsumerTest, AMinIntervalLongerThanAPollIsLeftToTheWriter) {
+  start("batching:\n  min_interval_ms: 500\n");
+  publish(3);
+  wait_for(3);
+  publish(10, 5ms);
+  wait_for(13);
+  ASSERT_EQ(handed->writer_records(), 13);
+  const auto h = handovers();
+  ASSERT_GE(h.size(), 3u) << "not held back: several polls' rows within 500 ms";
+  for (const auto& x : h) EXPECT_FALSE(x.paced);
 }

@@ -36,6 +36,7 @@ struct seen {
 msg::writer_actor::behavior_type writer_standin(msg::writer_actor::pointer, const std::shared_ptr<seen>& s) {
   return {
       [](msg::row_batch&) {},
+      [](msg::polled_rows&) {},
       [s](msg::wire_atom, msg::ack_receiver&) { ++s->writer_wired; },
       [](msg::flush_atom, std::uint64_t) {},
       [](msg::retry_atom) {},
