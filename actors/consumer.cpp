@@ -402,11 +402,12 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
   }
 
   // `records`: how many the poll brought. A poll of a few, at a low rate,
-  // is transformed here and handed straight to the writer, where its
-  // partition's processor has nothing waiting (so the partition's batches
-  // still reach the writer in order): handing a few records to a processor
-  // costs more — a thread woken, then another for the writer — than
-  // transforming them (bench/README.md, 2026-12-05).
+  // is transformed here and handed to the writer in one message
+  // (msg::polled_rows), for each partition whose processor has nothing
+  // waiting (so the partition's batches still reach the writer in order):
+  // handing a few records to a processor costs more — a thread woken, then
+  // another for the writer — than transforming them (bench/README.md,
+  // 2026-12-05).
   void dispatch(std::map<partition_key, pending_batch>& batches, int records) {
     const bool transform_here = writer_ && records <= kTransformHereRecords;
     msg::polled_rows here;
