@@ -599,9 +599,10 @@ TEST_F(LiveConsumerTest, AfterHandingRowsOverTheConsumerPollsNoSoonerThanMinInte
   for (std::size_t i = 0; i < h.size(); ++i) {
     EXPECT_TRUE(h[i].paced) << i;
     if (i > 0) {
-      // 60 ms after the consumer's send, less the previous message's time to arrive.
+      // 60 ms after the consumer's send, less the previous message's time
+      // to arrive (room for a loaded machine; unpaced they come ~5 ms apart).
       const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(h[i].at - h[i - 1].at).count();
-      EXPECT_GE(gap, 50) << "hand-over " << i << " after the one before";
+      EXPECT_GE(gap, 40) << "hand-over " << i << " after the one before";
     }
   }
 }
