@@ -299,7 +299,8 @@ class consumer_impl : public msg::consumer_actor::base, public RdKafka::Rebalanc
       // together (at 5,000/s ~25 a transaction), woken once for them rather
       // than at every fetch (librdkafka's ~1,000 a second at that rate),
       // and the writer needs no timer. They wait in librdkafka's queue
-      // instead of the writer's; the latency is the same.
+      // instead of the writer's (the median latency is the same; for the
+      // p99 see bench/README.md, 2026-12-05).
       const auto now = clock::now();
       if (fetching && now < *paced_until_) std::this_thread::sleep_for(*paced_until_ - now);
       paced_until_.reset();
