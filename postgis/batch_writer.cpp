@@ -40,6 +40,12 @@ struct stale_schema {
 // A data failure in the fast attempt: start again, isolating bad rows.
 struct needs_isolation {};
 
+// An optimistic attempt's positions were not all where it assumed (its
+// strict compare-and-set failed, and the transaction with it): start again
+// the careful way. Not a std::exception, so that no handler of a
+// statement's failure takes it for one.
+struct optimistic_miss {};
+
 constexpr int kMaxAttempts = 5;
 
 // A name for a statement to prepare: unique in the process, so in any
@@ -140,7 +146,32 @@ struct batch_writer::preparation {
 // sources that advanced, the schemas of their tables, and the error-log
 // entries gathered so far.
 struct batch_writer::attempt_state {
-  attempt_state(pqxx::transaction_base& t, bool isolating) : tx(t), isolate(isolating) { result.isolated = isolating; }
+  attempt_state(pqxx::transaction_base& t, bool isolating) : isolate(isolating), tx_(t) { result.isolated = isolating; }
+
+  // The transaction, for a statement sent now. An optimistic attempt's head
+  // (its BEGIN and strict compare-and-set, not sent yet) goes first, in a
+  // round trip of its own: nothing reaches PostgreSQL before the BEGIN. So
+  // call it only to send something.
+  pqxx::transaction_base& tx() {
+    if (!head.empty()) send({});
+    return tx_;
+  }
+  // Sends `sql` now (and the head first, in the same round trip).
+  void send(const std::string& sql) {
+    if (head.empty()) {
+      tx_.exec(sql);
+      return;
+    }
+    std::string q = std::move(head);
+    head.clear();
+    if (!sql.empty()) q += ";\n" + sql;
+    try {
+      tx_.exec(q);
+    } catch (const std::exception& e) {
+      if (positions_moved_elsewhere(e)) throw optimistic_miss{};
+      throw;
+    }
+  }
 
   const table_schema& schema_of(const ngsi::table_ref& t) const { return *schemas.at(t); }
 
@@ -151,8 +182,8 @@ struct batch_writer::attempt_state {
     ++result.failed[flow_service{r.f, r.service()}];
   }
 
-  pqxx::transaction_base& tx;
   bool isolate;
+  std::string head;  // optimistic: BEGIN and the strict compare-and-set, sent with the next statement
   std::string group_statements;           // not isolating: statements not sent yet (groups' statements, and
                                           // INSERTs of groups too small for a COPY)
   std::vector<tagged_row> rows;           // of the sources that advanced, still to write
@@ -163,6 +194,9 @@ struct batch_writer::attempt_state {
   std::vector<std::string> new_stages;     // staging tables this attempt created
   std::unique_ptr<preparation> ready;      // prepare()'s work, when it is this attempt's
   write_result result;
+
+ private:
+  pqxx::transaction_base& tx_;
 };
 
 // An attempt whose commit is sent.
@@ -171,6 +205,7 @@ struct batch_writer::open_attempt {
       : xact(conn, explicit_transaction::begin::with_first_statement), st(xact.tx(), isolate) {}
   explicit_transaction xact;
   attempt_state st;
+  bool head_with_commit = false;  // the optimistic head went with the commit
 };
 
 // How the rows of one group of the plan reach their table.
@@ -249,6 +284,7 @@ write_result batch_writer::finish() {
       try {
         a.xact.finish_commit();
       } catch (const std::exception& e) {
+        if (a.head_with_commit && positions_moved_elsewhere(e)) throw optimistic_miss{};
         // One of the last statements, or a deferred constraint at the
         // commit, failed: isolate, with every constraint checked at its
         // statement.
@@ -284,6 +320,9 @@ void batch_writer::after_failed_attempt() {
   } catch (const stale_schema& s) {
     schemas_.invalidate(s.table);
     job_.isolate = true;
+  } catch (const optimistic_miss&) {
+    ++optimistic_misses_;
+    job_.careful = true;
   } catch (...) {
     error_log_.forget();  // tables it created were rolled back
     job_ = job{};
@@ -328,21 +367,29 @@ void batch_writer::run_attempt(open_attempt& a, const write_request& request) {
   auto groups = stage(st, plan);
   for (std::size_t g = 0; g < plan.groups.size(); ++g) write_group(st, plan.groups[g], groups[g]);
   write_error_log(st);
+  // The statements not sent yet go with the commit, in its round trip: an
+  // optimistic attempt's head too when nothing had to be sent before.
+  std::string last = std::move(st.head);
+  st.head.clear();
+  a.head_with_commit = !last.empty();
+  if (!last.empty() && !st.group_statements.empty()) last += ";\n";
+  last += st.group_statements;
   try {
-    // The statements not sent yet go with the commit, in its round trip.
     if (session_ != nullptr) {
-      xact.send_commit(*session_, st.group_statements);  // finish() waits for it
+      xact.send_commit(*session_, last);  // finish() waits for it
     } else {
-      xact.commit(st.group_statements);
+      xact.commit(last);
     }
   } catch (const std::exception& e) {
     // One of them failed (as finish() handles the outcome of a sent commit).
+    if (a.head_with_commit && positions_moved_elsewhere(e)) throw optimistic_miss{};
     if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
     throw;
   }
 }
 
 void batch_writer::after_commit(open_attempt& a) {
+  if (a.st.ready) ++preparations_used_;
   std::vector<std::string> evicted;
   for (const auto& stage_table : a.st.new_stages) {
     for (auto& e : stages_.put(stage_table, true)) evicted.push_back(std::move(e));
@@ -352,6 +399,15 @@ void batch_writer::after_commit(open_attempt& a) {
 
 // 1. Positions first: a conflicting (or already committed) source
 // contributes neither rows nor error-log entries.
+//
+// Optimistic (the first attempt of a write, not isolating, one statement
+// for all its sources): every source is taken to advance, and the positions'
+// strict compare-and-set waits in the attempt's head to go with the first
+// statement sent — in a steady stream, the rows and the commit, so the
+// transaction takes one round trip instead of two. If a position was not
+// where it was expected (a rebalance, a restart, another owner), that
+// statement fails the transaction and the write starts again the careful
+// way: positions first, then the rows of the sources that advanced.
 void batch_writer::advance_sources(attempt_state& st, const write_request& request, const std::string& before) {
   auto& res = st.result;
   if (positions_statement_.empty()) {
@@ -359,10 +415,18 @@ void batch_writer::advance_sources(attempt_state& st, const write_request& reque
     // prepared statement is the session's, whatever becomes of the
     // transaction).
     auto name = statement_name("kafnus_p");
-    st.tx.exec("PREPARE " + name + " AS " + prepared_positions_statement(kafnus_schema_, group_));
+    auto strict = statement_name("kafnus_s");
+    st.tx().exec("PREPARE " + name + " AS " + prepared_positions_statement(kafnus_schema_, group_) + ";\nPREPARE " +
+                 strict + " AS " + prepared_strict_positions_statement(kafnus_schema_, group_));
     positions_statement_ = std::move(name);
+    strict_positions_statement_ = std::move(strict);
   }
-  res.sources = advance_positions(st.tx, kafnus_schema_, group_, request.sources, before, positions_statement_);
+  if (!st.isolate && !job_.careful && positions_fit_one_statement(request.sources)) {
+    st.head = before + ";\n" + execute_positions(strict_positions_statement_, request.sources);
+    res.sources.assign(request.sources.size(), position_outcome::advanced);
+  } else {
+    res.sources = advance_positions(st.tx(), kafnus_schema_, group_, request.sources, before, positions_statement_);
+  }
   auto active = [&](std::size_t tag) { return res.sources[tag] == position_outcome::advanced; };
   st.rows.reserve(request.rows.size());
   for (const auto& r : request.rows) {
@@ -393,7 +457,7 @@ void batch_writer::load_schemas(attempt_state& st) {
 
 void batch_writer::fetch_schemas(attempt_state& st, const std::vector<ngsi::table_ref>& tables) {
   if (tables.empty()) return;
-  auto fetched = fetch_table_schemas(st.tx, tables);
+  auto fetched = fetch_table_schemas(st.tx(), tables);
   for (auto& [t, schema] : fetched) {
     st.fetched_now.insert(t);
     st.schemas[t] = schemas_.store(t, std::move(schema));
@@ -404,12 +468,12 @@ void batch_writer::fetch_schemas(attempt_state& st, const std::vector<ngsi::tabl
 // cannot be added (not the table's owner, 1,600 columns already) sends the
 // rows that need it to the error log.
 void batch_writer::add_missing_columns(attempt_state& st) {
-  auto& tx = st.tx;
   std::map<std::pair<ngsi::table_ref, std::string>, std::string> refused;
   std::vector<ngsi::table_ref> altered;
   for (const auto& a :
        missing_columns(st.rows, [&](const ngsi::table_ref& t) -> const table_schema& { return st.schema_of(t); })) {
     try {
+      auto& tx = st.tx();
       in_savepoint(tx, [&] {
         tx.exec("ALTER TABLE " + qualified(a.table) + " ADD COLUMN IF NOT EXISTS " + quote_ident(a.column) + " " +
                 a.type);
@@ -453,8 +517,7 @@ write_plan batch_writer::plan_rows(attempt_state& st) {
   std::vector<std::pair<const ngsi::row*, std::string>> unstorable_rows;
   write_plan plan;
   if (job_.ready && matches(*job_.ready, st)) {
-    st.ready = std::move(job_.ready);
-    ++preparations_used_;
+    st.ready = std::move(job_.ready);  // counted when committed (after_commit)
     unstorable_rows = std::move(st.ready->unstorable);
     plan = std::move(st.ready->plan);
   } else {
@@ -553,7 +616,6 @@ std::map<std::string, std::vector<std::size_t>> batch_writer::staged_groups(cons
 // at its commit (it truncates every ON COMMIT DELETE ROWS table of the
 // session when the transaction used any temporary table).
 std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, const write_plan& plan) {
-  auto& tx = st.tx;
   const bool isolate = st.isolate;
   std::vector<group_state> groups(plan.groups.size());
   std::vector<bool> direct;
@@ -571,6 +633,7 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
       // A staging table has one column per value of the shape: too many of
       // them (more than 1,600) is the data's problem, not the batch's.
       try {
+        auto& tx = st.tx();
         if (isolate) {
           in_savepoint(tx, [&] { tx.exec(stage_ddl(kinds)); });
         } else {
@@ -617,7 +680,8 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
         }
         if (!data) data = staged_binary_data(plan, group_ids, inline_rows_);
         if (data) {
-          or_isolate([&] { copy_binary(tx, *session_, "pg_temp." + stage_table, stage_copy_columns(kinds), *data); });
+          or_isolate(
+              [&] { copy_binary(st.tx(), *session_, "pg_temp." + stage_table, stage_copy_columns(kinds), *data); });
           continue;
         }
       }
@@ -630,9 +694,10 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
           if (first) reserve_like_first_line(text, rows_total);
         }
       }
-      or_isolate([&] { copy_lines(tx, "pg_temp." + stage_table, stage_copy_columns(kinds), std::move(text)); });
+      or_isolate([&] { copy_lines(st.tx(), "pg_temp." + stage_table, stage_copy_columns(kinds), std::move(text)); });
       continue;
     }
+    auto& tx = st.tx();  // (no head: isolating)
     const auto columns = stage_copy_columns(kinds);
     // Isolating: a group's COPY in a savepoint; when PostgreSQL rejects a
     // value, each row of the group is staged alone to find the bad ones.
@@ -670,7 +735,6 @@ std::vector<batch_writer::group_state> batch_writer::stage(attempt_state& st, co
 // and is split in halves until the rows PostgreSQL rejects are found.
 void batch_writer::write_group(attempt_state& st, const statement_group& group, const group_state& gs) {
   if (gs.abandoned) return;
-  auto& tx = st.tx;
   auto& res = st.result;
   const int begin = gs.seq_begin;
   const int end = begin + static_cast<int>(group.rows.size());
@@ -703,7 +767,8 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       const std::optional<std::string>& data = gs.copy_data ? gs.copy_data : built;
       if (data) {
         send_group_statements(st);  // the groups before this one go first
-        or_isolate([&] { copy_binary(tx, *session_, qualified(group.table), direct_copy_columns(group), *data); });
+        or_isolate(
+            [&] { copy_binary(st.tx(), *session_, qualified(group.table), direct_copy_columns(group), *data); });
         count_written(begin, end);
         return;
       }
@@ -715,7 +780,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       append_direct_line(lines, group, pr);
       if (first) reserve_like_first_line(lines, group.rows.size());
     }
-    or_isolate([&] { copy_lines(tx, qualified(group.table), direct_copy_columns(group), std::move(lines)); });
+    or_isolate([&] { copy_lines(st.tx(), qualified(group.table), direct_copy_columns(group), std::move(lines)); });
     count_written(begin, end);
     return;
   }
@@ -733,6 +798,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
     count_folded();
     return;
   }
+  auto& tx = st.tx();  // (no head: isolating)
   const std::string sql = group_statement(group);
   std::vector<std::pair<int, int>> ranges{{begin, end}};
   while (!ranges.empty()) {
@@ -785,7 +851,9 @@ const std::string* batch_writer::kept_prepared(attempt_state& st, statement_cach
     replaced = oldest->first;
   }
   try {
-    or_isolate([&] { st.tx.exec(sql); });
+    // (Alone: PostgreSQL keeps the whole query string a PREPARE came in, and
+    // copies it at every EXECUTE — an optimistic head goes before it.)
+    or_isolate([&] { st.tx().exec(sql); });
   } catch (...) {
     // Whether the DEALLOCATE ran is unknown: forget that statement (at
     // worst it stays in the session under its unique name).
@@ -855,7 +923,7 @@ std::string& batch_writer::next_statement(attempt_state& st) {
 // The group statements gathered so far, in their order, as one query.
 void batch_writer::send_group_statements(attempt_state& st) {
   if (st.group_statements.empty()) return;
-  or_isolate([&] { st.tx.exec(st.group_statements); });
+  or_isolate([&] { st.send(st.group_statements); });
   st.group_statements.clear();
 }
 
@@ -868,7 +936,8 @@ void batch_writer::write_error_log(attempt_state& st) {
   for (auto& e : st.errors) {
     if (e.timestamp_us == 0) e.timestamp_us = now_us;
   }
-  auto counts = error_log_.write(st.tx, st.errors, unknown_is_data_);
+  if (st.errors.empty()) return;  // (sends nothing)
+  auto counts = error_log_.write(st.tx(), st.errors, unknown_is_data_);
   for (std::size_t i = 0; i < st.errors.size(); ++i) {
     if (counts.written[i]) ++res.logged[st.error_origin[i]];
   }

@@ -3,6 +3,11 @@
 // partitions (compare-and-set), the rows (COPY into staging tables, then one
 // statement per planned group; a few rows as INSERT … VALUES sent with those
 // statements), and the error-log entries — committed together or not at all.
+// A write's first attempt is optimistic: it takes every position to be
+// where it expects it and sends the compare-and-set with the first
+// statements it sends (often the commit's, in one round trip); when one is
+// not, the transaction fails and the careful attempt follows (positions
+// first, then the rows of the sources that advanced).
 //
 // Failures:
 //  - transient (connection lost, shutdown, serialization, …) and unknown
@@ -132,6 +137,10 @@ class batch_writer {
   void prepare(const write_request& next);
   // Writes that used prepare()'s work so far.
   std::size_t preparations_used() const { return preparations_used_; }
+  // Optimistic attempts whose positions were not all where they expected
+  // them (each followed by a careful one; batch_writer.cpp,
+  // advance_sources), so far.
+  std::size_t optimistic_misses() const { return optimistic_misses_; }
 
   // Staging tables known to exist on this connection (bounded: shapes come
   // from message content).
@@ -188,6 +197,7 @@ class batch_writer {
     bool isolate = false;
     int attempt = 1;
     std::unique_ptr<preparation> ready;  // prepare()'s work before start(): for this write only
+    bool careful = false;                // positions first (an optimistic attempt missed)
   };
   void begin_attempts();
   void after_failed_attempt();
@@ -243,7 +253,9 @@ class batch_writer {
   // not prepared yet.
   statement_cache inserts_{kMaxPreparedInserts};
   bounded_lru<std::string, bool> inserts_seen_{kMaxPreparedInserts};
-  std::string positions_statement_;  // the positions' compare-and-set, once prepared (its name)
+  std::string positions_statement_;         // the positions' compare-and-set, once prepared (its name)
+  std::string strict_positions_statement_;  // its strict form, for optimistic attempts (its name)
+  std::size_t optimistic_misses_ = 0;
   error_log_writer error_log_;
   bool unknown_is_data_ = false;
   std::size_t inline_rows_ = kInlineRows;

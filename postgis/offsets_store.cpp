@@ -8,6 +8,7 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include "postgis/error_class.hpp"
 #include "postgis/explicit_transaction.hpp"
 #include "postgis/savepoint.hpp"
 #include "postgis/sql.hpp"
@@ -95,8 +96,10 @@ namespace {
 // The compare-and-set of a transaction's positions over the rows of `v`
 // (i, topic, kafka_partition, expected, next): known partitions move by
 // compare-and-set, new ones are inserted unless someone else inserted them
-// first; it returns the i of those that moved.
-std::string positions_statement(const std::string& table, const std::string& group, const std::string& v) {
+// first; it returns the i of those that moved. Strict, it returns nothing
+// when all of them moved and fails otherwise (prepared_strict_positions_statement).
+std::string positions_statement(const std::string& table, const std::string& group, const std::string& v,
+                                bool strict = false) {
   const auto g = quote_literal(group);
   return "WITH v (i, topic, kafka_partition, expected, next) AS (" + v +
          "), "
@@ -113,8 +116,14 @@ std::string positions_statement(const std::string& table, const std::string& gro
          "SELECT " +
          g +
          ", v.topic, v.kafka_partition, v.next FROM v WHERE v.expected < 0 "
-         "ON CONFLICT DO NOTHING RETURNING topic, kafka_partition) "
-         "SELECT i FROM upd UNION ALL SELECT v.i FROM v JOIN ins USING (topic, kafka_partition) WHERE v.expected < 0";
+         "ON CONFLICT DO NOTHING RETURNING topic, kafka_partition)" +
+         (strict ? std::string(", moved AS (") : std::string(" ")) +
+         "SELECT i FROM upd UNION ALL SELECT v.i FROM v JOIN ins USING (topic, kafka_partition) WHERE v.expected < 0" +
+         // (A data-modifying WITH must stay at the top level, so the check is
+         // this statement's last SELECT; count(*) is no constant, so the
+         // division is not folded when the statement is planned.)
+         (strict ? ") SELECT 1 FROM moved HAVING count(*) / (count(*) = (SELECT count(*) FROM v))::integer < 0"
+                 : "");
 }
 
 // An array literal of texts, as SQL text: '{"a","b"}'.
@@ -158,6 +167,35 @@ std::string prepared_positions_statement(const std::string& schema, const std::s
   return positions_statement(quote_ident(schema) + ".offsets", group, positions_rows({"$1", "$2", "$3", "$4", "$5"}));
 }
 
+std::string prepared_strict_positions_statement(const std::string& schema, const std::string& group) {
+  return positions_statement(quote_ident(schema) + ".offsets", group, positions_rows({"$1", "$2", "$3", "$4", "$5"}),
+                             true);
+}
+
+bool positions_fit_one_statement(const std::vector<position_update>& updates) {
+  std::set<std::pair<std::string, std::int32_t>> partitions;
+  for (const auto& u : updates) partitions.emplace(u.topic, u.partition);
+  return !updates.empty() && partitions.size() == updates.size();
+}
+
+namespace {
+
+std::array<std::string, 5> positions_arrays(const std::vector<position_update>& updates) {
+  return {number_array(updates, [](std::size_t i, const auto&) { return i; }), text_array(updates),
+          number_array(updates, [](std::size_t, const auto& u) { return u.partition; }),
+          number_array(updates, [](std::size_t, const auto& u) { return u.expected; }),
+          number_array(updates, [](std::size_t, const auto& u) { return u.next; })};
+}
+
+}  // namespace
+
+std::string execute_positions(const std::string& prepared, const std::vector<position_update>& updates) {
+  const auto a = positions_arrays(updates);
+  return "EXECUTE " + prepared + "(" + a[0] + ", " + a[1] + ", " + a[2] + ", " + a[3] + ", " + a[4] + ")";
+}
+
+bool positions_moved_elsewhere(const std::exception& e) { return sqlstate_of(e) == "22012"; }
+
 std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, const std::string& schema,
                                                 const std::string& group, const std::vector<position_update>& updates,
                                                 const std::string& before, const std::string& prepared) {
@@ -165,24 +203,17 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
   out.reserve(updates.size());
   // Two updates of one partition must apply in order (the second sees the
   // first's result), which one statement cannot express: one by one then.
-  std::set<std::pair<std::string, std::int32_t>> partitions;
-  for (const auto& u : updates) partitions.emplace(u.topic, u.partition);
-  if (updates.empty() || (updates.size() < 2 && prepared.empty()) || partitions.size() != updates.size()) {
+  if (!positions_fit_one_statement(updates) || (updates.size() < 2 && prepared.empty())) {
     if (!before.empty()) tx.exec(before);
     for (const auto& u : updates) out.push_back(advance_position(tx, schema, group, u));
     return out;
   }
   const auto table = quote_ident(schema) + ".offsets";
-  const std::array<std::string, 5> arrays{number_array(updates, [](std::size_t i, const auto&) { return i; }),
-                                          text_array(updates),
-                                          number_array(updates, [](std::size_t, const auto& u) { return u.partition; }),
-                                          number_array(updates, [](std::size_t, const auto& u) { return u.expected; }),
-                                          number_array(updates, [](std::size_t, const auto& u) { return u.next; })};
   // The statement prepared from prepared_positions_statement() (PostgreSQL
   // neither parses nor plans it again), or the same statement in full.
-  const std::string statement = prepared.empty() ? positions_statement(table, group, positions_rows(arrays))
-                                                 : "EXECUTE " + prepared + "(" + arrays[0] + ", " + arrays[1] + ", " +
-                                                       arrays[2] + ", " + arrays[3] + ", " + arrays[4] + ")";
+  const std::string statement = prepared.empty()
+                                    ? positions_statement(table, group, positions_rows(positions_arrays(updates)))
+                                    : execute_positions(prepared, updates);
   const auto r = tx.exec((before.empty() ? "" : before + ";\n") + statement);
   std::vector<bool> moved(updates.size(), false);
   for (const auto& row : r) moved.at(row[0].as<std::size_t>()) = true;

@@ -6,6 +6,7 @@
 // restart or two owners of one partition can never lose or repeat a row.
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,25 @@ std::vector<position_outcome> advance_positions(pqxx::transaction_base& tx, cons
 // The statement to PREPARE for advance_positions, taking arrays of the
 // updates' index, topic, partition, expected and next positions.
 std::string prepared_positions_statement(const std::string& schema, const std::string& group);
+
+// For a transaction that assumes its positions are where it expects them
+// and sends its compare-and-set with its rows and its commit, in one round
+// trip: the same statement (same parameters), which returns no row when
+// every update moved and otherwise fails, with SQLSTATE 22012
+// (positions_moved_elsewhere), leaving the transaction failed — none of
+// what follows it is written. The transaction is then tried again the
+// careful way (advance_positions first, then only the rows of the sources
+// that advanced).
+std::string prepared_strict_positions_statement(const std::string& schema, const std::string& group);
+// Whether a failure of a query that held the strict statement may be the
+// strict statement's (a statement after it failing with the same SQLSTATE
+// is taken for it too: the careful retry then meets it again).
+bool positions_moved_elsewhere(const std::exception& e);
+// Whether one statement can advance all `updates`: at least one, each of
+// another partition.
+bool positions_fit_one_statement(const std::vector<position_update>& updates);
+// "EXECUTE <prepared>(…)" of either prepared statement with `updates`.
+std::string execute_positions(const std::string& prepared, const std::vector<position_update>& updates);
 
 // Whether <schema>.offsets exists (a daemon of that schema has started).
 bool offsets_table_exists(pqxx::transaction_base& tx, const std::string& schema);

@@ -123,8 +123,13 @@ struct writer_fixture {
   // A trigger on each of `tables` (which have a text column `via`) that
   // stores there what `expression` says of the statement writing the row
   // (by default its first word: COPY, INSERT, PREPARE, EXECUTE).
+  // The first word of the statement that wrote the row: an optimistic
+  // transaction's head (BEGIN and the positions' EXECUTE, batch_writer.hpp)
+  // is skipped when the statement came in the same query.
   void record_statement(const std::vector<std::string>& tables, const std::string& events = "INSERT",
-                        const std::string& expression = "split_part(current_query(), ' ', 1)") {
+                        const std::string& expression = "split_part(regexp_replace(current_query(), "
+                                                        "'^BEGIN;\\s*EXECUTE kafnus_s[0-9]+\\([^;]*;\\s*', ''), "
+                                                        "' ', 1)") {
     pg.exec("CREATE OR REPLACE FUNCTION " + schema +
             ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := " + expression + "; RETURN NEW; END $$");
     for (const auto& t : tables) {
@@ -1148,4 +1153,113 @@ TEST(BatchWriter, APreparationIsNotUsedWhenATableChangesOrASourceConflicts) {
   EXPECT_EQ(c.sources.at(0), postgis::position_outcome::conflict);
   EXPECT_EQ(w.preparations_used(), 0u);
   EXPECT_EQ(f.pg.count(f.schema + ".t"), 9);
+}
+
+// Issue 15: a write's first attempt is optimistic. In a steady stream its
+// BEGIN, the positions' strict compare-and-set, the rows and the COMMIT go
+// to PostgreSQL in one query, one round trip.
+TEST(BatchWriter, OneQueryCarriesTheBeginThePositionsTheRowsAndTheCommit) {
+  writer_fixture f;
+  const auto t = f.schema + ".t";
+  f.pg.exec("ALTER TABLE " + t + " ADD COLUMN via text");
+  f.record_statement({t}, "INSERT", "current_query()");
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  // The first write reads the table's schema, the second prepares the
+  // rows' INSERT: each sends its head before that, in a query of its own.
+  for (int i = 0; i < 2; ++i) {
+    f.rows.clear();
+    f.add(ngsi::flow::historic, "warm" + std::to_string(i), 1, {{"temperature", value::number("0")}});
+    ASSERT_EQ(f.write_by(w, i == 0 ? -1 : 1, i + 1).sources.at(0), postgis::position_outcome::advanced);
+  }
+  EXPECT_EQ(f.pg.count(t, "via LIKE 'BEGIN%'"), 0) << f.pg.scalar("SELECT string_agg(via, ' | ') FROM " + t);
+  f.rows.clear();
+  f.add(ngsi::flow::historic, "a", 1, {{"temperature", value::number("1")}});
+  f.add(ngsi::flow::historic, "b", 1, {{"temperature", value::number("2")}});
+  postgis::write_request req;
+  req.sources = {{"topic", 0, 2, 4}, {"topic", 1, -1, 7}};
+  req.rows = {{&f.rows[0], 0}, {&f.rows[1], 1}};
+  const auto r = w.write(req);
+  ASSERT_EQ(r.sources.size(), 2u);
+  EXPECT_EQ(r.sources[0], postgis::position_outcome::advanced);
+  EXPECT_EQ(r.sources[1], postgis::position_outcome::advanced);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(w.optimistic_misses(), 0u);
+  EXPECT_EQ(f.pg.count(t), 4);
+  EXPECT_EQ(f.pg.count(t, "entityid IN ('a', 'b') AND via LIKE 'BEGIN;%EXECUTE kafnus_s%EXECUTE kafnus_i%COMMIT'"), 2)
+      << f.pg.scalar("SELECT string_agg(via, ' | ') FROM " + t);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(kafka_partition || '=' || next_offset, ',' ORDER BY kafka_partition) FROM " +
+                        f.kafnus_schema + ".offsets"),
+            "0=4,1=7");
+}
+
+// A position that is not where the optimistic attempt expects it fails that
+// transaction; the careful attempt then writes the rows of the sources that
+// advance, and none of the others.
+TEST(BatchWriter, AnOptimisticMissWritesOnlyTheRowsOfTheSourcesThatAdvance) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  f.add(ngsi::flow::historic, "first", 1, {});
+  ASSERT_EQ(f.write_by(w, -1, 5).sources.at(0), postgis::position_outcome::advanced);
+  EXPECT_EQ(w.optimistic_misses(), 0u);
+
+  f.rows.clear();
+  f.add(ngsi::flow::historic, "stale", 2, {});  // partition 0 is at 5, not at 3: another owner's
+  f.add(ngsi::flow::historic, "fresh", 2, {});  // partition 1: new
+  f.add(ngsi::flow::lastdata, "fresh", 2, {});
+  postgis::write_request req;
+  req.sources = {{"topic", 0, 3, 8}, {"topic", 1, -1, 2}};
+  req.rows = {{&f.rows[0], 0}, {&f.rows[1], 1}, {&f.rows[2], 1}};
+  const auto r = w.write(req);
+  EXPECT_EQ(r.sources.at(0), postgis::position_outcome::conflict);
+  EXPECT_EQ(r.sources.at(1), postgis::position_outcome::advanced);
+  EXPECT_EQ(w.optimistic_misses(), 1u);
+  EXPECT_EQ(r.attempts, 2) << "the optimistic transaction, then the careful one";
+  EXPECT_FALSE(r.isolated);
+  EXPECT_EQ(r.written.at({ngsi::flow::historic, f.schema}), 1);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(entityid, ',' ORDER BY entityid) FROM " + f.schema + ".t"), "first,fresh");
+  EXPECT_EQ(f.pg.count(f.schema + ".t_lastdata"), 1);
+  EXPECT_EQ(f.pg.scalar("SELECT string_agg(kafka_partition || '=' || next_offset, ',' ORDER BY kafka_partition) FROM " +
+                        f.kafnus_schema + ".offsets"),
+            "0=5,1=2");
+
+  // The next write is optimistic again, and needs no second attempt.
+  f.rows.clear();
+  f.add(ngsi::flow::historic, "next", 3, {});
+  const auto n = f.write_by(w, 5, 6);
+  EXPECT_EQ(n.sources.at(0), postgis::position_outcome::advanced);
+  EXPECT_EQ(n.attempts, 1);
+  EXPECT_EQ(w.optimistic_misses(), 1u);
+}
+
+// When the optimistic attempt has to send something before its commit (a
+// COPY of a group too large to go inline), its BEGIN and compare-and-set go
+// first: a miss then leaves nothing of the COPY behind.
+TEST(BatchWriter, AnOptimisticHeadGoesBeforeACopyAndAMissLeavesNothingOfIt) {
+  writer_fixture f;
+  postgis::batch_writer w(f.conn, f.kafnus_schema, "group", postgis::unknown_column_policy::error, f.cache);
+  const auto many = [&](const std::string& prefix) {
+    f.rows.clear();
+    for (std::size_t i = 0; i <= postgis::batch_writer::kInlineRows * 2; ++i) {
+      f.add(ngsi::flow::historic, prefix + std::to_string(i), 1, {{"temperature", value::number("1")}});
+    }
+  };
+  many("copied");
+  auto r = f.write_by(w, -1, 5);
+  EXPECT_EQ(r.sources.at(0), postgis::position_outcome::advanced);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), static_cast<long long>(f.rows.size()));
+
+  many("lost");
+  r = f.write_by(w, 3, 9);  // the position is at 5
+  EXPECT_EQ(r.sources.at(0), postgis::position_outcome::conflict);
+  EXPECT_EQ(w.optimistic_misses(), 1u);
+  EXPECT_EQ(f.pg.count(f.schema + ".t", "entityid LIKE 'lost%'"), 0)
+      << "the COPY ran outside the optimistic transaction";
+  EXPECT_EQ(f.pg.scalar("SELECT next_offset FROM " + f.kafnus_schema + ".offsets"), "5");
+
+  // A lost commit acknowledgement: the same write again is already committed.
+  many("copied");
+  r = f.write_by(w, -1, 5);
+  EXPECT_EQ(r.sources.at(0), postgis::position_outcome::already_committed);
+  EXPECT_EQ(f.pg.count(f.schema + ".t"), static_cast<long long>(f.rows.size()));
 }
