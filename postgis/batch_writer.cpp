@@ -183,11 +183,11 @@ struct batch_writer::attempt_state {
   }
 
   bool isolate;
-  std::string head;  // optimistic: BEGIN and the strict compare-and-set, sent with the next statement
-  std::string group_statements;           // not isolating: statements not sent yet (groups' statements, and
-                                          // INSERTs of groups too small for a COPY)
-  std::vector<tagged_row> rows;           // of the sources that advanced, still to write
-  std::set<ngsi::table_ref> fetched_now;  // schemas read within this attempt (fresh)
+  std::string head;              // optimistic: BEGIN and the strict compare-and-set, sent with the next statement
+  std::string group_statements;  // not isolating: statements not sent yet (groups' statements, and
+                                 // INSERTs of groups too small for a COPY)
+  std::vector<tagged_row> rows;  // of the sources that advanced, still to write
+  std::set<ngsi::table_ref> fetched_now;                                   // schemas read within this attempt (fresh)
   std::map<ngsi::table_ref, std::shared_ptr<const table_schema>> schemas;  // of this attempt's tables
   std::vector<ngsi::error_entry> errors;
   std::vector<flow_service> error_origin;  // per entry of `errors`
@@ -767,8 +767,7 @@ void batch_writer::write_group(attempt_state& st, const statement_group& group, 
       const std::optional<std::string>& data = gs.copy_data ? gs.copy_data : built;
       if (data) {
         send_group_statements(st);  // the groups before this one go first
-        or_isolate(
-            [&] { copy_binary(st.tx(), *session_, qualified(group.table), direct_copy_columns(group), *data); });
+        or_isolate([&] { copy_binary(st.tx(), *session_, qualified(group.table), direct_copy_columns(group), *data); });
         count_written(begin, end);
         return;
       }

@@ -122,8 +122,7 @@ std::string positions_statement(const std::string& table, const std::string& gro
          // (A data-modifying WITH must stay at the top level, so the check is
          // this statement's last SELECT; count(*) is no constant, so the
          // division is not folded when the statement is planned.)
-         (strict ? ") SELECT 1 FROM moved HAVING count(*) / (count(*) = (SELECT count(*) FROM v))::integer < 0"
-                 : "");
+         (strict ? ") SELECT 1 FROM moved HAVING count(*) / (count(*) = (SELECT count(*) FROM v))::integer < 0" : "");
 }
 
 // An array literal of texts, as SQL text: '{"a","b"}'.

@@ -127,9 +127,10 @@ struct writer_fixture {
   // transaction's head (BEGIN and the positions' EXECUTE, batch_writer.hpp)
   // is skipped when the statement came in the same query.
   void record_statement(const std::vector<std::string>& tables, const std::string& events = "INSERT",
-                        const std::string& expression = "split_part(regexp_replace(current_query(), "
-                                                        "'^BEGIN;\\s*EXECUTE kafnus_s[0-9]+\\([^;]*;\\s*', ''), "
-                                                        "' ', 1)") {
+                        const std::string& expression =
+                            "split_part(regexp_replace(current_query(), "
+                            "'^BEGIN;\\s*EXECUTE kafnus_s[0-9]+\\([^;]*;\\s*', ''), "
+                            "' ', 1)") {
     pg.exec("CREATE OR REPLACE FUNCTION " + schema +
             ".via() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.via := " + expression + "; RETURN NEW; END $$");
     for (const auto& t : tables) {
