@@ -849,10 +849,12 @@ const std::string* batch_writer::kept_prepared(attempt_state& st, statement_cach
     sql += "; DEALLOCATE " + oldest->second.name;
     replaced = oldest->first;
   }
+  // Alone: PostgreSQL keeps the whole query string a PREPARE came in, and
+  // copies it at every EXECUTE. An optimistic head goes before it, outside
+  // the try below: when the head fails, the DEALLOCATE was not sent.
+  auto& tx = st.tx();
   try {
-    // (Alone: PostgreSQL keeps the whole query string a PREPARE came in, and
-    // copies it at every EXECUTE — an optimistic head goes before it.)
-    or_isolate([&] { st.tx().exec(sql); });
+    or_isolate([&] { tx.exec(sql); });
   } catch (...) {
     // Whether the DEALLOCATE ran is unknown: forget that statement (at
     // worst it stays in the session under its unique name).
