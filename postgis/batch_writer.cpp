@@ -414,10 +414,12 @@ void batch_writer::advance_sources(attempt_state& st, const write_request& reque
     // Prepared once per connection, before this transaction's BEGIN (a
     // prepared statement is the session's, whatever becomes of the
     // transaction).
+    // Each PREPARE a query of its own (PostgreSQL keeps the whole query
+    // string a PREPARE came in, and copies it at every EXECUTE).
     auto name = statement_name("kafnus_p");
     auto strict = statement_name("kafnus_s");
-    st.tx().exec("PREPARE " + name + " AS " + prepared_positions_statement(kafnus_schema_, group_) + ";\nPREPARE " +
-                 strict + " AS " + prepared_strict_positions_statement(kafnus_schema_, group_));
+    st.tx().exec("PREPARE " + name + " AS " + prepared_positions_statement(kafnus_schema_, group_));
+    st.tx().exec("PREPARE " + strict + " AS " + prepared_strict_positions_statement(kafnus_schema_, group_));
     positions_statement_ = std::move(name);
     strict_positions_statement_ = std::move(strict);
   }

@@ -1191,6 +1191,13 @@ TEST(BatchWriter, OneQueryCarriesTheBeginThePositionsTheRowsAndTheCommit) {
   EXPECT_EQ(f.pg.scalar("SELECT string_agg(kafka_partition || '=' || next_offset, ',' ORDER BY kafka_partition) FROM " +
                         f.kafnus_schema + ".offsets"),
             "0=4,1=7");
+  // The positions' two statements were prepared by a query each (the text
+  // a PREPARE came in is copied at every EXECUTE).
+  const auto texts = pqxx::nontransaction(f.conn).exec(
+      "SELECT count(*), count(*) FILTER (WHERE statement LIKE '%PREPARE%PREPARE%') FROM pg_prepared_statements "
+      "WHERE name LIKE 'kafnus_p%' OR name LIKE 'kafnus_s%'");
+  EXPECT_EQ(texts[0][0].as<int>(), 2);
+  EXPECT_EQ(texts[0][1].as<int>(), 0) << "a positions statement's text holds the other's PREPARE";
 }
 
 // A position that is not where the optimistic attempt expects it fails that
