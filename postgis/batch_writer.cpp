@@ -284,12 +284,7 @@ write_result batch_writer::finish() {
       try {
         a.xact.finish_commit();
       } catch (const std::exception& e) {
-        if (a.head_with_commit && positions_moved_elsewhere(e)) throw optimistic_miss{};
-        // One of the last statements, or a deferred constraint at the
-        // commit, failed: isolate, with every constraint checked at its
-        // statement.
-        if (!a.st.isolate && !retryable(kind_of(e))) throw needs_isolation{};
-        throw;
+        rethrow_commit_failure(a, e);
       }
       after_commit(a);
       auto r = std::move(a.st.result);
@@ -381,11 +376,20 @@ void batch_writer::run_attempt(open_attempt& a, const write_request& request) {
       xact.commit(last);
     }
   } catch (const std::exception& e) {
-    // One of them failed (as finish() handles the outcome of a sent commit).
-    if (a.head_with_commit && positions_moved_elsewhere(e)) throw optimistic_miss{};
-    if (!isolate && !retryable(kind_of(e))) throw needs_isolation{};
-    throw;
+    rethrow_commit_failure(a, e);
   }
+}
+
+// In a handler of `e`, a failure of the statements sent with the commit or
+// of the commit itself (in run_attempt, or in finish() for a sent commit).
+// The optimistic head's compare-and-set failing is a miss; one of the last
+// statements, or a deferred constraint at the commit, failing calls for
+// isolating, with every constraint checked at its statement; anything else
+// is rethrown.
+void batch_writer::rethrow_commit_failure(const open_attempt& a, const std::exception& e) const {
+  if (a.head_with_commit && positions_moved_elsewhere(e)) throw optimistic_miss{};
+  if (!a.st.isolate && !retryable(kind_of(e))) throw needs_isolation{};
+  throw;
 }
 
 void batch_writer::after_commit(open_attempt& a) {

@@ -28,6 +28,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -205,6 +206,7 @@ class batch_writer {
   // commit, sent.
   void run_attempt(open_attempt& a, const write_request& request);
   void after_commit(open_attempt& a);
+  [[noreturn]] void rethrow_commit_failure(const open_attempt& a, const std::exception& e) const;
   write_plan make_plan(const std::vector<tagged_row>& rows,
                        const std::function<const table_schema&(const ngsi::table_ref&)>& schema_of,
                        std::vector<std::pair<const ngsi::row*, std::string>>& unstorable);
