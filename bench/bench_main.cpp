@@ -1,8 +1,9 @@
 // kafnus-bench: throughput, latency and memory of the daemon against the
 // physical limits measured in the same run (see bench/README.md).
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
-//                [--idle-seconds I] [--partitions P] [--linger-ms L] [--steady-flow historic|mutable]
-//                [--out DIR] [--flows historic,lastdata,mutable]
+//                [--idle-seconds I] [--partitions P] [--linger-ms L] [--key entity|subscription]
+//                [--orion-producer] [--steady-flow historic|mutable] [--out DIR]
+//                [--flows historic,lastdata,mutable]
 //   kafnus-bench --sweep attributes|entities|tables|table-size|partitions|workers|all [--notifications N]
 //                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
@@ -24,6 +25,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <librdkafka/rdkafkacpp.h>
 #include <pqxx/pqxx>
@@ -63,7 +65,14 @@ struct options {
   int warmup_seconds = 5;
   int idle_seconds = 10;
   int partitions = 8;
-  int linger_ms = 5;  // the steady load's producer (librdkafka's default linger.ms)
+  // The steady load's producer: librdkafka's default linger.ms, each
+  // notification keyed by its entity (spread over every partition).
+  // --orion-producer sets what Orion's Kafka notifier sets instead
+  // (src/lib/kafka/KafkaConnectionManager.cpp in telefonicaid/fiware-orion):
+  // queue.buffering.max.ms 10, the subscription id as the key, so that a
+  // subscription's notifications share a partition.
+  int linger_ms = 5;
+  bool key_by_subscription = false;
   // The steady load's flow: historic, or mutable (its staging table and
   // upsert; every notification is a new row, so latency is read as for
   // historic). Lastdata updates rows in place, which keeps no trace of when.
@@ -93,11 +102,14 @@ struct flow_result {
 
 // Sends the workload's notification `i` with the headers Orion gives it;
 // `sent_us` (when non-zero) goes into its sentAt attribute (kb::workload::make).
+// `by_subscription`: keyed by its subscription id, as Orion does (else by
+// its entity id); `tag`: kt::kafka_producer::send's.
 void send_notification(kt::kafka_producer& p, const kb::workload& w, const std::string& topic, std::uint64_t i,
-                       std::int64_t sent_us = 0) {
+                       std::int64_t sent_us = 0, bool by_subscription = false, std::uint64_t tag = 0) {
   const auto note = w.make(i, sent_us);
   const auto& k = w.kinds()[note.kind];
-  p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}}, note.entity_id);
+  p.send(topic, note.body, {{"Fiware-Service", k.service}, {"Fiware-ServicePath", k.servicepath}},
+         by_subscription ? note.subscription_id : note.entity_id, -1, tag);
 }
 
 void publish(kb::workload& w, const std::string& topic, std::uint64_t n) {
@@ -240,6 +252,11 @@ struct latency {
   // the consumer and the processor) and processed -> stored (the writer's
   // batching and its transaction).
   double to_daemon_p50_ms = 0, to_daemon_p99_ms = 0, writer_p50_ms = 0, writer_p99_ms = 0;
+  // From the broker's acknowledgement of the record to the producer (its
+  // delivery report, served within ~0.2 ms) to the committed row: without
+  // the producer's linger, what the fetch, the daemon and PostgreSQL's
+  // commit take.
+  double acked_p50_ms = 0, acked_p99_ms = 0;
   double max_at_s = 0;  // when the slowest notification was sent, seconds after the window's first
 };
 
@@ -256,18 +273,50 @@ struct steady_result {
   double bare_consumer_cpu_us = 0;              // librdkafka alone under the same load (bench/bare_consumer.hpp)
 };
 
-// Produce -> committed latency of the rows whose TimeInstant is in [from, to).
-latency latency_of(kt::pg_client& pg, kb::workload& w, const std::string& suffix, std::uint64_t from,
-                   std::uint64_t to) {
+// The UNION ALL of `select` (columns of a row) over the flow's tables, for
+// the rows whose TimeInstant is in [from, to) (the notifications [from, to)).
+std::string rows_of_window(kb::workload& w, const std::string& suffix, std::uint64_t from, std::uint64_t to,
+                           const std::string& select) {
   std::string unions;
   for (const auto& t : w.tables(suffix)) {
     unions += (unions.empty() ? "" : " UNION ALL ") +
-              ("SELECT sentat, extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms, "
-               "extract(epoch FROM recvtime) * 1000 - sentat / 1000.0 AS to_daemon, "
-               "extract(epoch FROM committed_at - recvtime) * 1000 AS writer FROM " +
-               t + " WHERE timeinstant >= '" + kb::workload::time_instant(from) + "' AND timeinstant < '" +
-               kb::workload::time_instant(to) + "'");
+              ("SELECT " + select + " FROM " + t + " WHERE timeinstant >= '" + kb::workload::time_instant(from) +
+               "' AND timeinstant < '" + kb::workload::time_instant(to) + "'");
   }
+  return unions;
+}
+
+// Acknowledged -> committed latency (latency::acked_*, p50 and p99, as
+// percentile_cont interpolates) of the notifications [from, to): `acked_us`
+// maps a notification's sentAt to when the broker's acknowledgement reached
+// the producer.
+std::pair<double, double> acked_to_committed(kt::pg_client& pg, kb::workload& w, const std::string& suffix,
+                                             std::uint64_t from, std::uint64_t to,
+                                             const std::unordered_map<std::int64_t, std::int64_t>& acked_us) {
+  std::vector<double> ms;
+  for (const auto& row :
+       pg.query(rows_of_window(w, suffix, from, to, "sentat, (extract(epoch FROM committed_at) * 1e6)::bigint"))) {
+    if (!row[0] || !row[1]) continue;
+    const auto it = acked_us.find(std::stoll(*row[0]));
+    if (it != acked_us.end()) ms.push_back(static_cast<double>(std::stoll(*row[1]) - it->second) / 1000.0);
+  }
+  if (ms.empty()) return {0, 0};
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    const double x = q * static_cast<double>(ms.size() - 1);
+    const auto i = static_cast<std::size_t>(x);
+    return i + 1 < ms.size() ? ms[i] + (x - static_cast<double>(i)) * (ms[i + 1] - ms[i]) : ms[i];
+  };
+  return {at(0.5), at(0.99)};
+}
+
+// Produce -> committed latency of the rows whose TimeInstant is in [from, to).
+latency latency_of(kt::pg_client& pg, kb::workload& w, const std::string& suffix, std::uint64_t from,
+                   std::uint64_t to) {
+  const auto unions = rows_of_window(w, suffix, from, to,
+                                     "sentat, extract(epoch FROM committed_at) * 1000 - sentat / 1000.0 AS ms, "
+                                     "extract(epoch FROM recvtime) * 1000 - sentat / 1000.0 AS to_daemon, "
+                                     "extract(epoch FROM committed_at - recvtime) * 1000 AS writer");
   auto row = pg.query(
       "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP "
       "(ORDER BY ms), max(ms), "
@@ -289,7 +338,7 @@ latency latency_of(kt::pg_client& pg, kb::workload& w, const std::string& suffix
 // records are then deleted, so a daemon started afterwards (a new group,
 // earliest) begins after them. Returns the seconds of load it took.
 double season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& topic, int partitions,
-                    std::uint64_t per_s) {
+                    std::uint64_t per_s, bool by_subscription) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", kt::brokers(), err);
@@ -333,7 +382,7 @@ double season_topic(kt::kafka_producer& p, kb::workload& w, const std::string& t
       const auto slice_start = clock_type::now();
       for (std::uint64_t i = 0; i < slice; ++i, ++n) {
         std::this_thread::sleep_until(slice_start + std::chrono::microseconds(i * 1000000 / per_s));
-        send_notification(p, w, topic, n, now_us());
+        send_notification(p, w, topic, n, now_us(), by_subscription);
       }
       const long long slowest = slice_max_ms.exchange(-1);
       settled = slowest >= 0 && slowest <= 20 ? settled + 1 : 0;
@@ -367,7 +416,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   // serves a load slowly for seconds while it compiles (bench/README), where
   // a daemon meets long-written topics on a long-running broker.
   p.prepare(topic);
-  const double broker_seasoning_s = season_topic(p, w, topic, partitions, per_s);
+  const double broker_seasoning_s = season_topic(p, w, topic, partitions, per_s, o.key_by_subscription);
   kt::daemon_process d(daemon_for(o.steady_flow, topic));
   d.start();
   if (!d.wait_ready(60s)) throw std::runtime_error("the daemon did not start:\n" + d.log());
@@ -385,6 +434,12 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   // their TimeInstants (i seconds after the workload's start) tell them apart.
   const std::uint64_t warm = per_s * static_cast<std::uint64_t>(warmup_seconds);
   const std::uint64_t total = warm + per_s * static_cast<std::uint64_t>(seconds);
+  // When the broker's acknowledgement of each notification reached the
+  // producer (served after every send, so at most ~0.2 ms late at 5,000/s).
+  std::vector<std::int64_t> sent_us(total, 0), acked_us(total, 0);
+  p.on_delivery([&](std::uint64_t tag) {
+    if (tag >= 1 && tag <= total) acked_us[tag - 1] = now_us();
+  });
   const auto t0 = clock_type::now();
   std::vector<long> rss;
   const pid_t postmaster = postmaster_of(pg);
@@ -397,10 +452,13 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
       cpu_at_warm = sample(pid).cpu_seconds;
       pg_cpu_at_warm = postgres_cpu_seconds(postmaster);
     }
-    send_notification(p, w, topic, i, now_us());
+    sent_us[i] = now_us();
+    send_notification(p, w, topic, i, sent_us[i], o.key_by_subscription, i + 1);
+    p.poll();
     if (i > warm && i % per_s == 0) rss.push_back(sample(pid).rss_kib);
   }
   p.flush();
+  p.on_delivery(nullptr);
   steady_result r;
   r.broker_seasoning_s = broker_seasoning_s;
   // (Until the last notification is sent: the row counting below is the
@@ -425,6 +483,14 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
   r.idle_cpu_percent = (sample(pid).cpu_seconds - idle0) / seconds_since(idle_t0) * 100.0;
   r.rows_per_transaction = rows_per_transaction(d);
   r.measured = latency_of(pg, w, suffix, warm, total);
+  {
+    std::unordered_map<std::int64_t, std::int64_t> acked;
+    acked.reserve(total - warm);
+    for (std::uint64_t i = warm; i < total; ++i) {
+      if (acked_us[i] > 0) acked.emplace(sent_us[i], acked_us[i]);
+    }
+    std::tie(r.measured.acked_p50_ms, r.measured.acked_p99_ms) = acked_to_committed(pg, w, suffix, warm, total, acked);
+  }
   if (warm > 0) r.warmup = latency_of(pg, w, suffix, 0, warm);
   std::sort(rss.begin(), rss.end());
   r.rss_kib = rss.empty() ? sample(pid).rss_kib : rss[rss.size() / 2];
@@ -437,7 +503,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
     const auto b0 = clock_type::now();
     for (std::uint64_t i = 0; i < bare; ++i) {
       std::this_thread::sleep_until(b0 + std::chrono::microseconds(i * 1000000 / per_s));
-      send_notification(p, w, topic, total + i, now_us());
+      send_notification(p, w, topic, total + i, now_us(), o.key_by_subscription);
     }
     p.flush();
   });
@@ -472,7 +538,17 @@ int run(int argc, char** argv) {
       o.partitions = std::stoi(next());
     else if (a == "--linger-ms")
       o.linger_ms = std::stoi(next());
-    else if (a == "--steady-flow")
+    else if (a == "--key") {
+      const auto k = next();
+      if (k != "entity" && k != "subscription") {
+        std::cerr << "kafnus-bench: --key " << k << ": entity or subscription\n";
+        return 2;
+      }
+      o.key_by_subscription = k == "subscription";
+    } else if (a == "--orion-producer") {
+      o.linger_ms = 10;
+      o.key_by_subscription = true;
+    } else if (a == "--steady-flow")
       o.steady_flow = next();
     else if (a == "--out")
       o.out = next();
@@ -482,10 +558,11 @@ int run(int argc, char** argv) {
       std::string f;
       while (std::getline(list, f, ',')) o.flows.push_back(f);
     } else {
-      std::cerr << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
-                   "[--idle-seconds I] [--partitions P] [--linger-ms L] [--steady-flow historic|mutable] "
-                   "[--out DIR] [--flows historic,lastdata,mutable]\n"
-                   "       kafnus-bench --sweep DIMENSION ... (bench/README.md)\n";
+      std::cerr
+          << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
+             "[--idle-seconds I] [--partitions P] [--linger-ms L] [--key entity|subscription] "
+             "[--orion-producer] [--steady-flow historic|mutable] [--out DIR] [--flows historic,lastdata,mutable]\n"
+             "       kafnus-bench --sweep DIMENSION ... (bench/README.md)\n";
       return 2;
     }
   }
@@ -555,14 +632,16 @@ int run(int argc, char** argv) {
     }
     table << "\nKafka limit: " << fmt(kafka) << " records/s\n"
           << "steady " << o.rate << "/s of " << o.steady_flow << " for " << o.steady_seconds
-          << " s (producer linger.ms " << o.linger_ms << "): latency p50 " << fmt(s.measured.p50_ms, 1) << " ms, p99 "
-          << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1) << " ms (produce -> processed p50 "
-          << fmt(s.measured.to_daemon_p50_ms, 1) << ", p99 " << fmt(s.measured.to_daemon_p99_ms, 1)
-          << " ms; processed -> stored p50 " << fmt(s.measured.writer_p50_ms, 1) << ", p99 "
-          << fmt(s.measured.writer_p99_ms, 1) << " ms); steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
-          << " MiB; " << fmt(s.rows_per_transaction, 1) << " rows per transaction; daemon CPU "
-          << fmt(s.cpu_us_per_notification, 1) << " µs per notification, PostgreSQL "
-          << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
+          << " s (producer linger.ms " << o.linger_ms << ", keyed by "
+          << (o.key_by_subscription ? "subscription" : "entity") << "): latency p50 " << fmt(s.measured.p50_ms, 1)
+          << " ms, p99 " << fmt(s.measured.p99_ms, 1) << " ms, max " << fmt(s.measured.max_ms, 1)
+          << " ms (produce -> processed p50 " << fmt(s.measured.to_daemon_p50_ms, 1) << ", p99 "
+          << fmt(s.measured.to_daemon_p99_ms, 1) << " ms; processed -> stored p50 " << fmt(s.measured.writer_p50_ms, 1)
+          << ", p99 " << fmt(s.measured.writer_p99_ms, 1) << " ms; acknowledged by the broker -> stored p50 "
+          << fmt(s.measured.acked_p50_ms, 1) << ", p99 " << fmt(s.measured.acked_p99_ms, 1) << " ms); steady RSS "
+          << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
+          << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1)
+          << " µs per notification, PostgreSQL " << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
           << "bare consumer (librdkafka alone with the daemon's Kafka settings, one thread polling, at " << o.rate
           << "/s): " << fmt(s.bare_consumer_cpu_us, 1) << " µs per notification\n"
           << "at rest (" << o.idle_seconds << " s after the load, partitions assigned): daemon CPU "
@@ -600,14 +679,18 @@ int run(int argc, char** argv) {
     }
     json << "\n  ],\n  \"steady\": {\"flow\": \"" << o.steady_flow << "\", \"rate\": " << o.rate
          << ", \"seconds\": " << o.steady_seconds << ", \"producer_linger_ms\": " << o.linger_ms
+         << ", \"producer_key\": \"" << (o.key_by_subscription ? "subscription" : "entity") << "\""
          << ", \"p50_ms\": " << fmt(s.measured.p50_ms, 2) << ", \"p99_ms\": " << fmt(s.measured.p99_ms, 2)
          << ", \"max_ms\": " << fmt(s.measured.max_ms, 2)
          << ", \"to_daemon_p50_ms\": " << fmt(s.measured.to_daemon_p50_ms, 2)
          << ", \"to_daemon_p99_ms\": " << fmt(s.measured.to_daemon_p99_ms, 2)
          << ", \"writer_p50_ms\": " << fmt(s.measured.writer_p50_ms, 2)
-         << ", \"writer_p99_ms\": " << fmt(s.measured.writer_p99_ms, 2) << ", \"warmup_seconds\": " << o.warmup_seconds
-         << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2) << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2)
-         << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2) << ", \"warmup_max_at_s\": " << fmt(s.warmup.max_at_s, 2)
+         << ", \"writer_p99_ms\": " << fmt(s.measured.writer_p99_ms, 2)
+         << ", \"acked_to_stored_p50_ms\": " << fmt(s.measured.acked_p50_ms, 2)
+         << ", \"acked_to_stored_p99_ms\": " << fmt(s.measured.acked_p99_ms, 2)
+         << ", \"warmup_seconds\": " << o.warmup_seconds << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2)
+         << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2) << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2)
+         << ", \"warmup_max_at_s\": " << fmt(s.warmup.max_at_s, 2)
          << ", \"warmup_to_daemon_p99_ms\": " << fmt(s.warmup.to_daemon_p99_ms, 2)
          << ", \"warmup_writer_p99_ms\": " << fmt(s.warmup.writer_p99_ms, 2)
          << ", \"broker_seasoning_s\": " << fmt(s.broker_seasoning_s, 2) << ", \"rss_kib\": " << s.rss_kib

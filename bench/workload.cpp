@@ -100,6 +100,9 @@ workload::notification workload::make(std::uint64_t i, std::int64_t sent_us) con
   char id[64];
   std::snprintf(id, sizeof id, "%s-%05d", k.type.c_str(), entity);
   n.entity_id = id;
+  char subscription[32];
+  std::snprintf(subscription, sizeof subscription, "6895adbe6eab6b4036053%03d", static_cast<int>(kind));
+  n.subscription_id = subscription;
   // Each entity reports in order: its i-th notification is i seconds later.
   const std::int64_t when = static_cast<std::int64_t>(i);
   const double lat = 40.3 + unit(mix(entity + 1)) * 0.2;
@@ -108,7 +111,7 @@ workload::notification workload::make(std::uint64_t i, std::int64_t sent_us) con
   char buf[2048];
   std::snprintf(
       buf, sizeof buf,
-      R"({"subscriptionId":"6895adbe6eab6b4036053%03d","data":[{"id":"%s","type":"%s",)"
+      R"({"subscriptionId":"%s","data":[{"id":"%s","type":"%s",)"
       R"("TimeInstant":{"type":"DateTime","value":"%s","metadata":{}},)"
       R"("temperature":{"type":"Number","value":%.2f,"metadata":{}},)"
       R"("humidity":{"type":"Number","value":%.3f,"metadata":{}},)"
@@ -120,7 +123,7 @@ workload::notification workload::make(std::uint64_t i, std::int64_t sent_us) con
       R"("location":{"type":"geo:point","value":"%.6f, %.6f","metadata":{}},)"
       R"("area":{"type":"geo:json","value":{"type":"Polygon","coordinates":[[[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f]]]},"metadata":{}},)"
       R"("sentAt":{"type":"Number","value":%lld,"metadata":{}}}]})",
-      static_cast<int>(kind), id, k.type.c_str(), test::iso_time(when, kStart).c_str(), temperature, unit(mix(h + 4)),
+      subscription, id, k.type.c_str(), test::iso_time(when, kStart).c_str(), temperature, unit(mix(h + 4)),
       static_cast<unsigned long long>(mix(h + 5) % 100000), (h & 1) ? "ok" : "warning", k.type.c_str(), entity,
       (h & 2) ? "true" : "false", (h & 4) ? "eco" : "full", static_cast<int>(h % 100), lat, lon, lon, lat, lon + 0.001,
       lat, lon + 0.001, lat + 0.001, lon, lat, static_cast<long long>(sent_us));

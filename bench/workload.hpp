@@ -43,6 +43,7 @@ class workload {
   struct notification {
     std::size_t kind = 0;
     std::string entity_id;
+    std::string subscription_id;  // one per entity kind, as in the body
     std::string body;
   };
   notification make(std::uint64_t i, std::int64_t sent_us = 0) const;

@@ -7,7 +7,8 @@
 #                               ~6 minutes on 2 cores,
 #                               most of it the 20,000,000-row prefill); the figures as PNGs beside the JSON
 # Other arguments go to kafnus-bench (--rate, --partitions, --flows, --notifications,
-# --prefill-rows, ...).
+# --prefill-rows, --orion-producer: the steady load produced as Orion's Kafka notifier
+# does, ...).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -20,10 +20,13 @@ class delivery_report : public RdKafka::DeliveryReportCb {
     if (m.err() != RdKafka::ERR_NO_ERROR) {
       failed++;
       last_error = m.errstr();
+    } else if (m.msg_opaque() != nullptr && delivered) {
+      delivered(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m.msg_opaque())));
     }
   }
   std::atomic<int> failed{0};
   std::string last_error;
+  std::function<void(std::uint64_t)> delivered;
 };
 
 // Runs one admin operation on a throwaway C client and waits for its result.
@@ -76,13 +79,14 @@ kafka_producer::~kafka_producer() {
 }
 
 void kafka_producer::send(const std::string& topic, const std::string& value, const headers& h, const std::string& key,
-                          int partition) {
+                          int partition, std::uint64_t tag) {
   RdKafka::Headers* hdrs = RdKafka::Headers::create();
   for (const auto& [k, v] : h) hdrs->add(k, v.data(), v.size());
   for (int attempt = 0;; ++attempt) {
     auto rc = impl_->producer->produce(topic, partition < 0 ? RdKafka::Topic::PARTITION_UA : partition,
                                        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(),
-                                       key.empty() ? nullptr : key.data(), key.size(), 0, hdrs, nullptr);
+                                       key.empty() ? nullptr : key.data(), key.size(), 0, hdrs,
+                                       reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag)));
     if (rc == RdKafka::ERR_NO_ERROR) return;  // headers now owned by librdkafka
     if (rc == RdKafka::ERR__QUEUE_FULL && attempt < 1000) {
       impl_->producer->poll(10);
@@ -92,6 +96,10 @@ void kafka_producer::send(const std::string& topic, const std::string& value, co
     throw std::runtime_error("produce to " + topic + " failed: " + RdKafka::err2str(rc));
   }
 }
+
+void kafka_producer::on_delivery(std::function<void(std::uint64_t tag)> f) { impl_->dr.delivered = std::move(f); }
+
+void kafka_producer::poll() { impl_->producer->poll(0); }
 
 void kafka_producer::flush() {
   auto rc = impl_->producer->flush(60000);

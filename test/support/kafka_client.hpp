@@ -1,6 +1,8 @@
 #pragma once
 // A Kafka producer and topic administration for tests, on librdkafka.
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,8 +27,15 @@ class kafka_producer {
 
   // Queues a record (partition -1: the default partitioner by key, or round
   // robin when the key is empty). Throws when librdkafka refuses it.
+  // `tag` (non-zero) is handed to the on_delivery callback once the broker
+  // acknowledged the record.
   void send(const std::string& topic, const std::string& value, const headers& h = {}, const std::string& key = "",
-            int partition = -1);
+            int partition = -1, std::uint64_t tag = 0);
+  // Called, from poll() or flush(), with the tag of each record the broker
+  // acknowledged.
+  void on_delivery(std::function<void(std::uint64_t tag)> f);
+  // Serves the acknowledgements that arrived (without waiting).
+  void poll();
   // Waits until every queued record is acknowledged; throws on delivery errors.
   void flush();
   // Learns the leaders of `topic`'s partitions (and so connects to them)
