@@ -82,11 +82,13 @@ void kafka_producer::send(const std::string& topic, const std::string& value, co
                           int partition, std::uint64_t tag) {
   RdKafka::Headers* hdrs = RdKafka::Headers::create();
   for (const auto& [k, v] : h) hdrs->add(k, v.data(), v.size());
+  // librdkafka hands a record's opaque back untouched in its delivery report:
+  // the tag travels as that pointer's value, never dereferenced.
+  void* const opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag));  // NOLINT(performance-no-int-to-ptr)
   for (int attempt = 0;; ++attempt) {
     auto rc = impl_->producer->produce(topic, partition < 0 ? RdKafka::Topic::PARTITION_UA : partition,
                                        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(),
-                                       key.empty() ? nullptr : key.data(), key.size(), 0, hdrs,
-                                       reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag)));
+                                       key.empty() ? nullptr : key.data(), key.size(), 0, hdrs, opaque);
     if (rc == RdKafka::ERR_NO_ERROR) return;  // headers now owned by librdkafka
     if (rc == RdKafka::ERR__QUEUE_FULL && attempt < 1000) {
       impl_->producer->poll(10);
