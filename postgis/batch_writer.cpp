@@ -162,15 +162,20 @@ struct batch_writer::attempt_state {
       tx_.exec(sql);
       return;
     }
-    std::string q = std::move(head);
-    head.clear();
-    if (!sql.empty()) q += ";\n" + sql;
     try {
-      tx_.exec(q);
+      tx_.exec(with_head(sql));
     } catch (const std::exception& e) {
       if (positions_moved_elsewhere(e)) throw optimistic_miss{};
       throw;
     }
+  }
+  // `sql` behind the head, which is then sent (either may be empty).
+  std::string with_head(const std::string& sql) {
+    std::string q = std::move(head);
+    head.clear();
+    if (!q.empty() && !sql.empty()) q += ";\n";
+    q += sql;
+    return q;
   }
 
   const table_schema& schema_of(const ngsi::table_ref& t) const { return *schemas.at(t); }
@@ -364,11 +369,8 @@ void batch_writer::run_attempt(open_attempt& a, const write_request& request) {
   write_error_log(st);
   // The statements not sent yet go with the commit, in its round trip: an
   // optimistic attempt's head too when nothing had to be sent before.
-  std::string last = std::move(st.head);
-  st.head.clear();
-  a.head_with_commit = !last.empty();
-  if (!last.empty() && !st.group_statements.empty()) last += ";\n";
-  last += st.group_statements;
+  a.head_with_commit = !st.head.empty();
+  const std::string last = st.with_head(st.group_statements);
   try {
     if (session_ != nullptr) {
       xact.send_commit(*session_, last);  // finish() waits for it
