@@ -257,6 +257,17 @@ struct latency {
   // the producer's linger, what the fetch, the daemon and PostgreSQL's
   // commit take.
   double acked_p50_ms = 0, acked_p99_ms = 0;
+  // From the send to that acknowledgement: the producer's linger, its
+  // request and the broker's append, before any consumer can have the record.
+  double produce_acked_p50_ms = 0, produce_acked_p99_ms = 0;
+  // The notifications at or above the p99 from produce to committed: the
+  // mean of their time before and after the broker's acknowledgement (which
+  // side the tail is on).
+  double tail_before_ack_ms = 0, tail_after_ack_ms = 0;
+  // In how many of the window's 100 ms (by send time) those fall, of how
+  // many: a few means stalls (the broker's collections, the disk), many the
+  // steady path.
+  long tail_windows = 0, windows = 0;
   double max_at_s = 0;  // when the slowest notification was sent, seconds after the window's first
 };
 
@@ -286,20 +297,8 @@ std::string rows_of_window(kb::workload& w, const std::string& suffix, std::uint
   return unions;
 }
 
-// Acknowledged -> committed latency (latency::acked_*, p50 and p99, as
-// percentile_cont interpolates) of the notifications [from, to): `acked_us`
-// maps a notification's sentAt to when the broker's acknowledgement reached
-// the producer.
-std::pair<double, double> acked_to_committed(kt::pg_client& pg, kb::workload& w, const std::string& suffix,
-                                             std::uint64_t from, std::uint64_t to,
-                                             const std::unordered_map<std::int64_t, std::int64_t>& acked_us) {
-  std::vector<double> ms;
-  for (const auto& row :
-       pg.query(rows_of_window(w, suffix, from, to, "sentat, (extract(epoch FROM committed_at) * 1e6)::bigint"))) {
-    if (!row[0] || !row[1]) continue;
-    const auto it = acked_us.find(std::stoll(*row[0]));
-    if (it != acked_us.end()) ms.push_back(static_cast<double>(std::stoll(*row[1]) - it->second) / 1000.0);
-  }
+// p50 and p99 of `ms`, interpolated as percentile_cont does; sorts `ms`.
+std::pair<double, double> p50_p99(std::vector<double>& ms) {
   if (ms.empty()) return {0, 0};
   std::sort(ms.begin(), ms.end());
   auto at = [&](double q) {
@@ -308,6 +307,58 @@ std::pair<double, double> acked_to_committed(kt::pg_client& pg, kb::workload& w,
     return i + 1 < ms.size() ? ms[i] + (x - static_cast<double>(i)) * (ms[i + 1] - ms[i]) : ms[i];
   };
   return {at(0.5), at(0.99)};
+}
+
+// The latency of the notifications [from, to) split at the broker's
+// acknowledgement (latency::acked_*, produce_acked_*, tail_*): `acked_us`
+// maps a notification's sentAt (when it was sent, µs) to when the broker's
+// acknowledgement reached the producer.
+void split_at_acknowledgement(kt::pg_client& pg, kb::workload& w, const std::string& suffix, std::uint64_t from,
+                              std::uint64_t to, const std::unordered_map<std::int64_t, std::int64_t>& acked_us,
+                              latency& l) {
+  struct sample {
+    std::int64_t sent;
+    double total, before, after;
+  };
+  std::vector<sample> samples;
+  for (const auto& row :
+       pg.query(rows_of_window(w, suffix, from, to, "sentat, (extract(epoch FROM committed_at) * 1e6)::bigint"))) {
+    if (!row[0] || !row[1]) continue;
+    const auto sent = std::stoll(*row[0]);
+    const auto it = acked_us.find(sent);
+    if (it == acked_us.end()) continue;
+    const auto committed = std::stoll(*row[1]);
+    samples.push_back({sent, static_cast<double>(committed - sent) / 1000.0,
+                       static_cast<double>(it->second - sent) / 1000.0,
+                       static_cast<double>(committed - it->second) / 1000.0});
+  }
+  if (samples.empty()) return;
+  std::vector<double> total, before, after;
+  for (const auto& s : samples) {
+    total.push_back(s.total);
+    before.push_back(s.before);
+    after.push_back(s.after);
+  }
+  std::tie(l.produce_acked_p50_ms, l.produce_acked_p99_ms) = p50_p99(before);
+  std::tie(l.acked_p50_ms, l.acked_p99_ms) = p50_p99(after);
+  const double p99 = p50_p99(total).second;
+  double sum_before = 0, sum_after = 0;
+  int n = 0;
+  std::set<std::int64_t> all_windows, tail_windows;
+  for (const auto& s : samples) {
+    all_windows.insert(s.sent / 100000);
+    if (s.total < p99) continue;
+    sum_before += s.before;
+    sum_after += s.after;
+    tail_windows.insert(s.sent / 100000);
+    ++n;
+  }
+  l.tail_windows = static_cast<long>(tail_windows.size());
+  l.windows = static_cast<long>(all_windows.size());
+  if (n > 0) {
+    l.tail_before_ack_ms = sum_before / n;
+    l.tail_after_ack_ms = sum_after / n;
+  }
 }
 
 // Produce -> committed latency of the rows whose TimeInstant is in [from, to).
@@ -489,7 +540,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
     for (std::uint64_t i = warm; i < total; ++i) {
       if (acked_us[i] > 0) acked.emplace(sent_us[i], acked_us[i]);
     }
-    std::tie(r.measured.acked_p50_ms, r.measured.acked_p99_ms) = acked_to_committed(pg, w, suffix, warm, total, acked);
+    split_at_acknowledgement(pg, w, suffix, warm, total, acked, r.measured);
   }
   if (warm > 0) r.warmup = latency_of(pg, w, suffix, 0, warm);
   std::sort(rss.begin(), rss.end());
@@ -638,10 +689,15 @@ int run(int argc, char** argv) {
           << " ms (produce -> processed p50 " << fmt(s.measured.to_daemon_p50_ms, 1) << ", p99 "
           << fmt(s.measured.to_daemon_p99_ms, 1) << " ms; processed -> stored p50 " << fmt(s.measured.writer_p50_ms, 1)
           << ", p99 " << fmt(s.measured.writer_p99_ms, 1) << " ms; acknowledged by the broker -> stored p50 "
-          << fmt(s.measured.acked_p50_ms, 1) << ", p99 " << fmt(s.measured.acked_p99_ms, 1) << " ms); steady RSS "
-          << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1) << " MiB; " << fmt(s.rows_per_transaction, 1)
-          << " rows per transaction; daemon CPU " << fmt(s.cpu_us_per_notification, 1)
-          << " µs per notification, PostgreSQL " << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
+          << fmt(s.measured.acked_p50_ms, 1) << ", p99 " << fmt(s.measured.acked_p99_ms, 1)
+          << " ms; produce -> acknowledged p50 " << fmt(s.measured.produce_acked_p50_ms, 1) << ", p99 "
+          << fmt(s.measured.produce_acked_p99_ms, 1) << " ms; the slowest 1 % took on average "
+          << fmt(s.measured.tail_before_ack_ms, 1) << " ms before the acknowledgement and "
+          << fmt(s.measured.tail_after_ack_ms, 1) << " after, in " << s.measured.tail_windows << " of the "
+          << s.measured.windows << " 100 ms windows); steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
+          << " MiB; " << fmt(s.rows_per_transaction, 1) << " rows per transaction; daemon CPU "
+          << fmt(s.cpu_us_per_notification, 1) << " µs per notification, PostgreSQL "
+          << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
           << "bare consumer (librdkafka alone with the daemon's Kafka settings, one thread polling, at " << o.rate
           << "/s): " << fmt(s.bare_consumer_cpu_us, 1) << " µs per notification\n"
           << "at rest (" << o.idle_seconds << " s after the load, partitions assigned): daemon CPU "
@@ -688,6 +744,11 @@ int run(int argc, char** argv) {
          << ", \"writer_p99_ms\": " << fmt(s.measured.writer_p99_ms, 2)
          << ", \"acked_to_stored_p50_ms\": " << fmt(s.measured.acked_p50_ms, 2)
          << ", \"acked_to_stored_p99_ms\": " << fmt(s.measured.acked_p99_ms, 2)
+         << ", \"produce_to_acked_p50_ms\": " << fmt(s.measured.produce_acked_p50_ms, 2)
+         << ", \"produce_to_acked_p99_ms\": " << fmt(s.measured.produce_acked_p99_ms, 2)
+         << ", \"tail_before_ack_ms\": " << fmt(s.measured.tail_before_ack_ms, 2)
+         << ", \"tail_after_ack_ms\": " << fmt(s.measured.tail_after_ack_ms, 2)
+         << ", \"tail_windows_100ms\": " << s.measured.tail_windows << ", \"windows_100ms\": " << s.measured.windows
          << ", \"warmup_seconds\": " << o.warmup_seconds << ", \"warmup_p50_ms\": " << fmt(s.warmup.p50_ms, 2)
          << ", \"warmup_p99_ms\": " << fmt(s.warmup.p99_ms, 2) << ", \"warmup_max_ms\": " << fmt(s.warmup.max_ms, 2)
          << ", \"warmup_max_at_s\": " << fmt(s.warmup.max_at_s, 2)
