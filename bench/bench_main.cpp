@@ -3,7 +3,7 @@
 //   kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W]
 //                [--idle-seconds I] [--partitions P] [--linger-ms L] [--key entity|subscription]
 //                [--orion-producer] [--steady-flow historic|mutable] [--out DIR]
-//                [--flows historic,lastdata,mutable]
+//                [--flows historic,lastdata,mutable] [--latency-csv FILE]
 //   kafnus-bench --sweep attributes|entities|tables|table-size|partitions|workers|all [--notifications N]
 //                [--prefill-rows R] [--out DIR]   (bench/sweep.cpp)
 
@@ -79,6 +79,10 @@ struct options {
   std::string steady_flow = "historic";
   std::string out = "bench/results";
   std::vector<std::string> flows = {"historic", "lastdata", "mutable"};
+  // When set, a line per notification of the measured steady load: when it
+  // was sent, acknowledged by the broker, processed (its row's recvtime) and
+  // committed, in µs since the epoch (0 where unknown).
+  std::string latency_csv;
 };
 
 std::int64_t now_us() {
@@ -312,20 +316,32 @@ std::pair<double, double> p50_p99(std::vector<double>& ms) {
 // The latency of the notifications [from, to) split at the broker's
 // acknowledgement (latency::acked_*, produce_acked_*, tail_*): `acked_us`
 // maps a notification's sentAt (when it was sent, µs) to when the broker's
-// acknowledgement reached the producer.
+// acknowledgement reached the producer. With `csv` set, every
+// notification's instants go there (options::latency_csv).
 void split_at_acknowledgement(kt::pg_client& pg, kb::workload& w, const std::string& suffix, std::uint64_t from,
                               std::uint64_t to, const std::unordered_map<std::int64_t, std::int64_t>& acked_us,
-                              latency& l) {
+                              latency& l, const std::string& csv) {
   struct sample {
     std::int64_t sent;
     double total, before, after;
   };
   std::vector<sample> samples;
-  for (const auto& row :
-       pg.query(rows_of_window(w, suffix, from, to, "sentat, (extract(epoch FROM committed_at) * 1e6)::bigint"))) {
+  std::ofstream out;
+  if (!csv.empty()) {
+    out.open(csv);
+    if (!out) throw std::runtime_error("--latency-csv " + csv + ": cannot write there");
+    out << "sent_us,acked_us,processed_us,committed_us\n";
+  }
+  for (const auto& row : pg.query(rows_of_window(w, suffix, from, to,
+                                                 "sentat, (extract(epoch FROM committed_at) * 1e6)::bigint, "
+                                                 "(extract(epoch FROM recvtime) * 1e6)::bigint"))) {
     if (!row[0] || !row[1]) continue;
     const auto sent = std::stoll(*row[0]);
     const auto it = acked_us.find(sent);
+    if (out.is_open()) {
+      out << sent << ',' << (it == acked_us.end() ? 0 : it->second) << ',' << (row[2] ? *row[2] : "0") << ',' << *row[1]
+          << '\n';
+    }
     if (it == acked_us.end()) continue;
     const auto committed = std::stoll(*row[1]);
     samples.push_back({sent, static_cast<double>(committed - sent) / 1000.0,
@@ -540,7 +556,7 @@ steady_result steady(kb::workload& w, const options& o, kt::pg_client& pg) {
     for (std::uint64_t i = warm; i < total; ++i) {
       if (acked_us[i] > 0) acked.emplace(sent_us[i], acked_us[i]);
     }
-    split_at_acknowledgement(pg, w, suffix, warm, total, acked, r.measured);
+    split_at_acknowledgement(pg, w, suffix, warm, total, acked, r.measured, o.latency_csv);
   }
   if (warm > 0) r.warmup = latency_of(pg, w, suffix, 0, warm);
   std::sort(rss.begin(), rss.end());
@@ -603,6 +619,8 @@ int run(int argc, char** argv) {
       o.steady_flow = next();
     else if (a == "--out")
       o.out = next();
+    else if (a == "--latency-csv")
+      o.latency_csv = next();
     else if (a == "--flows") {
       o.flows.clear();
       std::istringstream list(next());
@@ -612,7 +630,8 @@ int run(int argc, char** argv) {
       std::cerr
           << "usage: kafnus-bench [--notifications N] [--rate R] [--steady-seconds S] [--warmup-seconds W] "
              "[--idle-seconds I] [--partitions P] [--linger-ms L] [--key entity|subscription] "
-             "[--orion-producer] [--steady-flow historic|mutable] [--out DIR] [--flows historic,lastdata,mutable]\n"
+             "[--orion-producer] [--steady-flow historic|mutable] [--out DIR] [--flows historic,lastdata,mutable] "
+             "[--latency-csv FILE]\n"
              "       kafnus-bench --sweep DIMENSION ... (bench/README.md)\n";
       return 2;
     }

@@ -8,7 +8,8 @@
 #                               most of it the 20,000,000-row prefill); the figures as PNGs beside the JSON
 # Other arguments go to kafnus-bench (--rate, --partitions, --flows, --notifications,
 # --prefill-rows, --orion-producer: the steady load produced as Orion's Kafka notifier
-# does, ...).
+# does, --latency-csv FILE: every steady notification's instants, for
+# bench/latency_tail.py, ...).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
