@@ -217,10 +217,13 @@ kafka_start() {
       || die "formatting KRaft storage failed, see $logs/kafka-format.log"
   fi
   log "starting Kafka $KAFKA_VERSION on 127.0.0.1:${port[KAFKA]} (SASL ${port[KAFKA_SASL]}, controller ${port[KAFKA_CONTROLLER]})"
-  # The JVM options of Kafka's own kafka-server-start.sh (KAFKA_JVM_PERFORMANCE_OPTS):
-  # G1 aiming at 20 ms pauses. With G1's 200 ms default the broker's young
-  # collections paused produce and fetch for ~30 ms every few seconds.
-  nohup java -Xms256m -Xmx768m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  # The JVM options of Kafka's own kafka-server-start.sh: its heap
+  # (KAFKA_HEAP_OPTS, 1 GiB) and G1 aiming at 20 ms pauses
+  # (KAFKA_JVM_PERFORMANCE_OPTS). With G1's 200 ms default the broker's young
+  # collections paused produce and fetch for ~30 ms every few seconds; with a
+  # 256-768 MiB heap they paused them ~10 ms every ~2 s at 5,000 records/s,
+  # with 1 GiB a few times a minute (bench/README.md, 2026-12-05 evening).
+  nohup java -Xms1g -Xmx1g -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$deps/kafka-log4j2.yaml" \
     -cp "$cp" kafka.Kafka "$deps/kafka-server.properties" \
