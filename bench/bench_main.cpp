@@ -268,9 +268,9 @@ struct latency {
   // mean of their time before and after the broker's acknowledgement (which
   // side the tail is on).
   double tail_before_ack_ms = 0, tail_after_ack_ms = 0;
-  // In how many of the window's 100 ms (by send time) those fall, of how
-  // many: a few means stalls (the broker's collections, the disk), many the
-  // steady path.
+  // In how many of the window's 100 ms slices (by send time) those fall,
+  // of how many: a few means stalls (the broker's collections, the disk),
+  // many the steady path.
   long tail_windows = 0, windows = 0;
   double max_at_s = 0;  // when the slowest notification was sent, seconds after the window's first
 };
@@ -713,7 +713,7 @@ int run(int argc, char** argv) {
           << fmt(s.measured.produce_acked_p99_ms, 1) << " ms; the slowest 1 % took on average "
           << fmt(s.measured.tail_before_ack_ms, 1) << " ms before the acknowledgement and "
           << fmt(s.measured.tail_after_ack_ms, 1) << " after, in " << s.measured.tail_windows << " of the "
-          << s.measured.windows << " 100 ms windows); steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
+          << s.measured.windows << " 100 ms slices); steady RSS " << fmt(static_cast<double>(s.rss_kib) / 1024.0, 1)
           << " MiB; " << fmt(s.rows_per_transaction, 1) << " rows per transaction; daemon CPU "
           << fmt(s.cpu_us_per_notification, 1) << " µs per notification, PostgreSQL "
           << fmt(s.postgres_cpu_us_per_notification, 1) << " µs\n"
