@@ -15,11 +15,13 @@ there to the commit (the writer's transaction and PostgreSQL's commit).
 
 import argparse
 import csv
+import signal
 import sys
 from collections import defaultdict
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("file")
     ap.add_argument("--percentile", type=float, default=99.0)
@@ -28,12 +30,17 @@ def main():
         sys.exit("--percentile: between 0 and 100")
 
     rows = []
-    with open(args.file, newline="") as f:
-        for r in csv.DictReader(f):
-            sent, acked, processed, committed = (int(r[k]) for k in
-                                                 ("sent_us", "acked_us", "processed_us", "committed_us"))
-            if acked and processed and committed:
-                rows.append((sent, acked, processed, committed))
+    try:
+        with open(args.file, newline="") as f:
+            for r in csv.DictReader(f):
+                sent, acked, processed, committed = (int(r[k]) for k in
+                                                     ("sent_us", "acked_us", "processed_us", "committed_us"))
+                if acked and processed and committed:
+                    rows.append((sent, acked, processed, committed))
+    except OSError as e:
+        sys.exit(f"{args.file}: {e.strerror}")
+    except (KeyError, TypeError, ValueError):
+        sys.exit(f"{args.file}: not a file of kafnus-bench --latency-csv")
     if not rows:
         sys.exit(f"{args.file}: no notification with all four instants")
     rows.sort()
